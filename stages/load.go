@@ -1,0 +1,137 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Source is one way the load stage can produce data: arrays from files,
+// planted spectra, images. Each source lives in its own load_*.go file and
+// registers itself, contributing the parameters it reads.
+type Source struct {
+	Name    string
+	Doc     string
+	Params  []ParamSpec // parameters this source reads (shared names must agree)
+	Outputs []string    // output names; the first is the default
+	Run     func(ctx context.Context, p Params) (Outputs, error)
+	// Validate checks parameter combinations before anything runs (optional).
+	Validate func(p Params) error
+	// Resources estimates the cost (optional; default one thread).
+	Resources func(p Params) Resources
+}
+
+var sources = map[string]Source{}
+
+// RegisterSource adds a load source; duplicate names are a programmer error.
+func RegisterSource(s Source) {
+	if _, dup := sources[s.Name]; dup {
+		panic("stages: duplicate load source " + s.Name)
+	}
+	sources[s.Name] = s
+}
+
+func sourceNames() []string {
+	names := make([]string, 0, len(sources))
+	for n := range sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// load is the stage that brings data into a pipeline.
+type load struct{}
+
+func init() { Register(load{}) }
+
+func (load) Kind() string    { return "load" }
+func (load) Version() string { return "1" }
+
+func (load) Doc() string {
+	var b strings.Builder
+	b.WriteString("Brings data into the experiment. The source parameter picks one of:\n")
+	for _, n := range sourceNames() {
+		fmt.Fprintf(&b, "  %-14s %s\n", n, sources[n].Doc)
+	}
+	return b.String()
+}
+
+func (load) Params() []ParamSpec {
+	specs := []ParamSpec{{Name: "source", Type: String, Choices: sourceNames(),
+		Doc: "where the data comes from"}}
+	seen := map[string]bool{"source": true}
+	for _, n := range sourceNames() {
+		for _, p := range sources[n].Params {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				// Defaults and required-ness depend on the source: Defaults and
+				// Validate apply them, so no other source's default enters the key.
+				q := p
+				q.Default, q.Optional = nil, true
+				q.Doc = fmt.Sprintf("[%s] %s", n, p.Doc)
+				if p.Default != nil {
+					q.Doc += fmt.Sprintf(" (default %s)", FormatValue(p.Default))
+				}
+				specs = append(specs, q)
+			}
+		}
+	}
+	return specs
+}
+
+func (load) Inputs() []InputSpec { return nil }
+
+func (load) Outputs(p Params) []string { return sources[p.String("source")].Outputs }
+
+func (load) Resources(p Params) Resources {
+	if s := sources[p.String("source")]; s.Resources != nil {
+		return s.Resources(p)
+	}
+	return Resources{Threads: 1}
+}
+
+// Defaults fills in the defaults of the chosen source's parameters.
+func (load) Defaults(p Params) {
+	for _, spec := range sources[p.String("source")].Params {
+		if !p.Has(spec.Name) && spec.Default != nil {
+			p[spec.Name] = spec.Default
+		}
+	}
+}
+
+// Validate checks that the parameters the chosen source requires are set
+// and that no other source's parameters were given.
+func (load) Validate(p Params) error {
+	src := sources[p.String("source")]
+	mine := map[string]bool{"source": true}
+	var missing []string
+	for _, spec := range src.Params {
+		mine[spec.Name] = true
+		if spec.Default == nil && !spec.Optional && !p.Has(spec.Name) {
+			missing = append(missing, spec.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("source %q needs param(s) %s", src.Name, strings.Join(missing, ", "))
+	}
+	var foreign []string
+	for name := range p {
+		if !mine[name] {
+			foreign = append(foreign, name)
+		}
+	}
+	if len(foreign) > 0 {
+		sort.Strings(foreign)
+		return fmt.Errorf("param(s) %s do not apply to source %q", strings.Join(foreign, ", "), src.Name)
+	}
+	if src.Validate != nil {
+		return src.Validate(p)
+	}
+	return nil
+}
+
+func (load) Run(ctx context.Context, _ Inputs, p Params) (Outputs, error) {
+	return sources[p.String("source")].Run(ctx, p)
+}

@@ -1,0 +1,198 @@
+package stages
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// ParamType is the type of a stage parameter as written in YAML.
+type ParamType int
+
+// The parameter types a stage can declare.
+const (
+	Int ParamType = iota
+	Float
+	String
+	Bool
+	IntList
+	FloatList
+	StringList
+)
+
+func (t ParamType) String() string {
+	return [...]string{"int", "float", "string", "bool", "list of int", "list of float", "list of string"}[t]
+}
+
+// ParamSpec declares one parameter of a stage: its type, default, allowed
+// values and a one-line doc that `eigenlab stages` prints.
+type ParamSpec struct {
+	Name    string
+	Type    ParamType
+	Default any // nil means required, unless Optional
+	// Optional marks a parameter with no default that may be left out.
+	Optional bool
+	Doc      string
+	Min, Max *float64 // inclusive bounds for numbers (each element of a list)
+	Choices  []string // allowed strings
+	// Len fixes the length of a list parameter (0 = any length).
+	Len int
+}
+
+// Bound is a convenience for ParamSpec.Min and ParamSpec.Max.
+func Bound(v float64) *float64 { return &v }
+
+// Params are a stage's resolved parameter values: int, float64, string,
+// bool, []int, []float64 or []string, keyed by name, defaults filled in.
+type Params map[string]any
+
+// Int returns an int parameter; it panics if the schema says otherwise.
+func (p Params) Int(name string) int { return p[name].(int) }
+
+// Float returns a float parameter.
+func (p Params) Float(name string) float64 { return p[name].(float64) }
+
+// String returns a string parameter ("" when optional and absent).
+func (p Params) String(name string) string { s, _ := p[name].(string); return s }
+
+// Bool returns a bool parameter.
+func (p Params) Bool(name string) bool { return p[name].(bool) }
+
+// Ints returns a list-of-int parameter (nil when optional and absent).
+func (p Params) Ints(name string) []int { v, _ := p[name].([]int); return v }
+
+// Floats returns a list-of-float parameter.
+func (p Params) Floats(name string) []float64 { v, _ := p[name].([]float64); return v }
+
+// Strings returns a list-of-string parameter.
+func (p Params) Strings(name string) []string { v, _ := p[name].([]string); return v }
+
+// Has reports whether the parameter has a value.
+func (p Params) Has(name string) bool { _, ok := p[name]; return ok }
+
+// Canonical renders the parameters as sorted "name=value" lines, the form
+// that enters action keys: equal values give equal text whatever the YAML
+// spelling (1 vs 1.0 for a float, key order, whitespace).
+func (p Params) Canonical() []string {
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	lines := make([]string, len(names))
+	for i, n := range names {
+		lines[i] = n + "=" + FormatValue(p[n])
+	}
+	return lines
+}
+
+// FormatValue renders a parameter value canonically.
+func FormatValue(v any) string {
+	switch v := v.(type) {
+	case float64:
+		return formatFloat(v)
+	case []float64:
+		s := make([]string, len(v))
+		for i, f := range v {
+			s[i] = formatFloat(f)
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	case []int:
+		s := make([]string, len(v))
+		for i, n := range v {
+			s[i] = fmt.Sprint(n)
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	case []string:
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = fmt.Sprintf("%q", x)
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	case string:
+		return fmt.Sprintf("%q", v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func formatFloat(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return fmt.Sprintf("%.1f", f)
+	}
+	return fmt.Sprint(f)
+}
+
+// CheckValue validates a typed value against the spec's bounds, choices
+// and length; the caller has already converted it to the spec's Go type.
+func (s ParamSpec) CheckValue(v any) error {
+	switch v := v.(type) {
+	case int:
+		return s.checkNumber(float64(v))
+	case float64:
+		return s.checkNumber(v)
+	case string:
+		return s.checkChoice(v)
+	case []int:
+		if err := s.checkLen(len(v)); err != nil {
+			return err
+		}
+		for _, x := range v {
+			if err := s.checkNumber(float64(x)); err != nil {
+				return err
+			}
+		}
+	case []float64:
+		if err := s.checkLen(len(v)); err != nil {
+			return err
+		}
+		for _, x := range v {
+			if err := s.checkNumber(x); err != nil {
+				return err
+			}
+		}
+	case []string:
+		if err := s.checkLen(len(v)); err != nil {
+			return err
+		}
+		for _, x := range v {
+			if err := s.checkChoice(x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s ParamSpec) checkNumber(x float64) error {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return fmt.Errorf("%v is not a finite number", x)
+	}
+	if s.Min != nil && x < *s.Min {
+		return fmt.Errorf("%v is below the minimum %v", x, *s.Min)
+	}
+	if s.Max != nil && x > *s.Max {
+		return fmt.Errorf("%v is above the maximum %v", x, *s.Max)
+	}
+	return nil
+}
+
+func (s ParamSpec) checkChoice(x string) error {
+	if len(s.Choices) == 0 {
+		return nil
+	}
+	for _, c := range s.Choices {
+		if c == x {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not one of %s", x, strings.Join(s.Choices, ", "))
+}
+
+func (s ParamSpec) checkLen(n int) error {
+	if s.Len > 0 && n != s.Len {
+		return fmt.Errorf("want a list of %d, got %d", s.Len, n)
+	}
+	return nil
+}
