@@ -144,4 +144,3 @@ func AsArray(a Artifact) (*Array, error) {
 	}
 	return arr, nil
 }
-
