@@ -38,6 +38,10 @@ type ParamSpec struct {
 	Choices  []string // allowed strings
 	// Len fixes the length of a list parameter (0 = any length).
 	Len int
+	// File marks a string parameter that names an input file or folder:
+	// the runner hashes its content into the action key, so an edited
+	// file is never served from the cache.
+	File bool
 }
 
 // Bound is a convenience for ParamSpec.Min and ParamSpec.Max.
