@@ -73,4 +73,3 @@ func loadNPZ(_ context.Context, p Params) (Outputs, error) {
 	}
 	return Outputs{"x": a}, nil
 }
-
