@@ -144,3 +144,36 @@ func AsArray(a Artifact) (*Array, error) {
 	}
 	return arr, nil
 }
+
+// Header describes a stored artifact without decoding its values.
+type Header struct {
+	Kind  string // "array", "record" or "model"
+	DType DType
+	Shape []int
+}
+
+// PeekHeader reads only the start of a blob written by WriteArtifact.
+func PeekHeader(r io.Reader) (Header, error) {
+	br := bufio.NewReaderSize(r, 4096)
+	head, err := br.Peek(2)
+	if err != nil {
+		return Header{}, fmt.Errorf("empty artifact: %w", err)
+	}
+	switch {
+	case head[0] == '{':
+		return Header{Kind: "record"}, nil
+	case string(head) == "PK":
+		return Header{Kind: "model"}, nil
+	}
+	rd, err := npy.NewReader(br)
+	if err != nil {
+		return Header{}, fmt.Errorf("not a valid .npy file: %w", err)
+	}
+	h := Header{Kind: "array", Shape: rd.Header.Descr.Shape}
+	for dt, descr := range npyDescr {
+		if descr == rd.Header.Descr.Type {
+			h.DType = dt
+		}
+	}
+	return h, nil
+}

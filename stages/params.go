@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -199,4 +200,67 @@ func (s ParamSpec) checkLen(n int) error {
 		return fmt.Errorf("want a list of %d, got %d", s.Len, n)
 	}
 	return nil
+}
+
+// ParseValue is the inverse of FormatValue for a value of the spec's type,
+// so a parameter recorded in the provenance database can be replayed.
+func (s ParamSpec) ParseValue(text string) (any, error) {
+	bad := func(err error) (any, error) {
+		return nil, fmt.Errorf("param %q: cannot read %q as %s: %v", s.Name, text, s.Type, err)
+	}
+	switch s.Type {
+	case Int:
+		return parseScalar(text, strconv.Atoi, bad)
+	case Float:
+		return parseScalar(text, func(t string) (float64, error) { return strconv.ParseFloat(t, 64) }, bad)
+	case Bool:
+		return parseScalar(text, strconv.ParseBool, bad)
+	case String:
+		return parseScalar(text, strconv.Unquote, bad)
+	}
+	if !strings.HasPrefix(text, "[") || !strings.HasSuffix(text, "]") {
+		return bad(fmt.Errorf("not a list"))
+	}
+	body := text[1 : len(text)-1]
+	switch s.Type {
+	case IntList:
+		return parseList(body, strconv.Atoi, bad)
+	case FloatList:
+		return parseList(body, func(t string) (float64, error) { return strconv.ParseFloat(t, 64) }, bad)
+	default:
+		var out []string
+		for body != "" {
+			q, err := strconv.QuotedPrefix(body)
+			if err != nil {
+				return bad(err)
+			}
+			v, _ := strconv.Unquote(q)
+			out = append(out, v)
+			body = strings.TrimPrefix(body[len(q):], ",")
+		}
+		return out, nil
+	}
+}
+
+func parseScalar[T any](text string, parse func(string) (T, error), bad func(error) (any, error)) (any, error) {
+	v, err := parse(text)
+	if err != nil {
+		return bad(err)
+	}
+	return v, nil
+}
+
+func parseList[T any](body string, parse func(string) (T, error), bad func(error) (any, error)) (any, error) {
+	out := []T{}
+	if body == "" {
+		return out, nil
+	}
+	for _, part := range strings.Split(body, ",") {
+		v, err := parse(part)
+		if err != nil {
+			return bad(err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
