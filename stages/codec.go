@@ -64,7 +64,8 @@ func ReadNPY(r io.Reader) (*Array, error) {
 	shape := append([]int{}, h.Shape...)
 	a := &Array{Shape: shape}
 	n := a.Len()
-	switch h.Type {
+	descr := strings.Trim(h.Type, `'"`)
+	switch descr {
 	case "<f4", "|f4":
 		a.F32 = make([]float32, n)
 	case "<f8", "|f8":
@@ -72,7 +73,7 @@ func ReadNPY(r io.Reader) (*Array, error) {
 	case "<i8", "|i8":
 		a.I64 = make([]int64, n)
 	default:
-		return readWidened(rd, a, h.Type)
+		return readWidened(rd, a, descr)
 	}
 	if _, err := io.ReadFull(r, a.Bytes()); err != nil {
 		return nil, fmt.Errorf(".npy payload of %s%v is truncated: %w", a.DType(), shape, err)
@@ -171,7 +172,7 @@ func PeekHeader(r io.Reader) (Header, error) {
 	}
 	h := Header{Kind: "array", Shape: rd.Header.Descr.Shape}
 	for dt, descr := range npyDescr {
-		if descr == rd.Header.Descr.Type {
+		if descr == strings.Trim(rd.Header.Descr.Type, `'"`) {
 			h.DType = dt
 		}
 	}

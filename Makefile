@@ -1,0 +1,41 @@
+# eigenlab: `make demo` runs the embedded default experiment; `make test`
+# runs the test suite. Both install what they need first (scripts/setup.sh).
+GO      ?= go
+BIN     := bin/eigenlab
+export CGO_ENABLED := 1
+# Stamp the binary with the VCS revision and dirty flag (provenance); the
+# environment's GOFLAGS may say -buildvcs=false.
+GOBUILD := $(GO) build -buildvcs=auto
+FUZZTIME ?= 10s
+
+.PHONY: setup build demo test test-long bench lint data clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(GOBUILD) -o $(BIN) ./cmd/eigenlab
+
+demo: build
+	$(BIN) run planted-sweep
+
+test: setup lint
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./experiments
+
+test-long: setup
+	EIGENLAB_LONG=1 $(GO) test -count=1 -timeout 120m ./...
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+data:
+	@EIGENLAB_DATA=1 bash scripts/setup.sh
+
+clean:
+	rm -rf bin .eigenlab

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/results"
+	"github.com/eigenlab/eigenlab/runner"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+func init() {
+	register("verify", "REF|--all", "recompute a result and compare, or rehash the whole cache", cmdVerify)
+	register("export", "REF -o FILE", "write artifacts as .npy, .npz, .json or .csv", cmdExport)
+	register("gc", "[--max-size SIZE]", "evict unpinned artifacts (least recently used first)", cmdGC)
+}
+
+func cmdVerify(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	var st stateFlags
+	st.add(fs)
+	all := fs.Bool("all", false, "rehash every artifact in the cache")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if *all == (len(pos) == 1) || len(pos) > 1 {
+		return usagef("verify takes one REF or --all")
+	}
+	r, done, err := st.open()
+	if err != nil {
+		return err
+	}
+	defer done()
+	if *all {
+		return verifyAll(r.Cache)
+	}
+	execs, err := r.DB.ResolveExecutions(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, e := range execs {
+		bad, err := r.Recompute(ctx, e)
+		switch {
+		case err != nil:
+			failed++
+			fmt.Printf("FAIL %s: %v\n", e.Label(), err)
+		case len(bad) > 0:
+			failed++
+			for _, m := range bad {
+				fmt.Printf("FAIL %s.%s: recorded %s, recomputed %s (max relative difference %.3g)\n",
+					e.Label(), m.Output, m.Want.Short(), m.Got.Short(), m.MaxRelDiff)
+			}
+		default:
+			fmt.Printf("ok   %s: %d outputs reproduced bit for bit\n", e.Label(), len(e.Outputs))
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d executions did not reproduce", failed, len(execs))
+	}
+	return nil
+}
+
+// verifyAll rehashes every blob; corrupt ones are evicted (the next run
+// recomputes them).
+func verifyAll(c *cache.Cache) error {
+	var n, corrupt int
+	err := c.Blobs(func(d cache.Digest, size int64) error {
+		n++
+		if err := c.Verify(d, runner.Rehash); err != nil {
+			corrupt++
+			fmt.Printf("corrupt %s: %v (evicted)\n", d.Short(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d artifacts checked, %d corrupt\n", n, corrupt)
+	if corrupt > 0 {
+		return fmt.Errorf("%d corrupt artifacts evicted; rerun the experiments that need them", corrupt)
+	}
+	return nil
+}
+
+func cmdExport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	var st stateFlags
+	st.add(fs)
+	out := fs.String("o", "", "output file (.npy, .npz, .json, .csv)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return usagef("export takes one REF and -o FILE")
+	}
+	r, done, err := st.open()
+	if err != nil {
+		return err
+	}
+	defer done()
+	edges, err := r.DB.ResolveOutputs(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	arts := map[string]stages.Artifact{}
+	for _, e := range edges {
+		a, err := runner.LoadArtifact(r.Cache, e.Digest)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+		arts[e.Name] = a
+	}
+	if err := results.Export(*out, arts); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (%s)\n", *out, strings.Join(edgeNames(edges), ", "))
+	return nil
+}
+
+func edgeNames(edges []results.Edge) []string {
+	names := make([]string, len(edges))
+	for i, e := range edges {
+		names[i] = e.Name
+	}
+	return names
+}
+
+func cmdGC(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
+	var st stateFlags
+	st.add(fs)
+	size := fs.String("max-size", "0", "keep at most this much (e.g. 500M, 20G); pinned artifacts always stay")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	max, err := parseSize(*size)
+	if err != nil {
+		return usagef("--max-size: %v", err)
+	}
+	r, done, err := st.open()
+	if err != nil {
+		return err
+	}
+	defer done()
+	pinned, err := r.DB.PinnedDigests(ctx)
+	if err != nil {
+		return err
+	}
+	stats, err := r.Cache.GC(max, func(d cache.Digest) bool { return pinned[d] })
+	if err != nil {
+		return err
+	}
+	fmt.Println(stats)
+	return nil
+}
+
+// parseSize reads a byte count with an optional K, M, G or T suffix
+// (powers of 1024).
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	if i := strings.IndexAny(strings.ToUpper(s), "KMGT"); i > 0 {
+		mult = 1 << (10 * (1 + strings.IndexByte("KMGT", strings.ToUpper(s)[i])))
+		s = s[:i]
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("want a size such as 0, 500M or 20G")
+	}
+	return n * mult, nil
+}

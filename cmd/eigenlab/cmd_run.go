@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/runner"
+)
+
+func init() {
+	register("run", "EXP [--set k=v]... [-j N] [--dry-run] [--force STAGE]",
+		"run an experiment (a .yaml path or a shipped name)", cmdRun)
+	register("plan", "EXP [--set k=v]...",
+		"show which stages are cached and why each stale one is stale", cmdPlan)
+}
+
+// expFlags are the flags that select and modify an experiment.
+type expFlags struct {
+	stateFlags
+	sets multiFlag
+}
+
+func (e *expFlags) add(fs *flag.FlagSet) {
+	e.stateFlags.add(fs)
+	fs.Var(&e.sets, "set", "override a param or matrix axis: k=v (repeatable)")
+}
+
+// load parses the one positional EXP argument into a plan.
+func (e *expFlags) load(pos []string) (*experiments.Plan, error) {
+	if len(pos) != 1 {
+		return nil, usagef("want exactly one experiment (a .yaml path or one of: %s)", strings.Join(experiments.Shipped(), ", "))
+	}
+	return experiments.Load(pos[0], e.sets)
+}
+
+func cmdRun(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var ef expFlags
+	ef.add(fs)
+	jobs := fs.Int("j", 0, "worker slots (default: number of CPUs)")
+	dry := fs.Bool("dry-run", false, "show the plan, run nothing")
+	executor := fs.String("executor", "local", "where stages run: local")
+	var force multiFlag
+	fs.Var(&force, "force", "recompute this stage even if cached (repeatable)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if *executor != "local" {
+		return usagef("--executor %q: only local is available in this version", *executor)
+	}
+	plan, err := ef.load(pos)
+	if err != nil {
+		return err
+	}
+	if err := checkForce(plan, force); err != nil {
+		return err
+	}
+	r, closeDB, err := ef.open()
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if *dry {
+		return printPlan(ctx, os.Stdout, r, plan)
+	}
+	sum, err := r.Run(ctx, plan, runner.Options{
+		Jobs: *jobs, Force: force, Args: os.Args, Progress: progressFor(os.Stderr),
+	})
+	if sum != nil {
+		printSummary(os.Stdout, plan, sum, ef.stateFlags)
+		printScalars(os.Stdout, sum.Scalars(r.Cache))
+	}
+	return err
+}
+
+func checkForce(p *experiments.Plan, force []string) error {
+	for _, f := range force {
+		found := false
+		for _, inst := range p.Instances {
+			found = found || inst.Name == f
+		}
+		if !found {
+			return usagef("--force %q: no such stage in %s", f, p.Name)
+		}
+	}
+	return nil
+}
+
+// progressFor picks a redrawn status line on a terminal, log lines otherwise.
+func progressFor(w *os.File) runner.Progress {
+	if info, err := w.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+		return &runner.TTYProgress{W: w}
+	}
+	return &runner.LogProgress{W: w}
+}
+
+func printSummary(w io.Writer, p *experiments.Plan, s *runner.Summary, st stateFlags) {
+	fmt.Fprintf(w, "run %d of %s: %d executed, %d cached, %d failed, %d skipped in %s\n",
+		s.RunID, p.Name, s.Executed, s.Cached, s.Failed, s.Skip, s.Wall.Round(1e6))
+	fmt.Fprintf(w, "outputs: %s   provenance: %s\n", st.cacheDir, st.dbPath)
+}
+
+func cmdPlan(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	var ef expFlags
+	ef.add(fs)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	plan, err := ef.load(pos)
+	if err != nil {
+		return err
+	}
+	r, closeDB, err := ef.open()
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	return printPlan(ctx, os.Stdout, r, plan)
+}
+
+func printPlan(ctx context.Context, w io.Writer, r *runner.Runner, p *experiments.Plan) error {
+	entries, err := r.Explain(ctx, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: %d cells, %d stage instances\n", p.Name, max(len(p.Cells), 1), len(entries))
+	cached := 0
+	for _, e := range entries {
+		at := e.Stage
+		if e.Cell != "" {
+			at += "@" + e.Cell
+		}
+		if e.Cached {
+			cached++
+			fmt.Fprintf(w, "  cached  %s\n", at)
+			continue
+		}
+		fmt.Fprintf(w, "  stale   %s: %s\n", at, strings.Join(e.Reasons, "; "))
+	}
+	fmt.Fprintf(w, "%d cached, %d to run\n", cached, len(entries)-cached)
+	return nil
+}

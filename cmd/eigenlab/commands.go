@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/results"
+	"github.com/eigenlab/eigenlab/runner"
+	"github.com/eigenlab/eigenlab/stages/linalg"
+)
+
+type command struct {
+	usage string
+	help  string
+	run   func(ctx context.Context, args []string) error
+}
+
+var commands = map[string]command{}
+
+func register(name, usage, help string, run func(context.Context, []string) error) {
+	commands[name] = command{usage: usage, help: help, run: run}
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "usage: eigenlab COMMAND [flags] [args]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %-44s %s\n", n, commands[n].usage, commands[n].help)
+	}
+	fmt.Fprintln(w, "\nState lives in ./.eigenlab/ (cache/, provenance.db) unless --cache/--db or EIGENLAB_CACHE/EIGENLAB_DB say otherwise.")
+}
+
+// stateFlags are the flags every command that touches state shares.
+type stateFlags struct{ cacheDir, dbPath string }
+
+func (s *stateFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&s.cacheDir, "cache", envOr("EIGENLAB_CACHE", filepath.Join(".eigenlab", "cache")), "cache directory")
+	fs.StringVar(&s.dbPath, "db", envOr("EIGENLAB_DB", filepath.Join(".eigenlab", "provenance.db")), "provenance database")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// open opens the cache and the provenance database.
+func (s *stateFlags) open() (*runner.Runner, func(), error) {
+	c, err := cache.Open(s.cacheDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := results.Open(s.dbPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &runner.Runner{Cache: c, DB: db, Backend: linalg.Backend()}, func() { db.Close() }, nil
+}
+
+// parse parses flags, turning flag errors into usage errors (exit 2).
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	return nil
+}
+
+// multiFlag collects a repeatable flag such as --set k=v.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

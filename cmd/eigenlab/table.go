@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/eigenlab/eigenlab/runner"
+)
+
+// printScalars prints one table per stage: a row per cell, a column per
+// scalar output.
+func printScalars(w io.Writer, rows []runner.ScalarRow) {
+	byStage := map[string][]runner.ScalarRow{}
+	var order []string
+	for _, r := range rows {
+		if byStage[r.Stage] == nil {
+			order = append(order, r.Stage)
+		}
+		byStage[r.Stage] = append(byStage[r.Stage], r)
+	}
+	for _, stage := range order {
+		cols := map[string]bool{}
+		for _, r := range byStage[stage] {
+			for k := range r.Values {
+				cols[k] = true
+			}
+		}
+		names := make([]string, 0, len(cols))
+		for k := range cols {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "%s\t%s\t\n", stage, strings.Join(names, "\t"))
+		for _, r := range byStage[stage] {
+			vals := make([]string, len(names))
+			for i, k := range names {
+				vals[i] = fmt.Sprintf("%.6g", r.Values[k])
+			}
+			fmt.Fprintf(tw, "%s\t%s\t\n", r.Cell, strings.Join(vals, "\t"))
+		}
+		tw.Flush()
+	}
+}

@@ -1,0 +1,300 @@
+package experiments
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// Parse validates an experiment and expands it into a plan. sets are
+// `--set k=v` overrides of params or matrix axes. Every problem is
+// reported at once in an *InvalidError.
+func Parse(filename string, src []byte, sets []string) (*Plan, error) {
+	p := &problems{file: filename}
+	d := parseDoc(p, src)
+	if d == nil {
+		return nil, p.err()
+	}
+	params, axes := resolveTop(p, d, sets)
+	order := topoOrder(p, d.stages)
+	checkRefs(p, d)
+	plan := &Plan{Name: d.name, Description: d.description, File: filename, Source: src,
+		Params: params, Axes: axes, Cells: cells(axes), Report: d.report}
+	expand(p, plan, order)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// resolveTop decodes params and axes and applies --set overrides.
+func resolveTop(p *problems, d *doc, sets []string) (map[string]any, []Axis) {
+	params := map[string]any{}
+	for name, n := range d.params {
+		v, err := plain(n)
+		if err != nil {
+			p.at(n, "param %q: %v", name, err)
+		}
+		params[name] = v
+	}
+	axes := make([]Axis, len(d.axes))
+	for i, a := range d.axes {
+		axes[i].Name = a.name
+		for _, n := range a.values {
+			v, err := plain(n)
+			if err != nil {
+				p.at(n, "matrix axis %q: %v", a.name, err)
+			}
+			axes[i].Values = append(axes[i].Values, v)
+		}
+	}
+	for _, s := range sets {
+		applySet(p, s, params, axes)
+	}
+	return params, axes
+}
+
+// applySet applies one `--set k=v`; v is read as YAML, so lists work.
+func applySet(p *problems, set string, params map[string]any, axes []Axis) {
+	k, text, ok := strings.Cut(set, "=")
+	var n yaml.Node
+	if !ok || yaml.Unmarshal([]byte(text), &n) != nil || len(n.Content) == 0 {
+		p.at(nil, "--set %q: want key=value", set)
+		return
+	}
+	v, err := plain(n.Content[0])
+	if err != nil {
+		p.at(nil, "--set %q: %v", set, err)
+		return
+	}
+	if _, isParam := params[k]; isParam {
+		params[k] = v
+		return
+	}
+	for i := range axes {
+		if axes[i].Name == k {
+			if list, isList := v.([]any); isList && len(list) > 0 {
+				axes[i].Values = list
+			} else {
+				axes[i].Values = []any{v}
+			}
+			return
+		}
+	}
+	known := sortedKeys(params)
+	for _, a := range axes {
+		known = append(known, a.Name)
+	}
+	p.at(nil, "--set %q: %q is neither a param nor a matrix axis; want one of %s", set, k, strings.Join(known, ", "))
+}
+
+// checkRefs validates input names and references that do not depend on
+// params (outputs are checked per instance during expansion).
+func checkRefs(p *problems, d *doc) {
+	byName := map[string]*stageDecl{}
+	for _, s := range d.stages {
+		byName[s.name] = s
+	}
+	for _, s := range d.stages {
+		if s.stage == nil {
+			continue
+		}
+		given := map[string]bool{}
+		for _, in := range s.inputs {
+			given[in.name] = true
+			if _, ok := inputSpec(s.stage, in.name); !ok {
+				p.at(in.key, "stage %q: unknown input %q for kind %s; want one of %s", s.name, in.name, s.kind, inputNames(s.stage))
+			}
+			switch {
+			case in.from == s.name:
+				p.at(in.value, "stage %q: input %q refers to the stage itself", s.name, in.name)
+			case byName[in.from] == nil:
+				p.at(in.value, "stage %q: input %q refers to unknown stage %q", s.name, in.name, in.from)
+			}
+		}
+		for _, spec := range s.stage.Inputs() {
+			if !spec.Optional && !given[spec.Name] {
+				p.at(s.key, "stage %q: missing required input %q (%s)", s.name, spec.Name, spec.Doc)
+			}
+		}
+	}
+}
+
+func inputSpec(st stages.Stage, name string) (stages.InputSpec, bool) {
+	for _, in := range st.Inputs() {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return stages.InputSpec{}, false
+}
+
+func inputNames(st stages.Stage) string {
+	var names []string
+	for _, in := range st.Inputs() {
+		names = append(names, in.Name)
+	}
+	if len(names) == 0 {
+		return "(none: this kind takes no inputs)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// expand resolves every stage in every cell and merges identical instances.
+func expand(p *problems, plan *Plan, order []*stageDecl) {
+	axisSet := map[string]bool{}
+	for _, a := range plan.Axes {
+		axisSet[a.Name] = true
+	}
+	deps := map[string][]string{} // stage -> axes it depends on
+	perCell := map[string][]*Instance{}
+	byID := map[string]*Instance{}
+	for _, s := range order {
+		deps[s.name] = stageAxes(s, axisSet, deps)
+		perCell[s.name] = make([]*Instance, len(plan.Cells))
+		for ci, cell := range plan.Cells {
+			inst := resolveInstance(p, plan, s, cell, perCell)
+			if inst == nil {
+				continue
+			}
+			inst.Axes = deps[s.name]
+			if prev := byID[inst.ID]; prev != nil {
+				inst = prev
+			} else {
+				byID[inst.ID] = inst
+				plan.Instances = append(plan.Instances, inst)
+			}
+			inst.Cells = append(inst.Cells, ci)
+			perCell[s.name][ci] = inst
+		}
+	}
+}
+
+// stageAxes is the set of axes a stage mentions or inherits from inputs,
+// in a sorted order.
+func stageAxes(s *stageDecl, axes map[string]bool, deps map[string][]string) []string {
+	set := map[string]bool{}
+	for _, pd := range s.params {
+		for _, r := range references(pd.value) {
+			if axes[r] {
+				set[r] = true
+			}
+		}
+	}
+	for _, in := range s.inputs {
+		for _, a := range deps[in.from] {
+			set[a] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+// resolveInstance computes a stage's params and inputs in one cell.
+func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell map[string][]*Instance) *Instance {
+	vars := make(map[string]any, len(plan.Params)+len(cell.Values))
+	for k, v := range plan.Params {
+		vars[k] = v
+	}
+	for k, v := range cell.Values {
+		vars[k] = v
+	}
+	params, ok := resolveParams(p, s, vars)
+	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Line: s.key.Line, Col: s.key.Column}
+	for _, in := range s.inputs {
+		var from *Instance
+		if insts := perCell[in.from]; insts != nil {
+			from = insts[cell.Index]
+		}
+		if from == nil {
+			return nil // its own errors are reported already
+		}
+		outs := from.Stage.Outputs(from.Params)
+		out := in.output
+		if out == "" && len(outs) > 0 {
+			out = outs[0]
+		}
+		if !contains(outs, out) {
+			p.at(in.value, "stage %q: input %q: stage %q has no output %q; it has %s", s.name, in.name, in.from, out, strings.Join(outs, ", "))
+			ok = false
+		}
+		inst.Inputs = append(inst.Inputs, InputRef{Name: in.name, From: from, Output: out})
+	}
+	if !ok {
+		return nil
+	}
+	sort.Slice(inst.Inputs, func(i, j int) bool { return inst.Inputs[i].Name < inst.Inputs[j].Name })
+	inst.ID = instanceID(s.name, s.kind, params, inst.Inputs)
+	return inst
+}
+
+// resolveParams substitutes, converts and validates a stage's params.
+func resolveParams(p *problems, s *stageDecl, vars map[string]any) (stages.Params, bool) {
+	if s.stage == nil {
+		return nil, false
+	}
+	what := fmt.Sprintf("stage %q", s.name)
+	ok := true
+	params := stages.Params{}
+	for _, pd := range s.params {
+		spec, known := stages.Spec(s.stage, pd.name)
+		if !known {
+			p.at(pd.key, "%s: unknown param %q for kind %s; want one of %s", what, pd.name, s.kind, paramNames(s.stage))
+			ok = false
+			continue
+		}
+		v, _, err := substitute(pd.value, vars)
+		if err == nil {
+			v, err = convert(spec, v)
+		}
+		if err == nil {
+			err = spec.CheckValue(v)
+		}
+		if err != nil {
+			p.at(pd.value, "%s: param %q: %v", what, pd.name, err)
+			ok = false
+			continue
+		}
+		params[pd.name] = v
+	}
+	for _, spec := range s.stage.Params() {
+		if params.Has(spec.Name) {
+			continue
+		}
+		switch {
+		case spec.Default != nil:
+			params[spec.Name] = spec.Default
+		case !spec.Optional:
+			p.at(s.key, "%s: missing required param %q (%s: %s)", what, spec.Name, spec.Type, spec.Doc)
+			ok = false
+		}
+	}
+	if !ok {
+		return params, false
+	}
+	if d, isD := s.stage.(stages.Defaulter); isD {
+		d.Defaults(params)
+	}
+	if v, isV := s.stage.(stages.Validator); isV {
+		if err := v.Validate(params); err != nil {
+			at := s.pnode
+			if at == nil {
+				at = s.key
+			}
+			p.at(at, "%s: %v", what, err)
+			return params, false
+		}
+	}
+	return params, true
+}
+
+func paramNames(st stages.Stage) string {
+	var names []string
+	for _, spec := range st.Params() {
+		names = append(names, spec.Name)
+	}
+	return strings.Join(names, ", ")
+}

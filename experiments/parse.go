@@ -1,0 +1,221 @@
+// Package experiments parses, validates and expands experiment YAML files
+// (DESIGN.md "Experiment YAML") into a Plan of concrete stage instances:
+// one per stage and per combination of the matrix axes it depends on.
+package experiments
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+var (
+	yamlLineRe = regexp.MustCompile(`line (\d+): `)
+	nameRe     = regexp.MustCompile(`^[a-z0-9-]+$`)
+	stageRe    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+// doc is the parsed, not yet expanded, experiment.
+type doc struct {
+	name, description string
+	params            map[string]*yaml.Node
+	paramOrder        []string
+	axes              []axisDecl
+	stages            []*stageDecl
+	report            *yaml.Node
+}
+
+type axisDecl struct {
+	name   string
+	key    *yaml.Node
+	values []*yaml.Node
+}
+
+type stageDecl struct {
+	name   string
+	key    *yaml.Node // position of the stage's name
+	kind   string
+	kindN  *yaml.Node
+	stage  stages.Stage
+	params []paramDecl
+	inputs []inputDecl
+	pnode  *yaml.Node // the params mapping, for cross-param errors
+}
+
+type paramDecl struct {
+	name  string
+	key   *yaml.Node
+	value *yaml.Node
+}
+
+type inputDecl struct {
+	name, from, output string
+	key, value         *yaml.Node
+}
+
+// protectRefs rewrites every ${name} as $(name), same length so positions
+// hold: DESIGN.md writes references inside flow mappings
+// ({alpha: ${alpha}}), where a bare "{" would end the YAML scalar.
+func protectRefs(src []byte) []byte {
+	return refRe.ReplaceAllFunc(src, func(m []byte) []byte {
+		out := append([]byte{}, m...)
+		out[1], out[len(out)-1] = '(', ')'
+		return out
+	})
+}
+
+// mapping walks a mapping node, reporting duplicate and unknown keys; known
+// may be nil to accept any key.
+func mapping(p *problems, n *yaml.Node, what string, known []string, fn func(k, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		p.at(n, "%s: want a mapping (key: value lines)", what)
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case seen[k.Value]:
+			p.at(k, "%s: duplicate key %q", what, k.Value)
+			continue
+		case known != nil && !contains(known, k.Value):
+			p.at(k, "%s: unknown key %q; want one of %s", what, k.Value, strings.Join(known, ", "))
+			continue
+		}
+		seen[k.Value] = true
+		fn(k, v)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDoc reads the top level of an experiment.
+func parseDoc(p *problems, src []byte) *doc {
+	var root yaml.Node
+	if err := yaml.Unmarshal(protectRefs(src), &root); err != nil {
+		line := 0
+		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+		}
+		p.at(&yaml.Node{Line: line, Column: 1}, "not valid YAML: %s", strings.TrimPrefix(yamlLineRe.ReplaceAllString(err.Error(), ""), "yaml: "))
+		return nil
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		p.at(&root, "empty experiment; want a mapping with name and stages")
+		return nil
+	}
+	d := &doc{params: map[string]*yaml.Node{}}
+	top := root.Content[0]
+	var sawName, sawStages bool
+	mapping(p, top, "experiment", []string{"name", "description", "params", "matrix", "stages", "report"}, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "name":
+			sawName = true
+			if v.Kind != yaml.ScalarNode || !nameRe.MatchString(v.Value) {
+				p.at(v, "name %q: want lowercase letters, digits and dashes ([a-z0-9-]+)", v.Value)
+			}
+			d.name = v.Value
+		case "description":
+			d.description = v.Value
+		case "params":
+			mapping(p, v, "params", nil, func(k, v *yaml.Node) {
+				if len(references(v)) > 0 {
+					p.at(v, "param %q: params cannot refer to other params or axes", k.Value)
+				}
+				d.params[k.Value] = v
+				d.paramOrder = append(d.paramOrder, k.Value)
+			})
+		case "matrix":
+			mapping(p, v, "matrix", nil, func(k, v *yaml.Node) {
+				if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+					p.at(v, "matrix axis %q: want a non-empty list of values", k.Value)
+					return
+				}
+				d.axes = append(d.axes, axisDecl{k.Value, k, v.Content})
+			})
+		case "stages":
+			sawStages = true
+			mapping(p, v, "stages", nil, func(k, v *yaml.Node) { d.stages = append(d.stages, parseStage(p, k, v)) })
+		case "report":
+			d.report = v
+		}
+	})
+	if top.Kind == yaml.MappingNode {
+		if !sawName {
+			p.at(top, "missing required key \"name\"")
+		}
+		if !sawStages {
+			p.at(top, "missing required key \"stages\"")
+		}
+	}
+	for _, a := range d.axes {
+		if _, dup := d.params[a.name]; dup {
+			p.at(a.key, "matrix axis %q has the same name as a param", a.name)
+		}
+	}
+	return d
+}
+
+func parseStage(p *problems, key, n *yaml.Node) *stageDecl {
+	s := &stageDecl{name: key.Value, key: key}
+	if !stageRe.MatchString(s.name) {
+		p.at(key, "stage name %q: want letters, digits, _ and - (no dots: STAGE.OUTPUT names an output)", s.name)
+	}
+	what := fmt.Sprintf("stage %q", s.name)
+	mapping(p, n, what, []string{"kind", "params", "inputs"}, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "kind":
+			s.kind, s.kindN = v.Value, v
+		case "params":
+			s.pnode = v
+			mapping(p, v, what+" params", nil, func(k, v *yaml.Node) {
+				s.params = append(s.params, paramDecl{k.Value, k, v})
+			})
+		case "inputs":
+			mapping(p, v, what+" inputs", nil, func(k, v *yaml.Node) {
+				from, out, _ := strings.Cut(v.Value, ".")
+				if v.Kind != yaml.ScalarNode || from == "" {
+					p.at(v, "%s: input %q: want a reference STAGE or STAGE.OUTPUT", what, k.Value)
+					return
+				}
+				s.inputs = append(s.inputs, inputDecl{k.Value, from, out, k, v})
+			})
+		}
+	})
+	if n.Kind == yaml.MappingNode && s.kindN == nil {
+		p.at(key, "%s: missing required key \"kind\"", what)
+	}
+	if s.kindN != nil {
+		st, ok := stages.Lookup(s.kind)
+		if !ok {
+			p.at(s.kindN, "%s: unknown stage kind %q; known kinds: %s", what, s.kind, strings.Join(stages.Kinds(), ", "))
+		}
+		s.stage = st
+	}
+	return s
+}
+
+// nodeText flattens a node's scalars, to look for ${...} anywhere in it.
+func nodeText(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	var b strings.Builder
+	for _, c := range n.Content {
+		b.WriteString(nodeText(c))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}

@@ -1,0 +1,72 @@
+package results
+
+// schemaV1 is the provenance schema, documented for sqlite3 users in
+// README.md ("Provenance schema"). Times are RFC 3339 text in UTC.
+const schemaV1 = `
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY,
+  experiment    TEXT NOT NULL,
+  file          TEXT NOT NULL,
+  yaml          TEXT NOT NULL,            -- the exact YAML that ran
+  args          TEXT NOT NULL,            -- the command line
+  status        TEXT NOT NULL,            -- running | ok | failed | cancelled | killed
+  started       TEXT NOT NULL,
+  ended         TEXT,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  code_version  TEXT NOT NULL,            -- module version
+  code_revision TEXT NOT NULL,            -- VCS revision of the eigenlab build
+  code_modified INTEGER NOT NULL,         -- 1 if built from a dirty tree
+  env_json      TEXT NOT NULL             -- Go, OS/arch, CPU model+flags, BLAS, threads
+);
+CREATE INDEX runs_experiment ON runs(experiment, id);
+
+CREATE TABLE executions (
+  id             INTEGER PRIMARY KEY,
+  run_id         INTEGER NOT NULL REFERENCES runs(id),
+  stage          TEXT NOT NULL,           -- stage name in the YAML
+  cell           TEXT NOT NULL,           -- axis values it depends on: "alpha=1,seed=0"
+  instance_id    TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  version        TEXT NOT NULL,           -- stage version
+  action_key     TEXT NOT NULL,           -- cache key (hex SHA-256)
+  key_text       TEXT NOT NULL,           -- the readable lines hashed into the key
+  status         TEXT NOT NULL,           -- ok | cached | failed | skipped
+  started        TEXT NOT NULL,
+  ended          TEXT NOT NULL,
+  wall_s         REAL NOT NULL,
+  cpu_s          REAL NOT NULL,           -- process CPU during the stage (exact at -j 1)
+  peak_rss_bytes INTEGER NOT NULL,        -- process peak RSS when the stage ended
+  host           TEXT NOT NULL,
+  executor       TEXT NOT NULL,
+  error          TEXT NOT NULL,
+  seed           INTEGER                  -- the stage's seed param, if it has one
+);
+CREATE INDEX executions_run ON executions(run_id);
+CREATE INDEX executions_stage ON executions(stage, cell, id);
+CREATE INDEX executions_key ON executions(action_key);
+
+CREATE TABLE params (
+  execution_id INTEGER NOT NULL REFERENCES executions(id),
+  name         TEXT NOT NULL,
+  value        TEXT NOT NULL,             -- canonical text form
+  PRIMARY KEY (execution_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE artifacts (
+  digest TEXT PRIMARY KEY,                -- SHA-256 of canonical content
+  kind   TEXT NOT NULL,                   -- array | record | model
+  dtype  TEXT NOT NULL,
+  shape  TEXT NOT NULL,                   -- JSON list
+  bytes  INTEGER NOT NULL                 -- size of the stored blob
+) WITHOUT ROWID;
+
+CREATE TABLE edges (
+  execution_id INTEGER NOT NULL REFERENCES executions(id),
+  direction    TEXT NOT NULL,             -- in | out
+  name         TEXT NOT NULL,             -- input or output name
+  digest       TEXT NOT NULL,
+  PRIMARY KEY (execution_id, direction, name)
+) WITHOUT ROWID;
+CREATE INDEX edges_digest ON edges(digest, direction);
+`

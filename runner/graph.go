@@ -1,0 +1,123 @@
+// Package runner turns an experiment plan into an action graph and runs it:
+// action keys from stage, params and input digests, a bounded worker pool
+// that honours each stage's thread count, early cutoff, a failure policy
+// that stops only the descendants of a failed stage, and provenance records.
+package runner
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// Status is the outcome of one stage instance in a run.
+type Status string
+
+// The outcomes a node can have.
+const (
+	StatusOK      Status = "ok"      // executed
+	StatusCached  Status = "cached"  // served from the cache
+	StatusFailed  Status = "failed"  // the stage returned an error
+	StatusSkipped Status = "skipped" // an upstream stage failed or the run was cancelled
+)
+
+// node is one stage instance in the action graph.
+type node struct {
+	inst  *experiments.Instance
+	cell  string // the axis values the instance depends on, "alpha=1,seed=0"
+	deps  []*node
+	users []*node
+
+	// Set once the node is resolved.
+	key     cache.ActionKey
+	keyText string
+	outputs map[string]cache.Digest
+	sizes   map[string]int64
+	inputs  map[string]cache.Digest
+	status  Status
+	err     error
+	usage   Usage
+	start   time.Time
+	end     time.Time
+}
+
+// label names the node for messages: "spectrum@alpha=1,seed=0".
+func (n *node) label() string {
+	if n.cell == "" {
+		return n.inst.Name
+	}
+	return n.inst.Name + "@" + n.cell
+}
+
+// buildGraph makes one node per unique instance, in the plan's topological
+// order.
+func buildGraph(p *experiments.Plan) []*node {
+	byInst := map[*experiments.Instance]*node{}
+	nodes := make([]*node, 0, len(p.Instances))
+	for _, inst := range p.Instances {
+		n := &node{inst: inst, cell: cellLabel(p, inst)}
+		seen := map[*node]bool{}
+		for _, in := range inst.Inputs {
+			dep := byInst[in.From]
+			if !seen[dep] {
+				seen[dep] = true
+				n.deps = append(n.deps, dep)
+				dep.users = append(dep.users, n)
+			}
+		}
+		byInst[inst] = n
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// cellLabel renders the values of the axes inst depends on, in axis order.
+func cellLabel(p *experiments.Plan, inst *experiments.Instance) string {
+	if len(inst.Axes) == 0 || len(inst.Cells) == 0 {
+		return ""
+	}
+	dep := map[string]bool{}
+	for _, a := range inst.Axes {
+		dep[a] = true
+	}
+	cell := p.Cells[inst.Cells[0]]
+	var parts []string
+	for _, ax := range p.Axes {
+		if dep[ax.Name] {
+			parts = append(parts, ax.Name+"="+formatAxis(cell.Values[ax.Name]))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func formatAxis(v any) string {
+	s := stages.FormatValue(v)
+	if f, ok := v.(float64); ok && f == float64(int64(f)) {
+		s = strings.TrimSuffix(s, ".0")
+	}
+	return strings.Trim(s, `"`)
+}
+
+// inputDigests maps n's input names to the digests its producers made. It
+// returns false if a producer did not succeed.
+func (n *node) inputDigests() (map[string]cache.Digest, bool) {
+	byInst := map[*experiments.Instance]*node{}
+	for _, d := range n.deps {
+		byInst[d.inst] = d
+	}
+	in := make(map[string]cache.Digest, len(n.inst.Inputs))
+	for _, ref := range n.inst.Inputs {
+		dep := byInst[ref.From]
+		if dep.status != StatusOK && dep.status != StatusCached {
+			return nil, false
+		}
+		in[ref.Name] = dep.outputs[ref.Output]
+	}
+	return in, true
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

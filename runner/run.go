@@ -1,0 +1,375 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/results"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// Options control one run.
+type Options struct {
+	Jobs     int      // worker slots; 0 means runtime.NumCPU()
+	Force    []string // stage names to recompute even when cached
+	Executor Executor // nil means Local
+	Args     []string // the command line, for provenance
+	Progress Progress // nil means no progress output
+}
+
+// Runner executes plans against one cache and one provenance database.
+type Runner struct {
+	Cache *cache.Cache
+	DB    *results.DB
+	// Backend names the BLAS in use, for the environment fingerprint.
+	Backend string
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	RunID                          int64
+	Executed, Cached, Failed, Skip int
+	Failures                       []Failure
+	Wall                           time.Duration
+	nodes                          []*node
+}
+
+// Failure names a stage instance that failed and why.
+type Failure struct {
+	Stage, Cell string
+	Err         error
+}
+
+func (f Failure) Error() string {
+	at := f.Stage
+	if f.Cell != "" {
+		at += "@" + f.Cell
+	}
+	return fmt.Sprintf("stage %s: %v", at, f.Err)
+}
+
+// ErrStageFailed is wrapped by Run's error when at least one stage failed.
+var ErrStageFailed = errors.New("stage failed")
+
+// Run executes the plan. Independent branches finish even when a stage
+// fails; descendants of a failed stage are skipped. The returned error
+// wraps ErrStageFailed (listing every failure) or the context's error.
+func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Summary, error) {
+	if opt.Jobs <= 0 {
+		opt.Jobs = runtime.NumCPU()
+	}
+	if opt.Executor == nil {
+		opt.Executor = Local{}
+	}
+	if opt.Progress == nil {
+		opt.Progress = nopProgress{}
+	}
+	host, _ := os.Hostname()
+	r.DB.MarkDeadRuns(ctx, host, processAlive)
+	start := time.Now()
+	runID, err := r.DB.BeginRun(ctx, r.runRecord(p, opt, host, start))
+	if err != nil {
+		return nil, err
+	}
+	nodes := buildGraph(p)
+	s := &scheduler{r: r, p: p, opt: opt, host: host, runID: runID,
+		slots: newSlots(opt.Jobs), force: map[string]bool{}}
+	for _, f := range opt.Force {
+		s.force[f] = true
+	}
+	opt.Progress.Start(len(nodes))
+	s.runAll(ctx, nodes)
+	opt.Progress.Finish()
+
+	sum := &Summary{RunID: runID, Wall: time.Since(start), nodes: nodes}
+	for _, n := range nodes {
+		switch n.status {
+		case StatusOK:
+			sum.Executed++
+		case StatusCached:
+			sum.Cached++
+		case StatusFailed:
+			sum.Failed++
+			sum.Failures = append(sum.Failures, Failure{n.inst.Name, n.cell, n.err})
+		default:
+			sum.Skip++
+		}
+	}
+	status, runErr := "ok", error(nil)
+	switch {
+	case ctx.Err() != nil:
+		status, runErr = "cancelled", ctx.Err()
+	case sum.Failed > 0:
+		status = "failed"
+		errs := []error{ErrStageFailed}
+		for _, f := range sum.Failures {
+			errs = append(errs, f)
+		}
+		runErr = errors.Join(errs...)
+	}
+	if err := r.DB.EndRun(context.WithoutCancel(ctx), runID, status); err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+func (r *Runner) runRecord(p *experiments.Plan, opt Options, host string, start time.Time) results.Run {
+	code := results.CodeVersion()
+	return results.Run{
+		Experiment: p.Name, File: p.File, YAML: string(p.Source), Args: opt.Args,
+		Status: "running", Started: start, Host: host, PID: os.Getpid(),
+		Code: code, Env: results.Environment(r.Backend),
+	}
+}
+
+// scheduler runs the nodes of one run.
+type scheduler struct {
+	r     *Runner
+	p     *experiments.Plan
+	opt   Options
+	host  string
+	runID int64
+	slots *slots
+	force map[string]bool
+}
+
+// runAll starts every node as soon as its dependencies are resolved and
+// waits for all of them.
+func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	pending := make(map[*node]int, len(nodes))
+	var launch func(n *node)
+	launch = func(n *node) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.resolve(ctx, n)
+			mu.Lock()
+			var ready []*node
+			for _, u := range n.users {
+				if pending[u]--; pending[u] == 0 {
+					ready = append(ready, u)
+				}
+			}
+			mu.Unlock()
+			for _, u := range ready {
+				launch(u)
+			}
+		}()
+	}
+	var roots []*node
+	for _, n := range nodes {
+		pending[n] = len(n.deps)
+		if len(n.deps) == 0 {
+			roots = append(roots, n)
+		}
+	}
+	for _, n := range roots {
+		launch(n)
+	}
+	wg.Wait()
+}
+
+// resolve decides a node's outcome: skipped, cached or executed.
+func (s *scheduler) resolve(ctx context.Context, n *node) {
+	n.start = time.Now()
+	defer func() {
+		n.end = time.Now()
+		s.opt.Progress.Done(n.label(), n.status, n.end.Sub(n.start), n.err)
+		s.record(n)
+	}()
+	in, ok := n.inputDigests()
+	if !ok || ctx.Err() != nil {
+		n.status = StatusSkipped
+		n.err = errors.New("not run: an upstream stage failed or the run was cancelled")
+		return
+	}
+	n.inputs = in
+	key, text, err := actionKey(n, in)
+	if err != nil {
+		n.status, n.err = StatusFailed, err
+		return
+	}
+	n.key, n.keyText = key, text
+	if !s.force[n.inst.Name] && s.lookup(n) {
+		n.status = StatusCached
+		return
+	}
+	if err := s.compute(ctx, n); err != nil {
+		n.status, n.err = StatusFailed, err
+	}
+}
+
+// lookup serves n from the cache if its action record and blobs are intact.
+func (s *scheduler) lookup(n *node) bool {
+	e, err := s.r.Cache.GetAction(n.key)
+	if err != nil || !(store{s.r.Cache}).intact(e) {
+		return false
+	}
+	n.setOutputs(e.Outputs)
+	return true
+}
+
+func (n *node) setOutputs(outs []cache.Output) {
+	n.outputs = make(map[string]cache.Digest, len(outs))
+	n.sizes = make(map[string]int64, len(outs))
+	for _, o := range outs {
+		n.outputs[o.Name] = o.Digest
+		n.sizes[o.Name] = o.Size
+	}
+}
+
+// compute executes n (or finds it cached after all) under the cache lock
+// of its key and sets n.status on success, so that of several
+// eigenlab processes sharing the cache only one computes it and the others
+// find the result when the lock is released.
+func (s *scheduler) compute(ctx context.Context, n *node) error {
+	unlock, err := s.r.Cache.Lock(ctx, n.key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !s.force[n.inst.Name] && s.lookup(n) {
+		n.status = StatusCached
+		return nil
+	}
+	inputs, err := s.loadInputs(ctx, n)
+	if err != nil {
+		return err
+	}
+	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params).Threads)
+	if err != nil {
+		return err
+	}
+	s.opt.Progress.Running(n.label())
+	outs, usage, err := s.opt.Executor.Execute(ctx, Job{n.inst.Stage, inputs, n.inst.Params})
+	s.slots.release(held)
+	n.usage = usage
+	if err != nil {
+		return err
+	}
+	if err := checkOutputs(n, outs); err != nil {
+		return err
+	}
+	st := store{s.r.Cache}
+	saved, err := st.put(outs)
+	if err != nil {
+		return err
+	}
+	// The record is written only after every blob is durable, so a record
+	// never points at bytes that are not there.
+	if err := s.r.Cache.PutAction(n.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
+		return err
+	}
+	n.setOutputs(saved)
+	n.status = StatusOK
+	return nil
+}
+
+// checkOutputs holds a stage to the outputs it declared.
+func checkOutputs(n *node, outs stages.Outputs) error {
+	want := n.inst.Stage.Outputs(n.inst.Params)
+	for _, name := range want {
+		if outs[name] == nil {
+			return fmt.Errorf("stage kind %q did not produce its declared output %q (a bug in the stage)", n.inst.Kind, name)
+		}
+	}
+	return nil
+}
+
+// loadInputs decodes n's inputs from the cache. A corrupt input blob is
+// evicted and its producer recomputed once.
+func (s *scheduler) loadInputs(ctx context.Context, n *node) (stages.Inputs, error) {
+	st := store{s.r.Cache}
+	in := stages.Inputs{}
+	for _, ref := range n.inst.Inputs {
+		d := n.inputs[ref.Name]
+		a, err := st.load(d)
+		if errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotFound) {
+			a, err = s.regenerate(ctx, n, ref, d)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", ref.Name, err)
+		}
+		in[ref.Name] = a
+	}
+	return in, nil
+}
+
+// regenerate recomputes the producer of a lost or corrupt blob and checks
+// that it yields the same digest (stages are deterministic).
+func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.InputRef, d cache.Digest) (stages.Artifact, error) {
+	var prod *node
+	for _, dep := range n.deps {
+		if dep.inst == ref.From {
+			prod = dep
+		}
+	}
+	s.r.Cache.DeleteAction(prod.key)
+	in, err := s.loadInputs(ctx, prod)
+	if err != nil {
+		return nil, err
+	}
+	outs, _, err := s.opt.Executor.Execute(ctx, Job{prod.inst.Stage, in, prod.inst.Params})
+	if err != nil {
+		return nil, fmt.Errorf("recomputing %s after a corrupt blob: %w", prod.label(), err)
+	}
+	saved, err := store{s.r.Cache}.put(outs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.r.Cache.PutAction(prod.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
+		return nil, err
+	}
+	a := outs[ref.Output]
+	if a.Digest() != d {
+		return nil, fmt.Errorf("recomputed %s.%s has digest %s, not %s: the stage is not deterministic", prod.label(), ref.Output, a.Digest().Short(), d.Short())
+	}
+	return a, nil
+}
+
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return p.Signal(syscall.Signal(0)) == nil
+}
+
+// ScalarRow holds the 0-d outputs of one stage instance of a run.
+type ScalarRow struct {
+	Stage, Cell string
+	Values      map[string]float64
+}
+
+// Scalars reads the 0-d array outputs (α, ED, r², ...) of every instance
+// that produced any, in plan order: the numbers a summary table shows.
+func (s *Summary) Scalars(c *cache.Cache) []ScalarRow {
+	var rows []ScalarRow
+	for _, n := range s.nodes {
+		row := ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: map[string]float64{}}
+		for name, d := range n.outputs {
+			if n.sizes[name] > 256 { // a 0-d .npy is 136 bytes
+				continue
+			}
+			if a, err := LoadArtifact(c, d); err == nil {
+				if arr, ok := a.(*stages.Array); ok && len(arr.Shape) == 0 {
+					row.Values[name] = arr.Value(0)
+				}
+			}
+		}
+		if len(row.Values) > 0 {
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}

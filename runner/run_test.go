@@ -1,0 +1,270 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/results"
+)
+
+// newRunner returns a runner over a fresh cache and in-memory database.
+func newRunner(t testing.TB) *Runner {
+	t.Helper()
+	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := results.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &Runner{Cache: c, DB: db, Backend: "test"}
+}
+
+func plan(t testing.TB, yaml string, sets ...string) *experiments.Plan {
+	t.Helper()
+	p, err := experiments.Parse("test.yaml", []byte(yaml), sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, r *Runner, p *experiments.Plan, jobs int) *Summary {
+	t.Helper()
+	s, err := r.Run(context.Background(), p, Options{Jobs: jobs})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return s
+}
+
+const chain = `
+name: chain
+params: {v: 2.0}
+matrix:
+  scale: [1.0, 2.0]
+  rep: [0, 1, 2]
+stages:
+  src:
+    kind: test_counter
+    params: {label: src, value: ${v}}
+  mid:
+    kind: test_counter
+    inputs: {a: src}
+    params: {label: mid, scale: ${scale}}
+  leaf:
+    kind: test_counter
+    inputs: {a: mid, b: src.out}
+    params: {label: leaf, value: ${rep}}
+`
+
+func TestSweepSharesStagesAndRerunIsFree(t *testing.T) {
+	resetCounts()
+	r := newRunner(t)
+	p := plan(t, chain)
+	s := run(t, r, p, 4)
+	// src depends on no axis: once. mid on scale: twice. leaf on both: 6.
+	for label, want := range map[string]int64{"src": 1, "mid": 2, "leaf": 6} {
+		if got := executions(label); got != want {
+			t.Errorf("%s executed %d times, want %d", label, got, want)
+		}
+	}
+	if s.Executed != 9 || s.Cached != 0 {
+		t.Errorf("first run: executed %d cached %d, want 9 and 0", s.Executed, s.Cached)
+	}
+	resetCounts()
+	s = run(t, r, p, 4)
+	if n := totalExecutions(); n != 0 || s.Cached != 9 {
+		t.Errorf("rerun executed %d stages and served %d from cache; want 0 and 9", n, s.Cached)
+	}
+}
+
+func TestKeysChangeExactlyWhenTheyShould(t *testing.T) {
+	r := newRunner(t)
+	base := run(t, r, plan(t, chain), 2)
+	keys := func(s *Summary) map[string]string {
+		m := map[string]string{}
+		for _, n := range s.nodes {
+			m[n.label()] = n.key.String()
+		}
+		return m
+	}
+	k0 := keys(base)
+	reformatted := strings.ReplaceAll(strings.ReplaceAll(chain, "{label: src, value: ${v}}", "{ value: ${v},   label: src }"), "v: 2.0", "v: 2")
+	tests := []struct {
+		name    string
+		yaml    string
+		sets    []string
+		changed []string // labels whose key must change; all others must not
+	}{
+		{"whitespace and key order", reformatted, nil, nil},
+		{"param value upstream", chain, []string{"v=3"}, []string{"src", "mid@scale=1", "mid@scale=2",
+			"leaf@scale=1,rep=0", "leaf@scale=1,rep=1", "leaf@scale=1,rep=2",
+			"leaf@scale=2,rep=0", "leaf@scale=2,rep=1", "leaf@scale=2,rep=2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k1 := keys(run(t, r, plan(t, tc.yaml, tc.sets...), 2))
+			want := map[string]bool{}
+			for _, l := range tc.changed {
+				want[l] = true
+			}
+			for label, k := range k0 {
+				if got := k1[label] != k; got != want[label] {
+					t.Errorf("%s: key changed = %v, want %v", label, got, want[label])
+				}
+			}
+		})
+	}
+	t.Run("stage version", func(t *testing.T) {
+		counterVer.Store("2")
+		defer counterVer.Store("1")
+		k1 := keys(run(t, r, plan(t, chain), 2))
+		for label, k := range k0 {
+			if k1[label] == k {
+				t.Errorf("%s: key unchanged after a version bump", label)
+			}
+		}
+	})
+}
+
+const cutoff = `
+name: cutoff
+params: {v: 1.2}
+stages:
+  src:
+    kind: test_counter
+    params: {label: src, value: ${v}, floor: true}
+  down:
+    kind: test_counter
+    inputs: {a: src}
+    params: {label: down}
+`
+
+func TestEarlyCutoff(t *testing.T) {
+	r := newRunner(t)
+	run(t, r, plan(t, cutoff), 1)
+	resetCounts()
+	// 1.2 and 1.7 both floor to 1: src reruns, its output digest is the
+	// same, so down stays cached.
+	s := run(t, r, plan(t, cutoff, "v=1.7"), 1)
+	if executions("src") != 1 || executions("down") != 0 {
+		t.Fatalf("src ran %d, down ran %d; want 1 and 0", executions("src"), executions("down"))
+	}
+	if s.Executed != 1 || s.Cached != 1 {
+		t.Errorf("executed %d cached %d, want 1 and 1", s.Executed, s.Cached)
+	}
+}
+
+const branches = `
+name: branches
+stages:
+  bad:
+    kind: test_counter
+    params: {label: bad, fail: true}
+  child:
+    kind: test_counter
+    inputs: {a: bad}
+    params: {label: child}
+  good:
+    kind: test_counter
+    params: {label: good, sleep: 20}
+  after:
+    kind: test_counter
+    inputs: {a: good}
+    params: {label: after}
+`
+
+func TestFailureStopsDescendantsOnly(t *testing.T) {
+	resetCounts()
+	r := newRunner(t)
+	s, err := r.Run(context.Background(), plan(t, branches), Options{Jobs: 2})
+	if !errors.Is(err, ErrStageFailed) {
+		t.Fatalf("err = %v, want ErrStageFailed", err)
+	}
+	if !strings.Contains(err.Error(), "stage bad: planned failure") {
+		t.Errorf("error %q does not name the failed stage", err)
+	}
+	if executions("child") != 0 || executions("after") != 1 {
+		t.Errorf("child ran %d (want 0), after ran %d (want 1)", executions("child"), executions("after"))
+	}
+	if s.Failed != 1 || s.Skip != 1 || s.Executed != 2 {
+		t.Errorf("failed %d skipped %d executed %d; want 1, 1, 2", s.Failed, s.Skip, s.Executed)
+	}
+}
+
+func TestCorruptBlobIsRecomputed(t *testing.T) {
+	r := newRunner(t)
+	p := plan(t, cutoff)
+	s := run(t, r, p, 1)
+	d := s.nodes[0].outputs["out"]
+	if err := os.WriteFile(r.Cache.BlobPath(d), []byte("\x93NUMPY garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resetCounts()
+	s = run(t, r, p, 1)
+	if executions("src") != 1 || executions("down") != 0 {
+		t.Errorf("after corruption src ran %d (want 1), down ran %d (want 0)", executions("src"), executions("down"))
+	}
+	if _, err := (store{r.Cache}).load(d); err != nil {
+		t.Errorf("blob not restored: %v", err)
+	}
+}
+
+func TestOutputsIdenticalAcrossJobs(t *testing.T) {
+	blobs := func(jobs int) map[string][]byte {
+		r := newRunner(t)
+		s := run(t, r, plan(t, chain), jobs)
+		m := map[string][]byte{}
+		for _, n := range s.nodes {
+			for name, d := range n.outputs {
+				b, err := os.ReadFile(r.Cache.BlobPath(d))
+				if err != nil {
+					t.Fatal(err)
+				}
+				m[n.label()+"."+name] = b
+			}
+		}
+		return m
+	}
+	a, b := blobs(1), blobs(4)
+	for k, v := range a {
+		if !bytes.Equal(v, b[k]) {
+			t.Errorf("%s differs between -j 1 and -j 4", k)
+		}
+	}
+}
+
+func TestCancelSkipsTheRest(t *testing.T) {
+	r := newRunner(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := r.Run(ctx, plan(t, chain), Options{Jobs: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestExplainNamesTheCause(t *testing.T) {
+	r := newRunner(t)
+	run(t, r, plan(t, cutoff), 1)
+	entries, err := r.Explain(context.Background(), plan(t, cutoff, "v=2.5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries[0].Cached || !strings.Contains(strings.Join(entries[0].Reasons, ";"), "param value changed: 1.2 -> 2.5") {
+		t.Errorf("src entry = %+v, want stale because param value changed 1.2 -> 2.5", entries[0])
+	}
+	if entries[1].Cached || !strings.Contains(entries[1].Reasons[0], "upstream will run first: src") {
+		t.Errorf("down entry = %+v", entries[1])
+	}
+}

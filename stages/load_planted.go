@@ -1,0 +1,81 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages/spectral"
+)
+
+func init() {
+	common := []ParamSpec{
+		{Name: "n", Type: Int, Min: Bound(3), Doc: "samples (rows)"},
+		{Name: "alpha", Type: Float, Min: Bound(0), Doc: "exponent: the planted spectrum is λ_k = k^-alpha"},
+		{Name: "rank", Type: Int, Optional: true, Min: Bound(1), Doc: "nonzero eigenvalues (default min(n-1, features))"},
+		{Name: "seed", Type: Int, Default: 0, Doc: "random seed of the orthonormal bases"},
+	}
+	RegisterSource(Source{
+		Name:     "planted",
+		Doc:      "n×p data whose covariance spectrum is exactly k^-alpha (METHODS §1.1)",
+		Params:   append([]ParamSpec{{Name: "p", Type: Int, Min: Bound(1), Doc: "features (columns)"}}, common...),
+		Outputs:  []string{"x"},
+		Run:      loadPlanted,
+		Validate: func(p Params) error { return checkRank(p, p.Int("p")) },
+	})
+	RegisterSource(Source{
+		Name: "planted-pair",
+		Doc:  "X (n×dx), Y (n×dy) whose cross-covariance has singular values exactly k^-alpha (METHODS §3.10)",
+		Params: append([]ParamSpec{
+			{Name: "dx", Type: Int, Min: Bound(1), Doc: "features of x"},
+			{Name: "dy", Type: Int, Min: Bound(1), Doc: "features of y"},
+		}, common...),
+		Outputs:  []string{"x", "y"},
+		Run:      loadPlantedPair,
+		Validate: func(p Params) error { return checkRank(p, min(p.Int("dx"), p.Int("dy"))) },
+	})
+}
+
+// plantedRank is the rank param or its default min(n−1, features).
+func plantedRank(p Params, features int) int {
+	if p.Has("rank") {
+		return p.Int("rank")
+	}
+	return min(p.Int("n")-1, features)
+}
+
+func checkRank(p Params, features int) error {
+	if k := plantedRank(p, features); k > p.Int("n")-1 || k > features {
+		return fmt.Errorf("param \"rank\": %d exceeds min(n-1, features) = %d", k, min(p.Int("n")-1, features))
+	}
+	return nil
+}
+
+func loadPlanted(_ context.Context, p Params) (Outputs, error) {
+	lam := spectral.PowerLaw(p.Float("alpha"), plantedRank(p, p.Int("p")))
+	x := spectral.PlantedData(RNG("load", p.Int("seed")), p.Int("n"), p.Int("p"), lam)
+	return Outputs{"x": fromDense(x)}, nil
+}
+
+func loadPlantedPair(_ context.Context, p Params) (Outputs, error) {
+	lam := spectral.PowerLaw(p.Float("alpha"), plantedRank(p, min(p.Int("dx"), p.Int("dy"))))
+	x, y := spectral.PlantedPair(RNG("load", p.Int("seed")), p.Int("n"), p.Int("dx"), p.Int("dy"), lam)
+	return Outputs{"x": fromDense(x), "y": fromDense(y)}, nil
+}
+
+// fromDense copies a gonum matrix into a float64 array.
+func fromDense(m *mat.Dense) *Array {
+	r, c := m.Dims()
+	a := NewF64(r, c)
+	for i := 0; i < r; i++ {
+		copy(a.F64[i*c:(i+1)*c], m.RawRowView(i))
+	}
+	return a
+}
+
+// Matrix views an array as an n×(rest) float64 matrix (rows = samples,
+// METHODS §0.1), converting float32 to float64 (a copy) as needed.
+func (a *Array) Matrix() *mat.Dense {
+	return mat.NewDense(a.Rows(), a.Cols(), a.Float64s())
+}
