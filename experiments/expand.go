@@ -22,6 +22,10 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 	params, axes := resolveTop(p, d, sets)
 	order := topoOrder(p, d.stages)
 	checkRefs(p, d)
+	if n := cellCount(axes); n > maxCells {
+		p.at(nil, "matrix: %d cells; at most %d are allowed in one experiment", n, maxCells)
+		return nil, p.err()
+	}
 	plan := &Plan{Name: d.name, Description: d.description, File: filename, Source: src,
 		Params: params, Axes: axes, Cells: cells(axes), Report: d.report}
 	expand(p, plan, order)
@@ -29,6 +33,20 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// maxCells bounds a sweep so a typo cannot ask for billions of cells.
+const maxCells = 1_000_000
+
+func cellCount(axes []Axis) int {
+	n := 1
+	for _, a := range axes {
+		n *= len(a.Values)
+		if n > maxCells {
+			return n
+		}
+	}
+	return n
 }
 
 // resolveTop decodes params and axes and applies --set overrides.

@@ -184,7 +184,7 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 	n.start = time.Now()
 	defer func() {
 		n.end = time.Now()
-		s.opt.Progress.Done(n.label(), n.status, n.end.Sub(n.start), n.err)
+		s.opt.Progress.Done(n.label(), n.status, n.usage.Wall, n.err)
 		s.record(n)
 	}()
 	in, ok := n.inputDigests()
