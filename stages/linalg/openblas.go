@@ -80,11 +80,12 @@ func gesdd(a *mat.Dense, jobz byte) (*mat.Dense, []float64, *mat.Dense, error) {
 	}
 	buf := mat.DenseCopyOf(a).RawMatrix().Data
 	s := make([]float64, k)
-	var u, vt []float64
-	ldu, ldvt := 1, 1
+	// LAPACKE checks the leading dimensions even when U and Vt are not
+	// computed, so they are always those of the thin factors.
+	u, vt := []float64{0}, []float64{0}
+	ldu, ldvt := k, n
 	if jobz == 'S' {
 		u, vt = make([]float64, m*k), make([]float64, k*n)
-		ldu, ldvt = k, n
 	}
 	iwork := make([]int32, 8*k)
 	work := []float64{0}
