@@ -1,0 +1,152 @@
+package decomp_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/stages/decomp"
+)
+
+func golden(t *testing.T, name string) *stages.Array {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, err := stages.ReadNPY(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func closeRel(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > tol*scale {
+			t.Fatalf("%s[%d] = %.17g, sklearn %.17g", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestPCAMatchesSklearn(t *testing.T) {
+	for _, c := range []string{"tall", "wide"} {
+		x := golden(t, "pca_"+c+"_x").Matrix()
+		m, err := decomp.FitPCA(x, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeRel(t, c+" explained_variance_", m.Variance, golden(t, "pca_"+c+"_var").F64, 1e-10)
+		closeRel(t, c+" components_", m.Components.RawMatrix().Data, golden(t, "pca_"+c+"_comp").F64, 1e-10)
+		closeRel(t, c+" transform", mat.DenseCopyOf(m.Transform(x)).RawMatrix().Data, golden(t, "pca_"+c+"_z").F64, 1e-10)
+	}
+	if _, err := decomp.FitPCA(mat.NewDense(4, 3, nil), 4); err == nil || err.Error() != "k = 4 exceeds min(samples, features) = min(4, 3)" {
+		t.Errorf("k too large: %v", err)
+	}
+}
+
+func TestJLDimMatchesSklearn(t *testing.T) {
+	want := golden(t, "jl").I64
+	for i, n := range []int{1000, 10000} {
+		if got := decomp.JLDim(n, 0.1); int64(got) != want[i] {
+			t.Errorf("JLDim(%d) = %d, sklearn %d", n, got, want[i])
+		}
+	}
+}
+
+// Entry distribution and norm preservation of §2.2 (D = 20000, k = 2000).
+func TestSRPDistribution(t *testing.T) {
+	const d, k = 20000, 2000
+	r := decomp.NewSRP(rand.New(rand.NewPCG(1, 1)), d, k, decomp.DefaultDensity(d))
+	frac := float64(r.NNZ()) / (d * k)
+	want := 1 / math.Sqrt(d)
+	sd := math.Sqrt(want * (1 - want) / (d * k))
+	if math.Abs(frac-want) > 4*sd {
+		t.Errorf("nonzero fraction %.6f, want %.6f ± %.6f", frac, want, 4*sd)
+	}
+	if math.Abs(r.Scale-0.265915) > 1e-6 {
+		t.Errorf("entry magnitude %.6f, want 0.265915 = sqrt(sqrt(D)/k)", r.Scale)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	ratio := 0.0
+	y := make([]float64, k)
+	const rows = 50
+	for i := 0; i < rows; i++ {
+		x := make([]float64, d)
+		norm := 0.0
+		for j := range x {
+			x[j] = rng.NormFloat64()
+			norm += x[j] * x[j]
+		}
+		r.ProjectRow(func(j int) float64 { return x[j] }, y)
+		py := 0.0
+		for _, v := range y {
+			py += v * v
+		}
+		ratio += py / norm / rows
+	}
+	if math.Abs(ratio-1) > 0.02 {
+		t.Errorf("mean ‖xR‖²/‖x‖² = %.4f, want 1 ± 0.02", ratio)
+	}
+}
+
+// Projection approximately preserves the Gram matrix: relative error
+// O(1/√k), and it shrinks as k grows.
+func TestSRPPreservesGram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n, d = 20, 5000
+	x := mat.NewDense(n, d, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			x.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var g mat.Dense
+	g.Mul(x, x.T())
+	errAt := func(k int) float64 {
+		r := decomp.NewSRP(rand.New(rand.NewPCG(uint64(k), 9)), d, k, decomp.DefaultDensity(d))
+		y := mat.NewDense(n, k, nil)
+		for i := 0; i < n; i++ {
+			r.ProjectRow(func(j int) float64 { return x.At(i, j) }, y.RawRowView(i))
+		}
+		var gy, diff mat.Dense
+		gy.Mul(y, y.T())
+		diff.Sub(&gy, &g)
+		return mat.Norm(&diff, 2) / mat.Norm(&g, 2)
+	}
+	e100, e2000 := errAt(100), errAt(2000)
+	if e100 > 5/math.Sqrt(100) || e2000 > 5/math.Sqrt(2000) || e2000 >= e100 {
+		t.Errorf("relative Gram error %.3f at k=100, %.3f at k=2000", e100, e2000)
+	}
+}
+
+func BenchmarkSRP10000x100000to8000(b *testing.B) {
+	if os.Getenv("EIGENLAB_LONG") == "" {
+		b.Skip("set EIGENLAB_LONG=1: allocates 8 GB")
+	}
+	const n, d, k = 10000, 100000, 8000
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		r := decomp.NewSRP(rand.New(rand.NewPCG(5, 5)), d, k, decomp.DefaultDensity(d))
+		y := make([]float64, k)
+		for i := 0; i < n; i++ {
+			r.ProjectRow(func(j int) float64 { return float64(x[i*d+j]) }, y)
+		}
+	}
+}
