@@ -11,6 +11,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/stages"
 	"github.com/eigenlab/eigenlab/stages/decomp"
+	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
 func golden(t *testing.T, name string) *stages.Array {
@@ -147,6 +148,44 @@ func BenchmarkSRP10000x100000to8000(b *testing.B) {
 		y := make([]float64, k)
 		for i := 0; i < n; i++ {
 			r.ProjectRow(func(j int) float64 { return float64(x[i*d+j]) }, y)
+		}
+	}
+}
+
+// METHODS.md §3.10 exact planted case: independent centered train and test
+// latents Z = √(n−1)·Q_n·diag(√λ) and shared bases, X = Z Q_xᵀ, Y = Z Q_yᵀ.
+// The train σ and the held-out spectrum both equal λ to 1e-12.
+func TestCrossPlantedExact(t *testing.T) {
+	const ntr, nte, k, dx, dy = 300, 100, 40, 60, 50
+	lam := spectral.PowerLaw(1.2, k)
+	rng := rand.New(rand.NewPCG(8, 8))
+	latent := func(n int) *mat.Dense {
+		z := spectral.Orthonormal(rng, n, k, true)
+		for i := 0; i < n; i++ {
+			for j := 0; j < k; j++ {
+				z.Set(i, j, z.At(i, j)*math.Sqrt(float64(n-1)*lam[j]))
+			}
+		}
+		return z
+	}
+	qx, qy := spectral.Orthonormal(rng, dx, k, false), spectral.Orthonormal(rng, dy, k, false)
+	pair := func(z *mat.Dense) (*mat.Dense, *mat.Dense) {
+		var x, y mat.Dense
+		x.Mul(z, qx.T())
+		y.Mul(z, qy.T())
+		return &x, &y
+	}
+	xtr, ytr := pair(latent(ntr))
+	xte, yte := pair(latent(nte))
+	fit, err := decomp.FitCross(xtr, ytr, k, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xt, yt := fit.Project(xte, yte)
+	spec := decomp.TestSpectrum(xt, yt, nil, decomp.Metric{})
+	for i := range lam {
+		if math.Abs(fit.Sigma[i]-lam[i]) > 1e-12 || math.Abs(spec[i]-lam[i]) > 1e-12 {
+			t.Fatalf("component %d: train σ %.15g, test %.15g, planted %.15g", i+1, fit.Sigma[i], spec[i], lam[i])
 		}
 	}
 }

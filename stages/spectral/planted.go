@@ -19,10 +19,10 @@ func PowerLaw(alpha float64, n int) []float64 {
 	return l
 }
 
-// orthonormal returns an n×k matrix with orthonormal columns from the QR
+// Orthonormal returns an n×k matrix with orthonormal columns from the QR
 // of a Gaussian matrix; with centered, its columns are also orthogonal to
-// the all-ones vector.
-func orthonormal(rng *rand.Rand, n, k int, centered bool) *mat.Dense {
+// the all-ones vector (so they have zero mean).
+func Orthonormal(rng *rand.Rand, n, k int, centered bool) *mat.Dense {
 	g := mat.NewDense(n, k, nil)
 	raw := g.RawMatrix().Data
 	for i := range raw {
@@ -57,8 +57,8 @@ func PlantedData(rng *rand.Rand, n, p int, lambda []float64) *mat.Dense {
 	if k > n-1 || k > p {
 		panic("spectral: planted rank exceeds min(n-1, p)")
 	}
-	qn := orthonormal(rng, n, k, true)
-	qp := orthonormal(rng, p, k, false)
+	qn := Orthonormal(rng, n, k, true)
+	qp := Orthonormal(rng, p, k, false)
 	scaleColumns(qn, lambda, math.Sqrt(float64(n-1)))
 	var x mat.Dense
 	x.Mul(qn, qp.T())
@@ -73,10 +73,10 @@ func PlantedPair(rng *rand.Rand, n, dx, dy int, lambda []float64) (x, y *mat.Den
 	if k > n-1 || k > dx || k > dy {
 		panic("spectral: planted rank exceeds min(n-1, dx, dy)")
 	}
-	z := orthonormal(rng, n, k, true)
+	z := Orthonormal(rng, n, k, true)
 	scaleColumns(z, lambda, math.Sqrt(float64(n-1)))
-	qx := orthonormal(rng, dx, k, false)
-	qy := orthonormal(rng, dy, k, false)
+	qx := Orthonormal(rng, dx, k, false)
+	qy := Orthonormal(rng, dy, k, false)
 	x, y = new(mat.Dense), new(mat.Dense)
 	x.Mul(z, qx.T())
 	y.Mul(z, qy.T())

@@ -19,3 +19,29 @@ for name, (n, p) in {"tall": (60, 20), "wide": (20, 60)}.items():
     np.save(f"pca_{name}_comp.npy", m.components_)
     np.save(f"pca_{name}_z.npy", m.transform(x))
 np.save("jl.npy", np.array([johnson_lindenstrauss_min_dim(1000, eps=0.1), johnson_lindenstrauss_min_dim(10000, eps=0.1)], dtype=np.int64))
+
+# Cross-decomposition (METHODS.md §3.8): sklearn PLSSVD(scale=False) per fold on
+# fold labels built as the reference does (§3.4), per-fold test spectra
+# sum(xs*ys, 0)/(n_te-1)/sqrt(dX*dY).
+from sklearn.cross_decomposition import PLSSVD
+
+def folds(n, k, seed):
+    labels = np.concatenate([np.repeat(np.arange(k), n // k), np.zeros(n % k, dtype=int)])
+    return np.random.default_rng(seed).permutation(labels)
+
+for name, (n, dx, dy, same) in {"tall": (80, 30, 12, False), "wide": (60, 300, 15, False), "pca": (70, 20, 20, True)}.items():
+    z = rng.standard_normal((n, 6))
+    x = z @ rng.standard_normal((6, dx)) + 0.5 * rng.standard_normal((n, dx))
+    y = x.copy() if same else z @ rng.standard_normal((6, dy)) + 0.5 * rng.standard_normal((n, dy))
+    lab = folds(n, 4, 0)
+    K = 8
+    spec = []
+    for f in range(4):
+        tr, te = lab != f, lab == f
+        m = PLSSVD(n_components=K, scale=False).fit(x[tr], y[tr])
+        xs, ys = m.transform(x[te], y[te])
+        spec.append(np.sum(xs * ys, 0) / (te.sum() - 1) / np.sqrt(dx * dy))
+    np.save(f"cross_{name}_x.npy", x)
+    np.save(f"cross_{name}_y.npy", y)
+    np.save(f"cross_{name}_folds.npy", lab.astype(np.int64))
+    np.save(f"cross_{name}_spec.npy", np.array(spec))
