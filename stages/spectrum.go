@@ -19,7 +19,7 @@ type spectrum struct{}
 func init() { Register(spectrum{}) }
 
 func (spectrum) Kind() string    { return "spectrum" }
-func (spectrum) Version() string { return "1" }
+func (spectrum) Version() string { return "2" }
 
 func (spectrum) Doc() string {
 	return `Covariance eigenspectrum of x (rows are samples; METHODS §1), its power-law
@@ -28,6 +28,9 @@ Views: full (flatten, Gram trick when features > samples), channel (N×C×H×W:
 positions as samples, C×C covariance), spatial (one C×C covariance per
 location; alpha per location, their median, and alpha of the rank-wise mean
 spectrum, which is the headline).
+With a second repeat x2 the spectrum is cross-validated PCA (§1.4): axes
+from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat swaps; ed is
+then NaN (ED is for PCA eigenvalues only).
 Outputs: eigenvalues, alpha, r2, ed, fit_range, info (estimator, ranks, sizes).`
 }
 
@@ -39,6 +42,8 @@ func (spectrum) Params() []ParamSpec {
 		{Name: "bins_per_decade", Type: Int, Default: 10, Min: Bound(1), Doc: "rank bins per decade (logbinned only)"},
 		{Name: "center", Type: Bool, Default: true, Doc: "center the channel view (false: uncentered second moment, Rainbow parity)"},
 		{Name: "drop_nonfinite", Type: Bool, Default: false, Doc: "drop feature columns holding NaN/Inf instead of failing (full view)"},
+		{Name: "nshuff", Type: Int, Default: 10, Min: Bound(0), Doc: "cvPCA: repeat-swap shuffles to average (0: none)"},
+		{Name: "seed", Type: Int, Default: 0, Doc: "cvPCA: seed of the shuffles"},
 	}
 }
 
@@ -51,7 +56,10 @@ func (spectrum) Validate(p Params) error {
 }
 
 func (spectrum) Inputs() []InputSpec {
-	return []InputSpec{{Name: "x", Doc: "N×F matrix or N×C×H×W activations"}}
+	return []InputSpec{
+		{Name: "x", Doc: "N×F matrix or N×C×H×W activations"},
+		{Name: "x2", Doc: "a second repeat of x (same stimuli, same order): the spectrum is then cvPCA (§1.4, full view)", Optional: true},
+	}
 }
 
 func (spectrum) Outputs(Params) []string {
@@ -73,12 +81,15 @@ func (s spectrum) Run(ctx context.Context, in Inputs, p Params) (Outputs, error)
 		return nil, err
 	}
 	var lam []float64
-	switch p.String("view") {
-	case "full":
+	_, cv := in["x2"]
+	switch {
+	case cv:
+		lam, err = cvSpectrum(x, in, p, info)
+	case p.String("view") == "full":
 		lam, err = spectral.CovEigenvalues(x.Matrix())
-	case "channel":
+	case p.String("view") == "channel":
 		lam, err = channelEigenvalues(x, p.Bool("center"))
-	case "spatial":
+	default:
 		lam, err = spatialEigenvalues(x, p, info)
 	}
 	if err != nil {
@@ -89,11 +100,15 @@ func (s spectrum) Run(ctx context.Context, in Inputs, p Params) (Outputs, error)
 		return nil, err
 	}
 	info["estimator"], info["ranks"], info["n_points"] = fit.Estimator, []int{fit.Lo, fit.Hi}, fit.Points
+	ed := spectral.EffectiveDim(lam)
+	if cv {
+		ed = math.NaN() // ED is defined for PCA eigenvalues only (§1.3)
+	}
 	return Outputs{
 		"eigenvalues": &Array{Shape: []int{len(lam)}, F64: lam},
 		"alpha":       Scalar(fit.Alpha),
 		"r2":          Scalar(fit.R2),
-		"ed":          Scalar(spectral.EffectiveDim(lam)),
+		"ed":          Scalar(ed),
 		"fit_range":   Ints(fit.Lo, fit.Hi),
 		"info":        info,
 	}, nil
@@ -220,4 +235,20 @@ func spatialEigenvalues(x *Array, p Params, info Record) ([]float64, error) {
 	}
 	info["alpha_mean_location"] = sum / float64(l)
 	return mean, nil
+}
+
+// cvSpectrum is cvPCA of x against its second repeat x2 (§1.4).
+func cvSpectrum(x *Array, in Inputs, p Params, info Record) ([]float64, error) {
+	x2, err := in.Array("x2")
+	if err != nil {
+		return nil, err
+	}
+	if p.String("view") != "full" {
+		return nil, fmt.Errorf("cvPCA (input x2) is computed in the full view only")
+	}
+	if err := x2.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("input \"x2\": %w", err)
+	}
+	info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
+	return spectral.CvPCA(RNG("spectrum", p.Int("seed")), x.Matrix(), x2.Matrix(), p.Int("nshuff"))
 }

@@ -68,26 +68,7 @@ func covariance(x *mat.Dense) *mat.SymDense {
 }
 
 // Center returns x minus its column means.
-func Center(x *mat.Dense) *mat.Dense {
-	n, p := x.Dims()
-	mean := make([]float64, p)
-	for i := 0; i < n; i++ {
-		for j, v := range x.RawRowView(i) {
-			mean[j] += v
-		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	out := mat.NewDense(n, p, nil)
-	for i := 0; i < n; i++ {
-		src, dst := x.RawRowView(i), out.RawRowView(i)
-		for j := range dst {
-			dst[j] = src[j] - mean[j]
-		}
-	}
-	return out
-}
+func Center(x *mat.Dense) *mat.Dense { return sub(x, colMean(x)) }
 
 // EffectiveDim is the participation ratio (Σλ)²/Σλ² (METHODS.md §1.3),
 // for PCA eigenvalues (non-negative).
