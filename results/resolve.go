@@ -53,14 +53,10 @@ func (d *DB) ResolveOutputs(ctx context.Context, ref string) ([]Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(execs) > 1 {
-		var cells []string
-		for _, e := range execs {
-			cells = append(cells, e.Cell)
-		}
-		return nil, fmt.Errorf("%s matches %d cells (%s); add @axis=value to pick one", ref, len(execs), strings.Join(cells, "; "))
+	e, err := oneExecution(ref, execs)
+	if err != nil {
+		return nil, err
 	}
-	e := execs[0]
 	want := ""
 	if hexRe.MatchString(ref) {
 		for _, o := range e.Outputs {
@@ -169,14 +165,23 @@ func (d *DB) LineageOf(ctx context.Context, ref string) (*Lineage, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(execs) > 1 {
-		var cells []string
-		for _, e := range execs {
-			cells = append(cells, e.Cell)
-		}
-		return nil, fmt.Errorf("%s matches %d cells (%s); add @axis=value to pick one", ref, len(execs), strings.Join(cells, "; "))
+	e, err := oneExecution(ref, execs)
+	if err != nil {
+		return nil, err
 	}
-	return d.lineage(ctx, execs[0], map[int64]*Lineage{})
+	return d.lineage(ctx, e, map[int64]*Lineage{})
+}
+
+// oneExecution insists that a REF named one execution, listing the cells if not.
+func oneExecution(ref string, execs []*Execution) (*Execution, error) {
+	if len(execs) == 1 {
+		return execs[0], nil
+	}
+	var cells []string
+	for _, e := range execs {
+		cells = append(cells, e.Cell)
+	}
+	return nil, fmt.Errorf("%s matches %d cells (%s); add @axis=value to pick one", ref, len(execs), strings.Join(cells, "; "))
 }
 
 func (d *DB) lineage(ctx context.Context, e *Execution, seen map[int64]*Lineage) (*Lineage, error) {

@@ -23,8 +23,8 @@ type CrossFit struct {
 func FitCross(x, y *mat.Dense, k int, same bool) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
-	f := &CrossFit{MeanX: colMeans(x), MeanY: colMeans(y)}
-	xc, yc := centered(x, f.MeanX), centered(y, f.MeanY)
+	f := &CrossFit{MeanX: linalg.ColMeans(x), MeanY: linalg.ColMeans(y)}
+	xc, yc := linalg.Centered(x, f.MeanX), linalg.Centered(y, f.MeanY)
 	var u, vt *mat.Dense
 	var s []float64
 	var err error
@@ -108,19 +108,7 @@ func gramCross(xc, yc *mat.Dense) (*mat.Dense, []float64, *mat.Dense, error) {
 // (§3.2), centered by the training means.
 func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
 	xt, yt = new(mat.Dense), new(mat.Dense)
-	xt.Mul(centered(x, f.MeanX), f.U)
-	yt.Mul(centered(y, f.MeanY), f.V)
+	xt.Mul(linalg.Centered(x, f.MeanX), f.U)
+	yt.Mul(linalg.Centered(y, f.MeanY), f.V)
 	return xt, yt
-}
-
-func centered(x *mat.Dense, mean []float64) *mat.Dense {
-	n, p := x.Dims()
-	out := mat.NewDense(n, p, nil)
-	for i := 0; i < n; i++ {
-		src, dst := x.RawRowView(i), out.RawRowView(i)
-		for j := range dst {
-			dst[j] = src[j] - mean[j]
-		}
-	}
-	return out
 }

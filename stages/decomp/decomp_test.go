@@ -4,53 +4,25 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eigenlab/eigenlab/stages"
 	"github.com/eigenlab/eigenlab/stages/decomp"
+	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
-func golden(t *testing.T, name string) *stages.Array {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := stages.ReadNPY(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func closeRel(t *testing.T, what string, got, want []float64, tol float64) {
-	t.Helper()
-	scale := 0.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(w))
-	}
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > tol*scale {
-			t.Fatalf("%s[%d] = %.17g, sklearn %.17g", what, i, got[i], want[i])
-		}
-	}
-}
-
 func TestPCAMatchesSklearn(t *testing.T) {
 	for _, c := range []string{"tall", "wide"} {
-		x := golden(t, "pca_"+c+"_x").Matrix()
+		x := golden.Read(t, "testdata", "pca_"+c+"_x").Matrix()
 		m, err := decomp.FitPCA(x, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
-		closeRel(t, c+" explained_variance_", m.Variance, golden(t, "pca_"+c+"_var").F64, 1e-10)
-		closeRel(t, c+" components_", m.Components.RawMatrix().Data, golden(t, "pca_"+c+"_comp").F64, 1e-10)
-		closeRel(t, c+" transform", mat.DenseCopyOf(m.Transform(x)).RawMatrix().Data, golden(t, "pca_"+c+"_z").F64, 1e-10)
+		golden.CloseRel(t, c+" explained_variance_", m.Variance, golden.Read(t, "testdata", "pca_"+c+"_var").F64, 1e-10)
+		golden.CloseRel(t, c+" components_", m.Components.RawMatrix().Data, golden.Read(t, "testdata", "pca_"+c+"_comp").F64, 1e-10)
+		golden.CloseRel(t, c+" transform", mat.DenseCopyOf(m.Transform(x)).RawMatrix().Data, golden.Read(t, "testdata", "pca_"+c+"_z").F64, 1e-10)
 	}
 	if _, err := decomp.FitPCA(mat.NewDense(4, 3, nil), 4); err == nil || err.Error() != "k = 4 exceeds min(samples, features) = min(4, 3)" {
 		t.Errorf("k too large: %v", err)
@@ -58,7 +30,7 @@ func TestPCAMatchesSklearn(t *testing.T) {
 }
 
 func TestJLDimMatchesSklearn(t *testing.T) {
-	want := golden(t, "jl").I64
+	want := golden.Read(t, "testdata", "jl").I64
 	for i, n := range []int{1000, 10000} {
 		if got := decomp.JLDim(n, 0.1); int64(got) != want[i] {
 			t.Errorf("JLDim(%d) = %d, sklearn %d", n, got, want[i])

@@ -22,14 +22,8 @@ func FitPCA(x *mat.Dense, k int) (*PCA, error) {
 	if k > min(n, p) {
 		return nil, fmt.Errorf("k = %d exceeds min(samples, features) = min(%d, %d)", k, n, p)
 	}
-	mean := colMeans(x)
-	xc := mat.NewDense(n, p, nil)
-	for i := 0; i < n; i++ {
-		src, dst := x.RawRowView(i), xc.RawRowView(i)
-		for j := range dst {
-			dst[j] = src[j] - mean[j]
-		}
-	}
+	mean := linalg.ColMeans(x)
+	xc := linalg.Centered(x, mean)
 	u, s, vt, err := linalg.SVD(xc)
 	if err != nil {
 		return nil, err
@@ -44,29 +38,7 @@ func FitPCA(x *mat.Dense, k int) (*PCA, error) {
 
 // Transform returns (X − μ_train)·V_k.
 func (m *PCA) Transform(x *mat.Dense) *mat.Dense {
-	n, p := x.Dims()
-	xc := mat.NewDense(n, p, nil)
-	for i := 0; i < n; i++ {
-		src, dst := x.RawRowView(i), xc.RawRowView(i)
-		for j := range dst {
-			dst[j] = src[j] - m.Mean[j]
-		}
-	}
 	var z mat.Dense
-	z.Mul(xc, m.Components.T())
+	z.Mul(linalg.Centered(x, m.Mean), m.Components.T())
 	return &z
-}
-
-func colMeans(x *mat.Dense) []float64 {
-	n, p := x.Dims()
-	mean := make([]float64, p)
-	for i := 0; i < n; i++ {
-		for j, v := range x.RawRowView(i) {
-			mean[j] += v
-		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	return mean
 }

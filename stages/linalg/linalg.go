@@ -107,3 +107,31 @@ func PreferredEnv() []string {
 	}
 	return []string{"OPENBLAS_CORETYPE=SkylakeX"}
 }
+
+// ColMeans returns the mean of each column of x (over rows, the samples).
+func ColMeans(x *mat.Dense) []float64 {
+	n, p := x.Dims()
+	mean := make([]float64, p)
+	for i := 0; i < n; i++ {
+		for j, v := range x.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	return mean
+}
+
+// Centered returns a new matrix x − 1·meanᵀ.
+func Centered(x *mat.Dense, mean []float64) *mat.Dense {
+	n, p := x.Dims()
+	out := mat.NewDense(n, p, nil)
+	for i := 0; i < n; i++ {
+		src, dst := x.RawRowView(i), out.RawRowView(i)
+		for j := range dst {
+			dst[j] = src[j] - mean[j]
+		}
+	}
+	return out
+}

@@ -2,74 +2,38 @@ package linalg_test
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
-// golden reads testdata/<name>.npy made by testdata/make_goldens.py (numpy).
-func golden(t testing.TB, name string) *stages.Array {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := stages.ReadNPY(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func dense(a *stages.Array) *mat.Dense { return a.Matrix() }
-
-// closeRel checks every element within tol relative to the largest |want|.
-func closeRel(t *testing.T, what string, got, want []float64, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	scale := 0.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(w))
-	}
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > tol*scale {
-			t.Fatalf("%s[%d] = %.17g, want %.17g", what, i, got[i], want[i])
-		}
-	}
-}
-
 func TestAgainstNumpy(t *testing.T) {
 	for _, c := range []string{"tall", "wide", "square"} {
-		x := dense(golden(t, c+"_x"))
+		x := golden.Read(t, "testdata", c+"_x").Matrix()
 		g := linalg.Gram(x)
-		closeRel(t, c+" gram", mat.DenseCopyOf(g).RawMatrix().Data, golden(t, c+"_gram").F64, 1e-12)
+		golden.CloseRel(t, c+" gram", mat.DenseCopyOf(g).RawMatrix().Data, golden.Read(t, "testdata", c+"_gram").F64, 1e-12)
 
 		u, s, vt, err := linalg.SVD(x)
 		if err != nil {
 			t.Fatal(err)
 		}
 		linalg.SVDFlip(u, vt)
-		closeRel(t, c+" singular values", s, golden(t, c+"_svals").F64, 1e-12)
-		closeRel(t, c+" U", u.RawMatrix().Data, golden(t, c+"_u").F64, 1e-10)
-		closeRel(t, c+" Vt", vt.RawMatrix().Data, golden(t, c+"_vt").F64, 1e-10)
+		golden.CloseRel(t, c+" singular values", s, golden.Read(t, "testdata", c+"_svals").F64, 1e-12)
+		golden.CloseRel(t, c+" U", u.RawMatrix().Data, golden.Read(t, "testdata", c+"_u").F64, 1e-10)
+		golden.CloseRel(t, c+" Vt", vt.RawMatrix().Data, golden.Read(t, "testdata", c+"_vt").F64, 1e-10)
 		sv, _ := linalg.SingularValues(x)
-		closeRel(t, c+" values-only SVD", sv, s, 1e-12)
+		golden.CloseRel(t, c+" values-only SVD", sv, s, 1e-12)
 
 		cov := linalg.CrossProd(x, x)
 		vals, vecs, err := linalg.SymEig(mat.NewSymDense(cov.RawMatrix().Rows, cov.RawMatrix().Data), true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		closeRel(t, c+" eigenvalues", vals, golden(t, c+"_eigvals").F64, 1e-10)
+		golden.CloseRel(t, c+" eigenvalues", vals, golden.Read(t, "testdata", c+"_eigvals").F64, 1e-10)
 		// A V = V Λ for the returned vectors.
 		var av mat.Dense
 		av.Mul(cov, vecs)
@@ -85,7 +49,7 @@ func TestAgainstNumpy(t *testing.T) {
 
 // Results are bit-identical on repeated and concurrent calls.
 func TestDeterministic(t *testing.T) {
-	x := dense(golden(t, "tall_x"))
+	x := golden.Read(t, "testdata", "tall_x").Matrix()
 	ref, _ := linalg.SingularValues(x)
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {

@@ -48,8 +48,8 @@ func CvPCA(rng *rand.Rand, x1, x2 *mat.Dense, nshuff int) ([]float64, error) {
 func cvOnce(x1, x2 *mat.Dense) ([]float64, error) {
 	n, p := x1.Dims()
 	k := min(n-1, p)
-	mu := colMean(x1)
-	c1, c2 := sub(x1, mu), sub(x2, mu)
+	mu := linalg.ColMeans(x1)
+	c1, c2 := linalg.Centered(x1, mu), linalg.Centered(x2, mu)
 	_, _, vt, err := linalg.SVD(c1)
 	if err != nil {
 		return nil, err
@@ -66,27 +66,4 @@ func cvOnce(x1, x2 *mat.Dense) ([]float64, error) {
 		}
 	}
 	return cv, nil
-}
-
-func colMean(x *mat.Dense) []float64 {
-	n, p := x.Dims()
-	m := make([]float64, p)
-	for i := 0; i < n; i++ {
-		for j, v := range x.RawRowView(i) {
-			m[j] += v / float64(n)
-		}
-	}
-	return m
-}
-
-func sub(x *mat.Dense, mu []float64) *mat.Dense {
-	n, p := x.Dims()
-	out := mat.NewDense(n, p, nil)
-	for i := 0; i < n; i++ {
-		src, dst := x.RawRowView(i), out.RawRowView(i)
-		for j := range dst {
-			dst[j] = src[j] - mu[j]
-		}
-	}
-	return out
 }

@@ -68,7 +68,7 @@ func covariance(x *mat.Dense) *mat.SymDense {
 }
 
 // Center returns x minus its column means.
-func Center(x *mat.Dense) *mat.Dense { return sub(x, colMean(x)) }
+func Center(x *mat.Dense) *mat.Dense { return linalg.Centered(x, linalg.ColMeans(x)) }
 
 // EffectiveDim is the participation ratio (Σλ)²/Σλ² (METHODS.md §1.3),
 // for PCA eigenvalues (non-negative).

@@ -2,37 +2,21 @@ package spectral_test
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
-
-func golden(t *testing.T, name string) *stages.Array {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := stages.ReadNPY(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
 
 // Gram-trick (p > n) and direct (n > p) eigenvalues equal sklearn's
 // PCA().explained_variance_ to 1e-10 relative (METHODS.md §1.1).
 func TestCovEigenvaluesMatchSklearnPCA(t *testing.T) {
 	for _, c := range []string{"wide", "tall"} {
-		got, err := spectral.CovEigenvalues(golden(t, c+"_x").Matrix())
+		got, err := spectral.CovEigenvalues(golden.Read(t, "testdata", c+"_x").Matrix())
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := golden(t, c+"_pca").F64
+		want := golden.Read(t, "testdata", c+"_pca").F64
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d eigenvalues, want %d", c, len(got), len(want))
 		}
@@ -46,8 +30,8 @@ func TestCovEigenvaluesMatchSklearnPCA(t *testing.T) {
 
 // Each estimator matches its numpy.polyfit formulation on a noisy spectrum.
 func TestEstimatorsMatchNumpy(t *testing.T) {
-	lam := golden(t, "fit_lambda").F64
-	want := golden(t, "fit_alpha").F64
+	lam := golden.Read(t, "testdata", "fit_lambda").F64
+	want := golden.Read(t, "testdata", "fit_alpha").F64
 	for i, est := range spectral.Estimators {
 		f, err := spectral.FitPowerLaw(lam, est, 11, 500, 10)
 		if err != nil {
