@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/eigenlab/eigenlab/experiments"
-	"github.com/eigenlab/eigenlab/runner"
 )
 
 // Exit codes (DESIGN.md): 0 ok, 1 a stage failed, 2 the experiment is invalid.
@@ -40,14 +39,10 @@ func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "eigenlab:", err)
 	var inv *experiments.InvalidError
 	var usage usageError
-	switch {
-	case errors.As(err, &inv), errors.As(err, &usage):
+	if errors.As(err, &inv) || errors.As(err, &usage) {
 		return exitInvalid
-	case errors.Is(err, runner.ErrStageFailed):
-		return exitFailed
-	default:
-		return exitFailed
 	}
+	return exitFailed // a stage failed (runner.ErrStageFailed), or I/O
 }
 
 // usageError is a bad command line: exit code 2, like an invalid experiment.

@@ -12,8 +12,6 @@ import (
 	"os"
 	"strings"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -30,14 +28,6 @@ func CrossProd(x, y *mat.Dense) *mat.Dense {
 	var c mat.Dense
 	c.Mul(x.T(), y)
 	return &c
-}
-
-// SyrkInto adds alpha·Aᵀ A to the upper triangle of c (a p×p accumulator
-// for chunked covariance); c must be p×p.
-func SyrkInto(c *mat.SymDense, alpha float64, a *mat.Dense) {
-	raw := c.RawSymmetric()
-	ar := a.RawMatrix()
-	blas64.Syrk(blas.Trans, alpha, ar, 1, raw)
 }
 
 // SVDFlip applies the sign convention of METHODS.md §0.1 (sklearn
