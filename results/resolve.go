@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -144,11 +145,22 @@ func cellMatches(cell string, filter map[string]string) bool {
 		}
 	}
 	for k, v := range filter {
-		if got, ok := have[k]; ok && got != v {
+		if got, ok := have[k]; ok && !sameValue(got, v) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameValue compares axis values as numbers when both are numbers, so
+// alpha=1.0 finds the cell recorded as alpha=1.
+func sameValue(a, b string) bool {
+	x, err1 := strconv.ParseFloat(a, 64)
+	y, err2 := strconv.ParseFloat(b, 64)
+	if err1 == nil && err2 == nil {
+		return x == y
+	}
+	return a == b
 }
 
 // Lineage is the provenance of an artifact: the execution that produced

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// After a run, a user can list it, trace a number, export it, recompute
+// it and ask why a changed sweep is stale — all from the command line.
+func TestInspectCommands(t *testing.T) {
+	s := newState(t)
+	if out, code := s.run(t, "run", "testdata/sweep.yaml", "--set", "alpha=[1.0,1.2]", "--set", "seed=0"); code != 0 {
+		t.Fatalf("run: %s", out)
+	}
+	ref := "cli-sweep:spec.alpha@alpha=1.2,seed=0"
+	checks := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"ls"}, []string{"cli-sweep", "ok", "4/0/0/0"}},
+		{[]string{"why", ref}, []string{"cli-sweep:spec@alpha=1.2,seed=0", "param  estimator = \"stringer\"", "input  x = ", "cli-sweep:data@alpha=1.2,seed=0", "param  alpha = 1.2", "env:  blas"}},
+		{[]string{"verify", ref}, []string{"ok   cli-sweep:spec@alpha=1.2,seed=0: 6 outputs reproduced bit for bit"}},
+		{[]string{"plan", "testdata/sweep.yaml", "--set", "alpha=[1.0,1.2]", "--set", "seed=0", "--set", "p=1600"}, []string{
+			"stale   data@alpha=1,seed=0: param p changed: 1500 -> 1600", "stale   spec@alpha=1,seed=0: upstream will run first: data@alpha=1,seed=0"}},
+		{[]string{"diff", "cli-sweep:spec.alpha@alpha=1.0,seed=0", ref}, []string{"data   param alpha", "spec   input x"}},
+		{[]string{"gc", "--max-size", "1G"}, []string{"gc: 0 of"}},
+		{[]string{"stages", "spectrum"}, []string{"spectrum (version", "param  estimator"}},
+	}
+	for _, c := range checks {
+		out, code := s.run(t, c.args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d\n%s", c.args, code, out)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", c.args, w, out)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "alpha.npy")
+	if out, code := s.run(t, "export", ref, "-o", path); code != 0 {
+		t.Fatalf("export: %s", out)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, err := stages.ReadNPY(f)
+	if err != nil || len(a.Shape) != 0 || a.F64[0] < 1.19 || a.F64[0] > 1.21 {
+		t.Errorf("exported alpha = %v (%v), want a scalar near 1.2", a, err)
+	}
+	if out, code := s.run(t, "export", "cli-sweep:spec", "-o", path); code != 2 && code != 1 || !strings.Contains(out, "matches 2 cells") {
+		t.Errorf("ambiguous export: exit %d\n%s", code, out)
+	}
+}
