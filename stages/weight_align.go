@@ -1,0 +1,170 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages/align"
+)
+
+// weightAlign compares the weight-covariance eigenvectors of two networks
+// after aligning their input channels by their activations (METHODS.md §5).
+type weightAlign struct{}
+
+func init() { Register(weightAlign{}) }
+
+func (weightAlign) Kind() string    { return "weight_align" }
+func (weightAlign) Version() string { return "1" }
+
+func (weightAlign) Doc() string {
+	return `Aligns network 1 to network 2 by their activations at the input of the
+compared layers (phi, psi: same images; positions become samples), A = V Uᵀ
+from the SVD of E[φψᵀ] (uncentered as the reference, or center/standardize),
+then compares the eigenvectors e_i of W1ᵀW1/C_out with those f_j of network
+2 after mapping e_i by A ⊗ I over the input-channel axis (§5.3). Without
+phi and psi, A = I (e.g. first layers on the same RGB input).
+Outputs: alignment, cosines (top×top |cos|), eigenvalues1/2, overlap o(k),
+n_shared_diag, n_shared_diag_ustar, n_shared_match, u_star, info (§5.4).`
+}
+
+func (weightAlign) Params() []ParamSpec {
+	return []ParamSpec{
+		{Name: "center", Type: Bool, Default: false, Doc: "center the cross moment (the reference does not)"},
+		{Name: "standardize", Type: Bool, Default: false, Doc: "Rainbow's per-channel standardisation of the cross moment"},
+		{Name: "tau", Type: Float, Default: 0.5, Min: Bound(0), Max: Bound(1), Doc: "cosine counted as shared"},
+		{Name: "p_value", Type: Float, Default: 0.001, Min: Bound(1e-12), Max: Bound(0.5), Doc: "random-vector null level for u*"},
+		{Name: "top", Type: Int, Default: 50, Min: Bound(1), Doc: "leading eigenvectors compared"},
+	}
+}
+
+func (weightAlign) Inputs() []InputSpec {
+	return []InputSpec{
+		{Name: "w1", Doc: "network 1 weights, C_out×C_in×k×k or C_out×D"},
+		{Name: "w2", Doc: "network 2 weights, same taps"},
+		{Name: "phi", Doc: "network 1 activations entering w1 (N×C_in[×H×W])", Optional: true},
+		{Name: "psi", Doc: "network 2 activations entering w2, same images", Optional: true},
+	}
+}
+
+func (weightAlign) Outputs(Params) []string {
+	return []string{"cosines", "alignment", "eigenvalues1", "eigenvalues2", "overlap",
+		"n_shared_diag", "n_shared_diag_ustar", "n_shared_match", "u_star", "info"}
+}
+
+func (weightAlign) Resources(Params) Resources { return Resources{Threads: 2} }
+
+func (weightAlign) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+	w1, c1, taps1, err := weightMatrix(in, "w1")
+	if err != nil {
+		return nil, err
+	}
+	w2, c2, taps2, err := weightMatrix(in, "w2")
+	if err != nil {
+		return nil, err
+	}
+	if taps1 != taps2 {
+		return nil, fmt.Errorf("inputs \"w1\" and \"w2\" have %d and %d spatial taps per channel; want the same kernel size", taps1, taps2)
+	}
+	a, err := alignment(in, c1, c2, align.Moments{Center: p.Bool("center"), Standardize: p.Bool("standardize")})
+	if err != nil {
+		return nil, err
+	}
+	l1, e1, err := align.WeightEigen(w1)
+	if err != nil {
+		return nil, err
+	}
+	l2, e2, err := align.WeightEigen(w2)
+	if err != nil {
+		return nil, err
+	}
+	top := min(p.Int("top"), len(l1), len(l2))
+	te := align.MapEigenvectors(a, e1, taps1)
+	m := align.Cosines(te, e2, top)
+	ustar := align.Threshold(c2*taps2, p.Float("p_value"))
+	diag, match := align.Shared(m, p.Float("tau"))
+	diagU, _ := align.Shared(m, ustar)
+	return Outputs{
+		"cosines":             fromDense(m),
+		"alignment":           fromDense(a),
+		"eigenvalues1":        &Array{Shape: []int{len(l1)}, F64: l1},
+		"eigenvalues2":        &Array{Shape: []int{len(l2)}, F64: l2},
+		"overlap":             &Array{Shape: []int{top}, F64: align.Overlap(te, e2, top)},
+		"n_shared_diag":       Scalar(float64(diag)),
+		"n_shared_diag_ustar": Scalar(float64(diagU)),
+		"n_shared_match":      Scalar(float64(match)),
+		"u_star":              Scalar(ustar),
+		"info":                Record{"top": top, "tau": p.Float("tau"), "dimension": c2 * taps2, "aligned_by_activations": in["phi"] != nil},
+	}, nil
+}
+
+// weightMatrix flattens a weight array to C_out×(C_in·taps) in C order.
+func weightMatrix(in Inputs, name string) (*mat.Dense, int, int, error) {
+	w, err := in.Array(name)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if err := w.CheckFinite(); err != nil {
+		return nil, 0, 0, fmt.Errorf("input %q: %w", name, err)
+	}
+	switch len(w.Shape) {
+	case 2:
+		return w.Matrix(), w.Shape[1], 1, nil
+	case 4:
+		return w.Matrix(), w.Shape[1], w.Shape[2] * w.Shape[3], nil
+	}
+	return nil, 0, 0, fmt.Errorf("input %q: want C_out×C_in×k×k or C_out×D weights, got %s", name, w.Describe())
+}
+
+// alignment is A from the activations, or I when none are given.
+func alignment(in Inputs, c1, c2 int, m align.Moments) (*mat.Dense, error) {
+	_, hasPhi := in["phi"]
+	_, hasPsi := in["psi"]
+	if !hasPhi && !hasPsi {
+		if c1 != c2 {
+			return nil, fmt.Errorf("without phi and psi the alignment is the identity, which needs equal input channels; w1 has %d, w2 has %d", c1, c2)
+		}
+		id := mat.NewDense(c1, c1, nil)
+		for i := 0; i < c1; i++ {
+			id.Set(i, i, 1)
+		}
+		return id, nil
+	}
+	phi, err := positionsAsSamples(in, "phi", c1)
+	if err != nil {
+		return nil, err
+	}
+	psi, err := positionsAsSamples(in, "psi", c2)
+	if err != nil {
+		return nil, err
+	}
+	if r1, r2 := phi.RawMatrix().Rows, psi.RawMatrix().Rows; r1 != r2 {
+		return nil, fmt.Errorf("inputs \"phi\" and \"psi\" give %d and %d samples (images × positions); want the same images and spatial size", r1, r2)
+	}
+	return align.Alignment(phi, psi, m)
+}
+
+// positionsAsSamples is Guth's space_to_batch: N×C×H×W → (N·H·W)×C.
+func positionsAsSamples(in Inputs, name string, channels int) (*mat.Dense, error) {
+	a, err := in.Array(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("input %q: %w", name, err)
+	}
+	if len(a.Shape) < 2 || a.Shape[1] != channels {
+		return nil, fmt.Errorf("input %q: want N×%d[×H×W] activations (the weights' input channels), got %s", name, channels, a.Describe())
+	}
+	n, l := a.Shape[0], a.Len()/(a.Shape[0]*channels)
+	s := mat.NewDense(n*l, channels, nil)
+	for i := 0; i < n; i++ {
+		for c := 0; c < channels; c++ {
+			for pos := 0; pos < l; pos++ {
+				s.Set(i*l+pos, c, a.Value((i*channels+c)*l+pos))
+			}
+		}
+	}
+	return s, nil
+}
