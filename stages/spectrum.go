@@ -250,5 +250,5 @@ func cvSpectrum(x *Array, in Inputs, p Params, info Record) ([]float64, error) {
 		return nil, fmt.Errorf("input \"x2\": %w", err)
 	}
 	info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
-	return spectral.CvPCA(RNG("spectrum", p.Int("seed")), x.Matrix(), x2.Matrix(), p.Int("nshuff"))
+	return spectral.CvPCA(RNG("spectrum", p.Int("seed")), spectral.DenseTensor(x.Matrix()), spectral.DenseTensor(x2.Matrix()), p.Int("nshuff"))
 }

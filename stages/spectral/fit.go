@@ -3,7 +3,6 @@ package spectral
 import (
 	"fmt"
 	"math"
-	"sort"
 )
 
 // Fit is a power-law fit λ_n ∝ n^-Alpha and how it was made: estimators
@@ -11,126 +10,171 @@ import (
 type Fit struct {
 	Estimator string
 	Alpha     float64
-	Intercept float64 // of log λ (natural log) against log n
+	Intercept float64 // of ln λ against ln n
 	R2        float64
-	Lo, Hi    int // 1-based inclusive rank range used
-	Points    int // number of (rank, value) points fitted
+	Lo, Hi    int // first and last 1-based rank among the fitted points
+	Points    int // number of (rank, value) points fitted (bins for logbinned)
 }
 
 // Estimators lists the α estimators by name (METHODS.md §1.2).
 var Estimators = []string{"stringer", "ols-range", "elmoznino-logspaced", "elmoznino-tail", "logbinned"}
 
-// MinPoints is the fewest points a fit may rest on.
+// RangedEstimator reports whether the estimator fits a given rank range;
+// the elmoznino estimators choose their ranks from the spectrum length.
+func RangedEstimator(name string) bool {
+	return name != "elmoznino-logspaced" && name != "elmoznino-tail"
+}
+
+// MinPoints is the fewest points a fit may rest on (§1.2).
 const MinPoints = 10
 
-// relFloor excludes eigenvalues at or below this fraction of λ_1.
+// relFloor: eigenvalues at or below relFloor·λ_max are numerically zero.
 const relFloor = 1e-12
 
-// usable is the number of leading eigenvalues that are positive and above
-// relFloor·λ_1; beyond it a spectrum is numerically zero (rank-deficient).
-func usable(lambda []float64) int {
-	if len(lambda) == 0 || lambda[0] <= 0 {
-		return 0
+// usableRanks marks the ranks (index n−1) a fit may use: λ_n > 0 and
+// λ_n > relFloor·λ_max (§1.2). Negative cvPCA values are excluded, not
+// folded with abs() as Stringer's MATLAB does. R is the last usable rank:
+// the length of the spectrum once its numerically-zero or negative tail
+// is cut, the "number of eigenvalues" of the default range.
+func usableRanks(lambda []float64) (ok []bool, R int) {
+	top := 0.0
+	for _, l := range lambda {
+		top = math.Max(top, l)
 	}
+	ok = make([]bool, len(lambda))
 	for i, l := range lambda {
-		if l <= 0 || l <= relFloor*lambda[0] {
-			return i
+		if l > 0 && l > relFloor*top {
+			ok[i], R = true, i+1
 		}
 	}
-	return len(lambda)
+	return ok, R
 }
 
-// DefaultRange is the default rank range of §1.2: [11, min(500, R−2)],
-// R the number of usable eigenvalues.
+// DefaultRange is the default rank range of §1.2, [11, min(500, R−2)],
+// with R the last usable rank (see usableRanks).
 func DefaultRange(lambda []float64) (lo, hi int) {
-	return 11, min(500, usable(lambda)-2)
+	_, r := usableRanks(lambda)
+	return 11, min(500, r-2)
 }
 
-// FitPowerLaw fits α with the named estimator. lo and hi (1-based,
-// inclusive) bound the ranks for stringer, ols-range and logbinned; the
-// elmoznino estimators choose their ranks themselves. binsPerDecade is
-// used by logbinned only.
+// FitPowerLaw fits α with the named estimator (§1.2):
+//   - stringer: WLS of ln λ on ln n, weights 1/n, ranks lo..hi (the MATLAB
+//     get_powerlaw.m 1-based ranks); r² is the squared correlation of
+//     ln n and ln λ at the 100 ranks round(exp(linspace(ln lo, ln hi, 100))),
+//     duplicates kept, as get_powerlaw.m computes it;
+//   - ols-range: OLS on ranks lo..hi (Rainbow fit_affine);
+//   - elmoznino-logspaced: OLS at the 50 ranks round(logspace(0, log10 R, 50)),
+//     duplicates kept (numpy rounds half to even);
+//   - elmoznino-tail: OLS on all ranks n with ln n ≤ 0.95 ln R;
+//   - logbinned [proposal]: OLS over geometric bins (binsPerDecade) of
+//     ranks lo..hi, each bin's mean ln n against its mean ln λ.
+//
+// Unusable values (≤ 0 or ≤ 1e-12·λ_max) are left out; hi is cut at R.
+// The elmoznino estimators ignore lo and hi. r² of the estimators other
+// than stringer is the squared correlation at the fitted points. Fewer
+// than MinPoints points is an error.
 func FitPowerLaw(lambda []float64, estimator string, lo, hi, binsPerDecade int) (Fit, error) {
-	r := usable(lambda)
-	var xs, ys, ws []float64
-	f := Fit{Estimator: estimator}
+	ok, r := usableRanks(lambda)
+	var ranks []int
 	switch estimator {
-	case "stringer", "ols-range":
-		f.Lo, f.Hi = lo, min(hi, r)
-		for n := f.Lo; n <= f.Hi; n++ {
-			xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
-			if estimator == "stringer" {
-				ws = append(ws, 1/float64(n))
-			}
+	case "stringer", "ols-range", "logbinned":
+		for n := max(lo, 1); n <= min(hi, r); n++ {
+			ranks = append(ranks, n)
 		}
 	case "elmoznino-logspaced":
-		f.Lo, f.Hi = 1, r
 		for i := 0; i < 50 && r > 0; i++ {
-			n := int(math.Round(math.Pow(10, math.Log10(float64(r))*float64(i)/49)))
-			xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
+			e := math.Log10(float64(r))
+			if i < 49 {
+				e = float64(i) * (e / 49)
+			}
+			ranks = append(ranks, int(math.RoundToEven(math.Pow(10, e))))
 		}
 	case "elmoznino-tail":
-		f.Lo, f.Hi = 1, int(math.Floor(math.Pow(float64(r), 0.95)))
-		for n := 1; n <= f.Hi; n++ {
-			xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
+		for n := 1; n <= r && math.Log(float64(n)) <= 0.95*math.Log(float64(r)); n++ {
+			ranks = append(ranks, n)
 		}
-	case "logbinned":
-		f.Lo, f.Hi = lo, min(hi, r)
-		xs, ys = logBins(lambda, f.Lo, f.Hi, binsPerDecade)
 	default:
-		return f, fmt.Errorf("unknown estimator %q; want one of %v", estimator, Estimators)
+		return Fit{}, fmt.Errorf("unknown estimator %q; want one of %v", estimator, Estimators)
+	}
+	f := Fit{Estimator: estimator}
+	var ns []int
+	var xs, ys, ws []float64
+	for _, n := range ranks {
+		if !ok[n-1] {
+			continue
+		}
+		if f.Lo == 0 {
+			f.Lo = n
+		}
+		f.Hi = n
+		ns = append(ns, n)
+		xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
+		if estimator == "stringer" {
+			ws = append(ws, 1/float64(n))
+		}
+	}
+	if estimator == "logbinned" {
+		xs, ys = logBins(ns, ys, binsPerDecade)
 	}
 	f.Points = len(xs)
 	if f.Points < MinPoints {
-		return f, fmt.Errorf("estimator %s: only %d usable points in ranks %d..%d (of %d nonzero eigenvalues); need at least %d — lower ranks[0], raise ranks[1] or give more samples",
-			estimator, f.Points, f.Lo, f.Hi, r, MinPoints)
+		return f, fmt.Errorf("estimator %s: only %d usable points in ranks %d..%d (the spectrum has %d usable values); need at least %d: widen the rank range or give more samples",
+			estimator, f.Points, max(lo, 1), min(hi, r), r, MinPoints)
 	}
 	slope, icept := weightedLine(xs, ys, ws)
 	f.Alpha, f.Intercept = -slope, icept
-	f.R2 = r2(f, lambda, xs, ys)
+	if estimator == "stringer" {
+		xs, ys = stringerR2Points(lambda, ok, f.Lo, f.Hi)
+	}
+	c := corr(xs, ys)
+	f.R2 = c * c
 	return f, nil
 }
 
-// weightedLine fits y = a·x + b by least squares with weights w (nil: all
-// ones), in closed form (XᵀWX)⁻¹XᵀWy.
-func weightedLine(xs, ys, ws []float64) (a, b float64) {
-	var sw, sx, sy, sxx, sxy float64
-	for i := range xs {
-		w := 1.0
-		if ws != nil {
-			w = ws[i]
+// stringerR2Points are get_powerlaw.m's r² points: ranks
+// round(exp(linspace(ln lo, ln hi, 100))) (MATLAB rounds half away from
+// zero, as math.Round does), usable ones only.
+func stringerR2Points(lambda []float64, ok []bool, lo, hi int) (xs, ys []float64) {
+	a, b := math.Log(float64(lo)), math.Log(float64(hi))
+	for i := 0; i < 100; i++ {
+		t := b
+		if i < 99 {
+			t = a + float64(i)*(b-a)/99
 		}
-		sw += w
-		sx += w * xs[i]
-		sy += w * ys[i]
-		sxx += w * xs[i] * xs[i]
-		sxy += w * xs[i] * ys[i]
-	}
-	a = (sw*sxy - sx*sy) / (sw*sxx - sx*sx)
-	b = (sy - a*sx) / sw
-	return a, b
-}
-
-// r2 is the squared correlation, in log space, between the data and the
-// fitted line. For stringer it is taken at 100 log-spaced ranks in the
-// range as the MATLAB reference does; otherwise at the fitted points.
-func r2(f Fit, lambda, xs, ys []float64) float64 {
-	if f.Estimator == "stringer" {
-		xs, ys = nil, nil
-		for i := 0; i < 100; i++ {
-			t := math.Log(float64(f.Lo)) + (math.Log(float64(f.Hi))-math.Log(float64(f.Lo)))*float64(i)/99
-			n := int(math.Round(math.Exp(t)))
+		if n := int(math.Round(math.Exp(t))); ok[n-1] {
 			xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
 		}
 	}
-	pred := make([]float64, len(xs))
-	for i, x := range xs {
-		pred[i] = f.Intercept - f.Alpha*x
-	}
-	c := corr(ys, pred)
-	return c * c
+	return xs, ys
 }
 
+// weightedLine fits y = a·x + b by least squares with weights w (nil: all
+// ones), about the weighted means (two passes, no cancellation).
+func weightedLine(xs, ys, ws []float64) (a, b float64) {
+	w := func(i int) float64 {
+		if ws == nil {
+			return 1
+		}
+		return ws[i]
+	}
+	var sw, mx, my float64
+	for i := range xs {
+		sw += w(i)
+		mx += w(i) * xs[i]
+		my += w(i) * ys[i]
+	}
+	mx, my = mx/sw, my/sw
+	var sxy, sxx float64
+	for i := range xs {
+		dx := xs[i] - mx
+		sxy += w(i) * dx * (ys[i] - my)
+		sxx += w(i) * dx * dx
+	}
+	a = sxy / sxx
+	return a, my - a*mx
+}
+
+// corr is the Pearson correlation of a and b; 1 if either is constant.
 func corr(a, b []float64) float64 {
 	n := float64(len(a))
 	var ma, mb float64
@@ -146,41 +190,64 @@ func corr(a, b []float64) float64 {
 		sbb += (b[i] - mb) * (b[i] - mb)
 	}
 	if saa == 0 || sbb == 0 {
-		return 1 // an exact line
+		return 1
 	}
 	return sab / math.Sqrt(saa*sbb)
 }
 
-// logBins groups ranks in geometric bins (binsPerDecade per decade, edges
-// from 1) and returns, per non-empty bin inside [lo, hi], the mean log-rank
-// and the mean log-value of its members (§1.2 logbinned, §3.6 note on bin
-// centres). Averaging in log space (a geometric mean) is this project's
-// convention [proposal]: it makes an exact power law fit exactly, which
-// the arithmetic mean of λ does not (Jensen's inequality).
-func logBins(lambda []float64, lo, hi, binsPerDecade int) (xs, ys []float64) {
-	type bin struct {
-		logRank, sum float64
-		n            int
-	}
-	bins := map[int]*bin{}
-	for n := lo; n <= hi; n++ {
-		b := int(math.Floor(math.Log10(float64(n)) * float64(binsPerDecade)))
-		if bins[b] == nil {
-			bins[b] = &bin{}
+// logBins groups the ranks ns (with ys = ln λ) in geometric bins,
+// binsPerDecade per decade with edges 10^(k/binsPerDecade), and returns
+// each non-empty bin's mean ln n and mean ln λ, in rank order. Averaging
+// in log space (geometric means) is this project's convention [proposal;
+// METHODS.md §1.2 says mean λ]: an exact power law then fits exactly,
+// which the arithmetic mean of λ does not (Jensen's inequality).
+func logBins(ns []int, ys []float64, binsPerDecade int) (bx, by []float64) {
+	var k, last = 0, math.MinInt
+	var sx, sy, cnt float64
+	flush := func() {
+		if cnt > 0 {
+			bx, by = append(bx, sx/cnt), append(by, sy/cnt)
 		}
-		bins[b].logRank += math.Log(float64(n))
-		bins[b].sum += math.Log(lambda[n-1])
-		bins[b].n++
+		sx, sy, cnt = 0, 0, 0
 	}
-	keys := make([]int, 0, len(bins))
-	for k := range bins {
-		keys = append(keys, k)
+	for i, n := range ns {
+		if k = rankBin(n, binsPerDecade); k != last {
+			flush()
+			last = k
+		}
+		sx += math.Log(float64(n))
+		sy += ys[i]
+		cnt++
 	}
-	sort.Ints(keys)
-	for _, k := range keys {
-		b := bins[k]
-		xs = append(xs, b.logRank/float64(b.n))
-		ys = append(ys, b.sum/float64(b.n))
+	flush()
+	return bx, by
+}
+
+// rankBin is the k with 10^(k/bpd) ≤ n < 10^((k+1)/bpd), exact at the
+// decades (where floating-point log10 may land just below an integer).
+func rankBin(n, bpd int) int {
+	edge := func(k int) float64 { return math.Pow(10, float64(k)/float64(bpd)) }
+	k := int(math.Floor(math.Log10(float64(n)) * float64(bpd)))
+	for edge(k+1) <= float64(n) {
+		k++
 	}
-	return xs, ys
+	for edge(k) > float64(n) {
+		k--
+	}
+	return k
+}
+
+// EffectiveDim is the participation ratio (Σλ)²/Σλ² (METHODS.md §1.3).
+// It is defined for PCA eigenvalues (non-negative) only, never for cvPCA
+// or cross-decomposition values, which can be negative.
+func EffectiveDim(lambda []float64) float64 {
+	var s, s2 float64
+	for _, l := range lambda {
+		s += l
+		s2 += l * l
+	}
+	if s2 == 0 {
+		return 0
+	}
+	return s * s / s2
 }

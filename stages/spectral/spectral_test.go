@@ -1,6 +1,7 @@
 package spectral
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -46,41 +47,85 @@ func TestEstimatorsRecoverExactPowerLaw(t *testing.T) {
 	}
 }
 
-// The planted construction gives a covariance spectrum exactly λ, through
-// both the direct (p < n) and the Gram (p > n) route, and the stringer fit
-// recovers α to 1e-8.
+// The planted construction gives a covariance spectrum exactly λ through
+// both routes (direct p < n, Gram p > n), and every estimator recovers α
+// from it to 1e-8 (§1.1 validation), also when the planted rank k is below
+// min(n−1, p): the zero tail is excluded and R = k.
 func TestPlantedSpectrumRecovered(t *testing.T) {
-	for _, shape := range [][2]int{{300, 120}, {150, 400}} {
-		n, p := shape[0], shape[1]
-		k := min(n-1, p)
+	for _, c := range []struct{ n, p, k int }{{300, 120, 120}, {150, 400, 149}, {250, 200, 120}} {
 		for _, alpha := range []float64{0.8, 1.0, 1.3} {
-			lam := PowerLaw(alpha, k)
-			x := PlantedData(rand.New(rand.NewPCG(1, 2)), n, p, lam)
-			got, err := CovEigenvalues(x)
+			lam := PowerLaw(alpha, c.k)
+			got, err := CovEigenvalues(PlantedData(rand.New(rand.NewPCG(1, 2)), c.n, c.p, lam))
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range lam {
-				if math.Abs(got[i]-lam[i]) > 1e-10*lam[0] {
-					t.Fatalf("n=%d p=%d α=%v: λ_%d = %.15g, want %.15g", n, p, alpha, i+1, got[i], lam[i])
+			if len(got) != min(c.n-1, c.p) {
+				t.Fatalf("%+v: %d eigenvalues, want min(n-1, p)", c, len(got))
+			}
+			for i := range got {
+				want := 0.0
+				if i < c.k {
+					want = lam[i]
+				}
+				if math.Abs(got[i]-want) > 1e-10*lam[0] {
+					t.Fatalf("%+v α=%v: λ_%d = %.15g, want %.15g", c, alpha, i+1, got[i], want)
 				}
 			}
-			f, err := FitPowerLaw(got, "stringer", 11, min(500, k-2), 0)
-			if err != nil {
-				t.Fatal(err)
+			lo, hi := DefaultRange(got)
+			if hi != min(500, c.k-2) {
+				t.Errorf("%+v: default range [%d, %d], want hi = min(500, k-2)", c, lo, hi)
 			}
-			if math.Abs(f.Alpha-alpha) > 1e-8 {
-				t.Errorf("n=%d p=%d: stringer α = %.12f, want %v", n, p, f.Alpha, alpha)
+			for _, est := range Estimators {
+				f, err := FitPowerLaw(got, est, lo, hi, 10)
+				if err != nil {
+					t.Fatalf("%s: %v", est, err)
+				}
+				if math.Abs(f.Alpha-alpha) > 1e-8 {
+					t.Errorf("%+v %s: α = %.12f, want %v", c, est, f.Alpha, alpha)
+				}
 			}
 		}
 	}
 }
 
+// Fewer than 10 usable points is an error that says how to fix it; zero
+// and negative values do not count.
 func TestTooFewPointsIsAnError(t *testing.T) {
-	lam := PowerLaw(1, 15)
-	lo, hi := DefaultRange(lam) // 11..13: 3 points
+	lam := PowerLaw(1, 40)
+	for i := 15; i < 40; i++ {
+		lam[i] = -lam[i] * float64(i%2) // alternately 0 and negative
+	}
+	lo, hi := DefaultRange(lam) // R = 15: ranks 11..13
 	_, err := FitPowerLaw(lam, "stringer", lo, hi, 0)
-	if err == nil || err.Error() != "estimator stringer: only 3 usable points in ranks 11..13 (of 15 nonzero eigenvalues); need at least 10 — lower ranks[0], raise ranks[1] or give more samples" {
-		t.Errorf("err = %v", err)
+	want := "estimator stringer: only 3 usable points in ranks 11..13 (the spectrum has 15 usable values); need at least 10: widen the rank range or give more samples"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if _, err := FitPowerLaw(lam, "ols-range", 1, 40, 0); err != nil {
+		t.Errorf("ranks 1..40 hold 15 usable points, got %v", err)
+	}
+}
+
+// Non-finite features are found and dropped per column (full view) or per
+// channel (channel and spatial views), in either dtype.
+func TestDropNonfinite(t *testing.T) {
+	x := Tensor{Shape: []int{2, 3, 1, 2}, F32: []float32{
+		0, 1, 2, 3, 4, 5,
+		6, 7, float32(math.Inf(1)), 9, 10, 11}}
+	if i := x.FirstNonfinite(); i != 8 {
+		t.Errorf("first non-finite at %d, want 8", i)
+	}
+	for _, tc := range []struct {
+		byChannel bool
+		shape     []int
+		want      []float32
+	}{
+		{false, []int{2, 5}, []float32{0, 1, 3, 4, 5, 6, 7, 9, 10, 11}},
+		{true, []int{2, 2, 1, 2}, []float32{0, 1, 4, 5, 6, 7, 10, 11}},
+	} {
+		got := x.DropFeatures(x.NonfiniteFeatures(tc.byChannel), tc.byChannel)
+		if fmt.Sprint(got.Shape, got.F32) != fmt.Sprint(tc.shape, tc.want) || got.F64 != nil {
+			t.Errorf("byChannel %v: %v %v, want %v %v", tc.byChannel, got.Shape, got.F32, tc.shape, tc.want)
+		}
 	}
 }

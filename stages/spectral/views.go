@@ -1,0 +1,249 @@
+package spectral
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages/linalg"
+)
+
+// FullEigenvalues returns, descending, the eigenvalues of the sample
+// covariance of t viewed as N×F (METHODS.md §1.1a: conv activations
+// flattened in C order), centered by the column means and divided by N−1.
+// Only the min(N−1, F) eigenvalues that centering can leave nonzero are
+// returned: eigenvalue N of a wide matrix is always ≈ 0 and is dropped.
+// The route (see FullRoute) is the Gram trick when F > N and the F×F
+// covariance otherwise; both accumulate block by block.
+func FullEigenvalues(t Tensor) ([]float64, error) {
+	n, f := t.N(), t.Features()
+	if n < 2 {
+		return nil, fmt.Errorf("need at least 2 samples, got %d", n)
+	}
+	var s *mat.SymDense
+	if FullRoute(n, f) == "gram" {
+		s = centeredGram(t)
+	} else {
+		s = fullCov(t)
+	}
+	vals, _, err := linalg.SymEig(s, false)
+	if err != nil {
+		return nil, err
+	}
+	return vals[:min(n-1, f)], nil
+}
+
+// CovEigenvalues is FullEigenvalues of a gonum matrix (rows are samples).
+func CovEigenvalues(x *mat.Dense) ([]float64, error) { return FullEigenvalues(DenseTensor(x)) }
+
+// FullRoute names how FullEigenvalues treats n samples of f features:
+// "gram" (the N×N Gram, when f > n) or "direct" (the f×f covariance).
+func FullRoute(n, f int) string {
+	if f > n {
+		return "gram"
+	}
+	return "direct"
+}
+
+// centeredGram is the Gram trick of §1.1a: the uncentered Gram
+// G = Σ_J X[:,J] X[:,J]ᵀ accumulated over blocks J of feature columns, then
+// double-centered, J G J with J = I − 11ᵀ/N (an exact identity: no column
+// means are needed), divided by N−1. Its nonzero eigenvalues are those of
+// the covariance.
+func centeredGram(t Tensor) *mat.SymDense {
+	n, f := t.N(), t.Features()
+	b := blockLen(f, n, 256)
+	var buf []float64
+	if t.F32 != nil {
+		buf = make([]float64, n*b)
+	}
+	g := mat.NewSymDense(n, nil)
+	for j := 0; j < f; j += b {
+		g.SymRankK(g, 1, t.cols(j, min(f, j+b), buf))
+	}
+	doubleCenter(g)
+	g.ScaleSym(1/float64(n-1), g)
+	return g
+}
+
+// doubleCenter replaces g by J g J, J = I − 11ᵀ/n: entry (i, j) becomes
+// g_ij − r_i − r_j + t with r the row means and t the grand mean.
+func doubleCenter(g *mat.SymDense) {
+	n := g.SymmetricDim()
+	r := make([]float64, n)
+	total := 0.0
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			r[i] += g.At(i, j)
+		}
+		total += r[i]
+		r[i] /= float64(n)
+	}
+	total /= float64(n) * float64(n)
+	raw := g.RawSymmetric()
+	for i := 0; i < n; i++ {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+n]
+		for j := i; j < n; j++ {
+			row[j] += total - r[i] - r[j]
+		}
+	}
+}
+
+// fullCov is the F×F covariance X_cᵀX_c/(N−1): column means in one pass,
+// then the centered rows accumulated block by block with SYRK.
+func fullCov(t Tensor) *mat.SymDense {
+	n, f := t.N(), t.Features()
+	mean := make([]float64, f)
+	row := make([]float64, f)
+	for i := 0; i < n; i++ {
+		t.seg(i*f, row)
+		for j, v := range row {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	h := blockLen(n, f, 256)
+	buf := make([]float64, h*f)
+	c := mat.NewSymDense(f, nil)
+	for i0 := 0; i0 < n; i0 += h {
+		i1 := min(n, i0+h)
+		blk := buf[:(i1-i0)*f]
+		t.seg(i0*f, blk)
+		for k := range blk {
+			blk[k] -= mean[k%f]
+		}
+		c.SymRankK(c, 1, mat.NewDense(i1-i0, f, blk).T())
+	}
+	c.ScaleSym(1/float64(n-1), c)
+	return c
+}
+
+// ChannelEigenvalues is the channel view of §1.1b, descending: positions
+// as samples (N×C×H×W → (N·H·W)×C), the C×C covariance over all N·L
+// samples. Centered, it is divided by N·L−1 and has min(C, N·L−1) values;
+// uncentered (center false: the Rainbow second moment SᵀS/(N·L), for
+// parity with batch-normalised code) it has min(C, N·L).
+func ChannelEigenvalues(t Tensor, center bool) ([]float64, error) {
+	if err := t.need4(); err != nil {
+		return nil, err
+	}
+	s := channelCov(t, center)
+	vals, _, err := linalg.SymEig(s, false)
+	if err != nil {
+		return nil, err
+	}
+	m := t.N() * t.Features() / t.Shape[1]
+	if center {
+		m--
+	}
+	return vals[:min(t.Shape[1], m)], nil
+}
+
+// channelCov accumulates the channel covariance over blocks of images: in
+// each, the (images·L)×C matrix S is built, centered by the channel means
+// of all N·L samples (a first pass), and added with SYRK.
+func channelCov(t Tensor, center bool) *mat.SymDense {
+	n, c := t.N(), t.Shape[1]
+	l := t.Features() / c
+	mean := make([]float64, c)
+	if center {
+		seg := make([]float64, l)
+		for i := 0; i < n; i++ {
+			for ch := 0; ch < c; ch++ {
+				t.seg((i*c+ch)*l, seg)
+				for _, v := range seg {
+					mean[ch] += v
+				}
+			}
+		}
+		for ch := range mean {
+			mean[ch] /= float64(n * l)
+		}
+	}
+	b := blockLen(n, l*c, 1)
+	buf, seg := make([]float64, b*l*c), make([]float64, l)
+	cov := mat.NewSymDense(c, nil)
+	for i0 := 0; i0 < n; i0 += b {
+		i1 := min(n, i0+b)
+		for i := i0; i < i1; i++ {
+			for ch := 0; ch < c; ch++ {
+				t.seg((i*c+ch)*l, seg)
+				for pos, v := range seg {
+					buf[((i-i0)*l+pos)*c+ch] = v - mean[ch]
+				}
+			}
+		}
+		cov.SymRankK(cov, 1, mat.NewDense((i1-i0)*l, c, buf[:(i1-i0)*l*c]).T())
+	}
+	div := float64(n * l)
+	if center {
+		div--
+	}
+	cov.ScaleSym(1/div, cov)
+	return cov
+}
+
+// LocationEigenvalues is the spatial view of §1.1c: for each location
+// l = h·W + w the covariance of X_l = A[:, :, h, w] (N×C), through
+// FullEigenvalues (so the Gram trick applies when C > N). Locations are
+// gathered in blocks, one pass over the data per block.
+func LocationEigenvalues(t Tensor) ([][]float64, error) {
+	if err := t.need4(); err != nil {
+		return nil, err
+	}
+	n, c := t.N(), t.Shape[1]
+	l := t.Features() / c
+	b := blockLen(l, n*c, 1)
+	mats := make([]*mat.Dense, b)
+	for k := range mats {
+		mats[k] = mat.NewDense(n, c, nil)
+	}
+	out := make([][]float64, l)
+	for l0 := 0; l0 < l; l0 += b {
+		l1 := min(l, l0+b)
+		gatherLocations(t, l0, l1, mats)
+		for pos := l0; pos < l1; pos++ {
+			vals, err := FullEigenvalues(DenseTensor(mats[pos-l0]))
+			if err != nil {
+				return nil, fmt.Errorf("location %d: %w", pos, err)
+			}
+			out[pos] = vals
+		}
+	}
+	return out, nil
+}
+
+// gatherLocations fills mats[k] with X_l (N×C) for l = l0+k, l < l1.
+func gatherLocations(t Tensor, l0, l1 int, mats []*mat.Dense) {
+	n, c := t.N(), t.Shape[1]
+	l := t.Features() / c
+	seg := make([]float64, l1-l0)
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			t.seg((i*c+ch)*l+l0, seg)
+			for k, v := range seg {
+				mats[k].Set(i, ch, v)
+			}
+		}
+	}
+}
+
+// MeanSpectrum is the rank-wise mean λ̄_k = (1/L)Σ_l λ_k of equally long
+// spectra (§1.1c: the spectrum whose α summarises the spatial view).
+func MeanSpectrum(spectra [][]float64) []float64 {
+	mean := make([]float64, len(spectra[0]))
+	for _, s := range spectra {
+		for k, v := range s {
+			mean[k] += v
+		}
+	}
+	for k := range mean {
+		mean[k] /= float64(len(spectra))
+	}
+	return mean
+}
+
+// Center returns x minus its column means.
+func Center(x *mat.Dense) *mat.Dense { return linalg.Centered(x, linalg.ColMeans(x)) }
