@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
-	"gonum.org/v1/gonum/mat"
-
-	"github.com/eigenlab/eigenlab/stages/linalg"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
@@ -19,19 +16,25 @@ type spectrum struct{}
 func init() { Register(spectrum{}) }
 
 func (spectrum) Kind() string    { return "spectrum" }
-func (spectrum) Version() string { return "2" }
+func (spectrum) Version() string { return "3" }
 
 func (spectrum) Doc() string {
 	return `Covariance eigenspectrum of x (rows are samples; METHODS §1), its power-law
 exponent alpha and effective dimension (participation ratio).
-Views: full (flatten, Gram trick when features > samples), channel (N×C×H×W:
-positions as samples, C×C covariance), spatial (one C×C covariance per
-location; alpha per location, their median, and alpha of the rank-wise mean
-spectrum, which is the headline).
-With a second repeat x2 the spectrum is cross-validated PCA (§1.4): axes
-from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat swaps; ed is
-then NaN (ED is for PCA eigenvalues only).
-Outputs: eigenvalues, alpha, r2, ed, fit_range, info (estimator, ranks, sizes).`
+x is an N×F matrix or N×C×H×W activations (float32 is read block by block).
+Views: full (flattened in C order; Gram trick when features > samples),
+channel (positions as samples, C×C covariance), spatial (one C×C covariance
+per location: alpha per location in alpha_per_location, their median, mean
+and the centre location's in info, and the headline alpha of the rank-wise
+mean spectrum).
+Estimators (§1.2): stringer (WLS, weights 1/n), ols-range, elmoznino-logspaced,
+elmoznino-tail (these two choose their own ranks), logbinned. Default ranks
+[11, min(500, R-2)], R the last usable rank; values <= 0 or <= 1e-12·max are
+excluded; fewer than 10 points is an error.
+With a second repeat x2 the spectrum is cross-validated PCA (§1.4, full
+view): axes from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat
+swaps; ed is then NaN (ED is for PCA eigenvalues only).
+Outputs: eigenvalues, alpha, r2, ed, fit_range, info[, alpha_per_location].`
 }
 
 func (spectrum) Params() []ParamSpec {
@@ -40,16 +43,22 @@ func (spectrum) Params() []ParamSpec {
 		{Name: "estimator", Type: String, Default: "stringer", Choices: spectral.Estimators, Doc: "α estimator (§1.2)"},
 		{Name: "ranks", Type: IntList, Optional: true, Len: 2, Min: Bound(1), Doc: "1-based inclusive rank range [lo, hi] of the fit (default [11, min(500, R-2)])"},
 		{Name: "bins_per_decade", Type: Int, Default: 10, Min: Bound(1), Doc: "rank bins per decade (logbinned only)"},
-		{Name: "center", Type: Bool, Default: true, Doc: "center the channel view (false: uncentered second moment, Rainbow parity)"},
-		{Name: "drop_nonfinite", Type: Bool, Default: false, Doc: "drop feature columns holding NaN/Inf instead of failing (full view)"},
-		{Name: "nshuff", Type: Int, Default: 10, Min: Bound(0), Doc: "cvPCA: repeat-swap shuffles to average (0: none)"},
+		{Name: "center", Type: Bool, Default: true, Doc: "channel view: center (false: uncentered second moment SᵀS/(NL), Rainbow parity)"},
+		{Name: "drop_nonfinite", Type: Bool, Default: false, Doc: "drop feature columns (channels in the channel and spatial views) holding NaN/Inf instead of failing"},
+		{Name: "nshuff", Type: Int, Default: 10, Min: Bound(0), Doc: "cvPCA: repeat-swap shuffles to average (0: the unshuffled estimate)"},
 		{Name: "seed", Type: Int, Default: 0, Doc: "cvPCA: seed of the shuffles"},
 	}
 }
 
-// Validate checks the rank range.
+// Validate checks the rank range against the estimator.
 func (spectrum) Validate(p Params) error {
-	if r := p.Ints("ranks"); r != nil && r[0] >= r[1] {
+	r := p.Ints("ranks")
+	switch {
+	case r == nil:
+		return nil
+	case !spectral.RangedEstimator(p.String("estimator")):
+		return fmt.Errorf("param \"ranks\": estimator %s chooses its own ranks; remove ranks or pick stringer, ols-range or logbinned", p.String("estimator"))
+	case r[0] >= r[1]:
 		return fmt.Errorf("param \"ranks\": [%d, %d]: want lo < hi", r[0], r[1])
 	}
 	return nil
@@ -62,35 +71,34 @@ func (spectrum) Inputs() []InputSpec {
 	}
 }
 
-func (spectrum) Outputs(Params) []string {
-	return []string{"eigenvalues", "alpha", "r2", "ed", "fit_range", "info"}
+func (spectrum) Outputs(p Params) []string {
+	out := []string{"eigenvalues", "alpha", "r2", "ed", "fit_range", "info"}
+	if p.String("view") == "spatial" {
+		out = append(out, "alpha_per_location")
+	}
+	return out
 }
 
 func (spectrum) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (s spectrum) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
-	x, err := in.Array("x")
+func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
+	x, x2, info, err := spectrumInputs(in, p)
 	if err != nil {
 		return nil, err
 	}
-	info := Record{"view": p.String("view"), "n_samples": x.Rows(), "n_features": x.Cols()}
-	if x.Rows() < 3 {
-		return nil, fmt.Errorf("input \"x\": %d samples; want at least 3 rows", x.Rows())
-	}
-	if x, err = finiteColumns(x, p.Bool("drop_nonfinite"), info); err != nil {
-		return nil, err
-	}
+	out := Outputs{"info": info}
 	var lam []float64
-	_, cv := in["x2"]
-	switch {
-	case cv:
-		lam, err = cvSpectrum(x, in, p, info)
-	case p.String("view") == "full":
-		lam, err = spectral.CovEigenvalues(x.Matrix())
-	case p.String("view") == "channel":
-		lam, err = channelEigenvalues(x, p.Bool("center"))
+	switch view := p.String("view"); {
+	case x2.Shape != nil:
+		info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
+		lam, err = spectral.CvPCA(RNG("spectrum", p.Int("seed")), x, x2, p.Int("nshuff"))
+	case view == "full":
+		info["route"] = spectral.FullRoute(x.N(), x.Features())
+		lam, err = spectral.FullEigenvalues(x)
+	case view == "channel":
+		lam, err = spectral.ChannelEigenvalues(x, p.Bool("center"))
 	default:
-		lam, err = spatialEigenvalues(x, p, info)
+		lam, err = spatialSpectrum(x, p, out)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("input \"x\": %w", err)
@@ -101,17 +109,104 @@ func (s spectrum) Run(ctx context.Context, in Inputs, p Params) (Outputs, error)
 	}
 	info["estimator"], info["ranks"], info["n_points"] = fit.Estimator, []int{fit.Lo, fit.Hi}, fit.Points
 	ed := spectral.EffectiveDim(lam)
-	if cv {
+	if x2.Shape != nil {
 		ed = math.NaN() // ED is defined for PCA eigenvalues only (§1.3)
 	}
-	return Outputs{
-		"eigenvalues": &Array{Shape: []int{len(lam)}, F64: lam},
-		"alpha":       Scalar(fit.Alpha),
-		"r2":          Scalar(fit.R2),
-		"ed":          Scalar(ed),
-		"fit_range":   Ints(fit.Lo, fit.Hi),
-		"info":        info,
-	}, nil
+	out["eigenvalues"] = &Array{Shape: []int{len(lam)}, F64: lam}
+	out["alpha"], out["r2"], out["ed"] = Scalar(fit.Alpha), Scalar(fit.R2), Scalar(ed)
+	out["fit_range"] = Ints(fit.Lo, fit.Hi)
+	return out, nil
+}
+
+// spectrumInputs checks x (and x2) against the view, applies the NaN
+// policy (METHODS.md §0.1) and starts the info record.
+func spectrumInputs(in Inputs, p Params) (x, x2 spectral.Tensor, info Record, err error) {
+	view := p.String("view")
+	if x, err = viewTensor(in, "x", view); err != nil {
+		return x, x2, nil, err
+	}
+	if _, ok := in["x2"]; ok {
+		if view != "full" {
+			return x, x2, nil, fmt.Errorf("input \"x2\": cvPCA is computed in the full view only, but param view is %s; set view: full or remove x2", view)
+		}
+		if x2, err = viewTensor(in, "x2", view); err != nil {
+			return x, x2, nil, err
+		}
+		if !slices.Equal(x.Shape, x2.Shape) {
+			return x, x2, nil, fmt.Errorf("input \"x2\": shape %v differs from input \"x\" %v; the two repeats must hold the same stimuli and features", x2.Shape, x.Shape)
+		}
+	}
+	byChannel, unit := view != "full", "feature columns"
+	if byChannel {
+		unit = "channels"
+	}
+	var drop []bool
+	for _, in := range []struct {
+		name string
+		t    spectral.Tensor
+	}{{"x", x}, {"x2", x2}} {
+		if in.t.Shape == nil {
+			continue
+		}
+		if i := in.t.FirstNonfinite(); i >= 0 && !p.Bool("drop_nonfinite") {
+			return x, x2, nil, fmt.Errorf("input %q: element %v is %v; data must be finite, or set drop_nonfinite: true to drop the %s holding NaN/Inf",
+				in.name, unravel(in.t.Shape, i), in.t.Value(i), unit)
+		}
+		bad := in.t.NonfiniteFeatures(byChannel)
+		for j := range drop {
+			bad[j] = bad[j] || drop[j]
+		}
+		drop = bad
+	}
+	dropped := 0
+	for _, b := range drop {
+		if b {
+			dropped++
+		}
+	}
+	if dropped == len(drop) {
+		return x, x2, nil, fmt.Errorf("input \"x\": every feature holds NaN/Inf; nothing is left after drop_nonfinite")
+	}
+	if dropped > 0 {
+		x = x.DropFeatures(drop, byChannel)
+		if x2.Shape != nil {
+			x2 = x2.DropFeatures(drop, byChannel)
+		}
+	}
+	info = Record{"view": view, "n_samples": x.N(), "n_features": x.Features(), "dropped_columns": dropped}
+	return x, x2, info, nil
+}
+
+// viewTensor returns input name as a tensor of the form the view needs.
+func viewTensor(in Inputs, name, view string) (spectral.Tensor, error) {
+	a, err := in.Array(name)
+	if err != nil {
+		return spectral.Tensor{}, err
+	}
+	t := spectral.Tensor{Shape: a.Shape, F64: a.F64, F32: a.F32}
+	if a.DType() == Int64 {
+		t.F64 = a.Float64s()
+	}
+	switch {
+	case len(a.Shape) != 2 && len(a.Shape) != 4:
+		return t, fmt.Errorf("input %q: got %s; want an N×F matrix or N×C×H×W activations", name, a.Describe())
+	case view != "full" && len(a.Shape) != 4:
+		return t, fmt.Errorf("input %q: param view=%s needs N×C×H×W activations, got %s", name, view, a.Describe())
+	case a.Shape[0] < 2:
+		return t, fmt.Errorf("input %q: %d sample(s) in %s; want at least 2 rows (samples)", name, a.Shape[0], a.Describe())
+	case a.Len() == 0:
+		return t, fmt.Errorf("input %q: %s holds no values", name, a.Describe())
+	}
+	return t, nil
+}
+
+// unravel turns flat index i into a C-order multi-index of shape.
+func unravel(shape []int, i int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		idx[d], i = i%shape[d], i/shape[d]
+	}
+	return idx
 }
 
 // fitSpectrum fits α with the params' estimator and range.
@@ -127,128 +222,60 @@ func fitSpectrum(lam []float64, p Params) (spectral.Fit, error) {
 	return fit, nil
 }
 
-// finiteColumns rejects NaN/Inf, or drops the columns holding them and
-// records how many (METHODS.md §0.1 NaN policy).
-func finiteColumns(x *Array, drop bool, info Record) (*Array, error) {
-	n, f := x.Rows(), x.Cols()
-	bad := map[int]bool{}
-	for i := 0; i < x.Len(); i++ {
-		if v := x.Value(i); math.IsNaN(v) || math.IsInf(v, 0) {
-			if !drop {
-				return nil, fmt.Errorf("input \"x\": element (row %d, column %d) is %v; data must be finite, or set drop_nonfinite: true to drop such columns", i/f, i%f, v)
-			}
-			bad[i%f] = true
-		}
-	}
-	info["dropped_columns"] = len(bad)
-	if len(bad) == 0 {
-		return x, nil
-	}
-	if len(x.Shape) != 2 {
-		return nil, fmt.Errorf("input \"x\": drop_nonfinite needs a 2-d N×F input, got %s", x.Describe())
-	}
-	keep := f - len(bad)
-	out := NewF64(n, keep)
-	for i := 0; i < n; i++ {
-		k := 0
-		for j := 0; j < f; j++ {
-			if !bad[j] {
-				out.F64[i*keep+k] = x.Value(i*f + j)
-				k++
-			}
-		}
-	}
-	return out, nil
-}
-
-// dims4 checks for an N×C×H×W input.
-func dims4(x *Array) (n, c, l int, err error) {
-	if len(x.Shape) != 4 {
-		return 0, 0, 0, fmt.Errorf("channel and spatial views need N×C×H×W activations, got %s", x.Describe())
-	}
-	return x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3], nil
-}
-
-// channelEigenvalues is §1.1b: positions as samples, a C×C covariance over
-// all N·L samples (centered by default), divided by N·L − 1.
-func channelEigenvalues(x *Array, center bool) ([]float64, error) {
-	n, c, l, err := dims4(x)
+// spatialSpectrum is the spatial view (§1.1c): it fits α at every location
+// (NaN where a location's spectrum cannot be fitted, e.g. constant
+// activations), writes them to out["alpha_per_location"] with their
+// median, mean and the centre location's α (H/2, W/2) in the info record,
+// and returns the rank-wise mean spectrum, whose α is the headline.
+func spatialSpectrum(x spectral.Tensor, p Params, out Outputs) ([]float64, error) {
+	spectra, err := spectral.LocationEigenvalues(x)
 	if err != nil {
 		return nil, err
 	}
-	s := mat.NewDense(n*l, c, nil)
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			for pos := 0; pos < l; pos++ {
-				s.Set(i*l+pos, ch, x.Value((i*c+ch)*l+pos))
-			}
-		}
-	}
-	if center {
-		s = spectral.Center(s)
-	}
-	cov := mat.NewSymDense(c, nil)
-	cov.SymOuterK(1/float64(n*l-1), s.T())
-	vals, _, err := linalg.SymEig(cov, false)
-	return vals, err
-}
-
-// spatialEigenvalues is §1.1c: one covariance per location. It returns the
-// rank-wise mean spectrum, whose α is the stage's headline, and records α
-// per location, their median and mean and the centre location's α in info.
-func spatialEigenvalues(x *Array, p Params, info Record) ([]float64, error) {
-	n, c, l, err := dims4(x)
-	if err != nil {
-		return nil, err
-	}
-	mean := make([]float64, min(n-1, c))
-	alphas := make([]float64, l)
-	for pos := 0; pos < l; pos++ {
-		xl := mat.NewDense(n, c, nil)
-		for i := 0; i < n; i++ {
-			for ch := 0; ch < c; ch++ {
-				xl.Set(i, ch, x.Value((i*c+ch)*l+pos))
-			}
-		}
-		lam, err := spectral.CovEigenvalues(xl)
+	alphas := make([]float64, len(spectra))
+	var fitted []float64
+	var firstErr error
+	for l, s := range spectra {
+		fit, err := fitSpectrum(s, p)
 		if err != nil {
-			return nil, err
+			alphas[l] = math.NaN()
+			firstErr = cmpOr(firstErr, fmt.Errorf("location %d: %w", l, err))
+			continue
 		}
-		for k := range mean {
-			mean[k] += lam[k] / float64(l)
-		}
-		fit, err := fitSpectrum(lam, p)
-		if err != nil {
-			return nil, fmt.Errorf("location %d: %w", pos, err)
-		}
-		alphas[pos] = fit.Alpha
+		alphas[l] = fit.Alpha
+		fitted = append(fitted, fit.Alpha)
+	}
+	if len(fitted) == 0 {
+		return nil, fmt.Errorf("no location's spectrum can be fitted; %w", firstErr)
 	}
 	h, w := x.Shape[2], x.Shape[3]
-	info["alpha_per_location"] = alphas
-	info["alpha_center_location"] = alphas[(h/2)*w+w/2]
-	sorted := append([]float64{}, alphas...)
-	sort.Float64s(sorted)
-	info["alpha_median_location"] = (sorted[(l-1)/2] + sorted[l/2]) / 2
+	info := out["info"].(Record)
+	info["locations_unfit"] = len(spectra) - len(fitted)
+	info["alpha_center_location"] = finiteOrNil(alphas[(h/2)*w+w/2])
+	slices.Sort(fitted)
+	k := len(fitted)
+	info["alpha_median_location"] = (fitted[(k-1)/2] + fitted[k/2]) / 2
 	sum := 0.0
-	for _, a := range alphas {
+	for _, a := range fitted {
 		sum += a
 	}
-	info["alpha_mean_location"] = sum / float64(l)
-	return mean, nil
+	info["alpha_mean_location"] = sum / float64(k)
+	out["alpha_per_location"] = &Array{Shape: []int{h, w}, F64: alphas}
+	return spectral.MeanSpectrum(spectra), nil
 }
 
-// cvSpectrum is cvPCA of x against its second repeat x2 (§1.4).
-func cvSpectrum(x *Array, in Inputs, p Params, info Record) ([]float64, error) {
-	x2, err := in.Array("x2")
-	if err != nil {
-		return nil, err
+// cmpOr returns a unless it is nil, then b.
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
 	}
-	if p.String("view") != "full" {
-		return nil, fmt.Errorf("cvPCA (input x2) is computed in the full view only")
+	return b
+}
+
+// finiteOrNil keeps NaN out of JSON records (null instead).
+func finiteOrNil(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
 	}
-	if err := x2.CheckFinite(); err != nil {
-		return nil, fmt.Errorf("input \"x2\": %w", err)
-	}
-	info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
-	return spectral.CvPCA(RNG("spectrum", p.Int("seed")), spectral.DenseTensor(x.Matrix()), spectral.DenseTensor(x2.Matrix()), p.Int("nshuff"))
+	return v
 }

@@ -118,8 +118,12 @@ func FitPowerLaw(lambda []float64, estimator string, lo, hi, binsPerDecade int) 
 	}
 	f.Points = len(xs)
 	if f.Points < MinPoints {
-		return f, fmt.Errorf("estimator %s: only %d usable points in ranks %d..%d (the spectrum has %d usable values); need at least %d: widen the rank range or give more samples",
-			estimator, f.Points, max(lo, 1), min(hi, r), r, MinPoints)
+		where := fmt.Sprintf("ranks %d..%d", max(lo, 1), min(hi, r))
+		if !RangedEstimator(estimator) {
+			where = "its ranks"
+		}
+		return f, fmt.Errorf("estimator %s: only %d usable points in %s (the spectrum has %d usable values); need at least %d: widen the rank range or give more samples",
+			estimator, f.Points, where, r, MinPoints)
 	}
 	slope, icept := weightedLine(xs, ys, ws)
 	f.Alpha, f.Intercept = -slope, icept

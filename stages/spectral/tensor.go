@@ -56,8 +56,8 @@ func (t Tensor) seg(off int, dst []float64) {
 	}
 }
 
-// at returns element i.
-func (t Tensor) at(i int) float64 {
+// Value returns element i (flat C-order index) as float64.
+func (t Tensor) Value(i int) float64 {
 	if t.F32 == nil {
 		return t.F64[i]
 	}
@@ -94,7 +94,7 @@ func (t Tensor) cols(j0, j1 int, buf []float64) *mat.Dense {
 // or −1 if every element is finite.
 func (t Tensor) FirstNonfinite() int {
 	for i := 0; i < t.Len(); i++ {
-		if v := t.at(i); math.IsNaN(v) || math.IsInf(v, 0) {
+		if v := t.Value(i); math.IsNaN(v) || math.IsInf(v, 0) {
 			return i
 		}
 	}
@@ -109,7 +109,7 @@ func (t Tensor) NonfiniteFeatures(byChannel bool) []bool {
 	f := t.Features()
 	bad := make([]bool, f)
 	for i := 0; i < t.Len(); i++ {
-		if v := t.at(i); math.IsNaN(v) || math.IsInf(v, 0) {
+		if v := t.Value(i); math.IsNaN(v) || math.IsInf(v, 0) {
 			bad[i%f] = true
 		}
 	}
