@@ -103,7 +103,7 @@ func readWidened(rd *npy.Reader, a *Array, descr string) (*Array, error) {
 var recordMagic = []byte("{")
 
 // WriteArtifact encodes an artifact in its blob form: .npy for arrays,
-// canonical JSON for records.
+// canonical JSON for records, .npz for models (see Model).
 func WriteArtifact(w io.Writer, a Artifact) error {
 	switch a := a.(type) {
 	case *Array:
@@ -111,6 +111,8 @@ func WriteArtifact(w io.Writer, a Artifact) error {
 	case Record:
 		_, err := w.Write(a.Canonical())
 		return err
+	case *Model:
+		return writeModel(w, a)
 	default:
 		panic(fmt.Sprintf("stages: unknown artifact type %T", a))
 	}
@@ -130,6 +132,9 @@ func ReadArtifact(r io.Reader) (Artifact, error) {
 			return nil, fmt.Errorf("record is not valid JSON: %w", err)
 		}
 		return rec, nil
+	}
+	if head, _ := br.Peek(2); string(head) == "PK" {
+		return readModel(br)
 	}
 	return ReadNPY(br)
 }

@@ -1,0 +1,111 @@
+package stages
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func randImages(seed uint64, shape ...int) *Array {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	a := NewF32(shape...)
+	for i := range a.F32 {
+		a.F32[i] = float32(rng.Float64())
+	}
+	return a
+}
+
+func runExtract(t testing.TB, m Artifact, imgs *Array, batch int, layers ...string) (Outputs, error) {
+	t.Helper()
+	p := Params{"layers": layers, "batch": batch}
+	if err := (extract{}).Validate(p); err != nil {
+		return nil, err
+	}
+	return extract{}.Run(context.Background(), Inputs{"model": m, "images": imgs}, p)
+}
+
+// TestExtractShapesAndValues checks output names and shapes, that the
+// batch size does not change a bit, and conv1 against a direct sum.
+func TestExtractShapesAndValues(t *testing.T) {
+	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
+	imgs := randImages(1, 5, 3, 16, 12)
+	out, err := runExtract(t, m, imgs, 2, "conv1", "pool2", "conv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]int{"conv1": {5, 32, 16, 12}, "pool2": {5, 64, 4, 3}, "conv6": {5, 128, 4, 3}} {
+		if got := out[name].(*Array); !slices.Equal(got.Shape, want) || got.DType() != Float32 {
+			t.Errorf("%s: %s, want float32%v", name, got.Describe(), want)
+		}
+	}
+	again, err := runExtract(t, roundTrip(t, m), imgs, 5, "conv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again["conv6"].Digest() != out["conv6"].Digest() {
+		t.Error("conv6 differs between batch 2 and batch 5 (after a model round trip)")
+	}
+	conv1 := out["conv1"].(*Array).F32
+	w := m.Weights["conv1/kernel"].F64
+	for _, at := range [][4]int{{0, 0, 0, 0}, {4, 31, 15, 11}, {2, 7, 8, 5}, {3, 12, 0, 6}} {
+		n, o, y, x := at[0], at[1], at[2], at[3]
+		sum := 0.0 // the bias is 0; padding "same" is 1 on each side
+		for c := 0; c < 3; c++ {
+			for i := 0; i < 3; i++ {
+				for j := 0; j < 3; j++ {
+					if iy, ix := y+i-1, x+j-1; iy >= 0 && iy < 16 && ix >= 0 && ix < 12 {
+						sum += float64(imgs.F32[((n*3+c)*16+iy)*12+ix]) * w[((o*3+c)*3+i)*3+j]
+					}
+				}
+			}
+		}
+		got := float64(conv1[((n*32+o)*16+y)*12+x])
+		if want := math.Max(sum, 0); math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("conv1%v = %v, direct sum %v", at, got, want)
+		}
+	}
+}
+
+// TestExtractFlatLayer: a global-pooled layer is N×D.
+func TestExtractFlatLayer(t *testing.T) {
+	m := runInit(t, initParams("resnet-small", 0.5, 0, "exact"))
+	out, err := runExtract(t, m, randImages(2, 3, 3, 8, 8), 32, "pool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["pool"].(*Array); !slices.Equal(got.Shape, []int{3, 64}) {
+		t.Errorf("pool: %s, want [3 64]", got.Describe())
+	}
+}
+
+// TestExtractBadInput checks each user error names the input or param
+// and the expected form.
+func TestExtractBadInput(t *testing.T) {
+	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
+	nan := randImages(3, 2, 3, 8, 8)
+	nan.F32[17] = float32(math.NaN())
+	for _, tc := range []struct {
+		name   string
+		model  Artifact
+		imgs   *Array
+		layers []string
+		want   string
+	}{
+		{"unknown layer", m, randImages(3, 2, 3, 8, 8), []string{"conv2", "fc7"}, `param "layers": model "convnet6" has no layer "fc7"; available: [input conv1 conv2 pool1`},
+		{"channels", m, randImages(3, 2, 1, 8, 8), []string{"conv1"}, `input "images" has 1 channels (float32[2 1 8 8]) but model "convnet6" takes 3`},
+		{"not 4-d", m, randImages(3, 2, 3, 64), []string{"conv1"}, `input "images" is float32[2 3 64]; want a non-empty N×C×H×W array`},
+		{"not a model", Record{"a": 1}, randImages(3, 2, 3, 8, 8), []string{"conv1"}, `input "model": artifact is record{"a":1}, not a model`},
+		{"nan", m, nan, []string{"conv1"}, `input "images": element 17`},
+		{"too small", m, randImages(3, 1, 3, 2, 2), []string{"conv1"}, `input "model" on 2×2 images: arch "convnet6": node "pool2" (max_pool2d): height: size 1 is smaller than the kernel 2`},
+		{"no layers", m, randImages(3, 2, 3, 8, 8), []string{}, `param "layers": want at least one layer name`},
+		{"duplicate", m, randImages(3, 2, 3, 8, 8), []string{"conv1", "conv1"}, `param "layers": "conv1" is listed twice`},
+	} {
+		_, err := runExtract(t, tc.model, tc.imgs, 4, tc.layers...)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v\nwant prefix %s", tc.name, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package nn
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// builtinNet compiles a built-in architecture with power-law weights.
+func builtinNet(t testing.TB, name string, size int) *Net {
+	t.Helper()
+	a, err := Builtin(name, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := InitPowerLaw(a, 7, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := Compile(a, ws, size, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// randomImages returns a loader of n deterministic random images.
+func randomImages(n, size int) Loader {
+	imgs := randoms(rand.New(rand.NewPCG(11, 12)), n*size)
+	return func(i int, dst []float64) { copy(dst, imgs[i*size:(i+1)*size]) }
+}
+
+// extractAll collects the layers of n images, concatenated over batches.
+func extractAll(t testing.TB, net *Net, n, batch int, layers []string) [][]float32 {
+	t.Helper()
+	out := make([][]float32, len(layers))
+	err := net.Extract(context.Background(), n, randomImages(n, net.InputShape().Size()), layers, batch, func(b Batch) error {
+		for k := range out {
+			out[k] = append(out[k], b.Acts[k]...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDeterministicAcrossThreadsAndBatches requires bit-identical
+// activations with GOMAXPROCS 1 and 2 and different batch sizes.
+func TestDeterministicAcrossThreadsAndBatches(t *testing.T) {
+	for _, tc := range []struct {
+		arch   string
+		layers []string
+	}{
+		{"convnet6", []string{"conv2", "pool2", "conv6"}},
+		{"resnet-small", []string{"block1", "block4", "pool"}},
+	} {
+		net := builtinNet(t, tc.arch, 32)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		one := extractAll(t, net, 7, 3, tc.layers)
+		runtime.GOMAXPROCS(2)
+		two := extractAll(t, net, 7, 4, tc.layers)
+		for k, layer := range tc.layers {
+			if !slices.Equal(one[k], two[k]) {
+				t.Errorf("%s %s: activations differ between GOMAXPROCS 1 (batch 3) and 2 (batch 4)", tc.arch, layer)
+			}
+			if slices.Max(one[k]) <= 0 {
+				t.Errorf("%s %s: activations are all ≤ 0", tc.arch, layer)
+			}
+		}
+	}
+}
+
+// TestBuiltinShapes pins the layer shapes of the built-in architectures.
+func TestBuiltinShapes(t *testing.T) {
+	for _, tc := range []struct {
+		arch, layer string
+		want        Shape
+	}{
+		{"convnet6", "conv1", Shape{32, 64, 64}},
+		{"convnet6", "pool1", Shape{32, 32, 32}},
+		{"convnet6", "conv4", Shape{64, 32, 32}},
+		{"convnet6", "conv6", Shape{128, 16, 16}},
+		{"resnet-small", "block2", Shape{16, 64, 64}},
+		{"resnet-small", "block3", Shape{32, 32, 32}},
+		{"resnet-small", "block6", Shape{64, 16, 16}},
+		{"resnet-small", "pool", Shape{64}},
+	} {
+		got, err := builtinNet(t, tc.arch, 64).Shape(tc.layer)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s %s: shape %v (%v), want %v", tc.arch, tc.layer, got, err, tc.want)
+		}
+	}
+	if _, err := Builtin("vgg19", 3); err == nil {
+		t.Error("unknown architecture accepted")
+	}
+}
+
+// TestResidualIdentity checks the graph plumbing of resnet-small: with
+// the convs of blocks 1 and 2 zeroed, BN at init (β = 0, mean 0) keeps the
+// residual branches zero, so both blocks pass stem_relu through exactly.
+func TestResidualIdentity(t *testing.T) {
+	a, _ := Builtin("resnet-small", 1)
+	ws, err := InitPowerLaw(a, 1, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2"} {
+		clear(ws[name+"/kernel"].Data)
+	}
+	net, err := Compile(a, ws, 8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := extractAll(t, net, 2, 2, []string{"stem_relu", "block1", "block2", "block3"})
+	if !slices.Equal(got[0], got[1]) || !slices.Equal(got[0], got[2]) {
+		t.Fatal("block1/block2 differ from stem_relu with zero residual branches")
+	}
+	if slices.Max(got[3]) <= 0 {
+		t.Fatal("block3 is all zero")
+	}
+}
+
+// TestExtractErrors checks unknown layers and bad batch sizes.
+func TestExtractErrors(t *testing.T) {
+	net := builtinNet(t, "convnet6", 16)
+	noop := func(Batch) error { return nil }
+	load := randomImages(1, net.InputShape().Size())
+	if err := net.Extract(context.Background(), 1, load, []string{"conv9"}, 4, noop); err == nil || !strings.Contains(err.Error(), "conv6") {
+		t.Errorf("unknown layer: %v", err)
+	}
+	if err := net.Extract(context.Background(), 1, load, []string{"conv1"}, 0, noop); err == nil {
+		t.Error("batch 0 accepted")
+	}
+}
+
+// BenchmarkConvnet6 measures the forward pass to conv6 on 64×64 RGB images.
+func BenchmarkConvnet6(b *testing.B) {
+	net := builtinNet(b, "convnet6", 64)
+	const n = 32
+	load := randomImages(n, net.InputShape().Size())
+	b.ResetTimer()
+	for b.Loop() {
+		if err := net.Extract(context.Background(), n, load, []string{"conv6"}, n, func(Batch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+}
