@@ -8,6 +8,18 @@
 // (float32 or float64) weights and inputs to every layer output, so an
 // image's activations never depend on which other images share its batch
 // or on the number of threads. Consumers receive float32 activations.
+// (Bytes are reproducible on one machine and BLAS build; another CPU
+// kernel may round differently.)
+//
+// Importing a Keras (channels-last) model: Conv2D kernels (kh,kw,Cin,Cout)
+// become (Cout,Cin,kh,kw), i.e. transpose(3,2,0,1); DepthwiseConv2D
+// (kh,kw,Cin,M) becomes (Cin·M,1,kh,kw) via reshape (kh,kw,Cin·M) and
+// transpose(2,0,1); Dense (Din,units) becomes its transpose. Keras flattens
+// (H,W,C) where flatten here is (C,H,W): permute a Dense kernel that follows
+// a Flatten of a spatial tensor. BatchNormalization without scale/center
+// gets γ = 1/β = 0 arrays; ReLU(max_value=6) is relu with max_value 6;
+// Activation layers are relu/softmax nodes; Dropout is dropped (rewire its
+// consumers to its input).
 package nn
 
 import (

@@ -178,7 +178,9 @@ func (p *pool) run(ins [][]float64, out []float64, _ *scratch) {
 				for i := i0; i < i1; i++ {
 					for _, v := range src[base+i*p.w+j0 : base+i*p.w+j1] {
 						if p.max {
-							acc = math.Max(acc, v)
+							if v > acc {
+								acc = v
+							}
 						} else {
 							acc += v
 						}

@@ -30,11 +30,15 @@ func finish(out, bias []float64, c, l int, act string) {
 // relu clamps x to [0, cap] in place (cap 0: no upper bound).
 func relu(x []float64, cap float64) {
 	for i, v := range x {
-		switch {
-		case v < 0:
+		if v < 0 {
 			x[i] = 0
-		case cap > 0 && v > cap:
-			x[i] = cap
+		}
+	}
+	if cap > 0 {
+		for i, v := range x {
+			if v > cap {
+				x[i] = cap
+			}
 		}
 	}
 }
