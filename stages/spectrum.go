@@ -136,7 +136,19 @@ func spectrumInputs(in Inputs, p Params) (x, x2 spectral.Tensor, info Record, er
 			return x, x2, nil, fmt.Errorf("input \"x2\": shape %v differs from input \"x\" %v; the two repeats must hold the same stimuli and features", x2.Shape, x.Shape)
 		}
 	}
-	byChannel, unit := view != "full", "feature columns"
+	dropped := 0
+	if x, x2, dropped, err = dropNonfinite(x, x2, view != "full", p.Bool("drop_nonfinite")); err != nil {
+		return x, x2, nil, err
+	}
+	info = Record{"view": view, "n_samples": x.N(), "n_features": x.Features(), "dropped_columns": dropped}
+	return x, x2, info, nil
+}
+
+// dropNonfinite applies the NaN policy of METHODS.md §0.1: an error
+// naming the first NaN/Inf, or (allow) x and x2 without every feature
+// column (byChannel: channel) that holds one in either.
+func dropNonfinite(x, x2 spectral.Tensor, byChannel, allow bool) (_, _ spectral.Tensor, dropped int, err error) {
+	unit := "feature columns"
 	if byChannel {
 		unit = "channels"
 	}
@@ -145,11 +157,15 @@ func spectrumInputs(in Inputs, p Params) (x, x2 spectral.Tensor, info Record, er
 		name string
 		t    spectral.Tensor
 	}{{"x", x}, {"x2", x2}} {
-		if in.t.Shape == nil {
+		i := -1
+		if in.t.Shape != nil {
+			i = in.t.FirstNonfinite()
+		}
+		if i < 0 {
 			continue
 		}
-		if i := in.t.FirstNonfinite(); i >= 0 && !p.Bool("drop_nonfinite") {
-			return x, x2, nil, fmt.Errorf("input %q: element %v is %v; data must be finite, or set drop_nonfinite: true to drop the %s holding NaN/Inf",
+		if !allow {
+			return x, x2, 0, fmt.Errorf("input %q: element %v is %v; data must be finite, or set drop_nonfinite: true to drop the %s holding NaN/Inf",
 				in.name, unravel(in.t.Shape, i), in.t.Value(i), unit)
 		}
 		bad := in.t.NonfiniteFeatures(byChannel)
@@ -158,23 +174,22 @@ func spectrumInputs(in Inputs, p Params) (x, x2 spectral.Tensor, info Record, er
 		}
 		drop = bad
 	}
-	dropped := 0
 	for _, b := range drop {
 		if b {
 			dropped++
 		}
 	}
-	if dropped == len(drop) {
-		return x, x2, nil, fmt.Errorf("input \"x\": every feature holds NaN/Inf; nothing is left after drop_nonfinite")
+	switch {
+	case dropped == 0:
+		return x, x2, 0, nil
+	case dropped == len(drop):
+		return x, x2, 0, fmt.Errorf("input \"x\": every one of the %d %s holds NaN/Inf; nothing is left after drop_nonfinite", dropped, unit)
 	}
-	if dropped > 0 {
-		x = x.DropFeatures(drop, byChannel)
-		if x2.Shape != nil {
-			x2 = x2.DropFeatures(drop, byChannel)
-		}
+	x = x.DropFeatures(drop, byChannel)
+	if x2.Shape != nil {
+		x2 = x2.DropFeatures(drop, byChannel)
 	}
-	info = Record{"view": view, "n_samples": x.N(), "n_features": x.Features(), "dropped_columns": dropped}
-	return x, x2, info, nil
+	return x, x2, dropped, nil
 }
 
 // viewTensor returns input name as a tensor of the form the view needs.

@@ -187,7 +187,7 @@ func TestSpectrumBadInput(t *testing.T) {
 		{"ranks reversed", Inputs{"x": NewF64(20, 30)}, Params{"ranks": []int{15, 11}}, `param "ranks": [15, 11]: want lo < hi`},
 		{"x2 shape", Inputs{"x": NewF64(20, 30), "x2": NewF64(20, 31)}, nil, `input "x2": shape [20 31] differs from input "x" [20 30]`},
 		{"x2 view", Inputs{"x": acts, "x2": acts}, Params{"view": "spatial"}, `input "x2": cvPCA is computed in the full view only`},
-		{"all dropped", Inputs{"x": allNaN}, Params{"drop_nonfinite": true}, `input "x": every feature holds NaN/Inf`},
+		{"all dropped", Inputs{"x": allNaN}, Params{"drop_nonfinite": true}, `input "x": every one of the 2 feature columns holds NaN/Inf`},
 	}
 	for _, tc := range tests {
 		_, err := runSpectrum(t, tc.in, tc.p)

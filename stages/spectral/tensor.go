@@ -2,7 +2,6 @@ package spectral
 
 import (
 	"fmt"
-	"math"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -93,8 +92,17 @@ func (t Tensor) cols(j0, j1 int, buf []float64) *mat.Dense {
 // FirstNonfinite returns the flat index of the first NaN or ±Inf element,
 // or −1 if every element is finite.
 func (t Tensor) FirstNonfinite() int {
-	for i := 0; i < t.Len(); i++ {
-		if v := t.Value(i); math.IsNaN(v) || math.IsInf(v, 0) {
+	if t.F32 == nil {
+		return firstNonfinite(t.F64)
+	}
+	return firstNonfinite(t.F32)
+}
+
+// firstNonfinite scans with v−v, which is 0 for finite v and NaN for NaN
+// and ±Inf (one pass at memory speed).
+func firstNonfinite[T float32 | float64](v []T) int {
+	for i, x := range v {
+		if x-x != 0 {
 			return i
 		}
 	}
@@ -106,22 +114,24 @@ func (t Tensor) FirstNonfinite() int {
 // of the channel and spatial views; otherwise it is a column of the
 // flattened N×F matrix.
 func (t Tensor) NonfiniteFeatures(byChannel bool) []bool {
-	f := t.Features()
-	bad := make([]bool, f)
-	for i := 0; i < t.Len(); i++ {
-		if v := t.Value(i); math.IsNaN(v) || math.IsInf(v, 0) {
-			bad[i%f] = true
+	f, unit := t.Features(), 1
+	if byChannel {
+		unit = f / t.Shape[1]
+	}
+	bad := make([]bool, f/unit)
+	for off := 0; ; off++ {
+		var i int
+		if t.F32 == nil {
+			i = firstNonfinite(t.F64[off:])
+		} else {
+			i = firstNonfinite(t.F32[off:])
 		}
+		if i < 0 {
+			return bad
+		}
+		off += i
+		bad[(off%f)/unit] = true
 	}
-	if !byChannel {
-		return bad
-	}
-	c, l := t.Shape[1], f/t.Shape[1]
-	ch := make([]bool, c)
-	for j, b := range bad {
-		ch[j/l] = ch[j/l] || b
-	}
-	return ch
 }
 
 // DropFeatures returns a copy of t without the marked features (columns,
