@@ -1,6 +1,7 @@
 // Package spectral holds the numerics of covariance spectra: planted
 // constructions, eigenvalues of the views of METHODS.md §1.1, power-law
-// fits (§1.2) and effective dimensionality (§1.3).
+// fits (§1.2), effective dimensionality (§1.3) and cross-validated PCA
+// (§1.4). Data come in as a Tensor (float64 or float32, read block by block).
 package spectral
 
 import (

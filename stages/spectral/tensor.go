@@ -41,9 +41,6 @@ func (t Tensor) Features() int {
 	return f
 }
 
-// Len is the number of elements.
-func (t Tensor) Len() int { return t.N() * t.Features() }
-
 // seg converts the elements [off, off+len(dst)) into dst.
 func (t Tensor) seg(off int, dst []float64) {
 	if t.F32 == nil {
