@@ -9,11 +9,69 @@
 package linalg
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
+
+// SymEig returns the eigenvalues of the symmetric matrix a in descending
+// order and, if vectors, the eigenvectors as columns in the same order (nil
+// if !vectors). a is not modified.
+func SymEig(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, err error) {
+	if a.SymmetricDim() == 0 {
+		return nil, nil, errors.New("symmetric eigendecomposition: the matrix is empty, want n×n with n ≥ 1")
+	}
+	vals, vecs, err = symEig(a, vectors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("symmetric eigendecomposition of %d×%d: %w", a.SymmetricDim(), a.SymmetricDim(), err)
+	}
+	reverse(vals, vecs)
+	return vals, vecs, nil
+}
+
+// SVD returns the thin SVD a = U diag(s) Vt with s descending: U is m×k,
+// Vt is k×n, k = min(m, n). a is not modified.
+func SVD(a *mat.Dense) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	if err := checkSVD(a); err != nil {
+		return nil, nil, nil, err
+	}
+	u, s, vt, err = svd(a, true)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("SVD of %s: %w", shape(a), err)
+	}
+	return u, s, vt, nil
+}
+
+// SingularValues returns the singular values of a in descending order,
+// without computing the singular vectors.
+func SingularValues(a *mat.Dense) ([]float64, error) {
+	if err := checkSVD(a); err != nil {
+		return nil, err
+	}
+	_, s, _, err := svd(a, false)
+	if err != nil {
+		return nil, fmt.Errorf("singular values of %s: %w", shape(a), err)
+	}
+	return s, nil
+}
+
+func checkSVD(a *mat.Dense) error {
+	if a.IsEmpty() {
+		return errors.New("SVD: the matrix is empty, want m×n with m, n ≥ 1")
+	}
+	return nil
+}
+
+func shape(a mat.Matrix) string {
+	r, c := a.Dims()
+	return fmt.Sprintf("%d×%d", r, c)
+}
 
 // Gram returns X Xᵀ (n×n for an n×p X) with one SYRK.
 func Gram(x *mat.Dense) *mat.SymDense {
@@ -83,19 +141,45 @@ func reverse(vals []float64, vecs *mat.Dense) {
 	}
 }
 
-// PreferredEnv returns the environment settings OpenBLAS should start
-// with on this CPU and that are not yet set: its AVX-512 kernels where the
-// CPU has AVX-512 (Debian's OpenBLAS 0.3.21 does not recognise recent CPUs
-// and falls back to AVX2 at 60% of the speed; NUMERICS.md).
+// threads is the fixed number of OpenBLAS threads: the number of CPUs
+// this process may use, whatever eigenlab's -j, so that the blocking of
+// the BLAS/LAPACK routines, and so the rounding of their results, does not
+// depend on how many stages run at once.
+var threads = runtime.NumCPU()
+
+// PreferredEnv returns the OpenBLAS settings that are not yet set and that
+// the process should start with (OpenBLAS reads them when it loads, so the
+// CLI re-executes itself with them): OPENBLAS_NUM_THREADS=threads, so the
+// thread pool is created at the size the init sets anyway, and, where the
+// CPU has AVX-512, OPENBLAS_CORETYPE=SkylakeX (Debian's OpenBLAS 0.3.21 does
+// not recognise recent CPUs such as Zen 5 and falls back to AVX2 kernels at
+// 60% of the speed; NUMERICS.md). Nil for the pure-Go backend.
 func PreferredEnv() []string {
-	if Backend() != "openblas" || os.Getenv("OPENBLAS_CORETYPE") != "" {
+	if Backend() != "openblas" {
 		return nil
 	}
+	var env []string
+	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
+		env = append(env, "OPENBLAS_NUM_THREADS="+strconv.Itoa(threads))
+	}
+	if os.Getenv("OPENBLAS_CORETYPE") == "" && hasAVX512() {
+		env = append(env, "OPENBLAS_CORETYPE=SkylakeX")
+	}
+	return env
+}
+
+// hasAVX512 reports whether /proc/cpuinfo lists the avx512f flag.
+func hasAVX512() bool {
 	info, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil || !strings.Contains(string(info), " avx512f") {
-		return nil
+	if err != nil {
+		return false
 	}
-	return []string{"OPENBLAS_CORETYPE=SkylakeX"}
+	for _, line := range strings.Split(string(info), "\n") {
+		if strings.HasPrefix(line, "flags") && slices.Contains(strings.Fields(line), "avx512f") {
+			return true
+		}
+	}
+	return false
 }
 
 // ColMeans returns the mean of each column of x (over rows, the samples).

@@ -2,6 +2,11 @@ package linalg_test
 
 import (
 	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,103 +16,198 @@ import (
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
-func TestAgainstNumpy(t *testing.T) {
-	for _, c := range []string{"tall", "wide", "square"} {
-		x := golden.Read(t, "testdata", c+"_x").Matrix()
-		g := linalg.Gram(x)
-		golden.CloseRel(t, c+" gram", mat.DenseCopyOf(g).RawMatrix().Data, golden.Read(t, "testdata", c+"_gram").F64, 1e-12)
+// cases are the shapes of testdata/make_goldens.py: small, tall enough for
+// dgesdd's QR-first path, wide, square, and past LAPACK's block size.
+var cases = []string{"tall", "wide", "square", "tallblock", "block"}
 
+func read(t *testing.T, name string) *mat.Dense { return golden.Read(t, "testdata", name).Matrix() }
+
+func data(m mat.Matrix) []float64 { return mat.DenseCopyOf(m).RawMatrix().Data }
+
+func TestGramAndCrossProdAgainstNumpy(t *testing.T) {
+	for _, c := range cases {
+		x := read(t, c+"_x")
+		golden.CloseRel(t, c+" Gram X Xᵀ", data(linalg.Gram(x)), data(read(t, c+"_gram")), 1e-12)
+		// CrossProd(a, a) = aᵀa, the full-rank Gram the goldens hold as sym.
+		a := x
+		if m, n := x.Dims(); m < n {
+			a = mat.DenseCopyOf(x.T())
+		}
+		golden.CloseRel(t, c+" CrossProd aᵀa", data(linalg.CrossProd(a, a)), data(read(t, c+"_sym")), 1e-12)
+	}
+}
+
+func TestSVDAgainstNumpy(t *testing.T) {
+	for _, c := range cases {
+		x := read(t, c+"_x")
 		u, s, vt, err := linalg.SVD(x)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", c, err)
+		}
+		m, n := x.Dims()
+		k := min(m, n)
+		if r, cu := u.Dims(); r != m || cu != k {
+			t.Fatalf("%s: U is %d×%d, want %d×%d", c, r, cu, m, k)
+		}
+		if r, cv := vt.Dims(); r != k || cv != n {
+			t.Fatalf("%s: Vt is %d×%d, want %d×%d", c, r, cv, k, n)
 		}
 		linalg.SVDFlip(u, vt)
-		golden.CloseRel(t, c+" singular values", s, golden.Read(t, "testdata", c+"_svals").F64, 1e-12)
-		golden.CloseRel(t, c+" U", u.RawMatrix().Data, golden.Read(t, "testdata", c+"_u").F64, 1e-10)
-		golden.CloseRel(t, c+" Vt", vt.RawMatrix().Data, golden.Read(t, "testdata", c+"_vt").F64, 1e-10)
-		sv, _ := linalg.SingularValues(x)
-		golden.CloseRel(t, c+" values-only SVD", sv, s, 1e-12)
-
-		cov := linalg.CrossProd(x, x)
-		vals, vecs, err := linalg.SymEig(mat.NewSymDense(cov.RawMatrix().Rows, cov.RawMatrix().Data), true)
+		wantS := data(read(t, c+"_svals"))
+		golden.CloseRel(t, c+" singular values", s, wantS, 1e-12)
+		golden.CloseRel(t, c+" U", u.RawMatrix().Data, data(read(t, c+"_u")), 1e-10)
+		golden.CloseRel(t, c+" Vt", vt.RawMatrix().Data, data(read(t, c+"_vt")), 1e-10)
+		sv, err := linalg.SingularValues(x)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", c, err)
 		}
-		golden.CloseRel(t, c+" eigenvalues", vals, golden.Read(t, "testdata", c+"_eigvals").F64, 1e-10)
-		// A V = V Λ for the returned vectors.
-		var av mat.Dense
-		av.Mul(cov, vecs)
-		for j, l := range vals {
-			for i := 0; i < len(vals); i++ {
-				if d := av.At(i, j) - l*vecs.At(i, j); math.Abs(d) > 1e-9*vals[0] {
-					t.Fatalf("%s: (AV - VΛ)[%d,%d] = %g", c, i, j, d)
-				}
+		golden.CloseRel(t, c+" values-only SVD", sv, wantS, 1e-12)
+		// Xᵀ U = V diag(s): a non-symmetric CrossProd against the goldens.
+		xu := linalg.CrossProd(x, u)
+		vs := mat.DenseCopyOf(vt.T())
+		for j, sj := range s {
+			for i := 0; i < n; i++ {
+				vs.Set(i, j, vs.At(i, j)*sj)
+			}
+		}
+		golden.CloseRel(t, c+" Xᵀ U", data(xu), data(vs), 1e-10)
+	}
+}
+
+func TestSymEigAgainstNumpy(t *testing.T) {
+	for _, c := range cases {
+		a := read(t, c+"_sym")
+		n, _ := a.Dims()
+		sym := mat.NewSymDense(n, a.RawMatrix().Data)
+		wantVals := data(read(t, c+"_eigvals"))
+		vals, vecs, err := linalg.SymEig(sym, true)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		golden.CloseRel(t, c+" eigenvalues", vals, wantVals, 1e-10)
+		// Eigenvectors are unique up to sign: the same §0.1 rule as the goldens.
+		linalg.SVDFlip(vecs, nil)
+		golden.CloseRel(t, c+" eigenvectors", vecs.RawMatrix().Data, data(read(t, c+"_eigvecs")), 1e-10)
+		checkEigenpairs(t, c, sym, vals, vecs)
+		only, none, err := linalg.SymEig(sym, false)
+		if err != nil || none != nil {
+			t.Fatalf("%s values only: vectors %v, error %v", c, none, err)
+		}
+		golden.CloseRel(t, c+" values-only eigenvalues", only, wantVals, 1e-10)
+	}
+}
+
+// checkEigenpairs checks A V = V Λ and descending order.
+func checkEigenpairs(t *testing.T, c string, a *mat.SymDense, vals []float64, vecs *mat.Dense) {
+	t.Helper()
+	if !slices.IsSortedFunc(vals, func(p, q float64) int { return -cmpFloat(p, q) }) {
+		t.Fatalf("%s: eigenvalues not descending: %v", c, vals)
+	}
+	var av mat.Dense
+	av.Mul(a, vecs)
+	for j, l := range vals {
+		for i := range vals {
+			if d := av.At(i, j) - l*vecs.At(i, j); math.Abs(d) > 1e-10*vals[0] {
+				t.Fatalf("%s: (AV − VΛ)[%d,%d] = %g", c, i, j, d)
 			}
 		}
 	}
 }
 
-// Results are bit-identical on repeated and concurrent calls.
+func cmpFloat(p, q float64) int {
+	switch {
+	case p < q:
+		return -1
+	case p > q:
+		return 1
+	}
+	return 0
+}
+
+func TestSVDFlip(t *testing.T) {
+	u := mat.NewDense(3, 2, []float64{0.1, -0.2, -0.9, 0.3, 0.4, -0.1})
+	vt := mat.NewDense(2, 2, []float64{1, 2, 3, 4})
+	linalg.SVDFlip(u, vt)
+	want := []float64{-0.1, -0.2, 0.9, 0.3, -0.4, -0.1}
+	golden.CloseRel(t, "flipped U", u.RawMatrix().Data, want, 0)
+	golden.CloseRel(t, "flipped Vt", vt.RawMatrix().Data, []float64{-1, -2, 3, 4}, 0)
+}
+
+func TestEmptyAndBadShapes(t *testing.T) {
+	if _, _, _, err := linalg.SVD(&mat.Dense{}); err == nil {
+		t.Fatal("SVD of an empty matrix: no error")
+	}
+	if _, err := linalg.SingularValues(&mat.Dense{}); err == nil {
+		t.Fatal("singular values of an empty matrix: no error")
+	}
+}
+
+// Results are bit-identical on repeated calls and from concurrent
+// goroutines (what eigenlab -j does), at sizes where OpenBLAS uses threads.
 func TestDeterministic(t *testing.T) {
-	x := golden.Read(t, "testdata", "tall_x").Matrix()
-	ref, _ := linalg.SingularValues(x)
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got, _ := linalg.SingularValues(x)
-			for k := range ref {
-				if got[k] != ref[k] {
-					t.Errorf("value %d differs between calls", k)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-func randDense(r, c int) *mat.Dense {
-	m := mat.NewDense(r, c, nil)
-	raw := m.RawMatrix().Data
-	s := uint64(1)
-	for i := range raw {
-		s = s*6364136223846793005 + 1442695040888963407
-		raw[i] = float64(int64(s>>11))/float64(1<<53) - 0.5
-	}
-	return m
-}
-
-// The sizes of issue 4's speed goals; bench/numpy_linalg.py times numpy on the same.
-func BenchmarkGram5000x4000(b *testing.B) {
-	x := randDense(5000, 4000)
-	for i := 0; i < b.N; i++ {
-		linalg.Gram(x)
-	}
-}
-
-func BenchmarkSymEig2000(b *testing.B) {
-	x := randDense(2000, 2000)
+	x := randDense(300, 200)
 	var s mat.SymDense
-	s.SymOuterK(1, x)
-	for i := 0; i < b.N; i++ {
-		linalg.SymEig(&s, true)
+	s.SymOuterK(1, randDense(250, 300))
+	ops := []struct {
+		name string
+		run  func() []float64
+	}{
+		{"Gram", func() []float64 { return data(linalg.Gram(x)) }},
+		{"CrossProd", func() []float64 { return data(linalg.CrossProd(x, x)) }},
+		{"SVD", func() []float64 {
+			u, sv, vt, err := linalg.SVD(x)
+			if err != nil {
+				t.Error(err)
+			}
+			return slices.Concat(u.RawMatrix().Data, sv, vt.RawMatrix().Data)
+		}},
+		{"SymEig", func() []float64 {
+			vals, vecs, err := linalg.SymEig(&s, true)
+			if err != nil {
+				t.Error(err)
+			}
+			return slices.Concat(vals, vecs.RawMatrix().Data)
+		}},
+	}
+	for _, op := range ops {
+		ref := op.run()
+		if again := op.run(); !slices.Equal(again, ref) {
+			t.Errorf("%s: a repeated call differs", op.name)
+		}
+		var wg sync.WaitGroup
+		got := make([][]float64, 2)
+		for g := range got {
+			wg.Go(func() { got[g] = op.run() })
+		}
+		wg.Wait()
+		for g := range got {
+			if !slices.Equal(got[g], ref) {
+				t.Errorf("%s: goroutine %d of 2 differs from the sequential call", op.name, g)
+			}
+		}
 	}
 }
 
-func BenchmarkSVD5000x1000(b *testing.B) {
-	x := randDense(5000, 1000)
-	for i := 0; i < b.N; i++ {
-		linalg.SVD(x)
+func TestPreferredEnv(t *testing.T) {
+	t.Setenv("OPENBLAS_NUM_THREADS", "")
+	t.Setenv("OPENBLAS_CORETYPE", "")
+	got := linalg.PreferredEnv()
+	if linalg.Backend() != "openblas" {
+		if got != nil {
+			t.Fatalf("backend %s: PreferredEnv = %v, want nil", linalg.Backend(), got)
+		}
+		return
 	}
-}
-
-func BenchmarkDGEMM2000(b *testing.B) {
-	x, y := randDense(2000, 2000), randDense(2000, 2000)
-	var c mat.Dense
-	for i := 0; i < b.N; i++ {
-		c.Mul(x, y)
+	want := []string{"OPENBLAS_NUM_THREADS=" + strconv.Itoa(runtime.NumCPU())}
+	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil && strings.Contains(string(info), " avx512f ") {
+		want = append(want, "OPENBLAS_CORETYPE=SkylakeX")
 	}
-	b.ReportMetric(2*math.Pow(2000, 3)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if !slices.Equal(got, want) {
+		t.Fatalf("PreferredEnv() = %v, want %v", got, want)
+	}
+	t.Setenv("OPENBLAS_NUM_THREADS", "1")
+	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
+	if got := linalg.PreferredEnv(); got != nil {
+		t.Fatalf("with both set, PreferredEnv() = %v, want nil", got)
+	}
 }

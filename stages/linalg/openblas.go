@@ -15,7 +15,6 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"runtime"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -25,21 +24,15 @@ import (
 
 func init() {
 	blas64.Use(netlib.Implementation{})
-	// A fixed thread count, whatever eigenlab's -j: OpenBLAS's blocking,
-	// and so the rounding of its results, may depend on it.
-	C.openblas_set_num_threads(C.int(runtime.NumCPU()))
+	C.openblas_set_num_threads(C.int(threads))
 }
 
 // Backend names the BLAS/LAPACK in use, for the provenance fingerprint.
 func Backend() string { return "openblas" }
 
-// SymEig returns the eigenvalues of the symmetric matrix a in descending
-// order and, if vectors, the eigenvectors as columns (LAPACK dsyevd).
-func SymEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
+// symEig runs LAPACK's divide-and-conquer dsyevd; ascending order.
+func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
 	n := a.SymmetricDim()
-	if n == 0 {
-		return nil, nil, nil
-	}
 	raw := a.RawSymmetric()
 	buf := make([]float64, n*n)
 	for i := 0; i < n; i++ {
@@ -62,55 +55,39 @@ func SymEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
 	C.dsyevd_(&jobz, &uplo, &cn, (*C.double)(&buf[0]), &cn, (*C.double)(&w[0]),
 		(*C.double)(&work[0]), &lwork, &iwork[0], &liwork, &info, 1, 1)
 	if info != 0 {
-		return nil, nil, fmt.Errorf("symmetric eigendecomposition failed (LAPACK dsyevd info %d)", int(info))
+		return nil, nil, fmt.Errorf("LAPACK dsyevd failed with info %d", int(info))
 	}
-	var vecs *mat.Dense
-	if vectors {
-		// Column-major eigenvectors read row-major are their transpose.
-		vecs = mat.DenseCopyOf(mat.NewDense(n, n, buf).T())
+	if !vectors {
+		return w, nil, nil
 	}
-	reverse(w, vecs)
-	return w, vecs, nil
+	// Column-major eigenvectors read row-major are their transpose.
+	return w, mat.DenseCopyOf(mat.NewDense(n, n, buf).T()), nil
 }
 
-// SVD returns the thin SVD a = U diag(s) Vt with s descending (LAPACK
-// dgesdd). a is not modified.
-func SVD(a *mat.Dense) (*mat.Dense, []float64, *mat.Dense, error) {
-	return gesdd(a, 'S')
-}
-
-// SingularValues returns the singular values of a in descending order.
-func SingularValues(a *mat.Dense) ([]float64, error) {
-	_, s, _, err := gesdd(a, 'N')
-	return s, err
-}
-
-// gesdd uses the LAPACKE row-major wrapper: its transposition into a tall
-// column-major matrix makes dgesdd faster here than running it on the
-// row-major buffer as the wide transpose (0.83 s vs 1.06 s at 5000×1000).
-func gesdd(a *mat.Dense, jobz byte) (*mat.Dense, []float64, *mat.Dense, error) {
+// svd runs LAPACK's divide-and-conquer dgesdd, thin factors or values
+// only. It goes through the LAPACKE row-major wrapper: its transposition
+// into a tall column-major matrix makes dgesdd faster here than running it
+// on the row-major buffer as the wide transpose (0.83 s vs 1.06 s at
+// 5000×1000).
+func svd(a *mat.Dense, vectors bool) (*mat.Dense, []float64, *mat.Dense, error) {
 	m, n := a.Dims()
 	k := min(m, n)
-	if k == 0 {
-		return nil, nil, nil, fmt.Errorf("SVD of an empty %d×%d matrix", m, n)
-	}
 	buf := mat.DenseCopyOf(a).RawMatrix().Data
 	s := make([]float64, k)
 	// LAPACKE checks the leading dimensions even when U and Vt are not
 	// computed, so they are always those of the thin factors.
-	u, vt := []float64{0}, []float64{0}
-	ldu, ldvt := k, n
-	if jobz == 'S' {
-		u, vt = make([]float64, m*k), make([]float64, k*n)
+	jobz, u, vt := byte('N'), []float64{0}, []float64{0}
+	if vectors {
+		jobz, u, vt = 'S', make([]float64, m*k), make([]float64, k*n)
 	}
 	iwork := make([]int32, 8*k)
 	work := []float64{0}
-	lapacke.Dgesdd(jobz, m, n, buf, n, s, u, ldu, vt, ldvt, work, -1, iwork)
+	lapacke.Dgesdd(jobz, m, n, buf, n, s, u, k, vt, n, work, -1, iwork)
 	work = make([]float64, int(work[0]))
-	if !lapacke.Dgesdd(jobz, m, n, buf, n, s, u, ldu, vt, ldvt, work, len(work), iwork) {
-		return nil, nil, nil, errors.New("SVD did not converge")
+	if !lapacke.Dgesdd(jobz, m, n, buf, n, s, u, k, vt, n, work, len(work), iwork) {
+		return nil, nil, nil, errors.New("LAPACK dgesdd did not converge")
 	}
-	if jobz != 'S' {
+	if !vectors {
 		return nil, s, nil, nil
 	}
 	return mat.NewDense(m, k, u), s, mat.NewDense(k, n, vt), nil

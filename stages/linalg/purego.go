@@ -11,41 +11,35 @@ import (
 // Backend names the BLAS/LAPACK in use, for the provenance fingerprint.
 func Backend() string { return "gonum" }
 
-// SymEig returns the eigenvalues of a in descending order and, if vectors,
-// the eigenvectors as columns.
-func SymEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
+// symEig is gonum's symmetric eigensolver; ascending order.
+func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
 	var e mat.EigenSym
 	if !e.Factorize(a, vectors) {
-		return nil, nil, errors.New("symmetric eigendecomposition did not converge")
+		return nil, nil, errors.New("gonum EigenSym did not converge")
 	}
-	w := e.Values(nil)
 	var vecs *mat.Dense
 	if vectors {
 		vecs = new(mat.Dense)
 		e.VectorsTo(vecs)
 	}
-	reverse(w, vecs)
-	return w, vecs, nil
+	return e.Values(nil), vecs, nil
 }
 
-// SVD returns the thin SVD a = U diag(s) Vt with s descending.
-func SVD(a *mat.Dense) (*mat.Dense, []float64, *mat.Dense, error) {
-	var svd mat.SVD
-	if !svd.Factorize(a, mat.SVDThin) {
-		return nil, nil, nil, errors.New("SVD did not converge")
+// svd is gonum's thin SVD, or values only unless vectors.
+func svd(a *mat.Dense, vectors bool) (*mat.Dense, []float64, *mat.Dense, error) {
+	var f mat.SVD
+	kind := mat.SVDNone
+	if vectors {
+		kind = mat.SVDThin
+	}
+	if !f.Factorize(a, kind) {
+		return nil, nil, nil, errors.New("gonum SVD did not converge")
+	}
+	if !vectors {
+		return nil, f.Values(nil), nil, nil
 	}
 	var u, v mat.Dense
-	svd.UTo(&u)
-	svd.VTo(&v)
-	vt := mat.DenseCopyOf(v.T())
-	return &u, svd.Values(nil), vt, nil
-}
-
-// SingularValues returns the singular values of a in descending order.
-func SingularValues(a *mat.Dense) ([]float64, error) {
-	var svd mat.SVD
-	if !svd.Factorize(a, mat.SVDNone) {
-		return nil, errors.New("SVD did not converge")
-	}
-	return svd.Values(nil), nil
+	f.UTo(&u)
+	f.VTo(&v)
+	return &u, f.Values(nil), mat.DenseCopyOf(v.T()), nil
 }
