@@ -211,3 +211,23 @@ func TestPreferredEnv(t *testing.T) {
 		t.Fatalf("with both set, PreferredEnv() = %v, want nil", got)
 	}
 }
+
+// A view into a larger matrix (row stride > columns) decomposes exactly
+// like its compact copy, on both SVD paths.
+func TestSVDOfView(t *testing.T) {
+	for _, c := range []string{"tallblock", "wide"} {
+		x := read(t, c+"_x")
+		m, n := x.Dims()
+		big := randDense(m+3, n+5)
+		view := big.Slice(2, 2+m, 3, 3+n).(*mat.Dense)
+		view.Copy(x)
+		u1, s1, vt1, err1 := linalg.SVD(x)
+		u2, s2, vt2, err2 := linalg.SVD(view)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", c, err1, err2)
+		}
+		if !slices.Equal(s1, s2) || !mat.Equal(u1, u2) || !mat.Equal(vt1, vt2) {
+			t.Fatalf("%s: the SVD of a view differs from that of its copy", c)
+		}
+	}
+}
