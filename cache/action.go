@@ -1,16 +1,15 @@
 package cache
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Output is one named output of an action.
@@ -26,93 +25,168 @@ type Entry struct {
 	Time    time.Time
 }
 
-const actionHeader = "eigenlab-action-record v1"
+// An action record is text, one fact per line:
+//
+//	eigenlab-action-record v2
+//	time <unix nanoseconds>
+//	outputs <count>
+//	output <name> <digest hex> <size>     (count lines)
+//
+// The count makes a record cut at a line boundary malformed rather than
+// silently shorter. Bump the version when the format changes: older
+// records then read as misses and are recomputed.
+const (
+	actionHeader = "eigenlab-action-record v2"
+	maxRecord    = 1 << 20 // far above any real record; bounds what a corrupt one costs
+)
 
-// PutAction records the outputs of action k. Call it only after every
-// output blob is stored, so a record never points at missing bytes.
+// PutAction records the outputs of action k, replacing any earlier record.
+// Call it only after every output blob is stored, so that a record never
+// points at bytes that were never written. Output names must be non-empty,
+// unique and free of white space; sizes must not be negative. A zero Time
+// is recorded as the time of the call.
 func (c *Cache) PutAction(k ActionKey, e Entry) error {
-	err := c.writeAtomic(c.path("actions", k.String(), ""), func(w io.Writer) error {
-		fmt.Fprintf(w, "%s\ntime %d\n", actionHeader, e.Time.UnixNano())
-		for _, o := range e.Outputs {
-			if strings.ContainsAny(o.Name, " \n") {
-				return fmt.Errorf("output name %q contains a space or newline", o.Name)
-			}
-			fmt.Fprintf(w, "output %s %s %d\n", o.Name, o.Digest, o.Size)
-		}
-		return nil
-	})
+	text, err := formatAction(e)
+	if err == nil {
+		err = c.writeAtomic(c.path(actionsDir, k.String(), ""), func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("cache: recording action %s: %w", k.String()[:12], err)
 	}
 	return nil
 }
 
+func formatAction(e Entry) (string, error) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\ntime %d\noutputs %d\n", actionHeader, e.Time.UnixNano(), len(e.Outputs))
+	seen := make(map[string]bool, len(e.Outputs))
+	for _, o := range e.Outputs {
+		switch {
+		case o.Name == "" || strings.IndexFunc(o.Name, unicode.IsSpace) >= 0:
+			return "", fmt.Errorf("output name %q: want a non-empty name without white space", o.Name)
+		case seen[o.Name]:
+			return "", fmt.Errorf("output name %q appears twice", o.Name)
+		case o.Size < 0:
+			return "", fmt.Errorf("output %q: size %d is negative", o.Name, o.Size)
+		}
+		seen[o.Name] = true
+		fmt.Fprintf(&b, "output %s %s %d\n", o.Name, o.Digest, o.Size)
+	}
+	return b.String(), nil
+}
+
 // GetAction returns the record of action k. An absent or malformed record
-// is a miss (an error wrapping ErrNotFound), never a crash.
+// is a miss: an error wrapping ErrNotFound and the reason, never a panic.
+// Finding a record does not mean its blobs are still present.
 func (c *Cache) GetAction(k ActionKey) (Entry, error) {
-	p := c.path("actions", k.String(), "")
-	f, err := os.Open(p)
-	if err != nil {
-		return Entry{}, &missError{"action " + k.String()[:12], err}
+	text, err := readRecord(c.path(actionsDir, k.String(), ""))
+	var e Entry
+	if err == nil {
+		e, err = parseAction(text)
 	}
-	defer f.Close()
-	e, err := parseAction(f)
 	if err != nil {
-		return Entry{}, &missError{"action " + k.String()[:12], err}
+		return Entry{}, &missError{what: "action " + k.String()[:12], reason: err}
 	}
-	touch(p)
 	return e, nil
 }
 
-func parseAction(r io.Reader) (Entry, error) {
+func readRecord(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxRecord {
+		return "", fmt.Errorf("malformed record: longer than %d bytes", maxRecord)
+	}
+	return string(b), nil
+}
+
+func parseAction(text string) (Entry, error) {
 	var e Entry
-	sc := bufio.NewScanner(r)
-	if !sc.Scan() || sc.Text() != actionHeader {
-		return e, errors.New("malformed record: bad header")
+	body, ok := strings.CutSuffix(text, "\n")
+	lines := strings.Split(body, "\n")
+	if !ok || len(lines) < 3 || lines[0] != actionHeader {
+		return e, errors.New("malformed record: no complete " + actionHeader + " header")
 	}
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) == 2 && f[0] == "time":
-			ns, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				return e, fmt.Errorf("malformed record: %v", err)
-			}
-			e.Time = time.Unix(0, ns)
-		case len(f) == 4 && f[0] == "output":
-			d, err := ParseDigest(f[2])
-			size, err2 := strconv.ParseInt(f[3], 10, 64)
-			if err != nil || err2 != nil {
-				return e, fmt.Errorf("malformed record line %q", sc.Text())
-			}
-			e.Outputs = append(e.Outputs, Output{Name: f[1], Digest: d, Size: size})
-		default:
-			return e, fmt.Errorf("malformed record line %q", sc.Text())
+	ns, err := parseField(lines[1], "time")
+	if err != nil {
+		return e, err
+	}
+	e.Time = time.Unix(0, ns)
+	n, err := parseField(lines[2], "outputs")
+	if err != nil {
+		return e, err
+	}
+	if n != int64(len(lines)-3) {
+		return e, fmt.Errorf("malformed record: %d outputs announced, %d present", n, len(lines)-3)
+	}
+	for _, line := range lines[3:] {
+		f := strings.Split(line, " ")
+		if len(f) != 4 || f[0] != "output" || f[1] == "" {
+			return e, fmt.Errorf("malformed record line %q", line)
 		}
+		d, err := ParseDigest(f[2])
+		size, err2 := strconv.ParseInt(f[3], 10, 64)
+		if err != nil || err2 != nil || size < 0 {
+			return e, fmt.Errorf("malformed record line %q", line)
+		}
+		e.Outputs = append(e.Outputs, Output{Name: f[1], Digest: d, Size: size})
 	}
-	return e, sc.Err()
+	return e, nil
+}
+
+// parseField reads a "name <non-negative integer>" line.
+func parseField(line, name string) (int64, error) {
+	v, ok := strings.CutPrefix(line, name+" ")
+	n, err := strconv.ParseInt(v, 10, 64)
+	if !ok || err != nil || n < 0 {
+		return 0, fmt.Errorf("malformed record: line %q, want %q and a non-negative integer", line, name)
+	}
+	return n, nil
 }
 
 // DeleteAction removes the record of action k, if any.
 func (c *Cache) DeleteAction(k ActionKey) error {
-	err := os.Remove(c.path("actions", k.String(), ""))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	err := os.Remove(c.path(actionsDir, k.String(), ""))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache: deleting action %s: %w", k.String()[:12], err)
 	}
-	return err
+	return nil
 }
 
-// Actions calls fn for every well-formed action record.
+// Actions calls fn for every well-formed action record, in key order.
 func (c *Cache) Actions(fn func(k ActionKey, e Entry) error) error {
-	return walk(filepath.Join(c.dir, "actions"), "", func(name string, _ fs.FileInfo) error {
-		k, err := ParseActionKey(name)
-		if err != nil {
-			return nil
-		}
-		e, err := c.GetAction(k)
+	return c.eachAction(func(k ActionKey, e Entry, err error) error {
 		if err != nil {
 			return nil
 		}
 		return fn(k, e)
+	})
+}
+
+// eachAction calls fn for every action record, with the reason it cannot
+// be read if it cannot.
+func (c *Cache) eachAction(fn func(k ActionKey, e Entry, err error) error) error {
+	return c.walk(actionsDir, "", func(name string, _ fs.FileInfo) error {
+		k, err := ParseActionKey(name)
+		if err != nil {
+			return nil // not a record
+		}
+		e, err := c.GetAction(k)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed meanwhile
+		}
+		return fn(k, e, err)
 	})
 }

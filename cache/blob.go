@@ -6,12 +6,17 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 )
 
-// PutBlob stores the bytes that write produces under digest d. The caller
-// guarantees that the bytes encode content with digest d. If the blob is
-// already present nothing is written.
+// PutBlob stores under digest d the bytes that write produces; the cache
+// treats them as opaque, and the caller vouches that they encode content
+// with digest d. write should buffer its small writes: it writes straight
+// to a file.
+//
+// If the blob is present, write is not called: equal digests mean equal
+// content, so the first copy is as good as any. Several processes putting
+// the same digest at once each write their own temporary file, and the
+// last rename wins with the same bytes.
 func (c *Cache) PutBlob(d Digest, write func(io.Writer) error) error {
 	if c.HasBlob(d) {
 		return nil
@@ -19,85 +24,79 @@ func (c *Cache) PutBlob(d Digest, write func(io.Writer) error) error {
 	if err := c.writeAtomic(c.BlobPath(d), write); err != nil {
 		return fmt.Errorf("cache: writing blob %s: %w", d.Short(), err)
 	}
+	c.mu.Lock()
+	delete(c.evicted, d)
+	c.mu.Unlock()
 	return nil
 }
 
-// BlobPath is where blob d lives (whether or not it exists).
-func (c *Cache) BlobPath(d Digest) string { return c.path("blobs", d.String(), "") }
+// BlobPath is where blob d lives, whether or not it exists. Read it only
+// through OpenBlob or after HasBlob, which keep GC's use times current.
+func (c *Cache) BlobPath(d Digest) string { return c.path(blobsDir, d.String(), "") }
 
-// HasBlob reports whether blob d is present.
+// HasBlob reports whether blob d is present. It counts as a use for GC: a
+// run that finds its outputs cached needs them as much as one that reads
+// them.
 func (c *Cache) HasBlob(d Digest) bool {
-	_, err := os.Stat(c.BlobPath(d))
-	return err == nil
+	info, ok := c.statBlob(d)
+	if ok {
+		touch(c.BlobPath(d), info.ModTime())
+	}
+	return ok
+}
+
+// statBlob is HasBlob without the use mark, for GC.
+func (c *Cache) statBlob(d Digest) (fs.FileInfo, bool) {
+	info, err := os.Stat(c.BlobPath(d))
+	return info, err == nil && info.Mode().IsRegular()
 }
 
 // OpenBlob opens blob d for reading. A missing blob is an error wrapping
-// ErrNotFound.
+// ErrNotFound and the reason it is missing: fs.ErrNotExist, or ErrCorrupt
+// if this process evicted it in Verify.
 func (c *Cache) OpenBlob(d Digest) (*os.File, error) {
 	p := c.BlobPath(d)
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, &missError{"blob " + d.Short(), err}
+		return nil, c.blobMiss(d, err)
 	}
-	touch(p)
+	if info, err := f.Stat(); err == nil {
+		touch(p, info.ModTime())
+	}
 	return f, nil
+}
+
+// blobMiss turns a failed open of blob d into a miss, with the eviction
+// reason if this process evicted it.
+func (c *Cache) blobMiss(d Digest, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		c.mu.Lock()
+		why := c.evicted[d]
+		c.mu.Unlock()
+		if why != nil {
+			err = why
+		}
+	}
+	return &missError{what: "blob " + d.Short(), reason: err}
 }
 
 // EvictBlob removes blob d; removing an absent blob is not an error.
 func (c *Cache) EvictBlob(d Digest) error {
 	err := os.Remove(c.BlobPath(d))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache: evicting blob %s: %w", d.Short(), err)
 	}
-	return err
+	return nil
 }
 
-// Verify re-hashes blob d with the caller's decoder (the cache does not
-// know the artifact formats). A blob whose content no longer matches its
-// name is evicted, and the error wraps ErrCorrupt.
-func (c *Cache) Verify(d Digest, rehash func(io.Reader) (Digest, error)) error {
-	f, err := c.OpenBlob(d)
-	if err != nil {
-		return err
-	}
-	got, err := rehash(f)
-	f.Close()
-	if err == nil && got == d {
-		return nil
-	}
-	c.EvictBlob(d)
-	if err == nil {
-		err = fmt.Errorf("content hashes to %s", got.Short())
-	}
-	return fmt.Errorf("blob %s: %w: %v (evicted)", d.Short(), ErrCorrupt, err)
-}
-
-// Blobs calls fn for every blob in the cache, in directory order.
+// Blobs calls fn for every blob in the cache, in digest order, with its
+// size in bytes. Files whose names are not digests are skipped.
 func (c *Cache) Blobs(fn func(d Digest, size int64) error) error {
-	return walk(filepath.Join(c.dir, "blobs"), "", func(name string, info fs.FileInfo) error {
+	return c.walk(blobsDir, "", func(name string, info fs.FileInfo) error {
 		d, err := ParseDigest(name)
 		if err != nil {
-			return nil // not ours
-		}
-		return fn(d, info.Size())
-	})
-}
-
-// walk calls fn for every regular file under root whose name has suffix,
-// with the suffix removed.
-func walk(root, suffix string, fn func(name string, info fs.FileInfo) error) error {
-	return filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || !e.Type().IsRegular() {
-			return err
-		}
-		name := filepath.Base(p)
-		if len(name) < len(suffix) || name[len(name)-len(suffix):] != suffix {
 			return nil
 		}
-		info, err := e.Info()
-		if err != nil {
-			return nil // removed meanwhile
-		}
-		return fn(name[:len(name)-len(suffix)], info)
+		return fn(d, info.Size())
 	})
 }

@@ -3,10 +3,11 @@ package cache
 import (
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
+	"strings"
+	"sync"
 )
 
 // Cache is a content-addressed store rooted at one directory:
@@ -16,95 +17,118 @@ import (
 //	locks/xx/<key>.lock   flock files, one per action key being computed
 //	tmp/                  files being written; renamed into place when complete
 //
+// xx is the first two hex digits of the name, so no directory holds more
+// than a 256th of the entries.
+//
 // Every file becomes visible only through an atomic rename of a complete,
 // fsynced temporary file, so a process killed at any point leaves at most
 // an orphaned file in tmp/ (removed by GC), never a partial blob or record.
-type Cache struct{ dir string }
+type Cache struct {
+	dir string
+
+	// evicted remembers why this process evicted a blob, so that a later
+	// miss on it says "evicted as corrupt" rather than just "absent".
+	mu      sync.Mutex
+	evicted map[Digest]error
+}
 
 // ErrNotFound is wrapped by every lookup miss. The wrapping error keeps the
-// reason (absent, malformed, evicted as corrupt) for `eigenlab verify`.
+// reason: fs.ErrNotExist for an absent entry, ErrCorrupt for a blob this
+// process evicted because its content no longer matched its digest, or a
+// description of what is malformed in an action record.
 var ErrNotFound = errors.New("not in cache")
 
 // ErrCorrupt is wrapped when a blob's content no longer matches its digest.
 var ErrCorrupt = errors.New("corrupt cache entry")
 
-// missError is a miss with its reason.
+// missError is a miss with its reason, after Go's entryNotFoundError: every
+// miss is handled alike, but `eigenlab verify` can still say why.
 type missError struct {
 	what   string
 	reason error
 }
 
-func (e *missError) Error() string { return fmt.Sprintf("%s: %v", e.what, e.reason) }
-func (e *missError) Unwrap() []error {
-	return []error{ErrNotFound, e.reason}
-}
+func (e *missError) Error() string { return fmt.Sprintf("%s not in cache: %v", e.what, e.reason) }
 
-// Open opens (creating if needed) the cache rooted at dir.
+// Unwrap lets errors.Is see both ErrNotFound and the reason.
+func (e *missError) Unwrap() []error { return []error{ErrNotFound, e.reason} }
+
+// The top-level directories. Those of blobs, actions and locks are split
+// by the first two hex digits of the name.
+const (
+	blobsDir   = "blobs"
+	actionsDir = "actions"
+	locksDir   = "locks"
+	tmpDir     = "tmp"
+)
+
+// Open opens the cache rooted at dir, creating its top-level directories
+// if needed. Unlike Go's cache, which makes its 256 subdirectories in
+// Open, the fan-out directories are made on the first write into each:
+// 768 mkdirs took 0.57 s on the machine this was written on, a cost every
+// fresh cache (and every test) would pay, while a write already pays for
+// two fsyncs next to which the stat of MkdirAll is free.
+//
+// Several processes on one machine may use the same cache directory at
+// once, on a local file system: they coordinate through atomic renames
+// and flock(2) locks, may duplicate work, but never see a partial file.
+// A cache on a network file system (NFS) shared by several machines is
+// not safe: flock there is emulated or absent, and rename and fsync
+// semantics are weaker, so two machines may compute or evict under each
+// other's feet.
 func Open(dir string) (*Cache, error) {
-	for _, sub := range []string{"blobs", "actions", "locks", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("cache: %w", err)
+	for _, top := range []string{blobsDir, actionsDir, locksDir, tmpDir} {
+		if err := os.MkdirAll(filepath.Join(dir, top), 0o755); err != nil {
+			return nil, fmt.Errorf("cache: opening %s: %w", dir, err)
 		}
 	}
-	return &Cache{dir: dir}, nil
+	return &Cache{dir: dir, evicted: map[Digest]error{}}, nil
 }
 
 // Dir is the cache's root directory.
 func (c *Cache) Dir() string { return c.dir }
 
-func (c *Cache) path(kind, hex, suffix string) string {
-	return filepath.Join(c.dir, kind, hex[:2], hex+suffix)
+// path names the file of a digest or key (given in hex) under a fan-out
+// directory.
+func (c *Cache) path(top, hex, suffix string) string {
+	return filepath.Join(c.dir, top, hex[:2], hex+suffix)
 }
 
-// writeAtomic writes a file through a temporary file that is fsynced and
-// renamed into place, then fsyncs the directory so the rename survives a
-// crash. The file appears complete or not at all.
-func (c *Cache) writeAtomic(dst string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "w-*")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
+// Size returns the total size in bytes of the blobs in the cache, the
+// figure GC's maxSize bounds.
+func (c *Cache) Size() (int64, error) {
+	var total int64
+	err := c.Blobs(func(_ Digest, size int64) error {
+		total += size
+		return nil
+	})
+	return total, err
+}
+
+// walk calls fn, in lexical order, for every regular file under the
+// fan-out directory top whose name ends in suffix, with the suffix
+// removed. Files removed during the walk are skipped.
+func (c *Cache) walk(top, suffix string, fn func(name string, info fs.FileInfo) error) error {
+	root := filepath.Join(c.dir, top)
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
 		}
-	}()
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(filepath.Dir(dst))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+		name, ok := strings.CutSuffix(e.Name(), suffix)
+		if !e.Type().IsRegular() || !ok {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		return fn(name, info)
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("cache: walking %s: %w", top, err)
 	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// touch marks a file as used for GC's least-recently-used order, at most
-// once an hour so that reads stay cheap.
-func touch(path string) {
-	info, err := os.Stat(path)
-	if err == nil && time.Since(info.ModTime()) > time.Hour {
-		now := time.Now()
-		os.Chtimes(path, now, now)
-	}
+	return nil
 }

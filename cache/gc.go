@@ -1,26 +1,32 @@
 package cache
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 )
 
 // GCStats reports what a collection did.
 type GCStats struct {
-	Blobs, BlobsEvicted     int
-	Bytes, BytesEvicted     int64
-	ActionsRemoved, TmpFree int
+	BlobsBefore, BlobsAfter int
+	BytesBefore, BytesAfter int64
+	ActionsRemoved          int // records that were malformed or pointed at a missing blob
+	TmpRemoved              int // temporary files left by killed writers
+	LocksRemoved            int // lock files nobody held
 }
 
+// String summarises the collection for the `eigenlab gc` command.
 func (s GCStats) String() string {
-	return fmt.Sprintf("gc: %d of %d artifacts evicted (%s of %s), %d stale action records and %d orphaned temp files removed",
-		s.BlobsEvicted, s.Blobs, human(s.BytesEvicted), human(s.Bytes), s.ActionsRemoved, s.TmpFree)
+	return fmt.Sprintf("gc: %d of %d artifacts evicted, %s -> %s; removed %d stale action records, %d orphaned temp files, %d idle lock files",
+		s.BlobsBefore-s.BlobsAfter, s.BlobsBefore, human(s.BytesBefore), human(s.BytesAfter),
+		s.ActionsRemoved, s.TmpRemoved, s.LocksRemoved)
 }
 
+// human formats a byte count with a binary unit.
 func human(n int64) string {
 	const unit = 1024
 	if n < unit {
@@ -34,63 +40,112 @@ func human(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// tmpGrace is how old a temp file must be before GC treats it as left by a
-// killed process rather than by a writer still at work.
+// tmpGrace is how long a temporary file must have gone unwritten before GC
+// takes it for the leftover of a killed process rather than the work of a
+// writer still running (every write moves its mtime).
 const tmpGrace = time.Hour
 
-// GC removes orphaned temp files, then evicts unpinned blobs least recently
-// used first until the blobs total at most maxSize bytes (a negative
-// maxSize evicts every unpinned blob), then removes action records that
-// point at an evicted blob. Run it while no eigenlab run uses the cache:
-// a blob evicted under a running stage is recomputed, never misread.
+// GC trims the cache in four steps: it removes temporary files older than
+// tmpGrace; evicts unpinned blobs, least recently used first, until the
+// blobs total at most maxSize bytes (a negative maxSize evicts every
+// unpinned blob); removes action records that are malformed or point at a
+// missing blob; and removes lock files nobody holds. A nil pinned pins
+// nothing.
+//
+// GC may run while other processes use the cache. A blob evicted under a
+// running stage makes it recompute, never misread: a record whose blob is
+// gone is a miss, and readers that lose a blob get ErrNotFound.
 func (c *Cache) GC(maxSize int64, pinned func(Digest) bool) (GCStats, error) {
 	var st GCStats
-	tmps, _ := os.ReadDir(filepath.Join(c.dir, "tmp"))
-	for _, t := range tmps {
-		if info, err := t.Info(); err == nil && time.Since(info.ModTime()) > tmpGrace {
-			if os.Remove(filepath.Join(c.dir, "tmp", t.Name())) == nil {
-				st.TmpFree++
-			}
+	var err error
+	if pinned == nil {
+		pinned = func(Digest) bool { return false }
+	}
+	if st.TmpRemoved, err = c.removeStaleTemps(time.Now().Add(-tmpGrace)); err != nil {
+		return st, err
+	}
+	if err := c.evictLRU(&st, maxSize, pinned); err != nil {
+		return st, err
+	}
+	if st.ActionsRemoved, err = c.removeStaleActions(); err != nil {
+		return st, err
+	}
+	st.LocksRemoved, err = c.removeIdleLocks()
+	return st, err
+}
+
+func (c *Cache) removeStaleTemps(cutoff time.Time) (int, error) {
+	dir := filepath.Join(c.dir, tmpDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("cache: listing %s: %w", dir, err)
+	}
+	removed := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err == nil && info.ModTime().Before(cutoff) && os.Remove(filepath.Join(dir, e.Name())) == nil {
+			removed++
 		}
 	}
+	return removed, nil
+}
+
+// evictLRU evicts unpinned blobs in order of last use (mtime, then digest
+// for a deterministic order among equals) until at most maxSize bytes
+// remain, and fills in the blob counts of st.
+func (c *Cache) evictLRU(st *GCStats, maxSize int64, pinned func(Digest) bool) error {
 	type blob struct {
 		d    Digest
 		size int64
 		used time.Time
 	}
 	var blobs []blob
-	err := walk(filepath.Join(c.dir, "blobs"), "", func(name string, info fs.FileInfo) error {
+	err := c.walk(blobsDir, "", func(name string, info fs.FileInfo) error {
 		if d, err := ParseDigest(name); err == nil {
 			blobs = append(blobs, blob{d, info.Size(), info.ModTime()})
-			st.Bytes += info.Size()
+			st.BytesBefore += info.Size()
 		}
 		return nil
 	})
 	if err != nil {
-		return st, err
+		return err
 	}
-	st.Blobs = len(blobs)
-	sort.Slice(blobs, func(i, j int) bool { return blobs[i].used.Before(blobs[j].used) })
-	total := st.Bytes
+	slices.SortFunc(blobs, func(a, b blob) int {
+		return cmp.Or(a.used.Compare(b.used), slices.Compare(a.d[:], b.d[:]))
+	})
+	st.BlobsBefore, st.BlobsAfter, st.BytesAfter = len(blobs), len(blobs), st.BytesBefore
 	for _, b := range blobs {
-		if (maxSize >= 0 && total <= maxSize) || pinned(b.d) {
+		if maxSize >= 0 && st.BytesAfter <= maxSize {
+			break
+		}
+		if pinned(b.d) {
 			continue
 		}
 		if err := c.EvictBlob(b.d); err != nil {
-			return st, err
+			return err
 		}
-		total -= b.size
-		st.BlobsEvicted++
-		st.BytesEvicted += b.size
+		st.BlobsAfter--
+		st.BytesAfter -= b.size
 	}
-	err = c.Actions(func(k ActionKey, e Entry) error {
+	return nil
+}
+
+// removeStaleActions removes the action records that cannot serve a hit:
+// malformed ones and those naming a blob that is gone.
+func (c *Cache) removeStaleActions() (int, error) {
+	removed := 0
+	err := c.eachAction(func(k ActionKey, e Entry, err error) error {
+		stale := err != nil
 		for _, o := range e.Outputs {
-			if !c.HasBlob(o.Digest) {
-				st.ActionsRemoved++
-				return c.DeleteAction(k)
+			if _, ok := c.statBlob(o.Digest); !ok {
+				stale = true
 			}
 		}
-		return nil
+		if !stale {
+			return nil
+		}
+		removed++
+		return c.DeleteAction(k)
 	})
-	return st, err
+	return removed, err
 }

@@ -1,0 +1,120 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestGCEvictsLeastRecentlyUsedUnpinned(t *testing.T) {
+	// Four 10-byte blobs, a used longest ago, d most recently.
+	names := []string{"a", "b", "c", "d"}
+	cases := []struct {
+		name    string
+		maxSize int64
+		pinned  []string
+		kept    []string
+	}{
+		{"under the limit", 40, nil, []string{"a", "b", "c", "d"}},
+		{"oldest first", 25, nil, []string{"c", "d"}},
+		{"exactly at the limit", 30, nil, []string{"b", "c", "d"}},
+		{"zero", 0, nil, nil},
+		{"negative evicts all unpinned", -1, nil, nil},
+		{"pinned skipped", 25, []string{"a"}, []string{"a", "d"}},
+		{"negative keeps pinned", -1, []string{"b", "d"}, []string{"b", "d"}},
+		{"all pinned over the limit", 0, names, names},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := openCache(t)
+			digests := map[string]Digest{}
+			for i, n := range names {
+				digests[n] = put(t, c, n+"-23456789")
+				age(t, c.BlobPath(digests[n]), time.Duration(10-i)*time.Hour)
+			}
+			st, err := c.GC(tc.maxSize, func(d Digest) bool {
+				return slices.ContainsFunc(tc.pinned, func(n string) bool { return digests[n] == d })
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, n := range names {
+				if _, ok := c.statBlob(digests[n]); ok {
+					kept = append(kept, n)
+				}
+			}
+			if !slices.Equal(kept, tc.kept) {
+				t.Errorf("kept %v, want %v", kept, tc.kept)
+			}
+			want := GCStats{BlobsBefore: 4, BytesBefore: 40, BlobsAfter: len(tc.kept), BytesAfter: int64(10 * len(tc.kept))}
+			if st != want {
+				t.Errorf("stats %+v, want %+v", st, want)
+			}
+		})
+	}
+}
+
+func TestGCRemovesOnlyStaleTempFiles(t *testing.T) {
+	c := openCache(t)
+	tmp := filepath.Join(c.Dir(), "tmp")
+	for name, ago := range map[string]time.Duration{"w-killed": 2 * time.Hour, "w-writing": time.Minute} {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		age(t, p, ago)
+	}
+	st, err := c.GC(-1, nil)
+	if err != nil || st.TmpRemoved != 1 {
+		t.Fatalf("stats %+v, %v; want 1 temp file removed", st, err)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil || len(left) != 1 || left[0].Name() != "w-writing" {
+		t.Errorf("left in tmp: %v, %v; want the file still being written", left, err)
+	}
+}
+
+func TestGCRemovesStaleActions(t *testing.T) {
+	c := openCache(t)
+	kept, gone := put(t, c, "kept"), put(t, c, "gone")
+	records := map[string][]Output{
+		"intact":   {{"o", kept, 4}},
+		"dangling": {{"o", kept, 4}, {"p", gone, 4}},
+	}
+	for name, outs := range records {
+		if err := c.PutAction(keyOf(name), Entry{Outputs: outs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeRaw(t, c.path(actionsDir, keyOf("malformed").String(), ""), "junk\n")
+	st, err := c.GC(-1, func(d Digest) bool { return d == kept })
+	if err != nil || st.ActionsRemoved != 2 {
+		t.Fatalf("stats %+v, %v; want 2 action records removed", st, err)
+	}
+	if _, err := c.GetAction(keyOf("intact")); err != nil {
+		t.Errorf("intact record: %v", err)
+	}
+	if n := countFiles(t, filepath.Join(c.Dir(), "actions")); n != 1 {
+		t.Errorf("%d action records left, want 1", n)
+	}
+}
+
+func TestGCRemovesIdleLocks(t *testing.T) {
+	c := openCache(t)
+	held := lock(t, c, keyOf("held"))
+	lock(t, c, keyOf("idle"))()
+	st, err := c.GC(-1, nil)
+	if err != nil || st.LocksRemoved != 1 {
+		t.Fatalf("stats %+v, %v; want 1 lock file removed", st, err)
+	}
+	if _, err := os.Stat(c.path(locksDir, keyOf("held").String(), ".lock")); err != nil {
+		t.Errorf("held lock file: %v", err)
+	}
+	if free, err := tryLock(c, keyOf("held"), 30*time.Millisecond); free || err != nil {
+		t.Errorf("held lock free = %v (%v) after gc", free, err)
+	}
+	held()
+}

@@ -1,0 +1,47 @@
+package cache
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Verify re-hashes blob d with the caller's decoder: the cache does not
+// know artifact formats, and a digest names canonical content, not file
+// bytes. A blob that cannot be decoded, or whose content hashes to another
+// digest, is evicted (the next run recomputes it) and the error wraps
+// ErrCorrupt. A missing blob is an error wrapping ErrNotFound.
+func (c *Cache) Verify(d Digest, rehash func(io.Reader) (Digest, error)) error {
+	f, err := c.OpenBlob(d)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	got, err := rehash(f)
+	if err == nil && got == d {
+		return nil
+	}
+	why := fmt.Errorf("%w: content hashes to %s", ErrCorrupt, got.Short())
+	if err != nil {
+		why = fmt.Errorf("%w: cannot be decoded: %v", ErrCorrupt, err)
+	}
+	if err := c.evictCorrupt(d, f, why); err != nil {
+		return fmt.Errorf("cache: blob %s: %w; %v", d.Short(), why, err)
+	}
+	return fmt.Errorf("cache: blob %s: %w (evicted)", d.Short(), why)
+}
+
+// evictCorrupt removes blob d, which f has open and found corrupt, and
+// remembers why. If another process renamed a fresh copy into place while
+// f was being read, the fresh copy is left alone.
+func (c *Cache) evictCorrupt(d Digest, f *os.File, why error) error {
+	opened, err1 := f.Stat()
+	current, err2 := os.Stat(c.BlobPath(d))
+	if err1 == nil && err2 == nil && !os.SameFile(opened, current) {
+		return nil
+	}
+	c.mu.Lock()
+	c.evicted[d] = fmt.Errorf("evicted as %w", why)
+	c.mu.Unlock()
+	return c.EvictBlob(d)
+}
