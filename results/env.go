@@ -2,7 +2,6 @@ package results
 
 import (
 	"bufio"
-	"encoding/json"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -15,12 +14,17 @@ import (
 // Makefile uses): module version, VCS revision and whether the tree was
 // modified. A build without VCS stamps says "unknown".
 func CodeVersion() Code {
+	return codeFrom(debug.ReadBuildInfo())
+}
+
+func codeFrom(info *debug.BuildInfo, ok bool) Code {
 	c := Code{Version: "unknown", Revision: "unknown"}
-	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return c
 	}
-	c.Version = info.Main.Version
+	if info.Main.Version != "" {
+		c.Version = info.Main.Version
+	}
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
@@ -85,11 +89,4 @@ func simdFlags(all []string) string {
 		}
 	}
 	return strings.Join(keep, " ")
-}
-
-func jsonUnmarshal(s string, v any) error {
-	if s == "" {
-		return nil
-	}
-	return json.Unmarshal([]byte(s), v)
 }

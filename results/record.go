@@ -4,46 +4,32 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
 )
 
-// Run is one invocation of `eigenlab run`.
-type Run struct {
-	ID               int64
-	Experiment, File string
-	YAML             string
-	Args             []string
-	Status           string
-	Started, Ended   time.Time
-	Host             string
-	PID              int
-	Code             Code
-	Env              map[string]string
-}
-
-// Code identifies the eigenlab build that ran.
-type Code struct {
-	Version, Revision string
-	Modified          bool
-}
-
 // Execution is one stage instance's outcome within a run.
 type Execution struct {
 	ID, RunID               int64
-	Experiment              string // filled by queries
-	Stage, Cell, InstanceID string
+	Experiment              string // the run's experiment; filled by queries
+	Stage, Cell, InstanceID string // Cell: the axis values it depends on, "alpha=1,seed=0" or ""
 	Kind, Version           string
-	ActionKey, KeyText      string
-	Status                  string
+	ActionKey, KeyText      string // KeyText: the readable lines hashed into ActionKey
+	Status                  string // ok | cached | failed | skipped
 	Started, Ended          time.Time
-	Wall, CPU               float64
-	PeakRSS                 int64
+	Wall, CPU               float64 // seconds
+	PeakRSS                 int64   // bytes
 	Host, Executor, Error   string
-	Seed                    *int
+	Seed                    *int // the stage's seed param, if it has one
 	Params                  map[string]string
 	Inputs, Outputs         []Edge
+	// Cite holds the values of 0-d outputs, by output name, that reports
+	// may cite; RecordExecution stores them in the cited table under
+	// CitationID, replacing the value of an earlier run. Not read back.
+	Cite map[string]float64
 }
 
 // Label names the execution as a REF would: "exp:stage@cell".
@@ -55,7 +41,9 @@ func (e *Execution) Label() string {
 	return s
 }
 
-// Edge is an input or output artifact of an execution.
+// Edge is an input or output artifact of an execution. Kind, DType, Shape
+// and Bytes describe the artifact; they are stored for outputs and read
+// back for both.
 type Edge struct {
 	Name   string
 	Digest cache.Digest
@@ -65,242 +53,182 @@ type Edge struct {
 	Bytes  int64
 }
 
-const timeFmt = time.RFC3339Nano
+// execStatuses are the statuses an execution can be recorded with.
+var execStatuses = map[string]bool{"ok": true, "cached": true, "failed": true, "skipped": true}
 
-// BeginRun records the start of a run and returns its id.
-func (d *DB) BeginRun(ctx context.Context, r Run) (int64, error) {
-	args, _ := json.Marshal(r.Args)
-	env, _ := json.Marshal(r.Env)
-	res, err := d.db.ExecContext(ctx, `INSERT INTO runs
-		(experiment, file, yaml, args, status, started, host, pid, code_version, code_revision, code_modified, env_json)
-		VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-		r.Experiment, r.File, r.YAML, string(args), r.Started.UTC().Format(timeFmt), r.Host, r.PID,
-		r.Code.Version, r.Code.Revision, r.Code.Modified, string(env))
+// RecordExecution writes an execution with its params, artifacts, edges
+// and cited scalars in one transaction, and returns its id. The caller
+// guarantees that the output blobs are durable in the cache first, so no
+// row ever points at missing bytes.
+func (d *DB) RecordExecution(ctx context.Context, e Execution) (int64, error) {
+	if !execStatuses[e.Status] {
+		return 0, fmt.Errorf("recording %s: status %q: want ok, cached, failed or skipped", e.Stage, e.Status)
+	}
+	var id int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if id, err = insertExecution(ctx, tx, &e); err != nil {
+			return err
+		}
+		if err := insertParams(ctx, tx, id, e.Params); err != nil {
+			return err
+		}
+		if err := insertEdges(ctx, tx, id, "in", e.Inputs); err != nil {
+			return err
+		}
+		if err := insertEdges(ctx, tx, id, "out", e.Outputs); err != nil {
+			return err
+		}
+		return insertCited(ctx, tx, id, &e)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recording %s@%s in run %d: %w", e.Stage, e.Cell, e.RunID, err)
+	}
+	return id, nil
+}
+
+func insertExecution(ctx context.Context, tx *sql.Tx, e *Execution) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO executions
+		(run_id, stage, cell, instance_id, kind, version, action_key, key_text, status, started, ended,
+		 wall_s, cpu_s, peak_rss_bytes, host, executor, error, seed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.RunID, e.Stage, e.Cell, e.InstanceID, e.Kind, e.Version, e.ActionKey, e.KeyText, e.Status,
+		formatTime(e.Started), formatTime(e.Ended), e.Wall, e.CPU, e.PeakRSS,
+		e.Host, e.Executor, e.Error, e.Seed)
 	if err != nil {
 		return 0, err
 	}
 	return res.LastInsertId()
 }
 
-// EndRun records a run's final status.
-func (d *DB) EndRun(ctx context.Context, id int64, status string) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ? WHERE id = ?`,
-		status, d.now().UTC().Format(timeFmt), id)
-	return err
-}
-
-// MarkDeadRuns marks as killed the runs of this host that claim to be
-// running but whose process is gone, so no row says "running" forever.
-func (d *DB) MarkDeadRuns(ctx context.Context, host string, alive func(pid int) bool) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`, host)
-	if err != nil {
-		return err
-	}
-	var dead []int64
-	for rows.Next() {
-		var id int64
-		var pid int
-		if rows.Scan(&id, &pid) == nil && !alive(pid) {
-			dead = append(dead, id)
-		}
-	}
-	rows.Close()
-	for _, id := range dead {
-		if err := d.EndRun(ctx, id, "killed"); err != nil {
-			return err
+func insertParams(ctx context.Context, tx *sql.Tx, id int64, params map[string]string) error {
+	for name, v := range params {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO params (execution_id, name, value) VALUES (?, ?, ?)`, id, name, v); err != nil {
+			return fmt.Errorf("param %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// RecordExecution writes an execution with its params, artifacts and
-// edges in one transaction. The caller guarantees the output blobs are
-// durable in the cache before calling, so no row points at missing bytes.
-func (d *DB) RecordExecution(ctx context.Context, e Execution) (int64, error) {
-	var id int64
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO executions
-			(run_id, stage, cell, instance_id, kind, version, action_key, key_text, status, started, ended,
-			 wall_s, cpu_s, peak_rss_bytes, host, executor, error, seed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.RunID, e.Stage, e.Cell, e.InstanceID, e.Kind, e.Version, e.ActionKey, e.KeyText, e.Status,
-			e.Started.UTC().Format(timeFmt), e.Ended.UTC().Format(timeFmt), e.Wall, e.CPU, e.PeakRSS,
-			e.Host, e.Executor, e.Error, e.Seed)
+// insertEdges links the execution to its inputs or outputs and, for
+// outputs, describes the artifact (once: a digest names the same content
+// whoever made it).
+func insertEdges(ctx context.Context, tx *sql.Tx, id int64, direction string, edges []Edge) error {
+	for _, g := range edges {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO edges (execution_id, direction, name, digest) VALUES (?, ?, ?, ?)`,
+			id, direction, g.Name, g.Digest.String()); err != nil {
+			return fmt.Errorf("%sput %s: %w", direction, g.Name, err)
+		}
+		if direction != "out" {
+			continue
+		}
+		shape, err := json.Marshal(shapeOrEmpty(g.Shape))
 		if err != nil {
 			return err
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO artifacts (digest, kind, dtype, shape, bytes) VALUES (?, ?, ?, ?, ?)`,
+			g.Digest.String(), g.Kind, g.DType, string(shape), g.Bytes); err != nil {
+			return fmt.Errorf("artifact of output %s: %w", g.Name, err)
 		}
-		for name, v := range e.Params {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO params VALUES (?, ?, ?)`, id, name, v); err != nil {
-				return err
-			}
-		}
-		for _, dir := range []struct {
-			name  string
-			edges []Edge
-		}{{"in", e.Inputs}, {"out", e.Outputs}} {
-			for _, g := range dir.edges {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO edges VALUES (?, ?, ?, ?)`, id, dir.name, g.Name, g.Digest.String()); err != nil {
-					return err
-				}
-				if dir.name == "out" {
-					shape, _ := json.Marshal(g.Shape)
-					if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO artifacts VALUES (?, ?, ?, ?, ?)`,
-						g.Digest.String(), g.Kind, g.DType, string(shape), g.Bytes); err != nil {
-						return err
-					}
-				}
-			}
-		}
+	}
+	return nil
+}
+
+// shapeOrEmpty stores a 0-d shape as [] rather than null.
+func shapeOrEmpty(shape []int) []int {
+	if shape == nil {
+		return []int{}
+	}
+	return shape
+}
+
+// insertCited upserts the execution's cited scalars: the id is stable
+// across reruns, so the latest run's value wins.
+func insertCited(ctx context.Context, tx *sql.Tx, id int64, e *Execution) error {
+	if len(e.Cite) == 0 {
 		return nil
-	})
-	return id, err
-}
-
-// execColumns and scanExecution read an executions row joined with its run.
-const execColumns = `e.id, e.run_id, r.experiment, e.stage, e.cell, e.instance_id, e.kind, e.version,
-	e.action_key, e.key_text, e.status, e.started, e.ended, e.wall_s, e.cpu_s, e.peak_rss_bytes,
-	e.host, e.executor, e.error, e.seed`
-
-func scanExecution(row interface{ Scan(...any) error }) (*Execution, error) {
-	var e Execution
-	var started, ended string
-	var seed sql.NullInt64
-	err := row.Scan(&e.ID, &e.RunID, &e.Experiment, &e.Stage, &e.Cell, &e.InstanceID, &e.Kind, &e.Version,
-		&e.ActionKey, &e.KeyText, &e.Status, &started, &ended, &e.Wall, &e.CPU, &e.PeakRSS,
-		&e.Host, &e.Executor, &e.Error, &seed)
-	if err != nil {
-		return nil, err
 	}
-	e.Started, _ = time.Parse(timeFmt, started)
-	e.Ended, _ = time.Parse(timeFmt, ended)
-	if seed.Valid {
-		s := int(seed.Int64)
-		e.Seed = &s
+	var experiment string
+	if err := tx.QueryRowContext(ctx, `SELECT experiment FROM runs WHERE id = ?`, e.RunID).Scan(&experiment); err != nil {
+		return fmt.Errorf("run %d: %w", e.RunID, err)
 	}
-	return &e, nil
-}
-
-// fill loads an execution's params and edges.
-func (d *DB) fill(ctx context.Context, e *Execution) error {
-	e.Params = map[string]string{}
-	rows, err := d.db.QueryContext(ctx, `SELECT name, value FROM params WHERE execution_id = ?`, e.ID)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var n, v string
-		rows.Scan(&n, &v)
-		e.Params[n] = v
-	}
-	rows.Close()
-	rows, err = d.db.QueryContext(ctx, `SELECT g.direction, g.name, g.digest, COALESCE(a.kind, ''), COALESCE(a.dtype, ''),
-		COALESCE(a.shape, '[]'), COALESCE(a.bytes, 0)
-		FROM edges g LEFT JOIN artifacts a ON a.digest = g.digest WHERE g.execution_id = ? ORDER BY g.name`, e.ID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var dir, hex, shape string
-		var g Edge
-		if err := rows.Scan(&dir, &g.Name, &hex, &g.Kind, &g.DType, &shape, &g.Bytes); err != nil {
-			return err
+	for _, output := range sortedKeys(e.Cite) {
+		g, ok := findEdge(e.Outputs, output)
+		if !ok {
+			return fmt.Errorf("cited output %q is not among the outputs", output)
 		}
-		g.Digest, _ = cache.ParseDigest(hex)
-		json.Unmarshal([]byte(shape), &g.Shape)
-		if dir == "in" {
-			e.Inputs = append(e.Inputs, g)
-		} else {
-			e.Outputs = append(e.Outputs, g)
+		if len(g.Shape) != 0 {
+			return fmt.Errorf("cited output %q has shape %v; only 0-d outputs are cited", output, g.Shape)
 		}
-	}
-	return rows.Err()
-}
-
-// LastExecution returns the most recent successful (ok or cached)
-// execution of a stage in a cell, or nil if there is none.
-func (d *DB) LastExecution(ctx context.Context, experiment, stage, cell string) (*Execution, error) {
-	row := d.db.QueryRowContext(ctx, `SELECT `+execColumns+` FROM executions e JOIN runs r ON r.id = e.run_id
-		WHERE e.stage = ? AND e.cell = ? AND r.experiment = ? AND e.status IN ('ok', 'cached')
-		ORDER BY e.id DESC LIMIT 1`, stage, cell, experiment)
-	e, err := scanExecution(row)
-	if err == sql.ErrNoRows {
-		return nil, nil
-	}
-	return e, err
-}
-
-// Runs lists runs, newest first, of one experiment or of all ("").
-func (d *DB) Runs(ctx context.Context, experiment string) ([]Run, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, experiment, file, status, started, COALESCE(ended, ''), host,
-		code_revision, code_modified FROM runs WHERE ? = '' OR experiment = ? ORDER BY id DESC`, experiment, experiment)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var runs []Run
-	for rows.Next() {
-		var r Run
-		var started, ended string
-		if err := rows.Scan(&r.ID, &r.Experiment, &r.File, &r.Status, &started, &ended, &r.Host,
-			&r.Code.Revision, &r.Code.Modified); err != nil {
-			return nil, err
+		var value sql.NullFloat64
+		if v := e.Cite[output]; !math.IsNaN(v) {
+			value = sql.NullFloat64{Float64: v, Valid: true}
 		}
-		r.Started, _ = time.Parse(timeFmt, started)
-		r.Ended, _ = time.Parse(timeFmt, ended)
-		runs = append(runs, r)
-	}
-	return runs, rows.Err()
-}
-
-// Executions lists the executions of a run in order, with params and edges.
-func (d *DB) Executions(ctx context.Context, runID int64) ([]*Execution, error) {
-	return d.query(ctx, `SELECT `+execColumns+` FROM executions e JOIN runs r ON r.id = e.run_id
-		WHERE e.run_id = ? ORDER BY e.id`, runID)
-}
-
-func (d *DB) query(ctx context.Context, q string, args ...any) ([]*Execution, error) {
-	rows, err := d.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Execution
-	for rows.Next() {
-		e, err := scanExecution(rows)
+		_, err := tx.ExecContext(ctx, `INSERT INTO cited (id, execution_id, output, digest, value) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, output = excluded.output,
+			digest = excluded.digest, value = excluded.value`,
+			CitationID(experiment, e.Stage, output, e.Cell), id, output, g.Digest.String(), value)
 		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	rows.Close()
-	for _, e := range out {
-		if err := d.fill(ctx, e); err != nil {
-			return nil, err
+			return fmt.Errorf("citing output %s: %w", output, err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
-// PinnedDigests are the outputs of the latest successful run of every
-// experiment: gc keeps them so the current results stay reproducible.
-func (d *DB) PinnedDigests(ctx context.Context) (map[cache.Digest]bool, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT g.digest FROM edges g JOIN executions e ON e.id = g.execution_id
-		WHERE e.run_id IN (SELECT MAX(id) FROM runs WHERE status = 'ok' GROUP BY experiment)`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	pinned := map[cache.Digest]bool{}
-	for rows.Next() {
-		var hex string
-		rows.Scan(&hex)
-		if dg, err := cache.ParseDigest(hex); err == nil {
-			pinned[dg] = true
+func findEdge(edges []Edge, name string) (Edge, bool) {
+	for _, g := range edges {
+		if g.Name == name {
+			return g, true
 		}
 	}
-	return pinned, rows.Err()
+	return Edge{}, false
+}
+
+// Citation is a scalar a report cites, with the artifact it was read from.
+type Citation struct {
+	ID          string // see CitationID
+	ExecutionID int64  // the latest execution that produced it
+	Output      string
+	Digest      cache.Digest
+	Value       float64 // NaN is stored as NULL and read back as NaN
+}
+
+// CitationID is the stable id of a cited scalar,
+// "<experiment>:<stage>.<output>@<cell>" (without "@<cell>" for a stage
+// that depends on no axis). It is also a REF that why and diff accept.
+func CitationID(experiment, stage, output, cell string) string {
+	id := experiment + ":" + stage + "." + output
+	if cell != "" {
+		id += "@" + cell
+	}
+	return id
+}
+
+// Citations lists the cited scalars of an experiment in id order.
+func (d *DB) Citations(ctx context.Context, experiment string) ([]Citation, error) {
+	// ';' follows ':', so the range is exactly the ids "experiment:...".
+	rows, err := d.db.QueryContext(ctx, `SELECT id, execution_id, output, digest, value FROM cited
+		WHERE id >= ? AND id < ? ORDER BY id`, experiment+":", experiment+";")
+	if err != nil {
+		return nil, fmt.Errorf("citations of %s: %w", experiment, err)
+	}
+	defer rows.Close()
+	var out []Citation
+	for rows.Next() {
+		var c Citation
+		var hex string
+		var value sql.NullFloat64
+		if err := rows.Scan(&c.ID, &c.ExecutionID, &c.Output, &hex, &value); err != nil {
+			return nil, fmt.Errorf("citations of %s: %w", experiment, err)
+		}
+		if c.Digest, err = cache.ParseDigest(hex); err != nil {
+			return nil, fmt.Errorf("citation %s: %w", c.ID, err)
+		}
+		c.Value = math.NaN()
+		if value.Valid {
+			c.Value = value.Float64
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -1,7 +1,13 @@
 package results
 
-// schemaV1 is the provenance schema, documented for sqlite3 users in
-// README.md ("Provenance schema"). Times are RFC 3339 text in UTC.
+// The provenance schema is the list of migrations below, applied in order
+// (see DB.migrate); SCHEMA.md documents the resulting tables for sqlite3
+// users and TestSchemaDocumented keeps the two in step. Times are RFC 3339
+// text in UTC. A shipped migration is never edited: a change is a new
+// migration appended to the list.
+var migrations = []string{schemaV1, schemaV2}
+
+// schemaV1 creates runs, executions, params, artifacts and edges.
 const schemaV1 = `
 CREATE TABLE runs (
   id            INTEGER PRIMARY KEY,
@@ -69,4 +75,19 @@ CREATE TABLE edges (
   PRIMARY KEY (execution_id, direction, name)
 ) WITHOUT ROWID;
 CREATE INDEX edges_digest ON edges(digest, direction);
+`
+
+// schemaV2 adds the cited scalars and indexes the executions of a run by
+// stage, the lookup behind every EXP:STAGE reference.
+const schemaV2 = `
+CREATE TABLE cited (
+  id           TEXT PRIMARY KEY,          -- "<experiment>:<stage>.<output>[@<cell>]", stable across reruns
+  execution_id INTEGER NOT NULL REFERENCES executions(id),  -- the latest execution that produced it
+  output       TEXT NOT NULL,
+  digest       TEXT NOT NULL,
+  value        REAL                       -- NULL when the value is NaN
+) WITHOUT ROWID;
+
+DROP INDEX executions_run;
+CREATE INDEX executions_run ON executions(run_id, stage, cell);
 `

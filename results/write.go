@@ -1,63 +1,95 @@
 package results
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 	"text/tabwriter"
+	"time"
 )
 
-// WriteRuns prints runs as a table, with each run's stage counts.
+// WriteRuns prints runs as a table: id, experiment, status, start time,
+// counts of executions by status, and the code revision.
 func (d *DB) WriteRuns(ctx context.Context, w io.Writer, runs []Run) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tEXPERIMENT\tSTATUS\tSTARTED\tSTAGES (ok/cached/failed/skipped)\tCODE")
 	for _, r := range runs {
-		counts := map[string]int{}
-		rows, err := d.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM executions WHERE run_id = ? GROUP BY status`, r.ID)
+		counts, err := d.statusCounts(ctx, r.ID)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var s string
-			var n int
-			rows.Scan(&s, &n)
-			counts[s] = n
-		}
-		rows.Close()
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d/%d/%d\t%s\n", r.ID, r.Experiment, r.Status,
 			r.Started.Local().Format("2006-01-02 15:04:05"), counts["ok"], counts["cached"], counts["failed"], counts["skipped"],
-			short(codeString(r.Code)))
+			shortCode(r.Code))
 	}
 	return tw.Flush()
 }
 
-func short(s string) string {
-	if len(s) > 12 && !strings.Contains(s[:12], " ") {
-		return s[:12] + s[strings.Index(s+" ", " "):]
+// statusCounts counts a run's executions by status.
+func (d *DB) statusCounts(ctx context.Context, runID int64) (map[string]int, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM executions WHERE run_id = ? GROUP BY status`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("counting executions of run %d: %w", runID, err)
 	}
-	return s
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("counting executions of run %d: %w", runID, err)
+		}
+		counts[s] = n
+	}
+	return counts, rows.Err()
 }
 
-// WriteWhy prints a lineage as an indented tree: for each execution its
-// stage, cell, params, seed, outputs, inputs and, once, the code version
-// and environment of its run.
-func (d *DB) WriteWhy(w io.Writer, l *Lineage) error {
-	writeLineage(w, l, "", map[int64]bool{})
-	fmt.Fprintf(w, "\ncode: eigenlab %s revision %s\n", l.Run.Code.Version, codeString(l.Run.Code))
-	for _, k := range sortedKeys(l.Run.Env) {
-		fmt.Fprintf(w, "env:  %-22s %s\n", k, l.Run.Env[k])
+// shortCode is codeString with the revision cut to 12 digits.
+func shortCode(c Code) string {
+	if len(c.Revision) > 12 {
+		c.Revision = c.Revision[:12]
 	}
-	return nil
+	return codeString(c)
 }
 
-func writeLineage(w io.Writer, l *Lineage, indent string, seen map[int64]bool) {
+// WriteWhy prints a lineage as an indented tree — for each execution its
+// stage and cell, kind and version, params, seed, outputs and inputs, each
+// input followed by the lineage of its producer — and then, for every run
+// that computed part of it, the code version and environment.
+func (d *DB) WriteWhy(out io.Writer, l *Lineage) error {
+	w := bufio.NewWriter(out) // keeps the first write error for Flush
+	var runs []Run
+	writeLineage(w, l, "", map[*Lineage]bool{}, &runs)
+	for _, r := range runs {
+		fmt.Fprintf(w, "\nrun %d of %s, started %s on %s (pid %d), status %s\n", r.ID, r.Experiment,
+			r.Started.Format(time.RFC3339), r.Host, r.PID, r.Status)
+		fmt.Fprintf(w, "code: eigenlab %s revision %s\n", orNone(r.Code.Version), orNone(codeString(r.Code)))
+		for _, k := range sortedKeys(r.Env) {
+			fmt.Fprintf(w, "env:  %-22s %s\n", k, r.Env[k])
+		}
+	}
+	return w.Flush()
+}
+
+// writeLineage prints one node and its inputs, appending the runs it
+// meets to runs. A node printed before is named again but not expanded.
+func writeLineage(w io.Writer, l *Lineage, indent string, seen map[*Lineage]bool, runs *[]Run) {
 	e := l.Exec
-	fmt.Fprintf(w, "%s%s  (kind %s v%s, %s in run %d on %s, key %s)\n", indent, e.Label(), e.Kind, e.Version, e.Status, e.RunID, e.Host, e.ActionKey[:12])
-	if seen[e.ID] {
+	fmt.Fprintf(w, "%s%s  (kind %s v%s, %s in run %d on %s, key %.12s", indent, e.Label(), e.Kind, e.Version, e.Status, e.RunID, e.Host, e.ActionKey)
+	if l.Cached != nil {
+		fmt.Fprintf(w, "; reused from the cache in run %d", l.Cached.RunID)
+	}
+	fmt.Fprintln(w, ")")
+	if seen[l] {
+		fmt.Fprintf(w, "%s    (shown above)\n", indent)
 		return
 	}
-	seen[e.ID] = true
+	seen[l] = true
+	if !slices.ContainsFunc(*runs, func(r Run) bool { return r.ID == l.Run.ID }) {
+		*runs = append(*runs, l.Run)
+	}
 	for _, name := range sortedKeys(e.Params) {
 		fmt.Fprintf(w, "%s    param  %s = %s\n", indent, name, e.Params[name])
 	}
@@ -68,10 +100,13 @@ func writeLineage(w io.Writer, l *Lineage, indent string, seen map[int64]bool) {
 		fmt.Fprintf(w, "%s    output %s = %s %s%v\n", indent, o.Name, o.Digest.Short(), o.DType, o.Shape)
 	}
 	for _, in := range e.Inputs {
-		fmt.Fprintf(w, "%s    input  %s = %s, made by:\n", indent, in.Name, in.Digest.Short())
-		if sub := l.Inputs[in.Name]; sub != nil {
-			writeLineage(w, sub, indent+"      ", seen)
+		sub := l.Inputs[in.Name]
+		if sub == nil {
+			fmt.Fprintf(w, "%s    input  %s = %s, no recorded producer\n", indent, in.Name, in.Digest.Short())
+			continue
 		}
+		fmt.Fprintf(w, "%s    input  %s = %s, made by:\n", indent, in.Name, in.Digest.Short())
+		writeLineage(w, sub, indent+"      ", seen, runs)
 	}
 }
 
