@@ -5,11 +5,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
-func decompGolden(t *testing.T, name string) *Array {
+// decompGolden reads a golden of stages/decomp (made by its
+// testdata/make_goldens.py).
+func decompGolden(t testing.TB, name string) *Array {
 	t.Helper()
 	f, err := os.Open(filepath.Join("decomp", "testdata", name+".npy"))
 	if err != nil {
@@ -18,91 +24,225 @@ func decompGolden(t *testing.T, name string) *Array {
 	defer f.Close()
 	a, err := ReadNPY(f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	return a
 }
 
+// crossParams fills the schema defaults under p.
 func crossParams(p Params) Params {
-	full := Params{"n_folds": 8, "metric": "covariance", "normalize": true, "recenter_test": false,
-		"n_permutations": 0, "n_bootstraps": 0, "bins_per_decade": 3, "seed": 0}
+	full := Params{}
+	for _, s := range (crossdecomp{}).Params() {
+		if s.Default != nil {
+			full[s.Name] = s.Default
+		}
+	}
 	for k, v := range p {
 		full[k] = v
 	}
 	return full
 }
 
-// Per-fold spectra equal sklearn PLSSVD(scale=False) on the same folds
-// (§3.8), for n ≫ p, p ≫ n (the Gram route) and the PCA case X = Y.
-func TestCrossdecompMatchesSklearnPLSSVD(t *testing.T) {
-	for _, c := range []string{"tall", "wide", "pca"} {
-		in := Inputs{"x": decompGolden(t, "cross_"+c+"_x"), "y": decompGolden(t, "cross_"+c+"_y"), "folds": decompGolden(t, "cross_"+c+"_folds")}
-		out, err := crossdecomp{}.Run(context.Background(), in, crossParams(Params{"n_components": 8}))
-		if err != nil {
-			t.Fatal(err)
+func runCross(t testing.TB, in Inputs, p Params) (Outputs, error) {
+	t.Helper()
+	return crossdecomp{}.Run(context.Background(), in, crossParams(p))
+}
+
+func closeRel(t testing.TB, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > tol*scale {
+			t.Fatalf("%s[%d] = %.17g, want %.17g", what, i, got[i], want[i])
 		}
-		got, want := out["spectrum_folds"].(*Array).F64, decompGolden(t, "cross_"+c+"_spec").F64
-		for i := range want {
-			if math.Abs(got[i]-want[i]) > 1e-10*math.Abs(want[0]) {
-				t.Fatalf("%s: spectrum_folds[%d] = %.17g, sklearn %.17g", c, i, got[i], want[i])
+	}
+}
+
+// The stage's per-fold spectra, train σ and fold mean equal sklearn
+// PLSSVD(scale=False) on numpy's fold labels (§3.8) for every metric,
+// shape and route; n_components defaults to all of the smallest fold.
+func TestCrossdecompMatchesSklearnPLSSVD(t *testing.T) {
+	metrics := map[string]Params{
+		"spec":       {},
+		"corr":       {"metric": "correlation"},
+		"recentered": {"recenter_test": true, "normalize": false},
+	}
+	for _, c := range []string{"tall", "wide", "widexy", "pca", "pcawide"} {
+		in := Inputs{"x": decompGolden(t, "cross_"+c+"_x"), "y": decompGolden(t, "cross_"+c+"_y"), "folds": decompGolden(t, "cross_"+c+"_folds")}
+		for golden, p := range metrics {
+			for _, route := range []string{"auto", "direct", "gram"} {
+				p["route"] = route
+				out, err := runCross(t, in, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := decompGolden(t, "cross_"+c+"_"+golden)
+				what := c + " " + golden + " " + route
+				closeRel(t, what+" spectrum_folds", out["spectrum_folds"].(*Array).F64, want.F64, 1e-10)
+				closeRel(t, what+" spectrum", out["spectrum"].(*Array).F64, meanRows(want).F64, 1e-10)
+				closeRel(t, what+" train_sigma", out["train_sigma"].(*Array).F64, meanRows(decompGolden(t, "cross_"+c+"_sigma")).F64, 1e-10)
 			}
 		}
 	}
 }
 
-func TestCrossdecompSymmetric(t *testing.T) {
-	x, y := decompGolden(t, "cross_tall_x"), decompGolden(t, "cross_tall_y")
-	f := decompGolden(t, "cross_tall_folds")
-	a, err1 := crossdecomp{}.Run(context.Background(), Inputs{"x": x, "y": y, "folds": f}, crossParams(Params{"n_components": 8}))
-	b, err2 := crossdecomp{}.Run(context.Background(), Inputs{"x": y, "y": x, "folds": f}, crossParams(Params{"n_components": 8}))
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	sa, sb := a["spectrum"].(*Array).F64, b["spectrum"].(*Array).F64
-	for i := range sa {
-		if math.Abs(sa[i]-sb[i]) > 1e-12*math.Abs(sa[0]) {
-			t.Errorf("component %d: %g vs %g after swapping x and y", i, sa[i], sb[i])
-		}
-	}
-}
-
-// With noise only beyond the planted rank, the permutation null centres on
-// zero and the bootstrap interval contains the estimate.
-func TestCrossdecompNullAndBootstrap(t *testing.T) {
-	x, y := decompGolden(t, "cross_tall_x"), decompGolden(t, "cross_tall_y")
-	out, err := crossdecomp{}.Run(context.Background(), Inputs{"x": x, "y": y},
-		crossParams(Params{"n_folds": 4, "n_components": 8, "n_permutations": 200, "n_bootstraps": 200}))
+// binned is, per geometric bin of §3.6, the centre and the mean and sd
+// (ddof 1) over folds of the fold's bin means.
+func TestCrossdecompBinned(t *testing.T) {
+	in := Inputs{"x": decompGolden(t, "cross_widexy_x"), "y": decompGolden(t, "cross_widexy_y"), "folds": decompGolden(t, "cross_widexy_folds")}
+	out, err := runCross(t, in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := out["spectrum"].(*Array).F64
-	null := out["null_quantiles"].(*Array)
+	folds := decompGolden(t, "cross_widexy_spec")
+	nf, k := folds.Shape[0], folds.Shape[1] // 4 folds, K = 35: bins 0..5
+	b := decomp.NewBins(3)
 	binned := out["binned"].(*Array)
-	if binned.F64[1] <= null.F64[2] { // first bin mean vs its 99.7% null quantile
-		t.Errorf("leading bin %.4g not above its 99.7%% null %.4g", binned.F64[1], null.F64[2])
+	if binned.Shape[0] != b.Of(k)+1 || binned.Shape[1] != 3 {
+		t.Fatalf("binned shape %v, want [%d 3]", binned.Shape, b.Of(k)+1)
 	}
-	ci := out["bootstrap_ci"].(*Array).F64
-	if !(ci[0] <= spec[0] && spec[0] <= ci[1]) {
-		t.Errorf("component 1: %.4g outside its bootstrap interval [%.4g, %.4g]", spec[0], ci[0], ci[1])
+	for bin := 0; bin < binned.Shape[0]; bin++ {
+		var perFold []float64
+		for f := 0; f < nf; f++ {
+			s, c := 0.0, 0
+			for r := 1; r <= k; r++ {
+				if b.Of(r) == bin {
+					s, c = s+folds.F64[f*k+r-1], c+1
+				}
+			}
+			perFold = append(perFold, s/float64(c))
+		}
+		m, sd := meanSD(perFold)
+		closeRel(t, "binned row", binned.F64[bin*3:bin*3+3], []float64{b.Centres[bin], m, sd}, 1e-10)
+	}
+}
+
+// Swapping x and y leaves the spectrum unchanged (§3.10).
+func TestCrossdecompSymmetric(t *testing.T) {
+	x, y, f := decompGolden(t, "cross_wide_x"), decompGolden(t, "cross_wide_y"), decompGolden(t, "cross_wide_folds")
+	a, err1 := runCross(t, Inputs{"x": x, "y": y, "folds": f}, nil)
+	b, err2 := runCross(t, Inputs{"x": y, "y": x, "folds": f}, nil)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	closeRel(t, "spectrum after swapping x and y", b["spectrum"].(*Array).F64, a["spectrum"].(*Array).F64, 1e-10)
+}
+
+// The null and bootstrap tables: one row per used bin with the bin's
+// centre; quantiles ordered; the leading bin far above its null and inside
+// its bootstrap interval; the same bytes whatever GOMAXPROCS.
+func TestCrossdecompNullAndBootstrap(t *testing.T) {
+	in := Inputs{"x": decompGolden(t, "cross_tall_x"), "y": decompGolden(t, "cross_tall_y")}
+	p := Params{"n_folds": 4, "n_permutations": 300, "n_bootstraps": 200, "seed": 5}
+	var digests []string
+	var out Outputs
+	for _, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		o, err := runCross(t, in, p)
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ""
+		for _, name := range (crossdecomp{}).Outputs(crossParams(p)) {
+			d += o[name].Digest().String()
+		}
+		digests, out = append(digests, d), o
+	}
+	if digests[0] != digests[1] {
+		t.Error("outputs differ between GOMAXPROCS 1 and 2")
+	}
+	binned, null, boot := out["binned"].(*Array), out["null_quantiles"].(*Array), out["bootstrap_ci"].(*Array)
+	if null.Shape[0] != binned.Shape[0] || null.Shape[1] != 5 || boot.Shape[0] != binned.Shape[0] || boot.Shape[1] != 4 {
+		t.Fatalf("null %v, bootstrap %v for %v bins", null.Shape, boot.Shape, binned.Shape)
+	}
+	for i := 0; i < binned.Shape[0]; i++ {
+		q := null.F64[i*5 : i*5+5]
+		if q[0] != binned.F64[i*3] || boot.F64[i*4] != binned.F64[i*3] || !(q[1] <= q[2] && q[2] <= q[4] && q[4] <= q[3]) {
+			t.Errorf("bin %d: null row %v, bootstrap row %v, binned centre %v", i, q, boot.F64[i*4:i*4+4], binned.F64[i*3])
+		}
+	}
+	if m := binned.F64[1]; m <= null.F64[3] || m < boot.F64[2] || m > boot.F64[3] {
+		t.Errorf("leading bin %.4g: 99.7%% null %.4g, bootstrap [%.4g, %.4g]", m, null.F64[3], boot.F64[2], boot.F64[3])
+	}
+}
+
+// Go's default folds follow §3.4: ⌊n/k⌋ rows per fold, the remainder to
+// fold 0, and they change with the seed.
+func TestCrossdecompDefaultFolds(t *testing.T) {
+	count := func(seed int) ([]int, []int) {
+		labels := decomp.FoldLabels(RNG("crossdecomp-folds", seed), 70, 8)
+		c := make([]int, 8)
+		for _, l := range labels {
+			c[l]++
+		}
+		return c, labels
+	}
+	c, a := count(0)
+	if c[0] != 14 || c[1] != 8 || c[7] != 8 {
+		t.Errorf("fold sizes %v, want 14 then 8s", c)
+	}
+	if _, b := count(1); slices.Equal(a, b) {
+		t.Error("seed 0 and 1 give the same folds")
 	}
 }
 
 func TestCrossdecompBadInput(t *testing.T) {
-	x := decompGolden(t, "cross_tall_x")
+	x := decompGolden(t, "cross_tall_x") // 80×30
 	short := NewF64(10, 3)
+	nan := NewF64(80, 2)
+	nan.F64[5] = math.NaN()
+	labels := func(v ...int) *Array { return Ints(v...) }
+	twoFolds := make([]int, 80)
+	twoFolds[0] = 1
 	tests := []struct {
 		in   Inputs
 		p    Params
 		want string
 	}{
 		{Inputs{"x": x, "y": short}, nil, `inputs "x" and "y" must have one row per stimulus in the same order: x has 80 rows, y has 10`},
+		{Inputs{"x": x, "y": nan}, nil, `input "y": element 5 (row 2, column 1) is NaN`},
 		{Inputs{"x": short, "y": short}, Params{"n_folds": 8}, `param "n_folds": 8 folds need at least 16 samples (2 per test fold), x has 10`},
-		{Inputs{"x": x, "y": x}, Params{"n_folds": 4, "n_components": 99}, `param "n_components": 99 exceeds min(n_train-1, dX, dY) = 30`},
+		{Inputs{"x": x, "y": x}, Params{"n_folds": 4, "n_components": 31}, `param "n_components": 31 exceeds min(n_train-1, dX, dY) = min(59, 30, 30) in fold 0`},
+		{Inputs{"x": x, "y": x, "folds": labels(0, 1)}, nil, `input "folds": want 80 integer labels (one per row of x), got int64[2]`},
+		{Inputs{"x": x, "y": x, "folds": Ints(append([]int{-1}, make([]int, 79)...)...)}, nil, `input "folds": label -1 at row 0; want integers 0..n_folds-1`},
+		{Inputs{"x": x, "y": x, "folds": Ints(twoFolds...)}, nil, `input "folds": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
+		{Inputs{"x": &Array{Shape: []int{80}, F64: make([]float64, 80)}, "y": x}, nil, `input "x": want N×d (samples × features), got float64[80]`},
 	}
 	for _, tc := range tests {
-		_, err := crossdecomp{}.Run(context.Background(), tc.in, crossParams(tc.p))
+		_, err := runCross(t, tc.in, tc.p)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("err = %v\nwant %s", err, tc.want)
 		}
 	}
+}
+
+// BenchmarkCrossdecomp is the whole 8-fold stage on float64 Gaussian data
+// (the LCG bench/numpy_crossdecomp.py regenerates): 5000×4000 against
+// 5000×1000, the direct route, K = 1000.
+func BenchmarkCrossdecomp5000x4000vs5000x1000(b *testing.B) {
+	x, y := lcgArray(5000, 4000, 1), lcgArray(5000, 1000, 2)
+	for b.Loop() {
+		if _, err := runCross(b, Inputs{"x": x, "y": y}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// lcgArray fills an n×d float64 array with the 64-bit LCG stream (seeded
+// by seed) mapped to [−1, 1), as bench/numpy_crossdecomp.py does.
+func lcgArray(n, d int, seed uint64) *Array {
+	a := NewF64(n, d)
+	s := seed
+	for i := range a.F64 {
+		s = s*6364136223846793005 + 1442695040888963407
+		a.F64[i] = float64(s>>11)/float64(1<<53)*2 - 1
+	}
+	return a
 }

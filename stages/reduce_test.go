@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -12,16 +14,32 @@ import (
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
-func runReduce(t *testing.T, x *Array, p Params) Outputs {
+// reduceParams fills the schema defaults under p and validates.
+func reduceParams(t testing.TB, p Params) Params {
 	t.Helper()
-	full := Params{"axes": "full", "allow_expansion": false, "seed": 0}
+	full := Params{}
+	for _, s := range (reduce{}).Params() {
+		if s.Default != nil {
+			full[s.Name] = s.Default
+		}
+	}
 	for k, v := range p {
 		full[k] = v
 	}
 	if err := (reduce{}).Validate(full); err != nil {
 		t.Fatal(err)
 	}
-	out, err := reduce{}.Run(context.Background(), Inputs{"x": x}, full)
+	return full
+}
+
+func runReduceIn(t testing.TB, in Inputs, p Params) (Outputs, error) {
+	t.Helper()
+	return reduce{}.Run(context.Background(), in, reduceParams(t, p))
+}
+
+func runReduce(t testing.TB, x *Array, p Params) Outputs {
+	t.Helper()
+	out, err := runReduceIn(t, Inputs{"x": x}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +62,7 @@ func TestGAPCovarianceIdentity(t *testing.T) {
 	const n, c, h, w = 25, 3, 2, 3
 	l := h * w
 	x := randomActs(n, c, h, w)
-	gap := runReduce(t, x, Params{"method": "gap"})["x"].(*Array)
-	got := cov(gap.Matrix())
+	got := cov(runReduce(t, x, Params{"method": "gap"})["x"].(*Array).Matrix())
 	full := cov(x.Matrix())
 	for a := 0; a < c; a++ {
 		for b := 0; b < c; b++ {
@@ -62,40 +79,72 @@ func TestGAPCovarianceIdentity(t *testing.T) {
 	}
 }
 
-// Channel-SRP applies one projection at every location; spatial-SRP one
-// at every channel (§2.3). Both are checked against the projection matrix.
+// GMP is the max over H, W; on N×T×C tokens pooling runs over T (§2.3);
+// float32 stays float32.
+func TestPooling(t *testing.T) {
+	x := &Array{Shape: []int{1, 2, 2, 2}, F32: []float32{1, -2, 5, 0, -1, -3, -2, -4}}
+	if got := runReduce(t, x, Params{"method": "gmp"})["x"].(*Array); !reflect.DeepEqual(got.F32, []float32{5, -1}) {
+		t.Errorf("gmp = %v, want [5 -1]", got.F32)
+	}
+	if got := runReduce(t, x, Params{"method": "gap"})["x"].(*Array); !reflect.DeepEqual(got.F32, []float32{1, -2.5}) {
+		t.Errorf("gap = %v, want [1 -2.5]", got.F32)
+	}
+	tokens := &Array{Shape: []int{1, 3, 2}, F64: []float64{1, 10, 2, 20, 6, 60}}
+	if got := runReduce(t, tokens, Params{"method": "gap"})["x"].(*Array); !reflect.DeepEqual(got.F64, []float64{3, 30}) {
+		t.Errorf("gap over tokens = %v, want [3 30]", got.F64)
+	}
+	flat := runReduce(t, x, Params{"method": "flatten"})["x"].(*Array)
+	if !reflect.DeepEqual(flat.Shape, []int{1, 8}) || flat.F32[5] != -3 {
+		t.Errorf("flatten: %v %v", flat.Shape, flat.F32)
+	}
+}
+
+// Full, channel and spatial SRP apply the seed's projection to the right
+// axes (§2.3): checked element by element against R, for float64 and
+// float32 input (float32 output), and the same bytes whatever GOMAXPROCS.
 func TestSRPAxes(t *testing.T) {
 	const n, c, h, w = 4, 6, 2, 2
 	l := h * w
 	x := randomActs(n, c, h, w)
+	x32 := &Array{Shape: x.Shape, F32: make([]float32, len(x.F64))}
+	for i, v := range x.F64 {
+		x32.F32[i] = float32(v)
+	}
 	for _, tc := range []struct {
 		axes  string
 		d, k  int
 		shape []int
-	}{{"channel", c, 3, []int{n, 3, h, w}}, {"spatial", l, 2, []int{n, c, 2}}} {
-		out := runReduce(t, x, Params{"method": "srp", "axes": tc.axes, "k": tc.k, "density": 0.5})["x"].(*Array)
-		if !reflect.DeepEqual(out.Shape, tc.shape) {
-			t.Fatalf("%s: shape %v, want %v", tc.axes, out.Shape, tc.shape)
+		in    func(i, j, o int) int // x index of feature j at offset o (location or channel)
+		out   func(i, j, o int) int
+		outer int
+	}{
+		{"full", c * l, 5, []int{n, 5}, func(i, d, _ int) int { return i*c*l + d }, func(i, j, _ int) int { return i*5 + j }, 1},
+		{"channel", c, 3, []int{n, 3, h, w}, func(i, d, o int) int { return (i*c+d)*l + o }, func(i, j, o int) int { return (i*3+j)*l + o }, l},
+		{"spatial", l, 2, []int{n, c, 2}, func(i, d, o int) int { return (i*c+o)*l + d }, func(i, j, o int) int { return (i*c+o)*2 + j }, c},
+	} {
+		p := Params{"method": "srp", "axes": tc.axes, "k": tc.k, "density": 0.5, "seed": 3}
+		var digests []string
+		for _, procs := range []int{1, 2} {
+			old := runtime.GOMAXPROCS(procs)
+			digests = append(digests, runReduce(t, x, p)["x"].Digest().String())
+			runtime.GOMAXPROCS(old)
 		}
-		r := decomp.NewSRP(RNG("reduce", 0), tc.d, tc.k, 0.5)
+		out := runReduce(t, x, p)["x"].(*Array)
+		out32 := runReduce(t, x32, p)["x"].(*Array)
+		if !reflect.DeepEqual(out.Shape, tc.shape) || out32.DType() != Float32 || digests[0] != digests[1] {
+			t.Fatalf("%s: shape %v (want %v), float32 input gives %s, digests %v", tc.axes, out.Shape, tc.shape, out32.DType(), digests)
+		}
+		r := decomp.NewSRP(RNG("reduce", 3), tc.d, tc.k, 0.5)
 		for i := 0; i < n; i++ {
 			for j := 0; j < tc.k; j++ {
-				for o := 0; o < map[string]int{"channel": l, "spatial": c}[tc.axes]; o++ {
-					want, got := 0.0, 0.0
+				for o := 0; o < tc.outer; o++ {
+					want := 0.0
 					for d := 0; d < tc.d; d++ {
-						if tc.axes == "channel" { // o is the location
-							want += x.F64[(i*c+d)*l+o] * r.Entry(d, j)
-						} else { // o is the channel
-							want += x.F64[(i*c+o)*l+d] * r.Entry(d, j)
-						}
+						want += x.F64[tc.in(i, d, o)] * r.At(d, j)
 					}
-					if tc.axes == "channel" {
-						got = out.F64[(i*tc.k+j)*l+o]
-					} else {
-						got = out.F64[(i*c+o)*tc.k+j]
-					}
-					if math.Abs(got-want) > 1e-12 {
-						t.Fatalf("%s: out[%d,%d,%d] = %g, want %g", tc.axes, i, j, o, got, want)
+					got, got32 := out.F64[tc.out(i, j, o)], float64(out32.F32[tc.out(i, j, o)])
+					if math.Abs(got-want) > 1e-12 || math.Abs(got32-want) > 1e-5*(1+math.Abs(want)) {
+						t.Fatalf("%s: out[%d,%d,%d] = %g (float32 %g), want %g", tc.axes, i, j, o, got, got32, want)
 					}
 				}
 			}
@@ -103,11 +152,81 @@ func TestSRPAxes(t *testing.T) {
 	}
 }
 
-func TestSRPIdentityWithoutExpansion(t *testing.T) {
-	x := randomActs(5, 2, 2, 2)
-	out := runReduce(t, x, Params{"method": "srp", "k": 100})
-	if out["x"].(*Array) != x || out["info"].(Record)["identity"] != true {
-		t.Error("D ≤ k without allow_expansion did not pass the input through")
+// D ≤ k without allow_expansion passes the input through (§2.2); the
+// Johnson–Lindenstrauss size for 1000 rows at eps 0.1 is 5920.
+func TestSRPSizing(t *testing.T) {
+	x := randomActs(1000, 2, 1, 1)
+	out := runReduce(t, x, Params{"method": "srp", "jl_eps": 0.1})
+	info := out["info"].(Record)
+	if out["x"].(*Array) != x || info["identity"] != true || info["k"] != 5920 {
+		t.Errorf("D = 2, jl_eps 0.1, n = 1000: info %v, want identity with k = 5920", info)
+	}
+	grown := runReduce(t, randomActs(5, 2, 2, 2), Params{"method": "srp", "k": 20, "allow_expansion": true})["x"].(*Array)
+	if !reflect.DeepEqual(grown.Shape, []int{5, 20}) {
+		t.Errorf("allow_expansion: shape %v, want [5 20]", grown.Shape)
+	}
+}
+
+// PCA through the stage equals sklearn (the decomp goldens), fits on the
+// rows it reports in train_idx, and a given train_idx is honoured.
+func TestReducePCA(t *testing.T) {
+	x := decompGolden(t, "pca_wide_x")
+	out := runReduce(t, x, Params{"method": "pca", "k": 5})
+	closeRel(t, "explained_variance", out["explained_variance"].(*Array).F64, decompGolden(t, "pca_wide_var").F64, 1e-10)
+	closeRel(t, "components", out["components"].(*Array).F64, decompGolden(t, "pca_wide_comp").F64, 1e-10)
+	closeRel(t, "scores", out["x"].(*Array).F64, decompGolden(t, "pca_wide_z").F64, 1e-10)
+
+	split := runReduce(t, x, Params{"method": "pca", "k": 3, "split": 0.75, "seed": 2})
+	idx := split["train_idx"].(*Array)
+	if idx.Len() != 15 || !sortedUnique(idx.I64) {
+		t.Fatalf("split 0.75 of 20 rows: train_idx %v, want 15 distinct sorted rows", idx.I64)
+	}
+	given, err := runReduceIn(t, Inputs{"x": x, "train_idx": idx}, Params{"method": "pca", "k": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := make([]int, idx.Len())
+	for i, v := range idx.I64 {
+		sub[i] = int(v)
+	}
+	model, err := decomp.FitPCA(rows(x.Matrix(), sub), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Outputs{split, given} {
+		closeRel(t, "variance of the train rows", o["explained_variance"].(*Array).F64, model.Variance, 1e-12)
+		closeRel(t, "scores of every row", o["x"].(*Array).F64, fromDense(model.Transform(x.Matrix())).F64, 1e-12)
+	}
+}
+
+func sortedUnique(v []int64) bool {
+	for i := 1; i < len(v); i++ {
+		if v[i] <= v[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReduceBadInput(t *testing.T) {
+	x := decompGolden(t, "pca_tall_x") // 60×20
+	for _, tc := range []struct {
+		in   Inputs
+		p    Params
+		want string
+	}{
+		{Inputs{"x": x}, Params{"method": "pca", "k": 21}, `param "k": k = 21 exceeds min(samples, features) = min(60, 20)`},
+		{Inputs{"x": x}, Params{"method": "pca", "k": 5, "split": 0.01}, `param "split": 0.01 of 60 rows leaves 1 to fit on`},
+		{Inputs{"x": x, "train_idx": Ints(1, 60)}, Params{"method": "pca", "k": 1}, `input "train_idx": index 60 outside 0..59`},
+		{Inputs{"x": x, "train_idx": Ints(1, 2)}, Params{"method": "pca", "k": 1, "split": 0.5}, `param "split": give either split or the train_idx input`},
+		{Inputs{"x": x}, Params{"method": "srp", "axes": "channel", "k": 2}, `input "x": axes channel needs N×C×H×W activations, got float64[60 20]`},
+		{Inputs{"x": x}, Params{"method": "gap"}, `input "x": pooling needs N×C×H×W activations or N×T×C tokens, got float64[60 20]`},
+		{Inputs{"x": &Array{Shape: []int{1, 2}, F64: []float64{1, math.Inf(1)}}}, Params{"method": "flatten"}, `input "x": element 1 (row 0, column 1) is +Inf`},
+	} {
+		_, err := runReduceIn(t, tc.in, tc.p)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v\nwant %s", tc.p, err, tc.want)
+		}
 	}
 }
 
@@ -119,10 +238,29 @@ func TestReduceValidate(t *testing.T) {
 		{Params{"method": "srp"}, "method srp needs exactly one of k or jl_eps"},
 		{Params{"method": "srp", "k": 5, "jl_eps": 0.1}, "method srp needs exactly one of k or jl_eps"},
 		{Params{"method": "pca"}, "method pca needs k"},
+		{Params{"method": "pca", "k": 2, "jl_eps": 0.1}, "method pca takes k, not jl_eps"},
 		{Params{"method": "gap", "k": 3}, "method gap takes no k or jl_eps"},
 	} {
 		if err := (reduce{}).Validate(tc.p); err == nil || err.Error() != tc.want {
 			t.Errorf("%v: %v, want %q", tc.p, err, tc.want)
+		}
+	}
+}
+
+// BenchmarkReduceSRP is full SRP of float32 activations through the stage
+// (matrix generation included): 2000×100000 → 8000, the size
+// bench/sklearn_srp.py compares with sklearn.
+func BenchmarkReduceSRP2000x100000to8000(b *testing.B) {
+	x := &Array{Shape: []int{2000, 100000}, F32: make([]float32, 2000*100000)}
+	s := uint64(1)
+	for i := range x.F32 {
+		s = s*6364136223846793005 + 1442695040888963407
+		x.F32[i] = float32(s>>11)/float32(1<<53)*2 - 1
+	}
+	p := Params{"method": "srp", "k": 8000}
+	for b.Loop() {
+		if _, err := runReduceIn(b, Inputs{"x": x}, p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

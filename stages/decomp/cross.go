@@ -2,113 +2,298 @@ package decomp
 
 import (
 	"fmt"
-	"math"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
-// CrossFit is a cross-decomposition fitted on training rows (METHODS.md
-// §3.1): the SVD of the train cross-covariance, with the sign rule of §0.1.
-type CrossFit struct {
-	MeanX, MeanY []float64
-	U, V         *mat.Dense // dX×K and dY×K singular vectors
-	Sigma        []float64  // s/(n−1), or s²/(n−1) in the PCA case
+// The routes of CrossOptions.Route (§3.9).
+const (
+	RouteAuto   = "auto"   // Gram on each side whose width is several times n
+	RouteDirect = "direct" // SVD of the dX×dY cross-product
+	RouteGram   = "gram"   // Gram on both sides
+)
+
+// CrossOptions control FitCross.
+type CrossOptions struct {
+	// K is the number of components; 0 keeps all the route can give,
+	// min(n−1, dX, dY) or the numerical rank of the Gram route.
+	K int
+	// Same says Y is X (the same data): the fit is then PCA (§3.1 step 3).
+	Same bool
+	// Route is RouteAuto (the default when empty), RouteDirect or RouteGram.
+	Route string
 }
 
-// FitCross fits K components. When same is true (Y is X) it is PCA: U = V
-// from the SVD of X_c and σ = s²/(n−1). When dX exceeds gramAbove·n the
-// exact Gram route of §3.9 is used, which never forms the dX×dY product.
-func FitCross(x, y *mat.Dense, k int, same bool) (*CrossFit, error) {
+// CrossFit is a cross-decomposition fitted on training rows (§3.1): the
+// SVD of the train cross-covariance X_cᵀY_c = U S Vᵀ, sign rule of §0.1.
+type CrossFit struct {
+	Sigma []float64 // s/(n−1), or s²/(n−1) in the PCA case
+	// Rank counts the components with s above rankTol·s₁ (relative to the
+	// largest): the ones beyond it are numerically arbitrary (§3.1 step 2).
+	Rank  int
+	Route string // "direct", "gram" (x side), "gram-y" or "gram-xy"
+	x, y  side
+	same  bool
+}
+
+// side is one data set's part of a fit. Without train, held-out rows
+// project as (Z − μ)·coef, coef being the d×K singular vectors; with
+// train (the Gram route, §3.9) as ((Z − μ)·X_cᵀ)·coef with coef = U_x S_x⁻¹ P
+// (n×K), so no d-sized singular vector is ever stored.
+type side struct {
+	mean  []float64
+	train *mat.Dense
+	coef  *mat.Dense
+}
+
+// FitCross fits the cross-decomposition of the training rows x, y (§3.1,
+// §3.9). The Gram route is exact: it factors X_c = U_x S_x V_xᵀ through the
+// n×n Gram and takes the SVD of the small S_x U_xᵀ Y_c (or of
+// S_x U_xᵀ U_y S_y when both sides are wide), so X_cᵀY_c is never formed.
+func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
-	f := &CrossFit{MeanX: linalg.ColMeans(x), MeanY: linalg.ColMeans(y)}
-	xc, yc := linalg.Centered(x, f.MeanX), linalg.Centered(y, f.MeanY)
-	var u, vt *mat.Dense
-	var s []float64
-	var err error
-	switch {
-	case same:
-		_, s, vt, err = linalg.SVD(xc)
-		if err == nil {
-			for i := range s {
-				s[i] *= s[i]
-			}
-			u = mat.DenseCopyOf(vt.T())
-		}
-	case dx > gramAbove*n:
-		u, s, vt, err = gramCross(xc, yc)
-	default:
-		u, s, vt, err = linalg.SVD(linalg.CrossProd(xc, yc))
-	}
+	gx, gy, err := routeSides(o.Route, n, dx, dy)
 	if err != nil {
 		return nil, err
 	}
-	if k > len(s) {
-		return nil, fmt.Errorf("n_components = %d exceeds the %d components available", k, len(s))
+	if o.Same {
+		gy = false // one decomposition, of X_c
 	}
-	u = mat.DenseCopyOf(u.Slice(0, dx, 0, k))
-	vt = mat.DenseCopyOf(vt.Slice(0, k, 0, dy))
-	linalg.SVDFlip(u, vt)
-	f.U, f.V = u, mat.DenseCopyOf(vt.T())
+	f := &CrossFit{same: o.Same, Route: routeName(gx, gy)}
+	f.x.mean, f.y.mean = linalg.ColMeans(x), linalg.ColMeans(y)
+	xc, yc := linalg.Centered(x, f.x.mean), linalg.Centered(y, f.y.mean)
+	var s []float64
+	if o.Same {
+		s, err = f.fitPCA(xc, gx)
+		f.y = f.x
+	} else {
+		s, err = f.fitCross(xc, yc, gx, gy)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cross-decomposition of %d×%d and %d×%d (%s route): %w", n, dx, n, dy, f.Route, err)
+	}
+	k := min(len(s), n-1)
+	if o.K > k {
+		return nil, fmt.Errorf("n_components = %d exceeds the %d components available (min(n-1, dX, dY) and the numerical rank of the %s route)", o.K, k, f.Route)
+	}
+	if o.K > 0 {
+		k = o.K
+	}
+	f.x.coef = mat.DenseCopyOf(f.x.coef.Slice(0, rowsOf(f.x.coef), 0, k))
+	f.y.coef = mat.DenseCopyOf(f.y.coef.Slice(0, rowsOf(f.y.coef), 0, k))
+	if o.Same {
+		f.y = f.x
+	}
+	f.flip(o.Same)
 	f.Sigma = make([]float64, k)
 	for i := range f.Sigma {
 		f.Sigma[i] = s[i] / float64(n-1)
+		if s[i] > rankTol*s[0] {
+			f.Rank++
+		}
 	}
 	return f, nil
 }
 
-// gramAbove: the Gram route pays off once dX is several times n.
-const gramAbove = 4
+func rowsOf(m *mat.Dense) int { r, _ := m.Dims(); return r }
 
-// gramCross is §3.9 (1): X_c = U_x S_x V_xᵀ from the eigendecomposition of
-// the n×n Gram, M = S_x U_xᵀ Y_c = P Σ Qᵀ, then X_cᵀY_c = (V_x P) Σ Qᵀ.
-func gramCross(xc, yc *mat.Dense) (*mat.Dense, []float64, *mat.Dense, error) {
-	ev, ux, err := linalg.SymEig(linalg.Gram(xc), true)
+// routeSides says which sides take the Gram route.
+func routeSides(route string, n, dx, dy int) (gx, gy bool, err error) {
+	switch route {
+	case RouteAuto, "":
+		return gramCheaper(n, dx), gramCheaper(n, dy), nil
+	case RouteDirect:
+		return false, false, nil
+	case RouteGram:
+		return true, true, nil
+	}
+	return false, false, fmt.Errorf("route %q is not one of auto, direct, gram", route)
+}
+
+func routeName(gx, gy bool) string {
+	switch {
+	case gx && gy:
+		return "gram-xy"
+	case gx:
+		return "gram"
+	case gy:
+		return "gram-y"
+	}
+	return "direct"
+}
+
+// fitPCA is the X = Y case: U = V are the right singular vectors of X_c
+// and s are its squared singular values.
+func (f *CrossFit) fitPCA(xc *mat.Dense, gram bool) ([]float64, error) {
+	if gram {
+		u, s, err := gramSVD(xc)
+		if err != nil {
+			return nil, err
+		}
+		f.x = side{mean: f.x.mean, train: xc, coef: scaleCols(u, s, -1)}
+		return squares(s), nil
+	}
+	_, s, vt, err := linalg.SVD(xc)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	r := 0
-	for r < len(ev) && ev[r] > 1e-12*ev[0] {
-		r++
+	f.x.coef = mat.DenseCopyOf(vt.T())
+	return squares(s), nil
+}
+
+// fitCross factors each side as X_c = L Bᵀ (L = X_c with B = I, or
+// L = U_x S_x with B = V_x on the Gram route), takes the SVD of
+// M = L_xᵀ L_y = P Σ Qᵀ, and stores the projections B_x P and B_y Q in
+// the form side.project applies.
+func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
+	lx, err := f.x.factor(xc, gx)
+	if err != nil {
+		return nil, err
 	}
-	n, _ := xc.Dims()
-	ur := ux.Slice(0, n, 0, r)
-	sx := make([]float64, r)
-	for i := range sx {
-		sx[i] = math.Sqrt(ev[i])
+	ly, err := f.y.factor(yc, gy)
+	if err != nil {
+		return nil, err
 	}
-	var m mat.Dense // S_x U_xᵀ Y_c
-	m.Mul(ur.T(), yc)
+	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
+	if err != nil {
+		return nil, err
+	}
+	f.x.coef = f.x.basis(p)
+	f.y.coef = f.y.basis(mat.DenseCopyOf(qt.T()))
+	return s, nil
+}
+
+// factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c and
+// U_x S_x⁻¹ (in coef, until basis replaces it) for the projection.
+func (sd *side) factor(xc *mat.Dense, gram bool) (*mat.Dense, error) {
+	if !gram {
+		return xc, nil
+	}
+	u, s, err := gramSVD(xc)
+	if err != nil {
+		return nil, err
+	}
+	sd.train, sd.coef = xc, scaleCols(u, s, -1)
+	return scaleCols(u, s, 1), nil
+}
+
+// basis maps the SVD factor P (rows index L's columns) to the side's
+// projection coefficients.
+func (sd *side) basis(p *mat.Dense) *mat.Dense {
+	if sd.train == nil {
+		return p
+	}
+	var c mat.Dense
+	c.Mul(sd.coef, p)
+	return &c
+}
+
+// scaleCols returns u·diag(s^pow) for pow = ±1.
+func scaleCols(u *mat.Dense, s []float64, pow int) *mat.Dense {
+	out := mat.DenseCopyOf(u)
+	r, _ := out.Dims()
 	for i := 0; i < r; i++ {
-		row := m.RawRowView(i)
-		for j := range row {
-			row[j] *= sx[i]
+		row := out.RawRowView(i)
+		for j, sj := range s {
+			if pow < 0 {
+				row[j] /= sj
+			} else {
+				row[j] *= sj
+			}
 		}
 	}
-	p, sigma, qt, err := linalg.SVD(&m)
-	if err != nil {
-		return nil, nil, nil, err
+	return out
+}
+
+func squares(s []float64) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = v * v
 	}
-	// V_x P = X_cᵀ (U_x S_x⁻¹ P): only n×r and dX×K matrices are formed.
-	scaled := mat.NewDense(n, r, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < r; j++ {
-			scaled.Set(i, j, ur.At(i, j)/sx[j])
-		}
-	}
-	var w, u mat.Dense
-	w.Mul(scaled, p)
-	u.Mul(xc.T(), &w)
-	return &u, sigma, qt, nil
+	return out
 }
 
 // Project returns the held-out projections x̃ = (X − μX)U, ỹ = (Y − μY)V
-// (§3.2), centered by the training means.
+// (§3.2), centered by the training means. In the PCA case ỹ is x̃.
 func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
-	xt, yt = new(mat.Dense), new(mat.Dense)
-	xt.Mul(linalg.Centered(x, f.MeanX), f.U)
-	yt.Mul(linalg.Centered(y, f.MeanY), f.V)
-	return xt, yt
+	xt = f.x.project(x)
+	if f.same {
+		return xt, xt
+	}
+	return xt, f.y.project(y)
+}
+
+func (sd *side) project(z *mat.Dense) *mat.Dense {
+	zc := linalg.Centered(z, sd.mean)
+	var out mat.Dense
+	if sd.train == nil {
+		out.Mul(zc, sd.coef)
+		return &out
+	}
+	var kernel mat.Dense // K_{te,tr} = (Z − μ) X_cᵀ
+	kernel.Mul(zc, sd.train.T())
+	out.Mul(&kernel, sd.coef)
+	return &out
+}
+
+// flip applies the sign rule of §0.1 to the fitted components: the entry
+// of u_k (the dX-sized singular vector) with the largest |value| becomes
+// positive, and v_k takes the same sign.
+func (f *CrossFit) flip(same bool) {
+	signs := f.x.signs()
+	for _, c := range []*mat.Dense{f.x.coef, f.y.coef} {
+		r, _ := c.Dims()
+		for i := 0; i < r; i++ {
+			row := c.RawRowView(i)
+			for j, sg := range signs {
+				row[j] *= sg
+			}
+		}
+		if same {
+			return
+		}
+	}
+}
+
+// signBlock bounds the dX-block of U formed at once on the Gram route.
+const signBlock = 1 << 22
+
+// signs returns per component the sign of the largest-|value| entry of
+// u_k (the first one on ties, as numpy's argmax). On the Gram route
+// U = X_cᵀ·coef is formed a block of features at a time.
+func (sd *side) signs() []float64 {
+	_, k := sd.coef.Dims()
+	best, sign := make([]float64, k), make([]float64, k)
+	for j := range best {
+		best[j], sign[j] = -1, 1
+	}
+	visit := func(u *mat.Dense) {
+		r, _ := u.Dims()
+		for i := 0; i < r; i++ {
+			for j, v := range u.RawRowView(i) {
+				if a := max(v, -v); a > best[j] {
+					best[j] = a
+					sign[j] = 1
+					if v < 0 {
+						sign[j] = -1
+					}
+				}
+			}
+		}
+	}
+	if sd.train == nil {
+		visit(sd.coef)
+		return sign
+	}
+	n, d := sd.train.Dims()
+	step := max(1, signBlock/k)
+	for f0 := 0; f0 < d; f0 += step {
+		var u mat.Dense
+		u.Mul(sd.train.Slice(0, n, f0, min(f0+step, d)).T(), sd.coef)
+		visit(&u)
+	}
+	return sign
 }

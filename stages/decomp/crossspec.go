@@ -3,7 +3,6 @@ package decomp
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -25,106 +24,72 @@ func FoldLabels(rng *rand.Rand, n, k int) []int {
 	return labels
 }
 
-// Metric options for TestSpectrum (§3.3).
+// Metric chooses the per-component test statistic (§3.3).
 type Metric struct {
-	Correlation bool    // divide each component by the sds of x̃_k, ỹ_k
-	Recenter    bool    // subtract the test means (np.cov); default uncentered as the paper code
-	Normalize   float64 // divide covariances by this (√(dX·dY)); 0 or 1 for none
+	// Correlation divides each component by the sds (ddof 1, around the
+	// test means) of x̃_k and ỹ_k; the product itself stays uncentered
+	// unless Recenter.
+	Correlation bool
+	// Recenter subtracts the test means (np.cov, the ccn-tutorial); the
+	// default is uncentered, as the paper code.
+	Recenter bool
+	// Normalize divides covariances (not correlations) by this, √(dX·dY);
+	// 0 means none.
+	Normalize float64
 }
 
-// TestSpectrum is the per-component covariance Σ_i x̃_ik ỹ_π(i)k/(n−1) of
-// held-out projections, with rows of ỹ taken in the order perm (nil for
-// identity).
-func TestSpectrum(xt, yt *mat.Dense, perm []int, m Metric) []float64 {
-	n, k := xt.Dims()
-	out := make([]float64, k)
-	for c := 0; c < k; c++ {
-		var mx, my float64
-		if m.Recenter || m.Correlation {
-			for i := 0; i < n; i++ {
-				mx += xt.At(i, c) / float64(n)
-				my += yt.At(i, c) / float64(n)
-			}
+// HeldOut are one fold's held-out projections x̃, ỹ (n_te×K, §3.2).
+type HeldOut struct{ X, Y *mat.Dense }
+
+// Spectrum is the per-component statistic Σ_i x̃_{a(i)k} ỹ_{b(i)k}/(n−1)
+// of held-out projections (§3.3), over the rows a = xrows and b = yrows
+// (nil: all rows in order). A permutation null passes yrows = π (§3.5), a
+// bootstrap the same resampled rows for both.
+func Spectrum(h HeldOut, xrows, yrows []int, m Metric) []float64 {
+	n, k := h.X.Dims()
+	row := func(z *mat.Dense, rows []int, i int) []float64 {
+		if rows != nil {
+			i = rows[i]
 		}
-		var sxy, sxx, syy float64
+		return z.RawRowView(i)
+	}
+	mx, my := make([]float64, k), make([]float64, k)
+	if m.Recenter || m.Correlation {
 		for i := 0; i < n; i++ {
-			j := i
-			if perm != nil {
-				j = perm[i]
-			}
-			a, b := xt.At(i, c), yt.At(j, c)
-			if m.Recenter {
-				sxy += (a - mx) * (b - my)
-			} else {
-				sxy += a * b
-			}
-			sxx += (a - mx) * (a - mx)
-			syy += (b - my) * (b - my)
+			addTo(mx, row(h.X, xrows, i), 1/float64(n))
+			addTo(my, row(h.Y, yrows, i), 1/float64(n))
 		}
-		v := sxy / float64(n-1)
+	}
+	sxy, sxx, syy := make([]float64, k), make([]float64, k), make([]float64, k)
+	for i := 0; i < n; i++ {
+		a, b := row(h.X, xrows, i)[:k], row(h.Y, yrows, i)[:k]
+		for c := range sxy {
+			da, db := a[c]-mx[c], b[c]-my[c]
+			if m.Recenter {
+				sxy[c] += da * db
+			} else {
+				sxy[c] += a[c] * b[c]
+			}
+			if m.Correlation {
+				sxx[c] += da * da
+				syy[c] += db * db
+			}
+		}
+	}
+	for c := range sxy {
+		sxy[c] /= float64(n - 1)
 		switch {
 		case m.Correlation:
-			v /= math.Sqrt(sxx/float64(n-1)) * math.Sqrt(syy/float64(n-1))
+			sxy[c] /= math.Sqrt(sxx[c]/float64(n-1)) * math.Sqrt(syy[c]/float64(n-1))
 		case m.Normalize > 0:
-			v /= m.Normalize
+			sxy[c] /= m.Normalize
 		}
-		out[c] = v
 	}
-	return out
+	return sxy
 }
 
-// Bins are the geometric rank bins of §3.6 (BonnerLab): edges
-// geomspace(1, stop, ⌊density·log10(stop)⌋), last edge +∞, a rank goes to
-// bin digitize(rank) − 1, centres are geometric means of the edges.
-type Bins struct {
-	Edges   []float64
-	Centres []float64
-}
-
-// NewBins builds the bins for ranks 1..stop.
-func NewBins(density int, stop float64) Bins {
-	num := int(float64(density) * math.Log10(stop))
-	b := Bins{Edges: make([]float64, num)}
-	for i := range b.Edges {
-		b.Edges[i] = math.Pow(stop, float64(i)/float64(num-1))
+func addTo(acc, v []float64, scale float64) {
+	for i, x := range v[:len(acc)] {
+		acc[i] += x * scale
 	}
-	for i := 0; i+1 < num; i++ {
-		b.Centres = append(b.Centres, math.Sqrt(b.Edges[i]*b.Edges[i+1]))
-	}
-	b.Edges[num-1] = math.Inf(1)
-	return b
-}
-
-// Of returns the bin index of a 1-based rank.
-func (b Bins) Of(rank int) int {
-	return sort.SearchFloat64s(b.Edges, float64(rank)+1e-12) - 1
-}
-
-// Mean averages values (index 0 is rank 1) within bins; it returns the
-// used bins' indices, means and member counts.
-func (b Bins) Mean(values []float64) (bins []int, means []float64, counts []int) {
-	for r, v := range values {
-		i := b.Of(r + 1)
-		if len(bins) == 0 || bins[len(bins)-1] != i {
-			bins, means, counts = append(bins, i), append(means, 0), append(counts, 0)
-		}
-		means[len(means)-1] += v
-		counts[len(counts)-1]++
-	}
-	for i := range means {
-		means[i] /= float64(counts[i])
-	}
-	return bins, means, counts
-}
-
-// Quantile is the linear-interpolation quantile of sorted data (numpy's
-// default method).
-func Quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return math.NaN()
-	}
-	pos := q * float64(len(sorted)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(sorted)-1)
-	return sorted[lo] + (pos-float64(lo))*(sorted[hi]-sorted[lo])
 }

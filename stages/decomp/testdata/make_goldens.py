@@ -21,30 +21,47 @@ for name, (n, p) in {"tall": (60, 20), "wide": (20, 60)}.items():
 np.save("jl.npy", np.array([johnson_lindenstrauss_min_dim(1000, eps=0.1), johnson_lindenstrauss_min_dim(10000, eps=0.1)], dtype=np.int64))
 
 # Cross-decomposition (METHODS.md §3.8): sklearn PLSSVD(scale=False) per fold on
-# fold labels built as the reference does (§3.4), per-fold test spectra
-# sum(xs*ys, 0)/(n_te-1)/sqrt(dX*dY).
+# fold labels built as the reference does (§3.4), all min(n_train-1, dX, dY)
+# components of the smallest fold. Per-fold test spectra (folds × K):
+#   cross_<case>_spec: sum(xs*ys, 0)/(n_te-1)/sqrt(dX*dY)   (covariance, normalized)
+#   cross_<case>_corr: the same uncentered product over the ddof-1 sds of xs, ys
+#   cross_<case>_recentered: np.cov(xs_k, ys_k)[0, 1]      (recenter_test, not normalized)
+# and cross_<case>_sigma: each fold's PLSSVD singular values / (n_train-1)
+# (in the X = Y case sklearn's are those of X_c^T X_c: s^2 of X_c, the PCA case).
 from sklearn.cross_decomposition import PLSSVD
 
 def folds(n, k, seed):
     labels = np.concatenate([np.repeat(np.arange(k), n // k), np.zeros(n % k, dtype=int)])
     return np.random.default_rng(seed).permutation(labels)
 
-for name, (n, dx, dy, same) in {"tall": (80, 30, 12, False), "wide": (60, 300, 15, False), "pca": (70, 20, 20, True)}.items():
-    z = rng.standard_normal((n, 6))
-    x = z @ rng.standard_normal((6, dx)) + 0.5 * rng.standard_normal((n, dx))
-    y = x.copy() if same else z @ rng.standard_normal((6, dy)) + 0.5 * rng.standard_normal((n, dy))
-    lab = folds(n, 4, 0)
-    K = 8
-    spec = []
-    for f in range(4):
+def cross_case(name, x, y, n_folds):
+    n, dx, dy = x.shape[0], x.shape[1], y.shape[1]
+    lab = folds(n, n_folds, 0)
+    K = min(min((lab != f).sum() for f in range(n_folds)) - 1, dx, dy)
+    cov, corr, rec, sig = [], [], [], []
+    for f in range(n_folds):
         tr, te = lab != f, lab == f
         m = PLSSVD(n_components=K, scale=False).fit(x[tr], y[tr])
         xs, ys = m.transform(x[te], y[te])
-        spec.append(np.sum(xs * ys, 0) / (te.sum() - 1) / np.sqrt(dx * dy))
+        nte = te.sum()
+        cov.append(np.sum(xs * ys, 0) / (nte - 1) / np.sqrt(dx * dy))
+        corr.append(np.sum(xs * ys, 0) / (nte - 1) / xs.std(0, ddof=1) / ys.std(0, ddof=1))
+        rec.append([np.cov(xs[:, k], ys[:, k])[0, 1] for k in range(K)])
+        c = (x[tr] - x[tr].mean(0)).T @ (y[tr] - y[tr].mean(0))
+        sig.append(np.linalg.svd(c, compute_uv=False)[:K] / (tr.sum() - 1))
     np.save(f"cross_{name}_x.npy", x)
     np.save(f"cross_{name}_y.npy", y)
     np.save(f"cross_{name}_folds.npy", lab.astype(np.int64))
-    np.save(f"cross_{name}_spec.npy", np.array(spec))
+    np.save(f"cross_{name}_spec.npy", np.array(cov))
+    np.save(f"cross_{name}_corr.npy", np.array(corr))
+    np.save(f"cross_{name}_recentered.npy", np.array(rec))
+    np.save(f"cross_{name}_sigma.npy", np.array(sig))
+
+for name, (n, dx, dy, same, nf) in {"tall": (80, 30, 12, False, 4), "wide": (60, 300, 15, False, 4), "pca": (70, 20, 20, True, 8)}.items():
+    z = rng.standard_normal((n, 6))
+    x = z @ rng.standard_normal((6, dx)) + 0.5 * rng.standard_normal((n, dx))
+    y = x.copy() if same else z @ rng.standard_normal((6, dy)) + 0.5 * rng.standard_normal((n, dy))
+    cross_case(name, x, y, nf)
 
 # Ridge (METHODS.md §6.3): on StandardScaler-ed X, sklearn RidgeCV with per-target
 # alpha and stored LOO values (MSE mode: squared LOO errors), the chosen alphas,
@@ -67,3 +84,26 @@ for name, (n, p) in {"tall": (60, 20), "wide": (30, 80)}.items():
     np.save(f"ridge_{name}_cv.npy", cv.cv_values_)  # n × targets × alphas
     np.save(f"ridge_{name}_alpha.npy", cv.alpha_)
     np.save(f"ridge_{name}_pred.npy", pred)
+
+# More cross-decomposition shapes, from their own generator so the cases above
+# keep their data: both sides wide (the Gram route on x and y) and the PCA case
+# with p >> n (the Gram PCA route).
+rng2 = np.random.default_rng(12)
+for name, (n, dx, dy, same, nf) in {"widexy": (48, 200, 150, False, 4), "pcawide": (40, 100, 100, True, 4)}.items():
+    z = rng2.standard_normal((n, 5))
+    x = z @ rng2.standard_normal((5, dx)) + 0.5 * rng2.standard_normal((n, dx))
+    y = x.copy() if same else z @ rng2.standard_normal((5, dy)) + 0.5 * rng2.standard_normal((n, dy))
+    cross_case(name, x, y, nf)
+
+# Geometric binning (METHODS.md §3.6), the reference's
+# assign_data_to_geometrically_spaced_bins(ranks, density=d, start=1, stop=10000)
+# restated: the bin centre of every rank 1..20000 for densities 3 and 10.
+def bin_centres(ranks, density):
+    num = int(density * (np.log(10000) - np.log(1)) / np.log(10))
+    edges = np.geomspace(1, 10000, num=num)
+    centres = np.exp(np.log(edges)[:-1] + np.diff(np.log(edges)) / 2)
+    edges[-1] = np.inf
+    return centres[np.digitize(ranks, edges) - 1]
+
+ranks = np.arange(1, 20001)
+np.save("bins_centres.npy", np.stack([bin_centres(ranks, 3), bin_centres(ranks, 10)]))

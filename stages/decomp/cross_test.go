@@ -1,0 +1,272 @@
+package decomp_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/stages/decomp"
+	"github.com/eigenlab/eigenlab/stages/internal/golden"
+	"github.com/eigenlab/eigenlab/stages/spectral"
+)
+
+// crossCases are the golden shapes: n ≫ p (direct), p ≫ n on x (Gram on
+// x), both wide (Gram on x and y), and the PCA case X = Y for p < n and
+// p ≫ n (the Gram PCA route).
+var crossCases = []struct {
+	name  string
+	same  bool
+	route string // what RouteAuto must choose
+}{
+	{"tall", false, "direct"}, {"wide", false, "gram"}, {"widexy", false, "gram-xy"},
+	{"pca", true, "direct"}, {"pcawide", true, "gram"},
+}
+
+// foldRows splits rows by fold label.
+func foldRows(labels []int64, f int64) (train, test []int) {
+	for i, l := range labels {
+		if l == f {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, test
+}
+
+func pick(m *mat.Dense, rows []int) *mat.Dense {
+	_, c := m.Dims()
+	out := mat.NewDense(len(rows), c, nil)
+	for i, r := range rows {
+		out.SetRow(i, m.RawRowView(r))
+	}
+	return out
+}
+
+// crossFolds fits every golden fold with the given route and returns the
+// fits and held-out projections.
+func crossFolds(t *testing.T, name string, same bool, route string) ([]*decomp.CrossFit, []decomp.HeldOut, int) {
+	t.Helper()
+	x := golden.Read(t, "testdata", "cross_"+name+"_x").Matrix()
+	y := golden.Read(t, "testdata", "cross_"+name+"_y").Matrix()
+	labels := golden.Read(t, "testdata", "cross_"+name+"_folds").I64
+	k := golden.Read(t, "testdata", "cross_"+name+"_spec").Shape[1]
+	var fits []*decomp.CrossFit
+	var held []decomp.HeldOut
+	for f := int64(0); ; f++ {
+		train, test := foldRows(labels, f)
+		if len(test) == 0 {
+			break
+		}
+		fit, err := decomp.FitCross(pick(x, train), pick(y, train), decomp.CrossOptions{K: k, Same: same, Route: route})
+		if err != nil {
+			t.Fatalf("%s fold %d: %v", name, f, err)
+		}
+		xt, yt := fit.Project(pick(x, test), pick(y, test))
+		fits, held = append(fits, fit), append(held, decomp.HeldOut{X: xt, Y: yt})
+	}
+	_, dx := x.Dims()
+	_, dy := y.Dims()
+	return fits, held, dx * dy
+}
+
+// Per-fold spectra (covariance normalised, correlation, recentered) and
+// train singular values equal sklearn PLSSVD(scale=False) on numpy's fold
+// labels (§3.8), on every route, to 1e-10 relative.
+func TestCrossMatchesSklearnPLSSVD(t *testing.T) {
+	for _, c := range crossCases {
+		spec := golden.Read(t, "testdata", "cross_"+c.name+"_spec")
+		corr := golden.Read(t, "testdata", "cross_"+c.name+"_corr")
+		rec := golden.Read(t, "testdata", "cross_"+c.name+"_recentered")
+		sigma := golden.Read(t, "testdata", "cross_"+c.name+"_sigma")
+		k := spec.Shape[1]
+		for _, route := range []string{decomp.RouteAuto, decomp.RouteDirect, decomp.RouteGram} {
+			fits, held, dxdy := crossFolds(t, c.name, c.same, route)
+			if route == decomp.RouteAuto && fits[0].Route != c.route {
+				t.Errorf("%s: auto chose route %s, want %s", c.name, fits[0].Route, c.route)
+			}
+			for f, h := range held {
+				what := fmt.Sprintf("%s %s fold %d", c.name, fits[f].Route, f)
+				row := func(a *stages.Array) []float64 { return a.F64[f*k : (f+1)*k] }
+				golden.CloseRel(t, what+" covariance", decomp.Spectrum(h, nil, nil, decomp.Metric{Normalize: math.Sqrt(float64(dxdy))}), row(spec), 1e-10)
+				golden.CloseRel(t, what+" correlation", decomp.Spectrum(h, nil, nil, decomp.Metric{Correlation: true}), row(corr), 1e-10)
+				golden.CloseRel(t, what+" recentered", decomp.Spectrum(h, nil, nil, decomp.Metric{Recenter: true}), row(rec), 1e-10)
+				golden.CloseRel(t, what+" train sigma", fits[f].Sigma, row(sigma), 1e-10)
+			}
+		}
+	}
+}
+
+// planted returns the exact planted pair of §3.10: centered latents
+// Z = √(n−1)·Q_n·diag(√λ) shared through fixed bases Q_x, Q_y.
+func planted(rng *rand.Rand, n int, lam []float64, qx, qy *mat.Dense) (x, y *mat.Dense) {
+	k := len(lam)
+	z := spectral.Orthonormal(rng, n, k, true)
+	for i := 0; i < n; i++ {
+		for j := 0; j < k; j++ {
+			z.Set(i, j, z.At(i, j)*math.Sqrt(float64(n-1)*lam[j]))
+		}
+	}
+	x, y = new(mat.Dense), new(mat.Dense)
+	x.Mul(z, qx.T())
+	y.Mul(z, qy.T())
+	return x, y
+}
+
+// METHODS.md §3.10 exact planted case (n_tr = 300, n_te = 100, K = 40,
+// λ = k^−1.2): the train σ and the held-out spectrum both equal λ to 1e-12,
+// on the direct route (dX, dY < n) and on the Gram route (dX, dY ≫ n).
+func TestCrossPlantedExact(t *testing.T) {
+	const ntr, nte, k = 300, 100, 40
+	lam := spectral.PowerLaw(1.2, k)
+	for _, d := range [][2]int{{60, 50}, {1500, 1300}} {
+		rng := rand.New(rand.NewPCG(8, uint64(d[0])))
+		qx, qy := spectral.Orthonormal(rng, d[0], k, false), spectral.Orthonormal(rng, d[1], k, false)
+		xtr, ytr := planted(rng, ntr, lam, qx, qy)
+		xte, yte := planted(rng, nte, lam, qx, qy)
+		fit, err := decomp.FitCross(xtr, ytr, decomp.CrossOptions{K: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xt, yt := fit.Project(xte, yte)
+		spec := decomp.Spectrum(decomp.HeldOut{X: xt, Y: yt}, nil, nil, decomp.Metric{})
+		for i := range lam {
+			if math.Abs(fit.Sigma[i]-lam[i]) > 1e-12 || math.Abs(spec[i]-lam[i]) > 1e-12 {
+				t.Fatalf("%v route %s, component %d: train σ %.15g, test %.15g, planted %.15g", d, fit.Route, i+1, fit.Sigma[i], spec[i], lam[i])
+			}
+		}
+		if fit.Rank != k {
+			t.Errorf("%v: numerical rank %d, want the planted %d", d, fit.Rank, k)
+		}
+	}
+}
+
+// Swapping X and Y leaves the spectrum unchanged (§3.10 symmetry).
+func TestCrossSymmetric(t *testing.T) {
+	x := golden.Read(t, "testdata", "cross_widexy_x").Matrix()
+	y := golden.Read(t, "testdata", "cross_widexy_y").Matrix()
+	for _, route := range []string{decomp.RouteDirect, decomp.RouteAuto} {
+		a, err1 := decomp.FitCross(x, y, decomp.CrossOptions{Route: route})
+		b, err2 := decomp.FitCross(y, x, decomp.CrossOptions{Route: route})
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		xa, ya := a.Project(x, y)
+		yb, xb := b.Project(y, x)
+		sa := decomp.Spectrum(decomp.HeldOut{X: xa, Y: ya}, nil, nil, decomp.Metric{})
+		sb := decomp.Spectrum(decomp.HeldOut{X: xb, Y: yb}, nil, nil, decomp.Metric{})
+		golden.CloseRel(t, route+" spectrum after swapping x and y", sb, sa, 1e-10)
+	}
+}
+
+// noisyPlanted is the noisy planted case of §3.10: a rank-8 shared signal
+// plus independent isotropic noise on X and Y, split into 4 folds.
+func noisyPlanted(t *testing.T) []decomp.HeldOut {
+	const n, dx, dy, k, folds = 400, 60, 40, 8, 4
+	rng := rand.New(rand.NewPCG(9, 9))
+	lam := spectral.PowerLaw(1, k)
+	x, y := spectral.PlantedPair(rng, n, dx, dy, lam)
+	for _, m := range []*mat.Dense{x, y} {
+		raw := m.RawMatrix().Data
+		for i := range raw {
+			raw[i] += 0.1 * rng.NormFloat64()
+		}
+	}
+	var held []decomp.HeldOut
+	for f := 0; f < folds; f++ {
+		var train, test []int
+		for i := 0; i < n; i++ {
+			if i%folds == f {
+				test = append(test, i)
+			} else {
+				train = append(train, i)
+			}
+		}
+		fit, err := decomp.FitCross(pick(x, train), pick(y, train), decomp.CrossOptions{K: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xt, yt := fit.Project(pick(x, test), pick(y, test))
+		held = append(held, decomp.HeldOut{X: xt, Y: yt})
+	}
+	return held
+}
+
+// Noisy planted case: the fold-mean spectrum is ≈ λ at low ranks; the
+// permutation null has mean ≈ 0 at every rank (exactly, its mean is
+// E_π Σ_i a_i b_π(i)/(n−1) = Σa·Σb/(n(n−1)), nonzero only through the
+// test–train mean shift: the draws must match it, and it must be small on
+// the scale of the null's sd); the planted components stand far above the
+// null and the components beyond the planted rank do not.
+func TestCrossNoisyPlantedNull(t *testing.T) {
+	held := noisyPlanted(t)
+	spec := make([]float64, 30)
+	for _, h := range held {
+		for i, v := range decomp.Spectrum(h, nil, nil, decomp.Metric{}) {
+			spec[i] += v / float64(len(held))
+		}
+	}
+	lam := spectral.PowerLaw(1, 8)
+	for i := 0; i < 3; i++ {
+		if math.Abs(spec[i]-lam[i]) > 0.1*lam[i] {
+			t.Errorf("component %d: fold mean %.4f, planted %.4f", i+1, spec[i], lam[i])
+		}
+	}
+	draws := decomp.Resample(held, decomp.Permute, decomp.Metric{}, 400, 1, 0)
+	for c := 0; c < 30; c++ {
+		col := mat.Col(nil, c, draws)
+		mean, sd := 0.0, 0.0
+		for _, v := range col {
+			mean += v / float64(len(col))
+		}
+		for _, v := range col {
+			sd += (v - mean) * (v - mean) / float64(len(col)-1)
+		}
+		sd = math.Sqrt(sd)
+		exact := 0.0
+		for _, h := range held {
+			n, _ := h.X.Dims()
+			exact += mat.Sum(h.X.ColView(c)) * mat.Sum(h.Y.ColView(c)) / float64(n*(n-1)) / float64(len(held))
+		}
+		if math.Abs(mean-exact) > 4*sd/math.Sqrt(float64(len(col))) || math.Abs(mean) > 0.5*sd {
+			t.Errorf("component %d: permutation mean %.3g, expected %.3g and ≈ 0 (sd %.3g over %d draws)", c+1, mean, exact, sd, len(col))
+		}
+		significant := spec[c] > mean+3*sd
+		if significant != (c < 8) {
+			t.Errorf("component %d: spectrum %.4g vs null mean+3sd %.4g; want significant only up to the planted rank 8", c+1, spec[c], mean+3*sd)
+		}
+	}
+}
+
+// Resampled draws do not depend on the number of workers, and a bootstrap
+// draw of the identity rows would give the spectrum itself.
+func TestResampleDeterministic(t *testing.T) {
+	held := noisyPlanted(t)
+	for _, kind := range []decomp.Resampling{decomp.Permute, decomp.Bootstrap} {
+		a := decomp.Resample(held, kind, decomp.Metric{Correlation: true}, 50, 7, 1)
+		b := decomp.Resample(held, kind, decomp.Metric{Correlation: true}, 50, 7, 3)
+		if !mat.Equal(a, b) {
+			t.Errorf("kind %d: draws differ between 1 and 3 workers", kind)
+		}
+	}
+}
+
+func TestCrossErrors(t *testing.T) {
+	x := golden.Read(t, "testdata", "cross_tall_x").Matrix()
+	y := golden.Read(t, "testdata", "cross_tall_y").Matrix()
+	for _, tc := range []struct {
+		o    decomp.CrossOptions
+		want string
+	}{
+		{decomp.CrossOptions{K: 13}, "n_components = 13 exceeds the 12 components available (min(n-1, dX, dY) and the numerical rank of the direct route)"},
+		{decomp.CrossOptions{Route: "fast"}, `route "fast" is not one of auto, direct, gram`},
+	} {
+		if _, err := decomp.FitCross(x, y, tc.o); err == nil || err.Error() != tc.want {
+			t.Errorf("%+v: %v\nwant %s", tc.o, err, tc.want)
+		}
+	}
+}
