@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
@@ -86,8 +85,10 @@ func (reduce) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := x.CheckFinite(); err != nil {
-		return nil, fmt.Errorf("input \"x\": %w", err)
+	if p.String("method") != "srp" { // srp checks as it projects
+		if err := x.CheckFinite(); err != nil {
+			return nil, fmt.Errorf("input \"x\": %w", err)
+		}
 	}
 	if x.DType() == Int64 {
 		x = &Array{Shape: x.Shape, F64: x.Float64s()}
@@ -183,6 +184,9 @@ func projectSRP(x *Array, p Params, info Record) (*Array, error) {
 	info["k"], info["d"], info["axes"] = k, d, p.String("axes")
 	if d <= k && !p.Bool("allow_expansion") {
 		info["identity"] = true // §2.2: no expansion
+		if err := x.CheckFinite(); err != nil {
+			return nil, fmt.Errorf("input \"x\": %w", err)
+		}
 		return x, nil
 	}
 	density := decomp.DefaultDensity(d)
@@ -198,13 +202,18 @@ func projectSRP(x *Array, p Params, info Record) (*Array, error) {
 	case "spatial": // N × C × k
 		shape = []int{x.Rows(), x.Shape[1], k}
 	}
-	workers := runtime.GOMAXPROCS(0)
+	var out *Array
+	var bad int
 	if x.F32 != nil {
-		out := NewF32(shape...)
-		decomp.Apply(r, x.F32, out.F32, x.Rows(), lay, workers)
-		return out, nil
+		out = NewF32(shape...)
+		bad = decomp.Apply(r, x.F32, out.F32, x.Rows(), lay, 0)
+	} else {
+		out = NewF64(shape...)
+		bad = decomp.Apply(r, x.F64, out.F64, x.Rows(), lay, 0)
 	}
-	out := NewF64(shape...)
-	decomp.Apply(r, x.F64, out.F64, x.Rows(), lay, workers)
+	if bad >= 0 {
+		return nil, fmt.Errorf("input \"x\": element %d (row %d) is %v: data must be finite (NaN/Inf are rejected; see METHODS.md §0.1)",
+			bad, bad/x.Cols(), x.Value(bad))
+	}
 	return out, nil
 }

@@ -222,12 +222,24 @@ func TestReduceBadInput(t *testing.T) {
 		{Inputs{"x": x}, Params{"method": "srp", "axes": "channel", "k": 2}, `input "x": axes channel needs N×C×H×W activations, got float64[60 20]`},
 		{Inputs{"x": x}, Params{"method": "gap"}, `input "x": pooling needs N×C×H×W activations or N×T×C tokens, got float64[60 20]`},
 		{Inputs{"x": &Array{Shape: []int{1, 2}, F64: []float64{1, math.Inf(1)}}}, Params{"method": "flatten"}, `input "x": element 1 (row 0, column 1) is +Inf`},
+		{Inputs{"x": nanAt(20, 300, 2345)}, Params{"method": "srp", "k": 10}, `input "x": element 2345 (row 7) is NaN`},
+		{Inputs{"x": nanAt(20, 3, 31)}, Params{"method": "srp", "k": 10}, `input "x": element 31 (row 10, column 1) is NaN`},
 	} {
 		_, err := runReduceIn(t, tc.in, tc.p)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v\nwant %s", tc.p, err, tc.want)
 		}
 	}
+}
+
+// nanAt is an n×d float32 array of ones with a NaN at flat index i.
+func nanAt(n, d, i int) *Array {
+	a := NewF32(n, d)
+	for j := range a.F32 {
+		a.F32[j] = 1
+	}
+	a.F32[i] = float32(math.NaN())
+	return a
 }
 
 func TestReduceValidate(t *testing.T) {

@@ -2,6 +2,7 @@ package decomp
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -28,8 +29,11 @@ type Float interface{ ~float32 | ~float64 }
 // panelWidth vectors; batches and groups are spread over workers (≤ 0
 // means GOMAXPROCS). Each output value is summed by one worker over the
 // input features in increasing order, so the bytes of y do not depend on
-// the number of workers.
-func Apply[T Float](p *Projection, x, y []T, n int, lay Layout, workers int) {
+// the number of workers. The values are checked as they are read: it
+// returns the index in x of the first NaN or ±Inf, or −1 if all are
+// finite (y is then meaningless), which saves a separate pass over inputs
+// of gigabytes.
+func Apply[T Float](p *Projection, x, y []T, n int, lay Layout, workers int) (firstBad int) {
 	rowIn, rowOut := lay.Groups*p.D*lay.Inner, lay.Groups*p.K*lay.Inner
 	if len(x) != n*rowIn || len(y) != n*rowOut {
 		panic("decomp: Apply: x or y does not match n rows of the layout")
@@ -42,6 +46,7 @@ func Apply[T Float](p *Projection, x, y []T, n int, lay Layout, workers int) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	bad := make([]bool, workers) // per worker: a non-finite value was read
 	for w := 0; w < min(workers, int(units)); w++ {
 		wg.Add(1)
 		go func() {
@@ -51,20 +56,28 @@ func Apply[T Float](p *Projection, x, y []T, n int, lay Layout, workers int) {
 			for u := next.Add(1) - 1; u < units; u = next.Add(1) - 1 {
 				r0, g := int(u)/lay.Groups*batch, int(u)%lay.Groups
 				rows := min(batch, n-r0)
-				gather(px, x[r0*rowIn:], rowIn, rows, batch, g*p.D*lay.Inner, p.D, lay.Inner)
+				if !gather(px, x[r0*rowIn:], rowIn, rows, batch, g*p.D*lay.Inner, p.D, lay.Inner) {
+					bad[w] = true // each goroutine writes only its own slot
+				}
 				p.panel(px, py, width)
 				scatter(y[r0*rowOut:], py, rowOut, rows, batch, g*p.K*lay.Inner, p.K, lay.Inner)
 			}
 		}()
 	}
 	wg.Wait()
+	if slices.Contains(bad, true) {
+		return slices.IndexFunc(x, func(v T) bool { return v-v != 0 })
+	}
+	return -1
 }
 
 // gather copies rows·(D×inner) blocks starting at offset off of
 // consecutive rows into the D × (batch·inner) panel px, zero-filling the
-// columns of missing rows.
-func gather[T Float](px []float64, x []T, rowLen, rows, batch, off, d, inner int) {
+// columns of missing rows. It reports whether every value was finite
+// (v − v is 0 for finite v and NaN for NaN and ±Inf).
+func gather[T Float](px []float64, x []T, rowLen, rows, batch, off, d, inner int) (finite bool) {
 	width := batch * inner
+	var check T
 	for b := 0; b < batch; b++ {
 		for f := 0; f < d; f++ {
 			dst := px[f*width+b*inner : f*width+b*inner+inner]
@@ -75,9 +88,11 @@ func gather[T Float](px []float64, x []T, rowLen, rows, batch, off, d, inner int
 			src := x[b*rowLen+off+f*inner : b*rowLen+off+f*inner+inner]
 			for i, v := range src {
 				dst[i] = float64(v)
+				check += v - v
 			}
 		}
 	}
+	return check == 0
 }
 
 // scatter is the inverse of gather for the K × (batch·inner) result.
