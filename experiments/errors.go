@@ -22,7 +22,11 @@ func (e *InvalidError) Error() string {
 	for i, err := range e.Errs.Errors {
 		msgs[i] = err.Error()
 	}
-	return fmt.Sprintf("%s is invalid (%d problems):\n  %s", e.File, len(msgs), strings.Join(msgs, "\n  "))
+	noun := "problems"
+	if len(msgs) == 1 {
+		noun = "problem"
+	}
+	return fmt.Sprintf("%s is invalid (%d %s):\n  %s", e.File, len(msgs), noun, strings.Join(msgs, "\n  "))
 }
 
 // Unwrap exposes the individual problems to errors.Is/As.
@@ -30,17 +34,34 @@ func (e *InvalidError) Unwrap() []error { return e.Errs.Errors }
 
 // problems collects validation errors with positions, once each.
 type problems struct {
-	file string
-	errs *multierror.Error
-	seen map[string]bool
+	file  string
+	errs  *multierror.Error
+	seen  map[string]bool
+	nodes map[*yaml.Node]bool // nodes reported through once
 }
 
+// once records a problem at n unless once already did: a param that is
+// wrong in every cell of a sweep is reported for the first cell only.
+func (p *problems) once(n *yaml.Node, format string, args ...any) {
+	if p.nodes == nil {
+		p.nodes = map[*yaml.Node]bool{}
+	}
+	if !p.nodes[n] {
+		p.nodes[n] = true
+		p.at(n, format, args...)
+	}
+}
+
+// at records a problem at node n; a nil n (a --set on the command line)
+// has no position in the file.
 func (p *problems) at(n *yaml.Node, format string, args ...any) {
 	line, col := 0, 0
+	where := p.file
 	if n != nil {
 		line, col = n.Line, n.Column
+		where = fmt.Sprintf("%s:%d:%d", p.file, line, col)
 	}
-	msg := fmt.Sprintf("%s:%d:%d: %s", p.file, line, col, fmt.Sprintf(format, args...))
+	msg := where + ": " + fmt.Sprintf(format, args...)
 	if p.seen == nil {
 		p.seen = map[string]bool{}
 	}

@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -23,7 +24,7 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 	order := topoOrder(p, d.stages)
 	checkRefs(p, d)
 	if n := cellCount(axes); n > maxCells {
-		p.at(nil, "matrix: %d cells; at most %d are allowed in one experiment", n, maxCells)
+		p.at(d.matrix, "matrix: %d cells; want at most %d in one experiment (split the sweep, or pin axes with --set)", n, maxCells)
 		return nil, p.err()
 	}
 	plan := &Plan{Name: d.name, Description: d.description, File: filename, Source: src,
@@ -35,8 +36,11 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 	return plan, nil
 }
 
-// maxCells bounds a sweep so a typo cannot ask for billions of cells.
-const maxCells = 1_000_000
+// maxCells bounds a sweep so a typo cannot ask for billions of cells:
+// every cell is planned, scheduled and recorded on its own (planning alone
+// takes about a second at this size). Larger studies are split into
+// several experiments or pin axes with --set.
+const maxCells = 100_000
 
 func cellCount(axes []Axis) int {
 	n := 1
@@ -76,46 +80,67 @@ func resolveTop(p *problems, d *doc, sets []string) (map[string]any, []Axis) {
 	return params, axes
 }
 
-// applySet applies one `--set k=v`; v is read as YAML, so lists work.
+// applySet applies one `--set k=v`; v is read as a YAML value, so
+// numbers, booleans and [lists] work.
 func applySet(p *problems, set string, params map[string]any, axes []Axis) {
 	k, text, ok := strings.Cut(set, "=")
-	var n yaml.Node
-	if !ok || yaml.Unmarshal([]byte(text), &n) != nil || len(n.Content) == 0 {
+	if !ok {
 		p.at(nil, "--set %q: want key=value", set)
 		return
 	}
-	v, err := plain(n.Content[0])
-	if err != nil {
-		p.at(nil, "--set %q: %v", set, err)
-		return
-	}
+	v := setValue(text)
 	if _, isParam := params[k]; isParam {
 		params[k] = v
 		return
 	}
 	for i := range axes {
-		if axes[i].Name == k {
-			if list, isList := v.([]any); isList && len(list) > 0 {
-				axes[i].Values = list
-			} else {
-				axes[i].Values = []any{v}
-			}
-			return
+		if axes[i].Name != k {
+			continue
 		}
+		switch list, isList := v.([]any); {
+		case !isList:
+			axes[i].Values = []any{v} // a scalar pins the axis
+		case len(list) == 0:
+			p.at(nil, "--set %q: matrix axis %q: got an empty list; want a value or a non-empty list", set, k)
+		default:
+			axes[i].Values = list
+		}
+		return
 	}
 	known := sortedKeys(params)
 	for _, a := range axes {
 		known = append(known, a.Name)
 	}
-	p.at(nil, "--set %q: %q is neither a param nor a matrix axis; want one of %s", set, k, strings.Join(known, ", "))
+	want := "want one of " + strings.Join(known, ", ")
+	if len(known) == 0 {
+		want = "this experiment declares no params or matrix axes"
+	}
+	p.at(nil, "--set %q: %q is neither a param nor a matrix axis; %s", set, k, want)
+}
+
+// setValue reads the value of a --set as a YAML scalar or flow list; text
+// that is not one (a path with ": ", an unbalanced bracket) is taken as the
+// string it is, and the param's type check then judges it.
+func setValue(text string) any {
+	var n yaml.Node
+	if yaml.Unmarshal([]byte(text), &n) != nil || len(n.Content) == 0 {
+		return text
+	}
+	v, err := plain(n.Content[0])
+	if err != nil {
+		return text
+	}
+	return v
 }
 
 // checkRefs validates input names and references that do not depend on
 // params (outputs are checked per instance during expansion).
 func checkRefs(p *problems, d *doc) {
 	byName := map[string]*stageDecl{}
+	var names []string
 	for _, s := range d.stages {
 		byName[s.name] = s
+		names = append(names, s.name)
 	}
 	for _, s := range d.stages {
 		if s.stage == nil {
@@ -129,14 +154,14 @@ func checkRefs(p *problems, d *doc) {
 			}
 			switch {
 			case in.from == s.name:
-				p.at(in.value, "stage %q: input %q refers to the stage itself", s.name, in.name)
+				p.at(in.value, "stage %q: input %q refers to the stage itself; want another stage", s.name, in.name)
 			case byName[in.from] == nil:
-				p.at(in.value, "stage %q: input %q refers to unknown stage %q", s.name, in.name, in.from)
+				p.at(in.value, "stage %q: input %q refers to unknown stage %q; want one of %s", s.name, in.name, in.from, strings.Join(names, ", "))
 			}
 		}
 		for _, spec := range s.stage.Inputs() {
 			if !spec.Optional && !given[spec.Name] {
-				p.at(s.key, "stage %q: missing required input %q (%s)", s.name, spec.Name, spec.Doc)
+				p.at(s.key, "stage %q: missing required input %q (%s); want inputs: {%s: STAGE or STAGE.OUTPUT}", s.name, spec.Name, spec.Doc, spec.Name)
 			}
 		}
 	}
@@ -162,7 +187,9 @@ func inputNames(st stages.Stage) string {
 	return strings.Join(names, ", ")
 }
 
-// expand resolves every stage in every cell and merges identical instances.
+// expand resolves every stage in every cell and merges identical
+// instances. A stage is resolved once per combination of the axes it
+// depends on; the cells that share the combination share the result.
 func expand(p *problems, plan *Plan, order []*stageDecl) {
 	axisSet := map[string]bool{}
 	for _, a := range plan.Axes {
@@ -170,26 +197,55 @@ func expand(p *problems, plan *Plan, order []*stageDecl) {
 	}
 	deps := map[string][]string{} // stage -> axes it depends on
 	perCell := map[string][]*Instance{}
+	plan.perCell = perCell
 	byID := map[string]*Instance{}
 	for _, s := range order {
 		deps[s.name] = stageAxes(s, axisSet, deps)
 		perCell[s.name] = make([]*Instance, len(plan.Cells))
+		memo := map[string]*Instance{} // projection -> instance, nil if invalid
 		for ci, cell := range plan.Cells {
-			inst := resolveInstance(p, plan, s, cell, perCell)
-			if inst == nil {
-				continue
+			key := projection(plan.Axes, deps[s.name], ci)
+			inst, done := memo[key]
+			if !done {
+				inst = resolveInstance(p, plan, s, cell, perCell)
+				if prev := byID[idOf(inst)]; prev != nil {
+					inst = prev
+				} else if inst != nil {
+					inst.Axes = deps[s.name]
+					byID[inst.ID] = inst
+					plan.Instances = append(plan.Instances, inst)
+				}
+				memo[key] = inst
 			}
-			inst.Axes = deps[s.name]
-			if prev := byID[inst.ID]; prev != nil {
-				inst = prev
-			} else {
-				byID[inst.ID] = inst
-				plan.Instances = append(plan.Instances, inst)
+			if inst != nil {
+				inst.Cells = append(inst.Cells, ci)
+				perCell[s.name][ci] = inst
 			}
-			inst.Cells = append(inst.Cells, ci)
-			perCell[s.name][ci] = inst
 		}
 	}
+}
+
+func idOf(inst *Instance) string {
+	if inst == nil {
+		return ""
+	}
+	return inst.ID
+}
+
+// projection names cell ci's values on the given axes by their indices
+// (the first axis varies slowest).
+func projection(axes []Axis, on []string, ci int) string {
+	var key []byte
+	stride := 1
+	for i := len(axes) - 1; i >= 0; i-- {
+		n := len(axes[i].Values)
+		if contains(on, axes[i].Name) {
+			key = strconv.AppendInt(key, int64(ci/stride%n), 10)
+			key = append(key, ',')
+		}
+		stride *= n
+	}
+	return string(key)
 }
 
 // stageAxes is the set of axes a stage mentions or inherits from inputs,
@@ -221,7 +277,7 @@ func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell m
 		vars[k] = v
 	}
 	params, ok := resolveParams(p, s, vars)
-	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Line: s.key.Line, Col: s.key.Column}
+	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Pos: Pos{s.key.Line, s.key.Column}}
 	for _, in := range s.inputs {
 		var from *Instance
 		if insts := perCell[in.from]; insts != nil {
@@ -236,7 +292,7 @@ func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell m
 			out = outs[0]
 		}
 		if !contains(outs, out) {
-			p.at(in.value, "stage %q: input %q: stage %q has no output %q; it has %s", s.name, in.name, in.from, out, strings.Join(outs, ", "))
+			p.once(in.value, "stage %q: input %q: stage %q has no output %q; want one of %s", s.name, in.name, in.from, out, strings.Join(outs, ", "))
 			ok = false
 		}
 		inst.Inputs = append(inst.Inputs, InputRef{Name: in.name, From: from, Output: out})
@@ -257,36 +313,32 @@ func resolveParams(p *problems, s *stageDecl, vars map[string]any) (stages.Param
 	what := fmt.Sprintf("stage %q", s.name)
 	ok := true
 	params := stages.Params{}
+	given := map[string]bool{}
 	for _, pd := range s.params {
-		spec, known := stages.Spec(s.stage, pd.name)
+		given[pd.name] = true
+		spec, known := findSpec(s.specs, pd.name)
 		if !known {
-			p.at(pd.key, "%s: unknown param %q for kind %s; want one of %s", what, pd.name, s.kind, paramNames(s.stage))
+			p.at(pd.key, "%s: unknown param %q for kind %s; want one of %s", what, pd.name, s.kind, paramNames(s.specs))
 			ok = false
 			continue
 		}
-		v, _, err := substitute(pd.value, vars)
-		if err == nil {
-			v, err = convert(spec, v)
-		}
-		if err == nil {
-			err = spec.CheckValue(v)
-		}
+		v, err := paramValue(spec, pd.value, vars)
 		if err != nil {
-			p.at(pd.value, "%s: param %q: %v", what, pd.name, err)
+			p.once(pd.value, "%s: param %q: %v", what, pd.name, err)
 			ok = false
 			continue
 		}
 		params[pd.name] = v
 	}
-	for _, spec := range s.stage.Params() {
-		if params.Has(spec.Name) {
-			continue
+	for _, spec := range s.specs {
+		if given[spec.Name] {
+			continue // set, or already reported
 		}
 		switch {
 		case spec.Default != nil:
 			params[spec.Name] = spec.Default
 		case !spec.Optional:
-			p.at(s.key, "%s: missing required param %q (%s: %s)", what, spec.Name, spec.Type, spec.Doc)
+			p.at(s.key, "%s: missing required param %q (%s); want %s", what, spec.Name, spec.Doc, form(spec))
 			ok = false
 		}
 	}
@@ -302,16 +354,37 @@ func resolveParams(p *problems, s *stageDecl, vars map[string]any) (stages.Param
 			if at == nil {
 				at = s.key
 			}
-			p.at(at, "%s: %v", what, err)
+			p.once(at, "%s: %v", what, err)
 			return params, false
 		}
 	}
 	return params, true
 }
 
-func paramNames(st stages.Stage) string {
+// paramValue substitutes, converts and checks one stage param.
+func paramValue(spec stages.ParamSpec, n *yaml.Node, vars map[string]any) (any, error) {
+	v, _, err := substitute(n, vars)
+	if err != nil {
+		return nil, err
+	}
+	if v, err = convert(spec, v); err != nil {
+		return nil, fmt.Errorf("%w; want %s", err, form(spec))
+	}
+	return v, check(spec, v)
+}
+
+func findSpec(specs []stages.ParamSpec, name string) (stages.ParamSpec, bool) {
+	for _, spec := range specs {
+		if spec.Name == name {
+			return spec, true
+		}
+	}
+	return stages.ParamSpec{}, false
+}
+
+func paramNames(specs []stages.ParamSpec) string {
 	var names []string
-	for _, spec := range st.Params() {
+	for _, spec := range specs {
 		names = append(names, spec.Name)
 	}
 	return strings.Join(names, ", ")

@@ -24,8 +24,8 @@ var (
 type doc struct {
 	name, description string
 	params            map[string]*yaml.Node
-	paramOrder        []string
 	axes              []axisDecl
+	matrix            *yaml.Node // the matrix mapping, for errors about the whole sweep
 	stages            []*stageDecl
 	report            *yaml.Node
 }
@@ -42,6 +42,7 @@ type stageDecl struct {
 	kind   string
 	kindN  *yaml.Node
 	stage  stages.Stage
+	specs  []stages.ParamSpec // the kind's schema, read once
 	params []paramDecl
 	inputs []inputDecl
 	pnode  *yaml.Node // the params mapping, for cross-param errors
@@ -67,6 +68,37 @@ func protectRefs(src []byte) []byte {
 		out[1], out[len(out)-1] = '(', ')'
 		return out
 	})
+}
+
+// restoreRefs undoes protectRefs in text that is passed on verbatim.
+func restoreRefs(s string) string {
+	return placeholderRe.ReplaceAllString(s, "$${$1}")
+}
+
+// restoreNode undoes protectRefs in every scalar under n.
+func restoreNode(n *yaml.Node) {
+	n.Value = restoreRefs(n.Value)
+	for _, c := range n.Content {
+		restoreNode(c)
+	}
+}
+
+// checkDuplicates reports repeated keys in every mapping under n, for
+// sections that are kept as raw YAML rather than walked by mapping.
+func checkDuplicates(p *problems, n *yaml.Node, what string) {
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; seen[k.Value] {
+				p.at(k, "%s: duplicate key %q", what, k.Value)
+			} else {
+				seen[k.Value] = true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		checkDuplicates(p, c, what)
+	}
 }
 
 // mapping walks a mapping node, reporting duplicate and unknown keys; known
@@ -118,54 +150,65 @@ func parseDoc(p *problems, src []byte) *doc {
 	}
 	d := &doc{params: map[string]*yaml.Node{}}
 	top := root.Content[0]
-	var sawName, sawStages bool
+	seen := map[string]bool{}
 	mapping(p, top, "experiment", []string{"name", "description", "params", "matrix", "stages", "report"}, func(k, v *yaml.Node) {
-		switch k.Value {
-		case "name":
-			sawName = true
-			if v.Kind != yaml.ScalarNode || !nameRe.MatchString(v.Value) {
-				p.at(v, "name %q: want lowercase letters, digits and dashes ([a-z0-9-]+)", v.Value)
-			}
-			d.name = v.Value
-		case "description":
-			d.description = v.Value
-		case "params":
-			mapping(p, v, "params", nil, func(k, v *yaml.Node) {
-				if len(references(v)) > 0 {
-					p.at(v, "param %q: params cannot refer to other params or axes", k.Value)
-				}
-				d.params[k.Value] = v
-				d.paramOrder = append(d.paramOrder, k.Value)
-			})
-		case "matrix":
-			mapping(p, v, "matrix", nil, func(k, v *yaml.Node) {
-				if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-					p.at(v, "matrix axis %q: want a non-empty list of values", k.Value)
-					return
-				}
-				d.axes = append(d.axes, axisDecl{k.Value, k, v.Content})
-			})
-		case "stages":
-			sawStages = true
-			mapping(p, v, "stages", nil, func(k, v *yaml.Node) { d.stages = append(d.stages, parseStage(p, k, v)) })
-		case "report":
-			d.report = v
-		}
+		seen[k.Value] = true
+		d.section(p, k.Value, v)
 	})
 	if top.Kind == yaml.MappingNode {
-		if !sawName {
-			p.at(top, "missing required key \"name\"")
-		}
-		if !sawStages {
-			p.at(top, "missing required key \"stages\"")
+		for _, key := range []string{"name", "stages"} {
+			if !seen[key] {
+				p.at(top, "missing required key %q", key)
+			}
 		}
 	}
 	for _, a := range d.axes {
 		if _, dup := d.params[a.name]; dup {
-			p.at(a.key, "matrix axis %q has the same name as a param", a.name)
+			p.at(a.key, "matrix axis %q has the same name as a param; want distinct names", a.name)
 		}
 	}
 	return d
+}
+
+// section reads one top-level key of the experiment.
+func (d *doc) section(p *problems, key string, v *yaml.Node) {
+	switch key {
+	case "name":
+		if v.Kind != yaml.ScalarNode || !nameRe.MatchString(v.Value) {
+			p.at(v, "name %q: want lowercase letters, digits and dashes ([a-z0-9-]+)", v.Value)
+		}
+		d.name = v.Value
+	case "description":
+		if v.Kind != yaml.ScalarNode {
+			p.at(v, "description: want text")
+		}
+		d.description = restoreRefs(v.Value)
+	case "params":
+		mapping(p, v, "params", nil, func(k, v *yaml.Node) {
+			if len(references(v)) > 0 {
+				p.at(v, "param %q: params cannot refer to other params or axes; want a plain value or list", k.Value)
+			}
+			d.params[k.Value] = v
+		})
+	case "matrix":
+		d.matrix = v
+		mapping(p, v, "matrix", nil, func(k, v *yaml.Node) {
+			switch {
+			case v.Kind != yaml.SequenceNode || len(v.Content) == 0:
+				p.at(v, "matrix axis %q: want a non-empty list of values", k.Value)
+				return
+			case len(references(v)) > 0:
+				p.at(v, "matrix axis %q: values cannot refer to params or axes; want plain values", k.Value)
+			}
+			d.axes = append(d.axes, axisDecl{k.Value, k, v.Content})
+		})
+	case "stages":
+		mapping(p, v, "stages", nil, func(k, v *yaml.Node) { d.stages = append(d.stages, parseStage(p, k, v)) })
+	case "report":
+		checkDuplicates(p, v, "report")
+		restoreNode(v)
+		d.report = v
+	}
 }
 
 func parseStage(p *problems, key, n *yaml.Node) *stageDecl {
@@ -202,7 +245,9 @@ func parseStage(p *problems, key, n *yaml.Node) *stageDecl {
 		if !ok {
 			p.at(s.kindN, "%s: unknown stage kind %q; known kinds: %s", what, s.kind, strings.Join(stages.Kinds(), ", "))
 		}
-		s.stage = st
+		if ok {
+			s.stage, s.specs = st, st.Params()
+		}
 	}
 	return s
 }

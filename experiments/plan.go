@@ -23,6 +23,8 @@ type Plan struct {
 	// is the same on every parse of the same experiment.
 	Instances []*Instance
 	Report    *yaml.Node // the raw report section, if any
+
+	perCell map[string][]*Instance // stage -> its instance in each cell
 }
 
 // Axis is one matrix axis.
@@ -45,7 +47,12 @@ func (c Cell) String() string { return c.label }
 // params and input instances. Cells that resolve a stage identically share
 // one instance.
 type Instance struct {
-	ID     string // hex SHA-256 of name, kind, canonical params and inputs
+	// ID is the hex SHA-256 of the stage name, kind, canonical params and
+	// input (instance ID, output) pairs: YAML spelling does not change it,
+	// any value does. The name keeps two identically configured stages
+	// apart in the plan; the runner's action key omits it, so they still
+	// share cached results.
+	ID     string
 	Name   string // the stage's name in the YAML
 	Kind   string
 	Stage  stages.Stage
@@ -53,9 +60,11 @@ type Instance struct {
 	Inputs []InputRef // sorted by input name
 	Axes   []string   // matrix axes it depends on, directly or through inputs
 	Cells  []int      // indices of the cells that use it
-	Line   int        // position of the stage in the YAML
-	Col    int
+	Pos    Pos        // of the stage's key in the YAML
 }
+
+// Pos is a line:column position in the experiment file (1-based).
+type Pos struct{ Line, Col int }
 
 // InputRef is a resolved input: an output of another instance.
 type InputRef struct {
@@ -66,42 +75,44 @@ type InputRef struct {
 
 // Lookup returns the instance of a stage in a cell, or nil.
 func (p *Plan) Lookup(stage string, cell int) *Instance {
-	for _, inst := range p.Instances {
-		if inst.Name == stage {
-			for _, c := range inst.Cells {
-				if c == cell {
-					return inst
-				}
-			}
-		}
+	insts := p.perCell[stage]
+	if cell < 0 || cell >= len(insts) {
+		return nil
 	}
-	return nil
+	return insts[cell]
 }
 
-// cells builds the cartesian product of the axes.
+// cells builds the cartesian product of the axes, the first axis varying
+// slowest.
 func cells(axes []Axis) []Cell {
-	out := []Cell{{Values: map[string]any{}}}
-	for _, ax := range axes {
-		var next []Cell
-		for _, c := range out {
-			for _, v := range ax.Values {
-				vals := make(map[string]any, len(c.Values)+1)
-				for k, x := range c.Values {
-					vals[k] = x
-				}
-				vals[ax.Name] = v
-				next = append(next, Cell{Values: vals})
-			}
+	n := 1
+	labels := make([][]string, len(axes)) // "name=value" per axis value
+	for i, ax := range axes {
+		n *= len(ax.Values)
+		for _, v := range ax.Values {
+			labels[i] = append(labels[i], ax.Name+"="+fmt.Sprint(v))
 		}
-		out = next
 	}
-	for i := range out {
-		out[i].Index = i
-		var parts []string
-		for _, ax := range axes {
-			parts = append(parts, ax.Name+"="+fmt.Sprint(out[i].Values[ax.Name]))
+	out := make([]Cell, n)
+	idx := make([]int, len(axes)) // mixed-radix counter, last axis fastest
+	var b strings.Builder
+	for c := range out {
+		vals := make(map[string]any, len(axes))
+		b.Reset()
+		for i, ax := range axes {
+			vals[ax.Name] = ax.Values[idx[i]]
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(labels[i][idx[i]])
 		}
-		out[i].label = strings.Join(parts, ",")
+		out[c] = Cell{Index: c, Values: vals, label: b.String()}
+		for i := len(idx) - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < len(axes[i].Values) {
+				break
+			}
+			idx[i] = 0
+		}
 	}
 	return out
 }
@@ -119,42 +130,77 @@ func instanceID(name, kind string, p stages.Params, inputs []InputRef) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// topoOrder orders stages so that inputs come first, ties in YAML order,
-// and reports cycles with their path.
+// topoOrder orders stages so that each follows the stages it reads from;
+// among stages ready together the earlier one in the YAML goes first.
+// Cycles are reported with their path; their stages come last.
 func topoOrder(p *problems, decls []*stageDecl) []*stageDecl {
 	byName := map[string]*stageDecl{}
 	for _, s := range decls {
 		byName[s.name] = s
 	}
-	state := map[string]int{} // 0 new, 1 on stack, 2 done
-	var order []*stageDecl
-	var visit func(s *stageDecl, path []string) bool
-	visit = func(s *stageDecl, path []string) bool {
+	placed := map[string]bool{}
+	ready := func(s *stageDecl) bool {
+		for _, in := range s.inputs {
+			if byName[in.from] != nil && !placed[in.from] {
+				return false
+			}
+		}
+		return true
+	}
+	order := make([]*stageDecl, 0, len(decls))
+	for len(order) < len(decls) {
+		var next *stageDecl
+		for _, s := range decls {
+			if !placed[s.name] && ready(s) {
+				next = s
+				break
+			}
+		}
+		if next == nil {
+			// A cycle: report it and append the rest in YAML order so
+			// their params are still checked.
+			reportCycles(p, decls, byName, placed)
+			for _, s := range decls {
+				if !placed[s.name] {
+					order = append(order, s)
+				}
+			}
+			break
+		}
+		placed[next.name] = true
+		order = append(order, next)
+	}
+	return order
+}
+
+// reportCycles reports each cycle among the stages topoOrder could not
+// place, as a path of stage names. Self-references are left to checkRefs.
+func reportCycles(p *problems, decls []*stageDecl, byName map[string]*stageDecl, placed map[string]bool) {
+	state := map[string]int{} // 0 new, 1 on the path, 2 done
+	var visit func(s *stageDecl, path []string)
+	visit = func(s *stageDecl, path []string) {
 		switch state[s.name] {
 		case 1:
 			i := indexOf(path, s.name)
-			p.at(s.key, "stage %q: inputs form a cycle: %s", s.name, strings.Join(append(path[i:], s.name), " -> "))
-			return false
+			p.at(s.key, "stage %q: inputs form a cycle: %s; want an acyclic chain of inputs",
+				s.name, strings.Join(append(path[i:], s.name), " -> "))
+			return
 		case 2:
-			return true
+			return
 		}
 		state[s.name] = 1
-		ok := true
 		for _, in := range s.inputs {
-			if dep := byName[in.from]; dep != nil {
-				ok = visit(dep, append(path, s.name)) && ok
+			if dep := byName[in.from]; dep != nil && dep != s && !placed[dep.name] {
+				visit(dep, append(path, s.name))
 			}
 		}
 		state[s.name] = 2
-		order = append(order, s)
-		return ok
 	}
 	for _, s := range decls {
-		if !visit(s, nil) {
-			return nil
+		if !placed[s.name] {
+			visit(s, nil)
 		}
 	}
-	return order
 }
 
 func indexOf(list []string, s string) int {

@@ -51,7 +51,10 @@ func plain(n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("want a value or a list, not a mapping")
+	if n.Kind == yaml.AliasNode {
+		return nil, fmt.Errorf("aliases (*%s) are not supported; want a value or a list written out", n.Value)
+	}
+	return nil, fmt.Errorf("got a mapping; want a value or a list")
 }
 
 // substitute resolves ${name} references in a node against vars: a scalar
@@ -102,69 +105,127 @@ func references(n *yaml.Node) []string {
 	return out
 }
 
-// convert turns a plain value into the Go type of spec.
+// convert turns a plain value into the Go type of spec; the error says
+// what was given, the caller adds the wanted form.
 func convert(spec stages.ParamSpec, v any) (any, error) {
-	want := func() error {
-		return fmt.Errorf("got %s; want %s", describe(v), spec.Type)
-	}
 	switch spec.Type {
-	case stages.Int:
-		if i, ok := v.(int); ok {
-			return i, nil
-		}
-	case stages.Float:
-		switch x := v.(type) {
-		case int:
-			return float64(x), nil
-		case float64:
+	case stages.Int, stages.Float, stages.String, stages.Bool:
+		if x, ok := scalar(spec.Type, v); ok {
 			return x, nil
 		}
-	case stages.String:
-		if s, ok := v.(string); ok {
-			return s, nil
-		}
-	case stages.Bool:
-		if b, ok := v.(bool); ok {
-			return b, nil
-		}
-	default:
-		list, ok := v.([]any)
-		if !ok {
-			return nil, want()
-		}
-		return convertList(spec, list)
+		return nil, fmt.Errorf("got %s", describe(v))
 	}
-	return nil, want()
-}
-
-func convertList(spec stages.ParamSpec, list []any) (any, error) {
-	elem := stages.ParamSpec{Type: map[stages.ParamType]stages.ParamType{
-		stages.IntList: stages.Int, stages.FloatList: stages.Float, stages.StringList: stages.String}[spec.Type]}
-	var ints []int
-	var floats []float64
-	var strs []string
-	for i, x := range list {
-		v, err := convert(elem, x)
-		if err != nil {
-			return nil, fmt.Errorf("element %d: %w", i+1, err)
-		}
-		switch v := v.(type) {
-		case int:
-			ints = append(ints, v)
-		case float64:
-			floats = append(floats, v)
-		case string:
-			strs = append(strs, v)
-		}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("got %s", describe(v))
 	}
 	switch spec.Type {
 	case stages.IntList:
-		return append([]int{}, ints...), nil
+		return listOf[int](stages.Int, list)
 	case stages.FloatList:
-		return append([]float64{}, floats...), nil
+		return listOf[float64](stages.Float, list)
 	default:
-		return append([]string{}, strs...), nil
+		return listOf[string](stages.String, list)
 	}
+}
+
+// scalar converts v to a scalar type: a float accepts an int, nothing
+// else is coerced (1.5 is no int, "1" no number).
+func scalar(t stages.ParamType, v any) (any, bool) {
+	switch t {
+	case stages.Int:
+		i, ok := v.(int)
+		return i, ok
+	case stages.Float:
+		switch x := v.(type) {
+		case int:
+			return float64(x), true
+		case float64:
+			return x, true
+		}
+	case stages.String:
+		s, ok := v.(string)
+		return s, ok
+	case stages.Bool:
+		b, ok := v.(bool)
+		return b, ok
+	}
+	return nil, false
+}
+
+func listOf[T any](elem stages.ParamType, list []any) (any, error) {
+	out := make([]T, len(list))
+	for i, x := range list {
+		v, ok := scalar(elem, x)
+		if !ok {
+			return nil, fmt.Errorf("element %d is %s", i+1, describe(x))
+		}
+		out[i] = v.(T)
+	}
+	return out, nil
+}
+
+// check runs the spec's own bound, choice and length checks. A number out
+// of bounds also gets the wanted form; the choice and length messages
+// already say what is wanted.
+func check(spec stages.ParamSpec, v any) error {
+	err := spec.CheckValue(v)
+	if err == nil || spec.Type == stages.String || spec.Type == stages.StringList || wrongLen(spec, v) {
+		return err
+	}
+	return fmt.Errorf("%w; want %s", err, form(spec))
+}
+
+func wrongLen(spec stages.ParamSpec, v any) bool {
+	n := -1
+	switch l := v.(type) {
+	case []int:
+		n = len(l)
+	case []float64:
+		n = len(l)
+	}
+	return n >= 0 && spec.Len > 0 && n != spec.Len
+}
+
+// form describes the values a param accepts, for "want ..." in errors.
+func form(s stages.ParamSpec) string {
+	switch s.Type {
+	case stages.Int:
+		return "an int" + bounds(s)
+	case stages.Float:
+		return "a number" + bounds(s)
+	case stages.Bool:
+		return "true or false"
+	case stages.String:
+		if len(s.Choices) > 0 {
+			return "one of " + strings.Join(s.Choices, ", ")
+		}
+		return "a string"
+	}
+	out := "a list of "
+	if s.Len > 0 {
+		out += fmt.Sprintf("%d ", s.Len)
+	}
+	out += map[stages.ParamType]string{stages.IntList: "ints", stages.FloatList: "numbers", stages.StringList: "strings"}[s.Type]
+	if b := bounds(s); b != "" {
+		out += ", each" + b
+	}
+	if len(s.Choices) > 0 {
+		out += ", each one of " + strings.Join(s.Choices, ", ")
+	}
+	return out
+}
+
+func bounds(s stages.ParamSpec) string {
+	switch {
+	case s.Min != nil && s.Max != nil:
+		return fmt.Sprintf(" in [%v, %v]", *s.Min, *s.Max)
+	case s.Min != nil:
+		return fmt.Sprintf(" >= %v", *s.Min)
+	case s.Max != nil:
+		return fmt.Sprintf(" <= %v", *s.Max)
+	}
+	return ""
 }
 
 func describe(v any) string {
