@@ -6,8 +6,9 @@ like the Go LCG input (the timing does not depend on the values).
   numpy:   the reference algorithm written directly (train means, X_c^T Y_c, svd, svd_flip,
            projection of the held-out rows, sum(xs*ys)/(n_te-1)/sqrt(dX*dY))
   sklearn: PLSSVD(n_components=1000, scale=False).fit/transform per fold, same spectrum
-Run: /usr/bin/time -v /usr/bin/python3 bench/numpy_crossdecomp.py [numpy|sklearn]
-(same OPENBLAS_* settings as the Go run; the best of 3 runs is printed)"""
+Run: /usr/bin/python3 bench/numpy_crossdecomp.py [numpy|sklearn] [reps]
+(same OPENBLAS_* settings as the Go run; prints each rep's time; bench/decomp_vs_reference.sh
+interleaves it with the Go benchmark)"""
 import sys
 import time
 
@@ -48,8 +49,8 @@ rng = np.random.default_rng(1)
 x, y = rng.uniform(-1, 1, (5000, 4000)), rng.uniform(-1, 1, (5000, 1000))
 fit = fold_numpy if which == "numpy" else fold_sklearn
 ts = []
-for _ in range(3):
+for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 1):
     t = time.perf_counter()
     spectra(x, y, fit)
     ts.append(time.perf_counter() - t)
-print(f"{which} 8-fold crossdecomp 5000x4000 vs 5000x1000: best {min(ts):.3f} s of {[round(v, 3) for v in ts]}")
+print(f"{which} 8-fold crossdecomp 5000x4000 vs 5000x1000: {' '.join(f'{v:.3f}' for v in ts)} s")
