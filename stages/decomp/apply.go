@@ -132,7 +132,8 @@ func (p *Projection) panel(px, py []float64, width int) {
 }
 
 // panel8 is panel for width 8 with the panel row held in registers: the
-// hot loop of full and spatial SRP (3–4× the generic loop).
+// hot loop of full and spatial SRP (measured 1.5× faster than the generic
+// loop: 0.21 s against 0.34 s for 20 panels of D = 10⁵, k = 8000).
 func (p *Projection) panel8(px, py []float64) {
 	for d := 0; d < p.D; d++ {
 		xd := (*[panelWidth]float64)(px[d*panelWidth:])
