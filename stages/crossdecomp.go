@@ -86,7 +86,7 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	n, dx := x.Dims()
 	_, dy := y.Dims()
 	metric := decomp.Metric{Correlation: p.String("metric") == "correlation", Recenter: p.Bool("recenter_test")}
-	if p.Bool("normalize") {
+	if p.Bool("normalize") && !metric.Correlation {
 		metric.Normalize = math.Sqrt(float64(dx) * float64(dy))
 	}
 	held, sigma, rank := folds.held, NewF64(folds.k), folds.k

@@ -64,8 +64,13 @@ func pcaTrainRows(n int, in Inputs, p Params) ([]int, error) {
 		train[i] = int(v)
 	}
 	slices.Sort(train)
-	if len(slices.Compact(slices.Clone(train))) != len(train) || len(train) < 2 {
-		return nil, fmt.Errorf("input \"train_idx\": want at least 2 distinct row indices, got %d (with repeats)", len(train))
+	for i := 1; i < len(train); i++ {
+		if train[i] == train[i-1] {
+			return nil, fmt.Errorf("input \"train_idx\": row %d appears twice; want distinct row indices", train[i])
+		}
+	}
+	if len(train) < 2 {
+		return nil, fmt.Errorf("input \"train_idx\": %d row indices; want at least 2", len(train))
 	}
 	return train, nil
 }

@@ -218,6 +218,7 @@ func TestReduceBadInput(t *testing.T) {
 		{Inputs{"x": x}, Params{"method": "pca", "k": 21}, `param "k": k = 21 exceeds min(samples, features) = min(60, 20)`},
 		{Inputs{"x": x}, Params{"method": "pca", "k": 5, "split": 0.01}, `param "split": 0.01 of 60 rows leaves 1 to fit on`},
 		{Inputs{"x": x, "train_idx": Ints(1, 60)}, Params{"method": "pca", "k": 1}, `input "train_idx": index 60 outside 0..59`},
+		{Inputs{"x": x, "train_idx": Ints(4, 1, 4)}, Params{"method": "pca", "k": 1}, `input "train_idx": row 4 appears twice; want distinct row indices`},
 		{Inputs{"x": x, "train_idx": Ints(1, 2)}, Params{"method": "pca", "k": 1, "split": 0.5}, `param "split": give either split or the train_idx input`},
 		{Inputs{"x": x}, Params{"method": "srp", "axes": "channel", "k": 2}, `input "x": axes channel needs N×C×H×W activations, got float64[60 20]`},
 		{Inputs{"x": x}, Params{"method": "gap"}, `input "x": pooling needs N×C×H×W activations or N×T×C tokens, got float64[60 20]`},
