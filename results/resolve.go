@@ -57,13 +57,6 @@ func (d *DB) Resolve(ctx context.Context, ref string) ([]*Execution, error) {
 	return d.resolveStage(ctx, r)
 }
 
-// ResolveExecutions is Resolve under its first name.
-//
-// Deprecated: use Resolve.
-func (d *DB) ResolveExecutions(ctx context.Context, ref string) ([]*Execution, error) {
-	return d.Resolve(ctx, ref)
-}
-
 // ResolveOutputs finds the artifacts a REF names: the one output it names
 // (a digest or STAGE.OUTPUT), else every output of the stage. A REF that
 // matches several cells is an error listing them.

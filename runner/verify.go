@@ -4,25 +4,40 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
-// Mismatch is an output whose recomputation did not reproduce its digest.
-type Mismatch struct {
-	Output     string
-	Want, Got  cache.Digest
-	MaxRelDiff float64 // largest relative element difference, for arrays
+// Check is the outcome of recomputing one recorded output.
+type Check struct {
+	Output    string
+	Want, Got cache.Digest
+	// MaxRelDiff is the largest element difference relative to the larger
+	// magnitude of the two elements: 0 when the digests agree, +Inf when
+	// the outputs are not comparable arrays (other shape, a record).
+	MaxRelDiff float64
+	// Recorded and Recomputed are the values of a 0-d output (a cited
+	// number); NaN for other outputs.
+	Recorded, Recomputed float64
 }
+
+// Exact reports whether the output was reproduced bit for bit.
+func (c Check) Exact() bool { return c.Want == c.Got }
+
+// Within reports whether the output was reproduced exactly or with every
+// element within relative tolerance rtol.
+func (c Check) Within(rtol float64) bool { return c.Exact() || c.MaxRelDiff <= rtol }
 
 // Recompute re-executes a recorded stage execution from its recorded
 // inputs and parameters (the inputs must still be in the cache) and
-// compares every output with the recorded digest. Stages are
-// deterministic, so any difference is reported; MaxRelDiff tells a
-// rounding-level drift (another BLAS) from a real change.
-func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Mismatch, error) {
+// compares every output with the recorded one, in output name order.
+// Stages are deterministic, so on the same machine and build every output
+// is exact; MaxRelDiff tells a rounding-level drift (another BLAS, another
+// CPU) from a real change.
+func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, error) {
 	st, ok := stages.Lookup(e.Kind)
 	if !ok {
 		return nil, fmt.Errorf("stage kind %q is not in this build of eigenlab", e.Kind)
@@ -55,21 +70,35 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Mismatc
 	if err != nil {
 		return nil, err
 	}
-	var bad []Mismatch
+	checks := make([]Check, 0, len(e.Outputs))
 	for _, edge := range e.Outputs {
 		got, ok := outs[edge.Name]
 		if !ok {
 			return nil, fmt.Errorf("recomputation did not produce output %q", edge.Name)
 		}
-		if d := got.Digest(); d != edge.Digest {
-			m := Mismatch{Output: edge.Name, Want: edge.Digest, Got: d}
-			if want, err := sto.load(edge.Digest); err == nil {
-				m.MaxRelDiff = maxRelDiff(want, got)
-			}
-			bad = append(bad, m)
+		c := Check{Output: edge.Name, Want: edge.Digest, Got: got.Digest(),
+			Recorded: math.NaN(), Recomputed: scalarValue(got)}
+		want, err := sto.load(edge.Digest)
+		if err == nil {
+			c.Recorded = scalarValue(want)
 		}
+		if !c.Exact() {
+			c.MaxRelDiff = math.Inf(1)
+			if err == nil {
+				c.MaxRelDiff = maxRelDiff(want, got)
+			}
+		}
+		checks = append(checks, c)
 	}
-	return bad, nil
+	return checks, nil
+}
+
+// scalarValue is the value of a 0-d array, NaN for anything else.
+func scalarValue(a stages.Artifact) float64 {
+	if x, ok := a.(*stages.Array); ok && len(x.Shape) == 0 {
+		return x.Value(0)
+	}
+	return math.NaN()
 }
 
 // maxRelDiff compares two arrays of equal shape element by element; it
@@ -77,7 +106,7 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Mismatc
 func maxRelDiff(a, b stages.Artifact) float64 {
 	x, ok1 := a.(*stages.Array)
 	y, ok2 := b.(*stages.Array)
-	if !ok1 || !ok2 || x.Len() != y.Len() {
+	if !ok1 || !ok2 || !slices.Equal(x.Shape, y.Shape) {
 		return math.Inf(1)
 	}
 	worst := 0.0

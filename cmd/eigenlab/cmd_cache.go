@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 )
 
 func init() {
-	register("verify", "REF|--all", "recompute a result and compare, or rehash the whole cache", cmdVerify)
+	register("verify", "REF|--all [--rtol R]", "recompute a result and compare within a tolerance, or rehash the whole cache", cmdVerify)
 	register("export", "REF -o FILE", "write artifacts as .npy, .npz, .json or .csv", cmdExport)
 	register("gc", "[--max-size SIZE]", "evict unpinned artifacts (least recently used first)", cmdGC)
 }
@@ -25,12 +26,16 @@ func cmdVerify(ctx context.Context, args []string) error {
 	var st stateFlags
 	st.add(fs)
 	all := fs.Bool("all", false, "rehash every artifact in the cache")
+	rtol := fs.Float64("rtol", 1e-10, "relative tolerance per element for a recomputed output that is not bit-identical (0: bit for bit)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if *all == (len(pos) == 1) || len(pos) > 1 {
 		return usagef("verify takes one REF or --all")
+	}
+	if *rtol < 0 || math.IsNaN(*rtol) {
+		return usagef("--rtol %v: want a relative tolerance ≥ 0", *rtol)
 	}
 	r, done, err := st.open()
 	if err != nil {
@@ -40,31 +45,46 @@ func cmdVerify(ctx context.Context, args []string) error {
 	if *all {
 		return verifyAll(r.Cache)
 	}
-	execs, err := r.DB.ResolveExecutions(ctx, pos[0])
+	execs, err := r.DB.Resolve(ctx, pos[0])
 	if err != nil {
 		return err
 	}
 	failed := 0
 	for _, e := range execs {
-		bad, err := r.Recompute(ctx, e)
-		switch {
-		case err != nil:
+		checks, err := r.Recompute(ctx, e)
+		if err != nil {
 			failed++
 			fmt.Printf("FAIL %s: %v\n", e.Label(), err)
-		case len(bad) > 0:
-			failed++
-			for _, m := range bad {
-				fmt.Printf("FAIL %s.%s: recorded %s, recomputed %s (max relative difference %.3g)\n",
-					e.Label(), m.Output, m.Want.Short(), m.Got.Short(), m.MaxRelDiff)
+			continue
+		}
+		for _, c := range checks {
+			if !c.Within(*rtol) {
+				failed++
 			}
-		default:
-			fmt.Printf("ok   %s: %d outputs reproduced bit for bit\n", e.Label(), len(e.Outputs))
+			fmt.Println(describeCheck(results.CitationID(e.Experiment, e.Stage, c.Output, e.Cell), c, *rtol))
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d executions did not reproduce", failed, len(execs))
+		return fmt.Errorf("%d outputs of %d executions not reproduced within rtol %g", failed, len(execs), *rtol)
 	}
 	return nil
+}
+
+// describeCheck is one line of verify's report: the verdict, the output
+// named as a REF (for a 0-d output, its cited id), and for a cited number
+// the recorded and recomputed values.
+func describeCheck(ref string, c runner.Check, rtol float64) string {
+	verdict, how := "ok  ", "bit for bit"
+	switch {
+	case !c.Within(rtol):
+		verdict, how = "FAIL", fmt.Sprintf("recorded %s, recomputed %s: max relative difference %.3g > rtol %g", c.Want.Short(), c.Got.Short(), c.MaxRelDiff, rtol)
+	case !c.Exact():
+		how = fmt.Sprintf("within rtol %g (max relative difference %.3g)", rtol, c.MaxRelDiff)
+	}
+	if !math.IsNaN(c.Recorded) || !math.IsNaN(c.Recomputed) {
+		how += fmt.Sprintf("; value %.17g recorded, %.17g recomputed", c.Recorded, c.Recomputed)
+	}
+	return fmt.Sprintf("%s %s: %s", verdict, ref, how)
 }
 
 // verifyAll rehashes every blob; corrupt ones are evicted (the next run

@@ -23,7 +23,7 @@ func TestInspectCommands(t *testing.T) {
 	}{
 		{[]string{"ls"}, []string{"cli-sweep", "ok", "4/0/0/0"}},
 		{[]string{"why", ref}, []string{"cli-sweep:spec@alpha=1.2,seed=0", "param  estimator = \"stringer\"", "input  x = ", "cli-sweep:data@alpha=1.2,seed=0", "param  alpha = 1.2", "env:  blas"}},
-		{[]string{"verify", ref}, []string{"ok   cli-sweep:spec@alpha=1.2,seed=0: 6 outputs reproduced bit for bit"}},
+		{[]string{"verify", ref}, []string{"ok   cli-sweep:spec.alpha@alpha=1.2,seed=0: bit for bit; value ", "ok   cli-sweep:spec.eigenvalues@alpha=1.2,seed=0: bit for bit\n"}},
 		{[]string{"plan", "testdata/sweep.yaml", "--set", "alpha=[1.0,1.2]", "--set", "seed=0", "--set", "p=1600"}, []string{
 			"stale   data@alpha=1,seed=0: param p changed: 1500 -> 1600", "stale   spec@alpha=1,seed=0: upstream will run first: data@alpha=1,seed=0"}},
 		{[]string{"diff", "cli-sweep:spec.alpha@alpha=1.0,seed=0", ref}, []string{"data   param alpha", "spec   input x"}},
