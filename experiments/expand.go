@@ -263,8 +263,28 @@ func stageAxes(s *stageDecl, axes map[string]bool, deps map[string][]string) []s
 		for _, a := range deps[in.from] {
 			set[a] = true
 		}
+		for _, r := range references(in.value) {
+			if axes[r] {
+				set[r] = true
+			}
+		}
 	}
 	return sortedKeys(set)
+}
+
+// outputName resolves ${name} references in the OUTPUT part of an input
+// reference (acts.${layer}), so a sweep axis can pick which output of a
+// stage is read; the stage part is always literal.
+func outputName(output string, vars map[string]any) (string, error) {
+	var err error
+	out := placeholderRe.ReplaceAllStringFunc(output, func(m string) string {
+		v, ok := vars[m[2:len(m)-1]]
+		if !ok {
+			err = fmt.Errorf("${%s} is not defined; want a params entry or a matrix axis", m[2:len(m)-1])
+		}
+		return fmt.Sprint(v)
+	})
+	return out, err
 }
 
 // resolveInstance computes a stage's params and inputs in one cell.
@@ -287,7 +307,11 @@ func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell m
 			return nil // its own errors are reported already
 		}
 		outs := from.Stage.Outputs(from.Params)
-		out := in.output
+		out, err := outputName(in.output, vars)
+		if err != nil {
+			p.once(in.value, "stage %q: input %q: %v", s.name, in.name, err)
+			return nil
+		}
 		if out == "" && len(outs) > 0 {
 			out = outs[0]
 		}

@@ -92,6 +92,28 @@ func TestRawSectionsKeepReferences(t *testing.T) {
 	}
 }
 
+func TestAxisPicksAnInputOutput(t *testing.T) {
+	p, err := Parse("t.yaml", []byte(`
+name: e
+matrix: {layer: [x, y]}
+stages:
+  acts: {kind: fake, params: {names: [x, y]}}
+  spec: {kind: fake, inputs: {x: acts.${layer}}}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acts := p.Lookup("acts", 1); len(acts.Axes) != 0 || p.Lookup("acts", 0) != acts {
+		t.Errorf("acts depends on %v, want no axis (one shared instance)", acts.Axes)
+	}
+	for i, want := range []string{"x", "y"} {
+		spec := p.Lookup("spec", i)
+		if got := spec.Inputs[0].Output; got != want || !reflect.DeepEqual(spec.Axes, []string{"layer"}) {
+			t.Errorf("cell %d: spec reads acts.%s (axes %v), want acts.%s (axes [layer])", i, got, spec.Axes, want)
+		}
+	}
+}
+
 func TestSubstitutionIsTyped(t *testing.T) {
 	p := parseFile(t, "testdata/typed.yaml")
 	if len(p.Cells) != 1 || p.Cells[0].String() != "" {

@@ -233,6 +233,10 @@ func parseStage(p *problems, key, n *yaml.Node) *stageDecl {
 					p.at(v, "%s: input %q: want a reference STAGE or STAGE.OUTPUT", what, k.Value)
 					return
 				}
+				if placeholderRe.MatchString(from) {
+					p.at(v, "%s: input %q: the STAGE part of %q cannot use ${...}; want STAGE or STAGE.OUTPUT, where OUTPUT may (STAGE.${axis})", what, k.Value, restoreRefs(v.Value))
+					return
+				}
 				s.inputs = append(s.inputs, inputDecl{k.Value, from, out, k, v})
 			})
 		}
