@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/decomp"
@@ -18,7 +19,7 @@ type crossdecomp struct{}
 func init() { Register(crossdecomp{}) }
 
 func (crossdecomp) Kind() string    { return "crossdecomp" }
-func (crossdecomp) Version() string { return "2" }
+func (crossdecomp) Version() string { return "3" }
 
 func (crossdecomp) Doc() string {
 	return `Cross-validated cross-decomposition spectrum of x and y (rows are the same
@@ -29,12 +30,14 @@ the held-out rows, and take the per-component test covariance (uncentered,
 as the paper code; normalize divides by sqrt(dX·dY)) or correlation. Folds
 as the reference (remainder to fold 0, Go's seeded shuffle), or given by
 the optional folds input. The permutation null permutes y's test rows; the
-bootstrap resamples test rows. Outputs: spectrum (mean over folds),
-spectrum_folds (n_folds×K), binned (per geometric bin: centre, mean and sd
+bootstrap resamples test rows. Outputs: spectrum (mean over folds), total
+(its sum), spectrum_folds (n_folds×K), binned (per geometric bin: centre, mean and sd
 over folds), null_quantiles (per bin: centre and the 68.3/95.5/99.7/99%
 quantiles of the fold-mean permuted spectra), bootstrap_ci (per bin:
 centre, sd, 2.5% and 97.5% of the fold-mean bootstrapped spectra),
-train_sigma (mean over folds of the train singular values/(n-1)), info.`
+train_sigma (mean over folds of the train singular values/(n-1)),
+dims_above_null (with permutations: how many leading components exceed the
+99% quantile of their own permutation null), info.`
 }
 
 func (crossdecomp) Params() []ParamSpec {
@@ -61,9 +64,9 @@ func (crossdecomp) Inputs() []InputSpec {
 }
 
 func (crossdecomp) Outputs(p Params) []string {
-	out := []string{"spectrum", "spectrum_folds", "binned", "train_sigma", "info"}
+	out := []string{"spectrum", "spectrum_folds", "binned", "train_sigma", "total", "info"}
 	if p.Int("n_permutations") > 0 {
-		out = append(out, "null_quantiles")
+		out = append(out, "null_quantiles", "dims_above_null")
 	}
 	if p.Int("n_bootstraps") > 0 {
 		out = append(out, "bootstrap_ci")
@@ -98,8 +101,9 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	}
 	bins := decomp.NewBins(p.Int("bins_per_decade"))
 	binned, used := binFolds(bins, perFold)
+	mean := meanRows(perFold)
 	out := Outputs{
-		"spectrum": meanRows(perFold), "spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
+		"spectrum": mean, "total": Scalar(floats.Sum(mean.F64)), "spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
 		"info": Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.fits), "n_components": folds.k,
 			"numerical_rank": rank, "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
 			"route": folds.fits[0].Route, "folds_supplied": in["folds"] != nil},
@@ -109,6 +113,7 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	if np := p.Int("n_permutations"); np > 0 {
 		draws := decomp.Resample(held, decomp.Permute, metric, np, permSeed, 0)
 		out["null_quantiles"] = binnedQuantiles(bins, used, draws, nullLevels, false)
+		out["dims_above_null"] = Scalar(float64(dimsAboveNull(mean.F64, draws, dimsLevel)))
 	}
 	if nb := p.Int("n_bootstraps"); nb > 0 {
 		draws := decomp.Resample(held, decomp.Bootstrap, metric, nb, bootSeed, 0)
@@ -254,6 +259,32 @@ func binnedQuantiles(b decomp.Bins, used []int, draws *mat.Dense, levels []float
 		}
 	}
 	return out
+}
+
+// dimsLevel is the permutation-null quantile a component must exceed to
+// count in dims_above_null.
+const dimsLevel = 0.99
+
+// dimsAboveNull counts the leading components, from rank 1 on, whose
+// fold-mean spectrum exceeds the level quantile of the same component's
+// permuted fold-mean spectra: the number of dimensions the two
+// representations share beyond chance (a one-number summary for layer ×
+// target tables; the binned null is what the figures draw). It stops at
+// the first component that does not, so a chance excess deep in the tail
+// is not counted.
+func dimsAboveNull(spec []float64, draws *mat.Dense, level float64) int {
+	n, _ := draws.Dims()
+	col := make([]float64, n)
+	for k, v := range spec {
+		for d := range col {
+			col[d] = draws.At(d, k)
+		}
+		sort.Float64s(col)
+		if !(v > decomp.Quantile(col, level)) {
+			return k
+		}
+	}
+	return len(spec)
 }
 
 func meanRows(a *Array) *Array {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/eigenlab/eigenlab/stages/decomp"
+	"gonum.org/v1/gonum/floats"
 )
 
 // decompGolden reads a golden of stages/decomp (made by its
@@ -245,4 +246,42 @@ func lcgArray(n, d int, seed uint64) *Array {
 		a.F64[i] = float64(s>>11)/float64(1<<53)*2 - 1
 	}
 	return a
+}
+
+// With three planted shared latent dimensions (and independent noise in
+// every feature), dims_above_null is 3, and total is the sum of spectrum.
+func TestCrossdecompDimsAboveNull(t *testing.T) {
+	const n, dx, dy = 400, 20, 15
+	rng := RNG("test-shared-dims", 1)
+	x, y := NewF64(n, dx), NewF64(n, dy)
+	strength := []float64{3, 2, 1.5}
+	z := make([]float64, n*len(strength))
+	for i := range z {
+		z[i] = rng.NormFloat64() * strength[i%len(strength)]
+	}
+	for _, side := range []struct {
+		a *Array
+		d int
+	}{{x, dx}, {y, dy}} {
+		for i := 0; i < n; i++ {
+			for j := 0; j < side.d; j++ {
+				v := rng.NormFloat64()
+				if j < len(strength) {
+					v += z[i*len(strength)+j]
+				}
+				side.a.F64[i*side.d+j] = v
+			}
+		}
+	}
+	out, err := runCross(t, Inputs{"x": x, "y": y}, Params{"n_permutations": 500, "seed": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["dims_above_null"].(*Array).F64[0]; got != 3 {
+		t.Errorf("dims_above_null = %v, want the 3 planted shared dimensions", got)
+	}
+	spec := out["spectrum"].(*Array).F64
+	if got, want := out["total"].(*Array).F64[0], floats.Sum(spec); got != want {
+		t.Errorf("total = %v, want sum of spectrum %v", got, want)
+	}
 }
