@@ -16,7 +16,8 @@ import (
 )
 
 // Export writes named artifacts to path in the format its extension names:
-// .npy (exactly one array), .npz (arrays by name), .json (arrays as
+// .npy (exactly one array), .npz (arrays by name, or one model with its
+// weights and architecture), .json (arrays as
 // {dtype, shape, data} and records as they are) or .csv (one array of at
 // most two dimensions). The file appears atomically: a failed export leaves
 // nothing at path.
@@ -72,8 +73,18 @@ func exportNPY(w io.Writer, arts map[string]stages.Artifact) error {
 
 // exportNPZ writes an uncompressed .npz (a zip of .npy members), which
 // numpy.load reads. npyio's npz writer cannot give a flat slice an n-d
-// shape, so the members are written with stages.WriteNPY.
+// shape, so the members are written with stages.WriteNPY. A model is
+// exported alone, as its own .npz: one member per weight plus
+// "__arch__.json" (the architecture).
 func exportNPZ(w io.Writer, arts map[string]stages.Artifact) error {
+	for name, a := range arts {
+		if m, ok := a.(*stages.Model); ok {
+			if len(arts) > 1 {
+				return fmt.Errorf("output %q is a model, which exports alone; name it (STAGE.%s)", name, name)
+			}
+			return stages.WriteArtifact(w, m)
+		}
+	}
 	z := zip.NewWriter(w)
 	for _, name := range sortedKeys(arts) {
 		arr, err := stages.AsArray(arts[name])
