@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // PutBlob stores under digest d the bytes that write produces; the cache
@@ -99,4 +100,56 @@ func (c *Cache) Blobs(fn func(d Digest, size int64) error) error {
 		}
 		return fn(d, info.Size())
 	})
+}
+
+// TempDir is the cache's directory for files being written. A file made
+// there is on the cache's file system, so AdoptBlob can rename it into
+// place, and GC removes it if its writer dies (see GC).
+func (c *Cache) TempDir() string { return filepath.Join(c.dir, tmpDir) }
+
+// AdoptBlob makes the complete file at path blob d, by rename rather than
+// by copy: the way to store an artifact too large to write through
+// PutBlob's callback in one go. The caller vouches that the file's bytes
+// encode content with digest d; path must be on the cache's file system
+// (TempDir is). The durability is PutBlob's: the file is fsynced before
+// the rename and the fan-out directory after it, so a crash exposes
+// either no blob or the whole one.
+//
+// The cache takes the file over: on success it no longer exists at path,
+// renamed into place or, if blob d was already present, removed (equal
+// digests mean equal content). On error it is left at path for the caller.
+func (c *Cache) AdoptBlob(d Digest, path string) error {
+	if c.HasBlob(d) {
+		return os.Remove(path)
+	}
+	if err := c.adopt(c.BlobPath(d), path); err != nil {
+		return fmt.Errorf("cache: adopting %s as blob %s: %w", path, d.Short(), err)
+	}
+	c.mu.Lock()
+	delete(c.evicted, d)
+	c.mu.Unlock()
+	return nil
+}
+
+// adopt fsyncs src, renames it to dst and fsyncs dst's directory.
+func (c *Cache) adopt(dst, src string) error {
+	f, err := os.OpenFile(src, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
