@@ -31,9 +31,9 @@ func IsImageName(name string) bool {
 
 // Decode reads a JPEG, PNG or GIF file (the format is sniffed from the
 // bytes, not taken from the name; a GIF gives its first frame) and returns
-// it as an *image.RGBA at the origin. Errors name the file and say whether
+// it as decoded (Canonical makes it an *image.RGBA). Errors name the file and say whether
 // it is empty, truncated, of an unsupported format or corrupt.
-func Decode(path string) (*image.RGBA, error) {
+func Decode(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
@@ -50,7 +50,7 @@ func Decode(path string) (*image.RGBA, error) {
 var ErrUnsupported = errors.New("not a JPEG, PNG or GIF image")
 
 // DecodeReader is Decode on a stream; errors do not name a file.
-func DecodeReader(r io.Reader) (*image.RGBA, error) {
+func DecodeReader(r io.Reader) (image.Image, error) {
 	br := bufio.NewReader(r)
 	if _, err := br.Peek(1); err == io.EOF {
 		return nil, fmt.Errorf("empty file: %w", ErrUnsupported)
@@ -71,5 +71,5 @@ func DecodeReader(r io.Reader) (*image.RGBA, error) {
 	if b := img.Bounds(); b.Empty() {
 		return nil, fmt.Errorf("%s image has no pixels (%d×%d)", strings.ToUpper(format), b.Dx(), b.Dy())
 	}
-	return Canonical(img), nil
+	return img, nil
 }

@@ -9,10 +9,12 @@ import (
 // Resize scales m to w×h with the Catmull-Rom cubic (a = −0.5), whose
 // support x/image/draw widens by the scale factor when shrinking, so
 // downscaling averages instead of aliasing (the same filter family as PIL's
-// Image.resize(BICUBIC)). The same size returns m itself.
-func Resize(m *image.RGBA, w, h int) *image.RGBA {
+// Image.resize(BICUBIC)). The same size returns Canonical(m): no
+// resampling at all. Scaling straight from the decoded form (e.g. a JPEG's
+// *image.YCbCr) spares a full-size RGBA copy.
+func Resize(m image.Image, w, h int) *image.RGBA {
 	if m.Bounds().Dx() == w && m.Bounds().Dy() == h {
-		return m
+		return Canonical(m)
 	}
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(out, out.Bounds(), m, m.Bounds(), draw.Src, nil)
@@ -29,7 +31,7 @@ func ShortSide(w, h, short int) (int, int) {
 }
 
 // ResizeShort scales m so its shorter side is short (up or down).
-func ResizeShort(m *image.RGBA, short int) *image.RGBA {
+func ResizeShort(m image.Image, short int) *image.RGBA {
 	w, h := ShortSide(m.Bounds().Dx(), m.Bounds().Dy(), short)
 	return Resize(m, w, h)
 }
