@@ -30,6 +30,7 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 	plan := &Plan{Name: d.name, Description: d.description, File: filename, Source: src,
 		Params: params, Axes: axes, Cells: cells(axes), Report: d.report}
 	expand(p, plan, order)
+	checkReport(p, d.report, plan, declaredStages(d.stages))
 	if err := p.err(); err != nil {
 		return nil, err
 	}
