@@ -1,7 +1,6 @@
 package stages
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -149,7 +148,7 @@ func photoPatches(p Params, i int, dst []float32, count int) (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256(data)
-	img, err := imaging.DecodeReader(bytes.NewReader(data))
+	img, err := imaging.DecodeBytes(data)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}

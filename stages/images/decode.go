@@ -1,7 +1,7 @@
 package images
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -31,15 +31,15 @@ func IsImageName(name string) bool {
 
 // Decode reads a JPEG, PNG or GIF file (the format is sniffed from the
 // bytes, not taken from the name; a GIF gives its first frame) and returns
-// it as decoded (Canonical makes it an *image.RGBA). Errors name the file and say whether
-// it is empty, truncated, of an unsupported format or corrupt.
+// it as decoded (Canonical makes it an *image.RGBA). Errors name the file
+// and say whether it is empty, truncated, of an unsupported format or
+// corrupt.
 func Decode(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
 	}
-	defer f.Close()
-	img, err := DecodeReader(f)
+	img, err := DecodeBytes(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -49,22 +49,26 @@ func Decode(path string) (image.Image, error) {
 // ErrUnsupported is the reason wrapped when bytes are not a JPEG, PNG or GIF.
 var ErrUnsupported = errors.New("not a JPEG, PNG or GIF image")
 
-// DecodeReader is Decode on a stream; errors do not name a file.
-func DecodeReader(r io.Reader) (image.Image, error) {
-	br := bufio.NewReader(r)
-	if _, err := br.Peek(1); err == io.EOF {
+// endMarkers are the bytes each format's files end with: a file that fails
+// to decode and lacks them was cut short, not corrupted inside.
+var endMarkers = map[string][]byte{
+	"jpeg": {0xff, 0xd9},                                             // EOI
+	"png":  {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82}, // IEND chunk
+	"gif":  {0x3b},                                                   // trailer
+}
+
+// DecodeBytes is Decode on a file's bytes; errors do not name a file.
+func DecodeBytes(data []byte) (image.Image, error) {
+	if len(data) == 0 {
 		return nil, fmt.Errorf("empty file: %w", ErrUnsupported)
 	}
-	img, format, err := image.Decode(br)
-	switch {
-	case errors.Is(err, image.ErrFormat):
-		head, _ := br.Peek(8)
-		return nil, fmt.Errorf("%w (starts with %q)", ErrUnsupported, head)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("truncated %s image: %w", strings.ToUpper(format), io.ErrUnexpectedEOF)
-	case err != nil:
-		if format == "" {
-			format = "image"
+	img, format, err := image.Decode(bytes.NewReader(data))
+	if errors.Is(err, image.ErrFormat) {
+		return nil, fmt.Errorf("%w (starts with %q)", ErrUnsupported, data[:min(len(data), 8)])
+	}
+	if err != nil {
+		if end := endMarkers[format]; errors.Is(err, io.ErrUnexpectedEOF) || !bytes.HasSuffix(data, end) {
+			return nil, fmt.Errorf("truncated %s image (%d bytes, no end marker): %v", strings.ToUpper(format), len(data), err)
 		}
 		return nil, fmt.Errorf("corrupt %s: %w", strings.ToUpper(format), err)
 	}
