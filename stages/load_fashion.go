@@ -98,7 +98,7 @@ func loadFashion(ctx context.Context, p Params) (Outputs, error) {
 		for c := 0; c < ch; c++ {
 			dst := out.F32[(i*ch+c)*plane : (i*ch+c+1)*plane]
 			for j, v := range src {
-				dst[j] = float32(v) * (1.0 / 255)
+				dst[j] = float32(v) / 255
 			}
 		}
 	}

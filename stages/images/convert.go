@@ -39,7 +39,8 @@ func Luma(r, g, b uint8) float32 {
 }
 
 // Planar writes the rectangle r of m into dst as channels×H×W float32 in
-// the unit range (v/255): R, G, B planes for 3 channels, BT.601 luma for 1.
+// the unit range v/255 (a correctly rounded float32 division, as numpy's
+// x.astype(float32)/255): R, G, B planes for 3 channels, BT.601 luma for 1.
 // dst must hold channels·r.Dx()·r.Dy() values; a wrong length or a
 // channel count other than 1 or 3 is a programmer error and panics.
 func Planar(dst []float32, m *image.RGBA, r image.Rectangle, channels int) {
@@ -47,7 +48,6 @@ func Planar(dst []float32, m *image.RGBA, r image.Rectangle, channels int) {
 	if (channels != 1 && channels != 3) || len(dst) != channels*w*h || !r.In(m.Bounds()) {
 		panic(fmt.Sprintf("images: Planar of %v (in %v) with %d channels into %d values", r, m.Bounds(), channels, len(dst)))
 	}
-	const inv = 1.0 / 255
 	plane := w * h
 	for y := 0; y < h; y++ {
 		row := m.Pix[m.PixOffset(r.Min.X, r.Min.Y+y):]
@@ -55,15 +55,15 @@ func Planar(dst []float32, m *image.RGBA, r image.Rectangle, channels int) {
 		if channels == 3 {
 			for x := 0; x < w; x++ {
 				p := row[4*x : 4*x+3 : 4*x+3]
-				dst[o+x] = float32(p[0]) * inv
-				dst[plane+o+x] = float32(p[1]) * inv
-				dst[2*plane+o+x] = float32(p[2]) * inv
+				dst[o+x] = float32(p[0]) / 255
+				dst[plane+o+x] = float32(p[1]) / 255
+				dst[2*plane+o+x] = float32(p[2]) / 255
 			}
 			continue
 		}
 		for x := 0; x < w; x++ {
 			p := row[4*x : 4*x+3 : 4*x+3]
-			dst[o+x] = Luma(p[0], p[1], p[2]) * inv
+			dst[o+x] = Luma(p[0], p[1], p[2]) / 255
 		}
 	}
 }
