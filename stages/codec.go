@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
+
+	"github.com/eigenlab/eigenlab/cache"
 )
 
 // npyDescr maps eigenlab dtypes to numpy's little-endian descr strings.
@@ -21,16 +23,27 @@ var npyDescr = map[DType]string{Float32: "<f4", Float64: "<f8", Int64: "<i8"}
 // because npyio's writer can only give a flat slice a 1-d shape and copies
 // element by element (300× slower than one bulk write; NUMERICS.md).
 func WriteNPY(w io.Writer, a *Array) error {
-	dims := make([]string, len(a.Shape))
-	for i, d := range a.Shape {
+	if _, err := w.Write(npyHeader(a.DType(), a.Shape)); err != nil {
+		return err
+	}
+	_, err := w.Write(a.Bytes())
+	return err
+}
+
+// npyHeader is the version-1 .npy header of an array of the given dtype
+// and shape: the same bytes whoever writes the payload (WriteNPY or an
+// ArrayWriter), so a blob's bytes do not depend on how it was produced.
+func npyHeader(dtype DType, shape []int) []byte {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
 		dims[i] = strconv.Itoa(d)
 	}
-	shape := "(" + strings.Join(dims, ", ")
+	tuple := "(" + strings.Join(dims, ", ")
 	if len(dims) == 1 {
-		shape += ","
+		tuple += ","
 	}
-	shape += ")"
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", npyDescr[a.DType()], shape)
+	tuple += ")"
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", npyDescr[dtype], tuple)
 	// Magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64.
 	total := 10 + len(dict) + 1
 	pad := (64 - total%64) % 64
@@ -41,11 +54,7 @@ func WriteNPY(w io.Writer, a *Array) error {
 	hdr.WriteString(dict)
 	hdr.Write(bytes.Repeat([]byte{' '}, pad))
 	hdr.WriteByte('\n')
-	if _, err := w.Write(hdr.Bytes()); err != nil {
-		return err
-	}
-	_, err := w.Write(a.Bytes())
-	return err
+	return hdr.Bytes()
 }
 
 // ReadNPY reads one .npy array: npyio parses the header, the payload is
@@ -113,6 +122,8 @@ func WriteArtifact(w io.Writer, a Artifact) error {
 		return err
 	case *Model:
 		return writeModel(w, a)
+	case *ArrayFile:
+		return writeArrayFile(w, a)
 	default:
 		panic(fmt.Sprintf("stages: unknown artifact type %T", a))
 	}
@@ -142,13 +153,52 @@ func ReadArtifact(r io.Reader) (Artifact, error) {
 // ErrNotArray is returned when an input that must be an array is a record.
 var ErrNotArray = errors.New("artifact is a record, not an array")
 
-// AsArray returns the artifact as an array or ErrNotArray.
+// AsArray returns the artifact as an array or ErrNotArray. An ArrayFile
+// is loaded into memory (ArrayFile.Load, digest checked).
 func AsArray(a Artifact) (*Array, error) {
-	arr, ok := a.(*Array)
-	if !ok {
-		return nil, ErrNotArray
+	switch a := a.(type) {
+	case *Array:
+		return a, nil
+	case *ArrayFile:
+		return a.Load()
 	}
-	return arr, nil
+	return nil, ErrNotArray
+}
+
+// writeArrayFile writes an ArrayFile in blob form: a fresh header (the one
+// WriteNPY writes) and the payload copied from the file.
+func writeArrayFile(w io.Writer, f *ArrayFile) error {
+	p, err := f.OpenPayload()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if _, err := w.Write(npyHeader(f.DType, f.Shape)); err != nil {
+		return err
+	}
+	_, err = io.CopyBuffer(w, p, make([]byte, hashChunk))
+	return err
+}
+
+// DigestArtifact returns the digest of the artifact a blob written by
+// WriteArtifact holds. Arrays of the dtypes WriteNPY writes are hashed as
+// they stream past, in constant memory whatever their size; records and
+// models are decoded.
+func DigestArtifact(r io.Reader) (cache.Digest, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, err := br.Peek(6)
+	if err != nil || !bytes.Equal(head, npy.Magic[:]) {
+		a, err := ReadArtifact(br)
+		if err != nil {
+			return cache.Digest{}, err
+		}
+		return a.Digest(), nil
+	}
+	dtype, shape, _, err := readNPYHeader(br)
+	if err != nil {
+		return cache.Digest{}, err
+	}
+	return hashPayload(br, dtype, shape)
 }
 
 // Header describes a stored artifact without decoding its values.

@@ -1,0 +1,234 @@
+package stages
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
+
+	"github.com/eigenlab/eigenlab/cache"
+)
+
+// ArrayFile is an array artifact whose values stay in a .npy file and are
+// read only when asked for: the form in which arrays larger than memory
+// (activations of 10k images × 800k features, DESIGN.md Numerics) pass
+// between the cache and the stages. Its digest is that of the same values
+// held in an Array, so a file-backed and an in-memory copy of one array
+// are the same artifact.
+//
+// Stages that stream (the spectrum's views) read the payload block by
+// block through OpenPayload; every other stage gets it loaded whole by
+// Inputs.Array. The file must not change while the ArrayFile is in use:
+// cache blobs and files from CreateArray never do.
+type ArrayFile struct {
+	Path       string
+	DType      DType // Float32, Float64 or Int64
+	Shape      []int
+	DataOffset int64 // byte offset of the first element (the .npy header length)
+	digest     cache.Digest
+}
+
+// OpenArrayFile returns the .npy file at path as an ArrayFile after
+// checking it: a header eigenlab writes (float32, float64 or int64 in C
+// order), a payload of exactly the length the shape needs, and content
+// whose digest is want. The check reads the file once, sequentially, in
+// constant memory. A file that fails it gives an error naming the path and
+// what is wrong (truncated, trailing bytes, other content), wrapping
+// cache.ErrCorrupt.
+func OpenArrayFile(path string, want cache.Digest) (*ArrayFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	af, err := readArrayFileHeader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, cache.ErrCorrupt, err)
+	}
+	af.Path, af.digest = path, want
+	if err := af.checkSize(f); err != nil {
+		return nil, err
+	}
+	got, err := hashPayload(io.NewSectionReader(f, af.DataOffset, af.payloadBytes()), af.DType, af.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", path, af.Describe(), err)
+	}
+	if got != want {
+		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", path, cache.ErrCorrupt, af.Describe(), got.Short(), want.Short())
+	}
+	return af, nil
+}
+
+// readArrayFileHeader parses the .npy header at the start of f into an
+// ArrayFile without Path and digest.
+func readArrayFileHeader(f io.Reader) (*ArrayFile, error) {
+	dtype, shape, off, err := readNPYHeader(f)
+	if err != nil {
+		return nil, err
+	}
+	return &ArrayFile{DType: dtype, Shape: shape, DataOffset: off}, nil
+}
+
+// checkSize holds the file to the length its header promises.
+func (f *ArrayFile) checkSize(file *os.File) error {
+	info, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	want := f.DataOffset + f.payloadBytes()
+	switch {
+	case info.Size() < want:
+		return fmt.Errorf("%s: %w: %s needs %d bytes after the %d-byte header, the file has %d: truncated",
+			f.Path, cache.ErrCorrupt, f.Describe(), f.payloadBytes(), f.DataOffset, info.Size()-f.DataOffset)
+	case info.Size() > want:
+		return fmt.Errorf("%s: %w: %s needs %d bytes after the %d-byte header, the file has %d: trailing bytes",
+			f.Path, cache.ErrCorrupt, f.Describe(), f.payloadBytes(), f.DataOffset, info.Size()-f.DataOffset)
+	}
+	return nil
+}
+
+// Digest implements Artifact.
+func (f *ArrayFile) Digest() cache.Digest { return f.digest }
+
+// Describe implements Artifact, in the form Array uses.
+func (f *ArrayFile) Describe() string { return fmt.Sprintf("%s%v", f.DType, f.Shape) }
+
+// Len is the number of elements.
+func (f *ArrayFile) Len() int { return numel(f.Shape) }
+
+// itemSize is the size in bytes of one element.
+func (f *ArrayFile) itemSize() int64 {
+	if f.DType == Float32 {
+		return 4
+	}
+	return 8
+}
+
+func (f *ArrayFile) payloadBytes() int64 { return int64(f.Len()) * f.itemSize() }
+
+// Payload is the element bytes of an open ArrayFile: ReadAt(p, off) reads
+// raw little-endian elements in C order from byte off of the first one.
+// It is safe for concurrent ReadAt calls. Close it when done.
+type Payload struct {
+	*io.SectionReader
+	file *os.File
+}
+
+// Close closes the file.
+func (p *Payload) Close() error { return p.file.Close() }
+
+// OpenPayload opens the file for reading its elements in place.
+func (f *ArrayFile) OpenPayload() (*Payload, error) {
+	file, err := os.Open(f.Path)
+	if err != nil {
+		return nil, fmt.Errorf("array file %s: %w", f.Describe(), err)
+	}
+	return &Payload{io.NewSectionReader(file, f.DataOffset, f.payloadBytes()), file}, nil
+}
+
+// Load reads the whole array into memory and checks it against the
+// digest (an error wrapping cache.ErrCorrupt if it differs): the form for
+// stages that need every value at once.
+func (f *ArrayFile) Load() (*Array, error) {
+	p, err := f.OpenPayload()
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	a := &Array{Shape: append([]int{}, f.Shape...)}
+	switch f.DType {
+	case Float32:
+		a.F32 = make([]float32, f.Len())
+	case Int64:
+		a.I64 = make([]int64, f.Len())
+	default:
+		a.F64 = make([]float64, f.Len())
+	}
+	if _, err := p.ReadAt(a.Bytes(), 0); err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", f.Path, f.Describe(), err)
+	}
+	if got := a.Digest(); got != f.digest {
+		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", f.Path, cache.ErrCorrupt, f.Describe(), got.Short(), f.digest.Short())
+	}
+	return a, nil
+}
+
+// hashChunk is the read size of the streaming hashers (4 MiB).
+const hashChunk = 4 << 20
+
+// hashPayload streams the payload of an array of the given dtype and shape
+// from r into its canonical digest, requiring exactly the bytes the shape
+// needs.
+func hashPayload(r io.Reader, dtype DType, shape []int) (cache.Digest, error) {
+	h := cache.NewArrayHasher(string(dtype), shape)
+	size := int64(4)
+	if dtype != Float32 {
+		size = 8
+	}
+	want := int64(numel(shape)) * size
+	n, err := io.CopyBuffer(h, io.LimitReader(r, want), make([]byte, hashChunk))
+	if err != nil {
+		return cache.Digest{}, err
+	}
+	if n != want {
+		return cache.Digest{}, fmt.Errorf("payload of %s%v is truncated: %d of %d bytes", dtype, shape, n, want)
+	}
+	return h.Sum(), nil
+}
+
+// readNPYHeader reads the header of a .npy file written by WriteNPY (or
+// numpy) holding float32, float64 or int64 in C order, and returns the
+// dtype, the shape and the length of the header (the payload's offset).
+// It reads the header bytes itself, so a malformed file is an error, never
+// a panic in the parser.
+func readNPYHeader(r io.Reader) (DType, []int, int64, error) {
+	var pre [12]byte
+	if _, err := io.ReadFull(r, pre[:10]); err != nil {
+		return "", nil, 0, fmt.Errorf("not a valid .npy file: %w", err)
+	}
+	if !bytes.Equal(pre[:6], npy.Magic[:]) {
+		return "", nil, 0, errors.New("not a valid .npy file: bad magic")
+	}
+	var hlen, plen int64
+	switch pre[6] {
+	case 1:
+		hlen, plen = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
+	case 2, 3:
+		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
+			return "", nil, 0, fmt.Errorf("not a valid .npy file: %w", err)
+		}
+		hlen, plen = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
+	default:
+		return "", nil, 0, fmt.Errorf("not a valid .npy file: version %d", pre[6])
+	}
+	if hlen > 1<<20 {
+		return "", nil, 0, fmt.Errorf("not a valid .npy file: %d-byte header", hlen)
+	}
+	hdr := make([]byte, plen+hlen)
+	copy(hdr, pre[:plen])
+	if _, err := io.ReadFull(r, hdr[plen:]); err != nil {
+		return "", nil, 0, fmt.Errorf("not a valid .npy file: header: %w", err)
+	}
+	if hlen == 0 || hdr[len(hdr)-1] != '\n' {
+		return "", nil, 0, errors.New("not a valid .npy file: header does not end in a newline")
+	}
+	rd, err := npy.NewReader(bytes.NewReader(hdr))
+	if err != nil {
+		return "", nil, 0, fmt.Errorf("not a valid .npy file: %w", err)
+	}
+	if rd.Header.Descr.Fortran {
+		return "", nil, 0, errors.New(".npy is in Fortran order; save it in C order (numpy.ascontiguousarray)")
+	}
+	descr := strings.Trim(rd.Header.Descr.Type, `'"`)
+	for dt, d := range npyDescr {
+		if d == descr || "|"+d[1:] == descr {
+			return dt, append([]int{}, rd.Header.Descr.Shape...), plen + hlen, nil
+		}
+	}
+	return "", nil, 0, fmt.Errorf(".npy dtype %q cannot be read in place (want float32, float64 or int64)", descr)
+}
