@@ -49,14 +49,31 @@ func (d DeadLeaves) Check() error {
 	return nil
 }
 
-// radius draws r with density ∝ r^-a on [rmin, rmax] by inverting the CDF.
-func (d DeadLeaves) radius(rng *rand.Rand) float64 {
-	u := rng.Float64()
-	if a := d.Exponent; a != 1 {
-		lo, hi := math.Pow(d.RMin, 1-a), math.Pow(d.RMax, 1-a)
-		return math.Pow(lo+u*(hi-lo), 1/(1-a))
+// radii draws radii with density ∝ r^-a on [rmin, rmax] by inverting the
+// CDF; a = 3 (the default) takes a square root instead of a power.
+type radii struct {
+	a, rmin, ratio, lo, span, inv float64
+}
+
+func (d DeadLeaves) radii() radii {
+	r := radii{a: d.Exponent, rmin: d.RMin, ratio: d.RMax / d.RMin}
+	if d.Exponent != 1 {
+		r.lo = math.Pow(d.RMin, 1-d.Exponent)
+		r.span = math.Pow(d.RMax, 1-d.Exponent) - r.lo
+		r.inv = 1 / (1 - d.Exponent)
 	}
-	return d.RMin * math.Pow(d.RMax/d.RMin, u)
+	return r
+}
+
+func (r *radii) draw(rng *rand.Rand) float64 {
+	u := rng.Float64()
+	switch r.a {
+	case 1:
+		return r.rmin * math.Pow(r.ratio, u)
+	case 3:
+		return 1 / math.Sqrt(r.lo+u*r.span)
+	}
+	return math.Pow(r.lo+u*r.span, r.inv)
 }
 
 // Render draws one image into dst (Channels×Size×Size, unit range) with
@@ -76,9 +93,14 @@ func (d DeadLeaves) Render(dst []float32, rng *rand.Rand) {
 	// centred further out cannot reach the image.
 	span := float64(n) + 2*d.RMax
 	var col [3]float32
+	rad := d.radii()
+	fn := float64(n)
 	for left > 0 {
-		r := d.radius(rng)
+		r := rad.draw(rng)
 		cx, cy := rng.Float64()*span-d.RMax, rng.Float64()*span-d.RMax
+		if cx+r < 0 || cy+r < 0 || cx-r > fn || cy-r > fn {
+			continue // off the image: no colour drawn, nothing painted
+		}
 		for c := 0; c < d.Channels; c++ {
 			col[c] = rng.Float32()
 		}

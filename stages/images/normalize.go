@@ -55,4 +55,3 @@ func Normalize(pix []float32, channels, plane int, mode Normalization) error {
 	}
 	return fmt.Errorf("unknown normalisation %q (want one of %v)", mode, Normalizations)
 }
-
