@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,12 @@ type Runner struct {
 	DB    *results.DB
 	// Backend names the BLAS in use, for the environment fingerprint.
 	Backend string
+	// StreamAbove is the size in bytes above which an array input is
+	// handed to its stage as a stages.ArrayFile, read from the cache on
+	// demand, rather than decoded into memory; 0 means DefaultStreamAbove.
+	// Stages that stream (spectrum) then stay within their own block
+	// buffers; the others load the array whole, as below the threshold.
+	StreamAbove int64
 }
 
 // Summary is the outcome of a run.
@@ -251,7 +258,9 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 		return err
 	}
 	s.opt.Progress.Running(n.label())
-	outs, usage, err := s.opt.Executor.Execute(ctx, Job{n.inst.Stage, inputs, n.inst.Params})
+	scratch := stages.NewScratch(s.r.Cache.TempDir())
+	defer scratch.RemoveAll()
+	outs, usage, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{n.inst.Stage, inputs, n.inst.Params})
 	s.slots.release(held)
 	n.usage = usage
 	if err != nil {
@@ -260,8 +269,7 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	if err := checkOutputs(n, outs); err != nil {
 		return err
 	}
-	st := store{s.r.Cache}
-	saved, err := st.put(outs)
+	saved, err := store{s.r.Cache}.put(outs, scratch)
 	if err != nil {
 		return err
 	}
@@ -286,14 +294,16 @@ func checkOutputs(n *node, outs stages.Outputs) error {
 	return nil
 }
 
-// loadInputs decodes n's inputs from the cache. A corrupt input blob is
-// evicted and its producer recomputed once.
+// loadInputs reads n's inputs from the cache: decoded, or as ArrayFiles
+// above the runner's StreamAbove. A corrupt input blob is evicted and its
+// producer recomputed once.
 func (s *scheduler) loadInputs(ctx context.Context, n *node) (stages.Inputs, error) {
 	st := store{s.r.Cache}
+	streamAbove := cmp.Or(s.r.StreamAbove, DefaultStreamAbove)
 	in := stages.Inputs{}
 	for _, ref := range n.inst.Inputs {
 		d := n.inputs[ref.Name]
-		a, err := st.load(d)
+		a, err := st.input(d, streamAbove)
 		if errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotFound) {
 			a, err = s.regenerate(ctx, n, ref, d)
 		}
@@ -319,11 +329,13 @@ func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.Inp
 	if err != nil {
 		return nil, err
 	}
-	outs, _, err := s.opt.Executor.Execute(ctx, Job{prod.inst.Stage, in, prod.inst.Params})
+	scratch := stages.NewScratch(s.r.Cache.TempDir())
+	defer scratch.RemoveAll()
+	outs, _, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{prod.inst.Stage, in, prod.inst.Params})
 	if err != nil {
 		return nil, fmt.Errorf("recomputing %s after a corrupt blob: %w", prod.label(), err)
 	}
-	saved, err := store{s.r.Cache}.put(outs)
+	saved, err := store{s.r.Cache}.put(outs, scratch)
 	if err != nil {
 		return nil, err
 	}

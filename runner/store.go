@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/results"
@@ -16,27 +17,76 @@ import (
 // reads every byte anyway) and by `eigenlab verify`.
 const verifyBelow = 64 << 20
 
+// DefaultStreamAbove is the input size, in bytes, above which the runner
+// hands an array to its stage as a stages.ArrayFile (values left in the
+// cache blob, read on demand) instead of decoding it into memory: the
+// memory budget of one input (see Runner.StreamAbove).
+const DefaultStreamAbove = 1 << 30
+
 // store moves artifacts between stages and the cache.
 type store struct{ c *cache.Cache }
 
-// put writes every output blob and returns their digests in name order.
-func (s store) put(outs stages.Outputs) ([]cache.Output, error) {
+// put stores every output blob and returns their digests in name order.
+// An ArrayFile that the execution wrote into scratch becomes its blob by
+// rename (cache.AdoptBlob), and its Path then names the blob; any other
+// artifact is encoded into the cache.
+func (s store) put(outs stages.Outputs, scratch *stages.Scratch) ([]cache.Output, error) {
 	res := make([]cache.Output, 0, len(outs))
 	for _, name := range sortedNames(outs) {
 		a := outs[name]
 		d := a.Digest()
-		if err := s.c.PutBlob(d, func(w io.Writer) error {
-			bw := bufio.NewWriterSize(w, 1<<20)
-			if err := stages.WriteArtifact(bw, a); err != nil {
-				return err
+		var err error
+		if f, ok := a.(*stages.ArrayFile); ok && scratch.Owns(f.Path) {
+			if err = s.c.AdoptBlob(d, f.Path); err == nil {
+				f.Path = s.c.BlobPath(d)
 			}
-			return bw.Flush()
-		}); err != nil {
+		} else {
+			err = s.c.PutBlob(d, func(w io.Writer) error {
+				bw := bufio.NewWriterSize(w, 1<<20)
+				if err := stages.WriteArtifact(bw, a); err != nil {
+					return err
+				}
+				return bw.Flush()
+			})
+		}
+		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", name, err)
 		}
 		res = append(res, cache.Output{Name: name, Digest: d, Size: blobSize(s.c, d)})
 	}
 	return res, nil
+}
+
+// input returns blob d as a stage sees it: an ArrayFile over the blob when
+// it is an array of more than streamAbove bytes, the decoded artifact
+// otherwise. Either way the content was checked against d (the ArrayFile
+// by one streaming pass, in constant memory); a mismatch evicts the blob
+// and returns an error wrapping cache.ErrCorrupt.
+func (s store) input(d cache.Digest, streamAbove int64) (stages.Artifact, error) {
+	f, err := s.c.OpenBlob(d)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() <= streamAbove {
+		return s.decode(d, f)
+	}
+	if h, err := stages.PeekHeader(f); err != nil || h.Kind != "array" || h.DType == "" {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return s.decode(d, f)
+	}
+	a, err := stages.OpenArrayFile(f.Name(), d)
+	if err != nil {
+		s.c.EvictBlob(d)
+		return nil, fmt.Errorf("artifact %s: %w", d.Short(), errors.Join(cache.ErrCorrupt, err))
+	}
+	return a, nil
 }
 
 // load decodes a blob and checks that its content still has digest d.
@@ -47,6 +97,11 @@ func (s store) load(d cache.Digest) (stages.Artifact, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return s.decode(d, f)
+}
+
+// decode reads blob d from f, which the caller closes, and checks it.
+func (s store) decode(d cache.Digest, f *os.File) (stages.Artifact, error) {
 	a, err := stages.ReadArtifact(f)
 	if err != nil || a.Digest() != d {
 		f.Close()
@@ -77,15 +132,10 @@ func (s store) intact(e cache.Entry) bool {
 	return true
 }
 
-// Rehash is the decoder the cache uses to verify a blob: it decodes the
-// artifact and returns the digest of its canonical content.
-func Rehash(r io.Reader) (cache.Digest, error) {
-	a, err := stages.ReadArtifact(r)
-	if err != nil {
-		return cache.Digest{}, err
-	}
-	return a.Digest(), nil
-}
+// Rehash is the decoder the cache uses to verify a blob: it returns the
+// digest of the blob's canonical content, hashing arrays as they stream
+// past, so verifying a blob larger than memory needs constant memory.
+func Rehash(r io.Reader) (cache.Digest, error) { return stages.DigestArtifact(r) }
 
 func blobSize(c *cache.Cache, d cache.Digest) int64 {
 	f, err := c.OpenBlob(d)

@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 
@@ -82,7 +83,9 @@ func (spectrum) Outputs(p Params) []string {
 func (spectrum) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
-	x, x2, info, err := spectrumInputs(in, p)
+	var files closers
+	defer files.close()
+	x, x2, info, err := spectrumInputs(in, p, &files)
 	if err != nil {
 		return nil, err
 	}
@@ -119,17 +122,20 @@ func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
 }
 
 // spectrumInputs checks x (and x2) against the view, applies the NaN
-// policy (METHODS.md §0.1) and starts the info record.
-func spectrumInputs(in Inputs, p Params) (x, x2 spectral.Tensor, info Record, err error) {
+// policy (METHODS.md §0.1) and starts the info record. An input held in an
+// ArrayFile is read in place (its file added to files), except with x2:
+// cvPCA takes its repeats in memory.
+func spectrumInputs(in Inputs, p Params, files *closers) (x, x2 spectral.Tensor, info Record, err error) {
 	view := p.String("view")
-	if x, err = viewTensor(in, "x", view); err != nil {
+	_, cv := in["x2"]
+	if x, err = viewTensor(in, "x", view, !cv, files); err != nil {
 		return x, x2, nil, err
 	}
-	if _, ok := in["x2"]; ok {
+	if cv {
 		if view != "full" {
 			return x, x2, nil, fmt.Errorf("input \"x2\": cvPCA is computed in the full view only, but param view is %s; set view: full or remove x2", view)
 		}
-		if x2, err = viewTensor(in, "x2", view); err != nil {
+		if x2, err = viewTensor(in, "x2", view, false, files); err != nil {
 			return x, x2, nil, err
 		}
 		if !slices.Equal(x.Shape, x2.Shape) {
@@ -157,18 +163,24 @@ func dropNonfinite(x, x2 spectral.Tensor, byChannel, allow bool) (_, _ spectral.
 		name string
 		t    spectral.Tensor
 	}{{"x", x}, {"x2", x2}} {
-		i := -1
-		if in.t.Shape != nil {
-			i = in.t.FirstNonfinite()
+		if in.t.Shape == nil {
+			continue
+		}
+		i, v, err := in.t.FirstNonfinite()
+		if err != nil {
+			return x, x2, 0, fmt.Errorf("input %q: %w", in.name, err)
 		}
 		if i < 0 {
 			continue
 		}
 		if !allow {
 			return x, x2, 0, fmt.Errorf("input %q: element %v is %v; data must be finite, or set drop_nonfinite: true to drop the %s holding NaN/Inf",
-				in.name, unravel(in.t.Shape, i), in.t.Value(i), unit)
+				in.name, unravel(in.t.Shape, i), v, unit)
 		}
-		bad := in.t.NonfiniteFeatures(byChannel)
+		bad, err := in.t.NonfiniteFeatures(byChannel)
+		if err != nil {
+			return x, x2, 0, fmt.Errorf("input %q: %w", in.name, err)
+		}
 		for j := range drop {
 			bad[j] = bad[j] || drop[j]
 		}
@@ -185,34 +197,63 @@ func dropNonfinite(x, x2 spectral.Tensor, byChannel, allow bool) (_, _ spectral.
 	case dropped == len(drop):
 		return x, x2, 0, fmt.Errorf("input \"x\": every one of the %d %s holds NaN/Inf; nothing is left after drop_nonfinite", dropped, unit)
 	}
-	x = x.DropFeatures(drop, byChannel)
+	if x, err = x.DropFeatures(drop, byChannel); err != nil {
+		return x, x2, 0, fmt.Errorf("input \"x\": %w", err)
+	}
 	if x2.Shape != nil {
-		x2 = x2.DropFeatures(drop, byChannel)
+		if x2, err = x2.DropFeatures(drop, byChannel); err != nil {
+			return x, x2, 0, fmt.Errorf("input \"x2\": %w", err)
+		}
 	}
 	return x, x2, dropped, nil
 }
 
 // viewTensor returns input name as a tensor of the form the view needs.
-func viewTensor(in Inputs, name, view string) (spectral.Tensor, error) {
-	a, err := in.Array(name)
-	if err != nil {
-		return spectral.Tensor{}, err
-	}
-	t := spectral.Tensor{Shape: a.Shape, F64: a.F64, F32: a.F32}
-	if a.DType() == Int64 {
-		t.F64 = a.Float64s()
+// With stream, a float32 or float64 ArrayFile is read in place and its
+// open file added to files; any other input is an array in memory.
+func viewTensor(in Inputs, name, view string, stream bool, files *closers) (spectral.Tensor, error) {
+	var t spectral.Tensor
+	var desc string
+	if f, ok := in[name].(*ArrayFile); ok && stream && f.DType != Int64 {
+		pl, err := f.OpenPayload()
+		if err != nil {
+			return t, fmt.Errorf("input %q: %w", name, err)
+		}
+		*files = append(*files, pl)
+		t = spectral.Tensor{Shape: f.Shape, File: &spectral.File{Name: fmt.Sprintf("input %q (%s)", name, f.Path), R: pl, F32: f.DType == Float32}}
+		desc = f.Describe()
+	} else {
+		a, err := in.Array(name)
+		if err != nil {
+			return t, err
+		}
+		t = spectral.Tensor{Shape: a.Shape, F64: a.F64, F32: a.F32}
+		if a.DType() == Int64 {
+			t.F64 = a.Float64s()
+		}
+		desc = a.Describe()
 	}
 	switch {
-	case len(a.Shape) != 2 && len(a.Shape) != 4:
-		return t, fmt.Errorf("input %q: got %s; want an N×F matrix or N×C×H×W activations", name, a.Describe())
-	case view != "full" && len(a.Shape) != 4:
-		return t, fmt.Errorf("input %q: param view=%s needs N×C×H×W activations, got %s", name, view, a.Describe())
-	case a.Shape[0] < 2:
-		return t, fmt.Errorf("input %q: %d sample(s) in %s; want at least 2 rows (samples)", name, a.Shape[0], a.Describe())
-	case a.Len() == 0:
-		return t, fmt.Errorf("input %q: %s holds no values", name, a.Describe())
+	case len(t.Shape) != 2 && len(t.Shape) != 4:
+		return t, fmt.Errorf("input %q: got %s; want an N×F matrix or N×C×H×W activations", name, desc)
+	case view != "full" && len(t.Shape) != 4:
+		return t, fmt.Errorf("input %q: param view=%s needs N×C×H×W activations, got %s", name, view, desc)
+	case t.Shape[0] < 2:
+		return t, fmt.Errorf("input %q: %d sample(s) in %s; want at least 2 rows (samples)", name, t.Shape[0], desc)
+	case numel(t.Shape) == 0:
+		return t, fmt.Errorf("input %q: %s holds no values", name, desc)
 	}
 	return t, nil
+}
+
+// closers are files a stage opened for reading in place.
+type closers []io.Closer
+
+// close closes them all (read-only files: nothing to report).
+func (c closers) close() {
+	for _, f := range c {
+		f.Close()
+	}
 }
 
 // unravel turns flat index i into a C-order multi-index of shape.

@@ -149,8 +149,14 @@ func TestSpectrumDropNonfinite(t *testing.T) {
 			t.Fatal(err)
 		}
 		byChannel := tc.view != "full"
-		mask := spectral.Tensor{Shape: bad.Shape, F32: bad.F32}.NonfiniteFeatures(byChannel)
-		clean := spectral.Tensor{Shape: x.Shape, F32: x.F32}.DropFeatures(mask, byChannel)
+		mask, err := spectral.Tensor{Shape: bad.Shape, F32: bad.F32}.NonfiniteFeatures(byChannel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean, err := spectral.Tensor{Shape: x.Shape, F32: x.F32}.DropFeatures(mask, byChannel)
+		if err != nil {
+			t.Fatal(err)
+		}
 		want, err := runSpectrum(t, Inputs{"x": &Array{Shape: clean.Shape, F32: clean.F32}}, Params{"view": tc.view})
 		if err != nil {
 			t.Fatal(err)

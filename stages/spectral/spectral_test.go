@@ -112,8 +112,8 @@ func TestDropNonfinite(t *testing.T) {
 	x := Tensor{Shape: []int{2, 3, 1, 2}, F32: []float32{
 		0, 1, 2, 3, 4, 5,
 		6, 7, float32(math.Inf(1)), 9, 10, 11}}
-	if i := x.FirstNonfinite(); i != 8 {
-		t.Errorf("first non-finite at %d, want 8", i)
+	if i, v, err := x.FirstNonfinite(); i != 8 || !math.IsInf(v, 1) || err != nil {
+		t.Errorf("first non-finite at %d (%v, %v), want 8 (+Inf)", i, v, err)
 	}
 	for _, tc := range []struct {
 		byChannel bool
@@ -123,7 +123,14 @@ func TestDropNonfinite(t *testing.T) {
 		{false, []int{2, 5}, []float32{0, 1, 3, 4, 5, 6, 7, 9, 10, 11}},
 		{true, []int{2, 2, 1, 2}, []float32{0, 1, 4, 5, 6, 7, 10, 11}},
 	} {
-		got := x.DropFeatures(x.NonfiniteFeatures(tc.byChannel), tc.byChannel)
+		bad, err := x.NonfiniteFeatures(tc.byChannel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.DropFeatures(bad, tc.byChannel)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if fmt.Sprint(got.Shape, got.F32) != fmt.Sprint(tc.shape, tc.want) || got.F64 != nil {
 			t.Errorf("byChannel %v: %v %v, want %v %v", tc.byChannel, got.Shape, got.F32, tc.shape, tc.want)
 		}

@@ -15,7 +15,8 @@ import (
 // returned: eigenvalue N of a wide matrix is always ≈ 0 and is dropped.
 // The route (see FullRoute) is the Gram trick when F > N and the F×F
 // covariance otherwise; both accumulate block by block.
-func FullEigenvalues(t Tensor) ([]float64, error) {
+func FullEigenvalues(t Tensor) (_ []float64, err error) {
+	defer catchRead(&err)
 	n, f := t.N(), t.Features()
 	if n < 2 {
 		return nil, fmt.Errorf("need at least 2 samples, got %d", n)
@@ -53,13 +54,10 @@ func FullRoute(n, f int) string {
 func centeredGram(t Tensor) *mat.SymDense {
 	n, f := t.N(), t.Features()
 	b := blockLen(f, n, 256)
-	var buf []float64
-	if t.F32 != nil {
-		buf = make([]float64, n*b)
-	}
+	blocks := newColBlocks(t, b)
 	g := mat.NewSymDense(n, nil)
 	for j := 0; j < f; j += b {
-		g.SymRankK(g, 1, t.cols(j, min(f, j+b), buf))
+		g.SymRankK(g, 1, blocks.cols(j, min(f, j+b)))
 	}
 	doubleCenter(g)
 	g.ScaleSym(1/float64(n-1), g)
@@ -125,7 +123,8 @@ func fullCov(t Tensor) *mat.SymDense {
 // samples. Centered, it is divided by N·L−1 and has min(C, N·L−1) values;
 // uncentered (center false: the Rainbow second moment SᵀS/(N·L), for
 // parity with batch-normalised code) it has min(C, N·L).
-func ChannelEigenvalues(t Tensor, center bool) ([]float64, error) {
+func ChannelEigenvalues(t Tensor, center bool) (_ []float64, err error) {
+	defer catchRead(&err)
 	if err := t.need4(); err != nil {
 		return nil, err
 	}
@@ -188,8 +187,10 @@ func channelCov(t Tensor, center bool) *mat.SymDense {
 // LocationEigenvalues is the spatial view of §1.1c: for each location
 // l = h·W + w the covariance of X_l = A[:, :, h, w] (N×C), through
 // FullEigenvalues (so the Gram trick applies when C > N). Locations are
-// gathered in blocks, one pass over the data per block.
-func LocationEigenvalues(t Tensor) ([][]float64, error) {
+// gathered in blocks, one pass over the data per block (from a File, one
+// short read per sample and channel in each pass).
+func LocationEigenvalues(t Tensor) (_ [][]float64, err error) {
+	defer catchRead(&err)
 	if err := t.need4(); err != nil {
 		return nil, err
 	}
