@@ -85,6 +85,7 @@ type ArrayWriter struct {
 	h       *cache.ArrayHasher
 	af      *ArrayFile
 	written int64
+	closed  bool
 }
 
 // CreateArray starts an array of the given dtype (Float32, Float64 or
@@ -140,8 +141,14 @@ func (w *ArrayWriter) WriteFloat32s(v []float32) error {
 
 // Close finishes the file and returns it as an ArrayFile. It is an error
 // if fewer elements were written than the shape holds. Close does not
-// fsync: whoever keeps the file (cache.AdoptBlob) does.
+// fsync: whoever keeps the file (cache.AdoptBlob) does. Closing again
+// changes nothing and returns an error, so a deferred Close can free the
+// file of a stage that failed midway.
 func (w *ArrayWriter) Close() (*ArrayFile, error) {
+	if w.closed {
+		return nil, fmt.Errorf("%s: already closed", w.af.Describe())
+	}
+	w.closed = true
 	err := w.bw.Flush()
 	if cerr := w.f.Close(); err == nil {
 		err = cerr

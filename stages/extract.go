@@ -22,7 +22,9 @@ func (extract) Doc() string {
 requested layer, its float32 activations named by the layer: N×C×H×W for
 spatial layers, N×D for flat ones. Each image is computed alone in float64
 (im2col + GEMM), so values do not depend on batch or thread count; batch
-sets how many images are in flight at once.`
+sets how many images are in flight at once. Activations are written to
+the cache batch by batch as they are produced, so they never need to fit
+in memory.`
 }
 
 func (extract) Params() []ParamSpec {
@@ -71,18 +73,31 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input \"model\" on %d×%d images: %w", imgs.Shape[2], imgs.Shape[3], err)
 	}
-	layers := p.Strings("layers")
-	outs := make([]*Array, len(layers))
+	n, layers := imgs.Shape[0], p.Strings("layers")
+	outs := make([]*ArrayWriter, len(layers))
+	defer func() {
+		for _, w := range outs {
+			if w != nil {
+				w.Close() // a no-op after the Close below; frees a failed run's files
+			}
+		}
+	}()
 	for k, l := range layers {
 		shape, err := net.Shape(l)
 		if err != nil {
 			return nil, fmt.Errorf("param \"layers\": %w", err)
 		}
-		outs[k] = NewF32(append([]int{imgs.Shape[0]}, shape...)...)
+		if outs[k], err = CreateArray(ctx, Float32, append([]int{n}, shape...)); err != nil {
+			return nil, fmt.Errorf("output %q: %w", l, err)
+		}
 	}
-	err = net.Extract(ctx, imgs.Shape[0], imageLoader(imgs), layers, p.Int("batch"), func(b nn.Batch) error {
+	// Batches arrive in image order whatever the number of workers, so each
+	// layer's file is written front to back with the same bytes every time.
+	err = net.Extract(ctx, n, imageLoader(imgs), layers, p.Int("batch"), func(b nn.Batch) error {
 		for k, acts := range b.Acts {
-			copy(outs[k].F32[b.Start*len(acts)/b.Count:], acts)
+			if err := outs[k].WriteFloat32s(acts); err != nil {
+				return fmt.Errorf("output %q: %w", layers[k], err)
+			}
 		}
 		return nil
 	})
@@ -91,7 +106,11 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	}
 	res := Outputs{}
 	for k, l := range layers {
-		res[l] = outs[k]
+		f, err := outs[k].Close()
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", l, err)
+		}
+		res[l] = f
 	}
 	return res, nil
 }

@@ -24,7 +24,17 @@ func runExtract(t testing.TB, m Artifact, imgs *Array, batch int, layers ...stri
 	if err := (extract{}).Validate(p); err != nil {
 		return nil, err
 	}
-	return extract{}.Run(context.Background(), Inputs{"model": m, "images": imgs}, p)
+	ctx := WithScratch(context.Background(), NewScratch(t.TempDir()))
+	out, err := extract{}.Run(ctx, Inputs{"model": m, "images": imgs}, p)
+	if err != nil {
+		return nil, err
+	}
+	for name, a := range out {
+		if out[name], err = AsArray(a); err != nil {
+			t.Fatalf("output %s: %v", name, err)
+		}
+	}
+	return out, nil
 }
 
 // TestExtractShapesAndValues checks output names and shapes, that the

@@ -1,0 +1,233 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// chunked is a fake stage that writes its output "x" through CreateArray,
+// a row at a time, as extract does; with fail it stops halfway.
+type chunked struct{}
+
+// seen records, per stage label, the Go type of the input a probe got and
+// how many times chunked ran.
+var seen sync.Map
+
+func init() {
+	stages.Register(chunked{})
+	stages.Register(probe{})
+}
+
+func (chunked) Kind() string                             { return "test_chunked" }
+func (chunked) Version() string                          { return "1" }
+func (chunked) Doc() string                              { return "test stage writing a float32 array row by row" }
+func (chunked) Inputs() []stages.InputSpec               { return nil }
+func (chunked) Outputs(stages.Params) []string           { return []string{"x"} }
+func (chunked) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
+
+func (chunked) Params() []stages.ParamSpec {
+	return []stages.ParamSpec{
+		{Name: "shape", Type: stages.IntList},
+		{Name: "fail", Type: stages.Bool, Default: false},
+	}
+}
+
+// chunkedValues is row i of the test array: deterministic, full rank,
+// varied scales.
+func chunkedValues(i, size int) []float32 {
+	rng := rand.New(rand.NewPCG(uint64(i), 7))
+	row := make([]float32, size)
+	for j := range row {
+		row[j] = float32(rng.NormFloat64() * (1 + float64(j%7)))
+	}
+	return row
+}
+
+func (chunked) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+	v, _ := seen.LoadOrStore("chunked runs", new(int))
+	*v.(*int)++
+	shape := p.Ints("shape")
+	w, err := stages.CreateArray(ctx, stages.Float32, shape)
+	if err != nil {
+		return nil, err
+	}
+	size := 1
+	for _, d := range shape[1:] {
+		size *= d
+	}
+	for i := 0; i < shape[0]; i++ {
+		if p.Bool("fail") && i == shape[0]/2 {
+			return nil, errors.New("planned failure halfway")
+		}
+		if err := w.WriteFloat32s(chunkedValues(i, size)); err != nil {
+			return nil, err
+		}
+	}
+	f, err := w.Close()
+	if err != nil {
+		return nil, err
+	}
+	return stages.Outputs{"x": f}, nil
+}
+
+// probe records the type of its input x.
+type probe struct{}
+
+func (probe) Kind() string    { return "test_probe" }
+func (probe) Version() string { return "1" }
+func (probe) Doc() string     { return "test stage recording its input's type" }
+func (probe) Params() []stages.ParamSpec {
+	return []stages.ParamSpec{{Name: "label", Type: stages.String}}
+}
+func (probe) Inputs() []stages.InputSpec               { return []stages.InputSpec{{Name: "x"}} }
+func (probe) Outputs(stages.Params) []string           { return []string{"n"} }
+func (probe) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
+
+func (probe) Run(_ context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+	_, file := in["x"].(*stages.ArrayFile)
+	seen.Store(p.String("label"), file)
+	x, err := in.Array("x") // every stage can still load it
+	if err != nil {
+		return nil, err
+	}
+	return stages.Outputs{"n": stages.Scalar(float64(x.Len()))}, nil
+}
+
+const streamed = `
+name: streamed
+params: {fail: false}
+stages:
+  gen:
+    kind: test_chunked
+    params: {shape: [30, 24, 4, 4], fail: ${fail}}
+  full:
+    kind: spectrum
+    inputs: {x: gen}
+  channel:
+    kind: spectrum
+    inputs: {x: gen}
+    params: {view: channel}
+  spatial:
+    kind: spectrum
+    inputs: {x: gen}
+    params: {view: spatial}
+  probe:
+    kind: test_probe
+    inputs: {x: gen}
+    params: {label: probe}
+`
+
+// outputsOf returns every output digest of a run by "stage.output".
+func outputsOf(s *Summary) map[string]cache.Digest {
+	out := map[string]cache.Digest{}
+	for _, n := range s.nodes {
+		for name, d := range n.outputs {
+			out[n.inst.Name+"."+name] = d
+		}
+	}
+	return out
+}
+
+// A chunked output has the digest of the same values in memory; spectra
+// of it read in place from the cache are bit-identical to those of it
+// decoded into memory, in every view; the scratch is left empty.
+func TestStreamedInputsMatchInMemory(t *testing.T) {
+	want := stages.NewF32(30, 24, 4, 4)
+	for i := 0; i < 30; i++ {
+		copy(want.F32[i*384:], chunkedValues(i, 384))
+	}
+	runs := map[string]map[string]cache.Digest{}
+	for _, tc := range []struct {
+		name        string
+		streamAbove int64
+		file        bool
+	}{
+		{"in memory", 0, false},
+		{"streamed", 1, true},
+	} {
+		r := newRunner(t)
+		r.StreamAbove = tc.streamAbove
+		runs[tc.name] = outputsOf(run(t, r, plan(t, streamed), 2))
+		if got := runs[tc.name]["gen.x"]; got != want.Digest() {
+			t.Errorf("%s: chunked output digest %s, want that of the array in memory %s", tc.name, got.Short(), want.Digest().Short())
+		}
+		if file, _ := seen.Load("probe"); file != tc.file {
+			t.Errorf("%s: probe got an ArrayFile: %v, want %v", tc.name, file, tc.file)
+		}
+		if left, _ := os.ReadDir(r.Cache.TempDir()); len(left) != 0 {
+			t.Errorf("%s: the cache's tmp holds %d files after the run", tc.name, len(left))
+		}
+	}
+	for name, d := range runs["in memory"] {
+		if runs["streamed"][name] != d {
+			t.Errorf("%s: streamed %s, in memory %s", name, runs["streamed"][name].Short(), d.Short())
+		}
+	}
+}
+
+// A stage that fails halfway through a chunked output leaves no file.
+func TestFailedChunkedOutputLeavesNothing(t *testing.T) {
+	r := newRunner(t)
+	_, err := r.Run(context.Background(), plan(t, streamed, "fail=true"), Options{Jobs: 1})
+	if !errors.Is(err, ErrStageFailed) || !strings.Contains(err.Error(), "planned failure halfway") {
+		t.Fatalf("run: %v; want the planned failure", err)
+	}
+	if left, _ := os.ReadDir(r.Cache.TempDir()); len(left) != 0 {
+		t.Errorf("the cache's tmp holds %d files after the failed run", len(left))
+	}
+}
+
+// A streamed input whose blob was truncated or altered is caught by the
+// check before the stage runs: evicted, its producer rerun, the consumer
+// given the same bytes as before.
+func TestCorruptStreamedInputIsRecomputed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(b []byte) []byte
+	}{
+		{"flipped byte", func(b []byte) []byte { b[len(b)-5] ^= 0x40; return b }},
+		{"truncated", func(b []byte) []byte { return b[:len(b)-100] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRunner(t)
+			r.StreamAbove = 1
+			p := plan(t, streamed)
+			first := outputsOf(run(t, r, p, 1))
+			path := r.Cache.BlobPath(first["gen.x"])
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, tc.edit(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			seen.Store("chunked runs", new(int))
+			s, err := r.Run(context.Background(), p, Options{Jobs: 1, Force: []string{"full"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := seen.Load("chunked runs")
+			if runs := *v.(*int); runs != 1 {
+				t.Errorf("producer ran %d times after the corruption, want 1", runs)
+			}
+			if again := outputsOf(s); again["full.eigenvalues"] != first["full.eigenvalues"] {
+				t.Error("spectrum differs after the recomputation")
+			}
+			if err := r.Cache.Verify(first["gen.x"], Rehash); err != nil {
+				t.Errorf("blob after recomputation: %v", err)
+			}
+			if left, _ := os.ReadDir(filepath.Join(r.Cache.Dir(), "tmp")); len(left) != 0 {
+				t.Errorf("the cache's tmp holds %d files", len(left))
+			}
+		})
+	}
+}
