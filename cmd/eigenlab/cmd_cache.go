@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register("verify", "REF|--all [--rtol R]", "recompute a result and compare within a tolerance, or rehash the whole cache", cmdVerify)
-	register("export", "REF -o FILE", "write artifacts as .npy, .npz, .json or .csv", cmdExport)
+	register("export", "REF -o FILE | --cited EXP -o FILE", "write artifacts (.npy/.npz/.json/.csv) or cited numbers (.csv/.tex)", cmdExport)
 	register("gc", "[--max-size SIZE]", "evict unpinned artifacts (least recently used first)", cmdGC)
 }
 
@@ -113,13 +113,17 @@ func cmdExport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	var st stateFlags
 	st.add(fs)
-	out := fs.String("o", "", "output file (.npy, .npz, .json, .csv)")
+	out := fs.String("o", "", "output file (.npy, .npz, .json, .csv; with --cited .csv or .tex)")
+	cited := fs.Bool("cited", false, "write every cited number of experiment EXP instead of an artifact")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 || *out == "" {
-		return usagef("export takes one REF and -o FILE")
+		return usagef("export takes one REF (or --cited EXP) and -o FILE")
+	}
+	if *cited {
+		return exportCited(ctx, st, pos[0], *out)
 	}
 	r, done, err := st.open()
 	if err != nil {

@@ -1,0 +1,325 @@
+// Package report builds the static HTML report of an experiment (README
+// "Reports"): figures as SVG files drawn with gonum/plot, tables whose
+// every number is a cited number, findings computed from the results, the
+// exact YAML that ran and the provenance of every cited number. It reads
+// the provenance database and the cache and never recomputes anything.
+//
+// Assembly (Build: what the page shows, as plain data) is kept apart from
+// rendering (Write: HTML and SVG bytes), so each is tested on its own.
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/results"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// Source is where a report reads results from: the provenance database,
+// and the cache through Load (runner.LoadArtifact in the CLI), which
+// returns an artifact by digest after checking its content.
+type Source struct {
+	DB   *results.DB
+	Load func(cache.Digest) (stages.Artifact, error)
+}
+
+// Page is everything a report shows, assembled from the latest results of
+// the plan's cells.
+type Page struct {
+	Name, Description, File string
+	// Run is the latest run of the experiment, nil if there is none; YAML
+	// is its exact YAML, or the plan's source without a run.
+	Run         *results.Run
+	YAML        string
+	YAMLDiffers bool // the plan's file differs from the YAML of Run
+	Cells       int
+	Missing     []string // labels of the cells some stage has no result for
+	Blocks      []Block  // the report entries, in YAML order
+	Cited       []Cited  // every cited number of the plan's latest results, by id
+}
+
+// Block is one assembled report entry; exactly one field is set.
+type Block struct {
+	Figure  *Figure
+	Table   *Table
+	Finding *Finding
+	Text    string
+}
+
+// Cited is a cited number with its provenance.
+type Cited struct {
+	ID                  string // results.CitationID
+	Value               float64
+	Stage, Output, Cell string
+	Digest              cache.Digest
+	Execution, Run      int64
+	Status              string   // ok (computed in Run) or cached
+	Params              []string // name=value, as hashed into the action key
+}
+
+// Build assembles the report of plan from the latest ok or cached
+// execution of each of its stage instances. A cell without results is
+// counted as missing; an output of the wrong shape for its entry is an
+// error naming the entry's file:line:col.
+func Build(ctx context.Context, src Source, plan *experiments.Plan) (*Page, error) {
+	spec, err := plan.ReportSpec()
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{Name: plan.Name, Description: plan.Description, File: plan.File,
+		YAML: string(plan.Source), Cells: len(plan.Cells)}
+	runs, err := src.DB.Runs(ctx, plan.Name)
+	if err != nil {
+		return nil, fmt.Errorf("report of %s: %w", plan.Name, err)
+	}
+	if len(runs) > 0 {
+		page.Run, page.YAML = &runs[0], runs[0].YAML
+		page.YAMLDiffers = runs[0].YAML != string(plan.Source)
+	}
+	l, err := newLookup(ctx, src, plan)
+	if err != nil {
+		return nil, err
+	}
+	l.collect(page)
+	for i, e := range spec.Entries {
+		b, err := l.block(i+1, e)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d:%d: report entry %d: %w", plan.File, e.Pos.Line, e.Pos.Col, i+1, err)
+		}
+		page.Blocks = append(page.Blocks, b)
+	}
+	return page, nil
+}
+
+// lookup finds the latest results of a plan's instances.
+type lookup struct {
+	ctx   context.Context
+	src   Source
+	plan  *experiments.Plan
+	execs map[*experiments.Instance]*results.Execution // nil: no result
+	cites map[string]*Cited                            // by id
+}
+
+func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup, error) {
+	l := &lookup{ctx: ctx, src: src, plan: plan, execs: map[*experiments.Instance]*results.Execution{}, cites: map[string]*Cited{}}
+	recorded, err := src.DB.Citations(ctx, plan.Name)
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]float64{}
+	for _, c := range recorded {
+		values[c.ID] = c.Value
+	}
+	for _, inst := range plan.Instances {
+		e, err := src.DB.LastExecution(ctx, plan.Name, inst.Name, cellLabel(plan, inst))
+		if err != nil {
+			return nil, err
+		}
+		l.execs[inst] = e
+		if e == nil {
+			continue
+		}
+		for _, o := range e.Outputs {
+			if o.Kind == "array" && len(o.Shape) == 0 {
+				if err := l.cite(e, o, values); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return l, nil
+}
+
+// cite records a 0-d output of e as a cited number, with the value the
+// cited table holds (read from the cache for results recorded before
+// there was one).
+func (l *lookup) cite(e *results.Execution, o results.Edge, values map[string]float64) error {
+	id := results.CitationID(l.plan.Name, e.Stage, o.Name, e.Cell)
+	v, ok := values[id]
+	if !ok {
+		a, err := l.array(o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		v = a.Value(0)
+	}
+	c := &Cited{ID: id, Value: v, Stage: e.Stage, Output: o.Name, Cell: e.Cell, Digest: o.Digest,
+		Execution: e.ID, Run: e.RunID, Status: e.Status}
+	for _, k := range sortedKeys(e.Params) {
+		c.Params = append(c.Params, k+"="+e.Params[k])
+	}
+	l.cites[id] = c
+	return nil
+}
+
+// collect fills the page's missing cells and cited numbers.
+func (l *lookup) collect(page *Page) {
+	missing := make([]bool, len(l.plan.Cells))
+	for _, inst := range l.plan.Instances {
+		if l.execs[inst] == nil {
+			for _, ci := range inst.Cells {
+				missing[ci] = true
+			}
+		}
+	}
+	for ci, m := range missing {
+		if m {
+			page.Missing = append(page.Missing, l.plan.Cells[ci].String())
+		}
+	}
+	for _, id := range sortedKeys(l.cites) {
+		page.Cited = append(page.Cited, *l.cites[id])
+	}
+}
+
+func (l *lookup) block(i int, e experiments.ReportEntry) (Block, error) {
+	switch {
+	case e.Figure != nil:
+		f, err := l.figure(i, e.Figure)
+		return Block{Figure: f}, err
+	case e.Table != nil:
+		t, err := l.table(e.Table)
+		return Block{Table: t}, err
+	case e.Finding != nil:
+		f, err := l.finding(e.Finding)
+		return Block{Finding: f}, err
+	}
+	return Block{Text: e.Text}, nil
+}
+
+// output is the edge of ref's output in the latest execution of its stage
+// in cell ci; ok is false when there is no result.
+func (l *lookup) output(ref experiments.OutputRef, ci int) (*results.Execution, results.Edge, bool) {
+	inst := l.plan.Lookup(ref.Stage, ci)
+	e := l.execs[inst]
+	if e == nil {
+		return nil, results.Edge{}, false
+	}
+	for _, o := range e.Outputs {
+		if o.Name == ref.Output {
+			return e, o, true
+		}
+	}
+	return nil, results.Edge{}, false // this cell's params leave the output out
+}
+
+// Value is a number on the page with the id it is cited under.
+type Value struct {
+	V  float64
+	ID string // "" for a cell without a result
+}
+
+// scalar reads a 0-d output in cell ci.
+func (l *lookup) scalar(ref experiments.OutputRef, ci int) (Value, error) {
+	e, o, ok := l.output(ref, ci)
+	if !ok {
+		return Value{V: math.NaN()}, nil
+	}
+	if len(o.Shape) != 0 || o.Kind != "array" {
+		return Value{}, fmt.Errorf("%s:%d:%d: %s is a %s of shape %v in %s; want a 0-d output (a number per cell)",
+			l.plan.File, ref.Pos.Line, ref.Pos.Col, ref, o.Kind, o.Shape, e.Label())
+	}
+	id := results.CitationID(l.plan.Name, e.Stage, o.Name, e.Cell)
+	return Value{V: l.cites[id].Value, ID: id}, nil
+}
+
+// curve reads a 1-d output (x = rank 1..K) or column ref.Col of a 2-d one
+// (x = column 0) in cell ci; nil when there is no result.
+func (l *lookup) curve(ref experiments.OutputRef, ci int) (xs, ys []float64, err error) {
+	e, o, ok := l.output(ref, ci)
+	if !ok {
+		return nil, nil, nil
+	}
+	bad := func(want string) error {
+		return fmt.Errorf("%s:%d:%d: %s is a %s of shape %v in %s; want %s",
+			l.plan.File, ref.Pos.Line, ref.Pos.Col, ref, o.Kind, o.Shape, e.Label(), want)
+	}
+	switch {
+	case o.Kind != "array":
+		return nil, nil, bad("an array")
+	case ref.Col == 0 && len(o.Shape) != 1:
+		return nil, nil, bad("a 1-d output (or STAGE.OUTPUT[COL] for a column of a 2-d one)")
+	case ref.Col > 0 && (len(o.Shape) != 2 || ref.Col >= o.Shape[1]):
+		return nil, nil, bad(fmt.Sprintf("a 2-d output with more than %d columns", ref.Col))
+	}
+	a, err := l.array(o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s in %s: %w", ref, e.Label(), err)
+	}
+	if ref.Col == 0 {
+		xs, ys = make([]float64, a.Len()), make([]float64, a.Len())
+		for i := range ys {
+			xs[i], ys[i] = float64(i+1), a.Value(i)
+		}
+		return xs, ys, nil
+	}
+	rows, cols := o.Shape[0], o.Shape[1]
+	xs, ys = make([]float64, rows), make([]float64, rows)
+	for i := range rows {
+		xs[i], ys[i] = a.Value(i*cols), a.Value(i*cols+ref.Col)
+	}
+	return xs, ys, nil
+}
+
+func (l *lookup) array(o results.Edge) (*stages.Array, error) {
+	art, err := l.src.Load(o.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("output %s (%s) is not in the cache (%w); rerun the experiment to restore it", o.Name, o.Digest.Short(), err)
+	}
+	a, err := stages.AsArray(art)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", o.Name, err)
+	}
+	return a, nil
+}
+
+// cellLabel is the cell an instance's executions are recorded under: the
+// values of the axes it depends on, in axis order, formatted as the runner
+// formats them (runner.cellLabel; TestReportOfARealRun checks they agree).
+func cellLabel(plan *experiments.Plan, inst *experiments.Instance) string {
+	if len(inst.Axes) == 0 || len(inst.Cells) == 0 {
+		return ""
+	}
+	cell := plan.Cells[inst.Cells[0]]
+	var parts []string
+	for _, ax := range plan.Axes {
+		if containsString(inst.Axes, ax.Name) {
+			parts = append(parts, ax.Name+"="+axisValue(cell.Values[ax.Name]))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// axisValue formats a matrix value as cell labels show it: integral
+// floats without ".0", strings without quotes.
+func axisValue(v any) string {
+	s := stages.FormatValue(v)
+	if f, ok := v.(float64); ok && f == math.Trunc(f) {
+		s = strings.TrimSuffix(s, ".0")
+	}
+	return strings.Trim(s, `"`)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,481 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/eigenlab/eigenlab/experiments"
+)
+
+// Figure is a figure's data, ready to draw.
+type Figure struct {
+	Spec                  *experiments.Figure
+	File                  string // the SVG's name in the report directory, fig-N.svg
+	Title, XLabel, YLabel string
+	Series                []Series // line, scatter, spectrum
+	Null                  []Series // spectrum: permutation null, by series
+	CI                    []Series // spectrum: bootstrap interval (Point.Lo, Point.Hi), by series
+	XTicks                []string // names of a non-numeric x axis's values, at x = 0, 1, ...
+	Heat                  *Heat
+	Missing               int      // cells with no result for the plotted output
+	Dropped               int      // points left out because a log axis cannot show them
+	IDs                   []string // the cited numbers plotted
+}
+
+// Series is one line of a figure. Each point is the mean over the band
+// axes with a 95% t interval [Lo, Hi] (Lo = Hi = Y when N < 2).
+type Series struct {
+	Label  string
+	Points []Point
+}
+
+// Point is a plotted point: the mean of N values.
+type Point struct {
+	X, Y, Lo, Hi float64
+	N            int
+}
+
+// Heat is a heatmap's grid of cited numbers: Values[row][col].
+type Heat struct {
+	RowAxis, ColAxis string
+	Rows, Cols       []string
+	Values           [][]Value
+}
+
+// Table is a table's data: a row per combination of the row axes.
+type Table struct {
+	Title, Caption string
+	Corner         string   // names the row axes
+	Head           []string // column labels
+	Rows           []TableRow
+}
+
+// TableRow is one row of a table.
+type TableRow struct {
+	Label  string
+	Values []Value // NaN with ID "" where a cell has no result
+}
+
+// Finding is a comparison computed from the results.
+type Finding struct {
+	Sentence              string
+	LeftLabel, RightLabel string
+	Rows                  []FindingRow
+}
+
+// FindingRow is one compared cell.
+type FindingRow struct {
+	Cell        string
+	Left, Right Value
+}
+
+// groups accumulates values by series label and x, in order of first
+// appearance, counting each stage instance once.
+type groups struct {
+	order   []string
+	byKey   map[string]map[float64][]float64
+	seen    map[string]bool
+	dropped int // points a log axis cannot show
+}
+
+func newGroups() *groups {
+	return &groups{byKey: map[string]map[float64][]float64{}, seen: map[string]bool{}}
+}
+
+// add adds y at x to series label unless this instance already did.
+func (g *groups) add(label, instance string, x, y float64) {
+	key := fmt.Sprintf("%s\x00%s\x00%v", label, instance, x)
+	if g.seen[key] {
+		return
+	}
+	g.seen[key] = true
+	if g.byKey[label] == nil {
+		g.order = append(g.order, label)
+		g.byKey[label] = map[float64][]float64{}
+	}
+	g.byKey[label][x] = append(g.byKey[label][x], y)
+}
+
+// series averages each series' values at each x.
+func (g *groups) series() []Series {
+	out := make([]Series, 0, len(g.order))
+	for _, label := range g.order {
+		s := Series{Label: label}
+		xs := make([]float64, 0, len(g.byKey[label]))
+		for x := range g.byKey[label] {
+			xs = append(xs, x)
+		}
+		sort.Float64s(xs)
+		for _, x := range xs {
+			ys := g.byKey[label][x]
+			m, half := meanCI(ys)
+			s.Points = append(s.Points, Point{X: x, Y: m, Lo: m - half, Hi: m + half, N: len(ys)})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// meanCI returns the mean of ys (NaNs left out) and the half-width of its
+// two-sided 95% Student t interval (0 for fewer than two values).
+func meanCI(ys []float64) (mean, half float64) {
+	var v []float64
+	for _, y := range ys {
+		if !math.IsNaN(y) {
+			v = append(v, y)
+		}
+	}
+	if len(v) == 0 {
+		return math.NaN(), 0
+	}
+	for _, y := range v {
+		mean += y / float64(len(v))
+	}
+	if len(v) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, y := range v {
+		ss += (y - mean) * (y - mean)
+	}
+	sd := math.Sqrt(ss / float64(len(v)-1))
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(v) - 1)}.Quantile(0.975)
+	return mean, t * sd / math.Sqrt(float64(len(v)))
+}
+
+// label names a cell's values on the given axes, "alpha=1, seed=0".
+func (l *lookup) label(ci int, axes []string) string {
+	parts := make([]string, len(axes))
+	for i, a := range axes {
+		parts[i] = a + "=" + axisValue(l.plan.Cells[ci].Values[a])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (l *lookup) figure(i int, spec *experiments.Figure) (*Figure, error) {
+	f := &Figure{Spec: spec, File: fmt.Sprintf("fig-%d.svg", i), Title: spec.Title}
+	var err error
+	switch spec.Kind {
+	case experiments.FigureHeatmap:
+		err = l.heatmap(f)
+	case experiments.FigureSpectrum:
+		err = l.spectrum(f)
+	default:
+		err = l.lines(f)
+	}
+	if f.Title == "" {
+		f.Title = f.YLabel + " vs " + f.XLabel
+	}
+	return f, err
+}
+
+// lines gathers a line or scatter figure: a 0-d output per cell against
+// a matrix axis.
+func (l *lookup) lines(f *Figure) error {
+	spec := f.Spec
+	f.XLabel, f.YLabel = spec.X, spec.Y.String()
+	numeric := l.numericAxis(spec.X)
+	g := newGroups()
+	ids := map[string]bool{}
+	for ci, cell := range l.plan.Cells {
+		v, err := l.scalar(spec.Y, ci)
+		if err != nil {
+			return err
+		}
+		if v.ID == "" {
+			f.Missing++
+			continue
+		}
+		x := l.axisIndex(spec.X, ci)
+		if numeric {
+			x = toFloat(cell.Values[spec.X])
+		}
+		if logDrops(spec.LogX, x) || logDrops(spec.LogY, v.V) {
+			f.Dropped++
+			continue
+		}
+		g.add(l.seriesLabel(spec, ci), l.plan.Lookup(spec.Y.Stage, ci).ID, x, v.V)
+		if !ids[v.ID] {
+			ids[v.ID] = true
+			f.IDs = append(f.IDs, v.ID)
+		}
+	}
+	if !numeric {
+		for _, v := range l.axis(spec.X).Values {
+			f.XTicks = append(f.XTicks, axisValue(v))
+		}
+	}
+	f.Series = g.series()
+	return nil
+}
+
+// spectrum gathers a spectrum figure: a curve per cell (averaged over the
+// band axes), with the optional null and interval curves.
+func (l *lookup) spectrum(f *Figure) error {
+	spec := f.Spec
+	f.XLabel, f.YLabel = "rank", spec.Y.String()
+	if spec.Y.Col > 0 {
+		f.XLabel = spec.Y.Stage + "." + spec.Y.Output + "[0]"
+	}
+	main, null, lo, hi := newGroups(), newGroups(), newGroups(), newGroups()
+	for ci := range l.plan.Cells {
+		label := l.seriesLabel(spec, ci)
+		n, err := l.addCurve(main, spec.Y, ci, label, spec)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			f.Missing++
+		}
+		for _, c := range []struct {
+			ref *experiments.OutputRef
+			g   *groups
+		}{{spec.Null, null}, {spec.CILo, lo}, {spec.CIHi, hi}} {
+			if c.ref != nil {
+				if _, err := l.addCurve(c.g, *c.ref, ci, label, spec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	f.Series, f.Null = main.series(), null.series()
+	f.Dropped = main.dropped
+	for _, s := range lo.series() {
+		for _, h := range hi.series() {
+			if h.Label == s.Label {
+				f.CI = append(f.CI, interval(s, h))
+			}
+		}
+	}
+	return nil
+}
+
+// interval pairs the mean lower and upper ends of an interval at the x
+// values both have.
+func interval(lo, hi Series) Series {
+	out := Series{Label: lo.Label}
+	his := map[float64]float64{}
+	for _, p := range hi.Points {
+		his[p.X] = p.Y
+	}
+	for _, p := range lo.Points {
+		if h, ok := his[p.X]; ok {
+			out.Points = append(out.Points, Point{X: p.X, Y: (p.Y + h) / 2, Lo: p.Y, Hi: h, N: p.N})
+		}
+	}
+	return out
+}
+
+// addCurve adds the curve of ref in cell ci to g and returns how many
+// points it had (0 without a result).
+func (l *lookup) addCurve(g *groups, ref experiments.OutputRef, ci int, label string, spec *experiments.Figure) (int, error) {
+	xs, ys, err := l.curve(ref, ci)
+	if err != nil {
+		return 0, err
+	}
+	inst := l.plan.Lookup(ref.Stage, ci).ID
+	for i := range xs {
+		if logDrops(spec.LogX, xs[i]) || logDrops(spec.LogY, ys[i]) {
+			g.dropped++
+			continue
+		}
+		g.add(label, inst, xs[i], ys[i])
+	}
+	return len(xs), nil
+}
+
+// heatmap gathers a 0-d output over two axes.
+func (l *lookup) heatmap(f *Figure) error {
+	spec := f.Spec
+	f.XLabel, f.YLabel = spec.Cols, spec.Rows
+	if f.Title == "" {
+		f.Title = spec.Value.String() + " by " + spec.Rows + " and " + spec.Cols
+	}
+	h := &Heat{RowAxis: spec.Rows, ColAxis: spec.Cols}
+	for _, v := range l.axis(spec.Rows).Values {
+		h.Rows = append(h.Rows, axisValue(v))
+	}
+	for _, v := range l.axis(spec.Cols).Values {
+		h.Cols = append(h.Cols, axisValue(v))
+	}
+	h.Values = make([][]Value, len(h.Rows))
+	for r := range h.Values {
+		h.Values[r] = make([]Value, len(h.Cols))
+		for c := range h.Values[r] {
+			h.Values[r][c] = Value{V: math.NaN()}
+		}
+	}
+	for ci := range l.plan.Cells {
+		v, err := l.scalar(spec.Value, ci)
+		if err != nil {
+			return err
+		}
+		if v.ID == "" {
+			f.Missing++
+			continue
+		}
+		r, c := int(l.axisIndex(spec.Rows, ci)), int(l.axisIndex(spec.Cols, ci))
+		if h.Values[r][c].ID == "" {
+			h.Values[r][c] = v
+			f.IDs = append(f.IDs, v.ID)
+		}
+	}
+	f.Heat = h
+	return nil
+}
+
+func (l *lookup) table(spec *experiments.Table) (*Table, error) {
+	t := &Table{Title: spec.Title, Caption: spec.Caption, Corner: strings.Join(spec.Rows, ", ")}
+	colKeys, rowKeys := []string{}, []string{}
+	first := map[[2]string]int{} // (row label, col label) -> first cell
+	for ci := range l.plan.Cells {
+		rk, ck := l.label(ci, spec.Rows), l.label(ci, spec.Cols)
+		if !containsString(rowKeys, rk) {
+			rowKeys = append(rowKeys, rk)
+		}
+		if !containsString(colKeys, ck) {
+			colKeys = append(colKeys, ck)
+		}
+		if _, ok := first[[2]string{rk, ck}]; !ok {
+			first[[2]string{rk, ck}] = ci
+		}
+	}
+	for _, ck := range colKeys {
+		for _, ref := range spec.Values {
+			t.Head = append(t.Head, strings.TrimPrefix(ck+" · "+ref.String(), " · "))
+		}
+	}
+	for _, rk := range rowKeys {
+		row := TableRow{Label: rk}
+		for _, ck := range colKeys {
+			for _, ref := range spec.Values {
+				v, err := l.scalar(ref, first[[2]string{rk, ck}])
+				if err != nil {
+					return nil, err
+				}
+				row.Values = append(row.Values, v)
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+func (l *lookup) finding(spec *experiments.Finding) (*Finding, error) {
+	f := &Finding{LeftLabel: spec.LeftLabel, RightLabel: spec.RightLabel}
+	seen := map[string]bool{}
+	var above, equal, missing int
+	var lefts, rights []float64
+	for ci := range l.plan.Cells {
+		cell := l.label(ci, spec.Over)
+		if seen[cell] {
+			continue
+		}
+		seen[cell] = true
+		left, err := l.scalar(spec.Left, ci)
+		if err != nil {
+			return nil, err
+		}
+		right := Value{V: spec.RightValue}
+		if spec.Right != nil {
+			if right, err = l.scalar(*spec.Right, ci); err != nil {
+				return nil, err
+			}
+		}
+		f.Rows = append(f.Rows, FindingRow{Cell: cell, Left: left, Right: right})
+		if left.ID == "" || spec.Right != nil && right.ID == "" || math.IsNaN(left.V) || math.IsNaN(right.V) {
+			missing++
+			continue
+		}
+		lefts, rights = append(lefts, left.V), append(rights, right.V)
+		switch {
+		case left.V > right.V:
+			above++
+		case left.V == right.V:
+			equal++
+		}
+	}
+	f.Sentence = sentence(f.LeftLabel, f.RightLabel, above, equal, missing, lefts, rights)
+	return f, nil
+}
+
+// sentence states what the comparison found in this run.
+func sentence(left, right string, above, equal, missing int, lefts, rights []float64) string {
+	n := len(lefts)
+	if n == 0 {
+		return fmt.Sprintf("In this run, no cell has results for both %s and %s yet (%d %s without a result).", left, right, missing, pluralCells(missing))
+	}
+	ml, _ := meanCI(lefts)
+	mr, _ := meanCI(rights)
+	s := fmt.Sprintf("In this run, %s was above %s in %d of %d compared %s (mean %.3g vs %.3g)", left, right, above, n, pluralCells(n), ml, mr)
+	if equal > 0 {
+		s += fmt.Sprintf("; equal in %d", equal)
+	}
+	if missing > 0 {
+		s += fmt.Sprintf("; %d %s without a result not compared", missing, pluralCells(missing))
+	}
+	return s + "."
+}
+
+func pluralCells(n int) string {
+	if n == 1 {
+		return "cell"
+	}
+	return "cells"
+}
+
+// seriesLabel names the series of cell ci: its series-axis values, or the
+// plotted output for a figure with one series.
+func (l *lookup) seriesLabel(spec *experiments.Figure, ci int) string {
+	if len(spec.Series) == 0 {
+		return spec.Y.String()
+	}
+	return l.label(ci, spec.Series)
+}
+
+func (l *lookup) axis(name string) experiments.Axis {
+	for _, a := range l.plan.Axes {
+		if a.Name == name {
+			return a
+		}
+	}
+	panic("report: axis " + name + " was validated but is not in the plan")
+}
+
+// numericAxis reports whether every value of an axis is a number.
+func (l *lookup) numericAxis(name string) bool {
+	for _, v := range l.axis(name).Values {
+		if math.IsNaN(toFloat(v)) {
+			return false
+		}
+	}
+	return true
+}
+
+// axisIndex is the position of cell ci's value in the axis's values.
+func (l *lookup) axisIndex(name string, ci int) float64 {
+	want := axisValue(l.plan.Cells[ci].Values[name])
+	for i, v := range l.axis(name).Values {
+		if axisValue(v) == want {
+			return float64(i)
+		}
+	}
+	return math.NaN()
+}
+
+func toFloat(v any) float64 {
+	switch v := v.(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	}
+	return math.NaN()
+}
+
+// logDrops reports whether a log axis cannot show v.
+func logDrops(log bool, v float64) bool { return log && !(v > 0) || math.IsNaN(v) }

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+//go:embed page.html.tmpl
+var pageTemplate string
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"inc":   func(i int) int { return i + 1 },
+	"num":   func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) },
+	"full":  formatValue,
+	"isNaN": math.IsNaN,
+	"join":  strings.Join,
+}).Parse(pageTemplate))
+
+// HTML renders the page. It has no scripts and loads nothing from outside
+// the report directory.
+func (p *Page) HTML(w io.Writer) error {
+	return pageTmpl.Execute(w, p)
+}
+
+// Write writes the report into dir (made if needed): index.html, one SVG
+// per figure, and the cited numbers as cited.csv and cited.tex. Each file
+// appears atomically; the same page gives the same bytes.
+func Write(dir string, p *Page) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, b := range p.Blocks {
+		if b.Figure == nil {
+			continue
+		}
+		svg, err := b.Figure.SVG()
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(dir, b.Figure.File), func(w io.Writer) error {
+			_, err := w.Write(svg)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	files := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"cited.csv", func(w io.Writer) error { return WriteCSV(w, p.Cited) }},
+		{"cited.tex", func(w io.Writer) error { return WriteTeX(w, p.Cited) }},
+		{"index.html", func(w io.Writer) error {
+			var b bytes.Buffer // render fully before the file appears
+			if err := p.HTML(&b); err != nil {
+				return fmt.Errorf("rendering the page: %w", err)
+			}
+			_, err := w.Write(b.Bytes())
+			return err
+		}},
+	}
+	for _, f := range files {
+		if err := writeAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
