@@ -8,10 +8,16 @@ export CGO_ENABLED := 1
 GOBUILD := $(GO) build -buildvcs=auto
 FUZZTIME ?= 10s
 
-.PHONY: setup build demo test test-long bench lint data clean
+.PHONY: setup build demo test test-long bench lint data clean models
 
 setup:
 	@bash scripts/setup.sh
+	@$(MAKE) --no-print-directory models
+
+# The pretrained nsfwjs networks (npm; never committed), for the pretrained
+# stage and its goldens; a no-op once present.
+models:
+	@bash scripts/fetch-models.sh
 
 build: setup
 	$(GOBUILD) -o $(BIN) ./cmd/eigenlab

@@ -23,3 +23,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v go >/dev/null || { echo "setup: Go is required (https://go.dev/dl); /usr/local/go/bin must be on PATH" >&2; exit 1; }
+bash "$(dirname "$0")/fetch-models.sh"   # pretrained nsfwjs weights (npm), into ~/.cache/eigenlab/models
