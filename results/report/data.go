@@ -10,6 +10,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -90,7 +91,12 @@ func Build(ctx context.Context, src Source, plan *experiments.Plan) (*Page, erro
 	for i, e := range spec.Entries {
 		b, err := l.block(i+1, e)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d:%d: report entry %d: %w", plan.File, e.Pos.Line, e.Pos.Col, i+1, err)
+			pos := e.Pos
+			var re *refError
+			if errors.As(err, &re) {
+				pos = re.pos
+			}
+			return nil, fmt.Errorf("%s:%d:%d: report entry %d: %w", plan.File, pos.Line, pos.Col, i+1, err)
 		}
 		page.Blocks = append(page.Blocks, b)
 	}
@@ -222,8 +228,8 @@ func (l *lookup) scalar(ref experiments.OutputRef, ci int) (Value, error) {
 		return Value{V: math.NaN()}, nil
 	}
 	if len(o.Shape) != 0 || o.Kind != "array" {
-		return Value{}, fmt.Errorf("%s:%d:%d: %s is a %s of shape %v in %s; want a 0-d output (a number per cell)",
-			l.plan.File, ref.Pos.Line, ref.Pos.Col, ref, o.Kind, o.Shape, e.Label())
+		return Value{}, &refError{ref.Pos, fmt.Errorf("%s has kind %s and shape %v in %s; want a 0-d output (a number per cell)",
+			ref, o.Kind, o.Shape, e.Label())}
 	}
 	id := results.CitationID(l.plan.Name, e.Stage, o.Name, e.Cell)
 	return Value{V: l.cites[id].Value, ID: id}, nil
@@ -237,8 +243,7 @@ func (l *lookup) curve(ref experiments.OutputRef, ci int) (xs, ys []float64, err
 		return nil, nil, nil
 	}
 	bad := func(want string) error {
-		return fmt.Errorf("%s:%d:%d: %s is a %s of shape %v in %s; want %s",
-			l.plan.File, ref.Pos.Line, ref.Pos.Col, ref, o.Kind, o.Shape, e.Label(), want)
+		return &refError{ref.Pos, fmt.Errorf("%s has kind %s and shape %v in %s; want %s", ref, o.Kind, o.Shape, e.Label(), want)}
 	}
 	switch {
 	case o.Kind != "array":
@@ -278,6 +283,16 @@ func (l *lookup) array(o results.Edge) (*stages.Array, error) {
 	}
 	return a, nil
 }
+
+// refError is a problem with the output an entry refers to, at the
+// reference's position in the YAML.
+type refError struct {
+	pos experiments.Pos
+	err error
+}
+
+func (e *refError) Error() string { return e.err.Error() }
+func (e *refError) Unwrap() error { return e.err }
 
 // cellLabel is the cell an instance's executions are recorded under: the
 // values of the axes it depends on, in axis order, formatted as the runner

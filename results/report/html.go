@@ -4,11 +4,14 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -72,5 +75,50 @@ func Write(dir string, p *Page) error {
 			return err
 		}
 	}
-	return nil
+	bad, err := CheckLinks(dir)
+	if err == nil && len(bad) > 0 {
+		err = fmt.Errorf("report %s: links that resolve to nothing (a bug): %s", dir, strings.Join(bad, ", "))
+	}
+	return err
+}
+
+var (
+	linkRe = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+	idRe   = regexp.MustCompile(`\sid="([^"]*)"`)
+)
+
+// CheckLinks reads dir/index.html and returns its href and src values
+// that name neither a file in dir nor an element id of the page: the page
+// must be readable from a copy of dir alone.
+func CheckLinks(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		return nil, err
+	}
+	page := string(b)
+	ids := map[string]bool{}
+	for _, m := range idRe.FindAllStringSubmatch(page, -1) {
+		ids[html.UnescapeString(m[1])] = true
+	}
+	var bad []string
+	for _, m := range linkRe.FindAllStringSubmatch(page, -1) {
+		ref := html.UnescapeString(m[1])
+		if u, err := url.PathUnescape(ref); err == nil {
+			ref = u
+		}
+		if frag, ok := strings.CutPrefix(ref, "#"); ok {
+			if !ids[frag] {
+				bad = append(bad, ref)
+			}
+			continue
+		}
+		if strings.Contains(ref, ":") || strings.HasPrefix(ref, "/") || strings.Contains(ref, "..") {
+			bad = append(bad, ref+" (not a file in the report directory)")
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, ref)); err != nil {
+			bad = append(bad, ref)
+		}
+	}
+	return bad, nil
 }
