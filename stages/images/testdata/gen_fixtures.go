@@ -87,6 +87,18 @@ func main() {
 	corrupt := bytes.Clone(pngb)
 	corrupt[len(corrupt)/2] ^= 0xff // inside IDAT: the zlib/CRC check fails
 
+	// noise.png: uniform random RGB, the hardest case for the resize golden.
+	noise := image.NewRGBA(image.Rect(0, 0, 48, 40))
+	state := uint32(1)
+	for i := range noise.Pix {
+		state = state*1664525 + 1013904223 // LCG: reproducible without math/rand
+		noise.Pix[i] = uint8(state >> 24)
+		if i%4 == 3 {
+			noise.Pix[i] = 255
+		}
+	}
+	write("noise.png", encPNG(noise))
+
 	// stages/images/testdata: one file per decoder case.
 	write("gradient.png", pngb)
 	write("gradient.jpg", jpg)
