@@ -84,8 +84,24 @@ func init() {
 		Outputs:   []string{"images", "files"},
 		Run:       loadFolder,
 		Validate:  validateFolder,
-		Resources: func(p Params) Resources { return Resources{Threads: imageThreads, MemBytes: 256 << 20} },
+		Resources: folderResources,
 	})
+}
+
+// folderResources estimates the output from the folder's file count and
+// adds 256 MB for decoding one large photo and its resize buffers; without
+// size the output is guessed at 1 MB per file.
+func folderResources(p Params) Resources {
+	files, err := folderFiles(p.String("path"))
+	per := int64(1 << 20)
+	if p.Has("size") {
+		per = int64(p.Int("channels")*p.Int("size")*p.Int("size")) * 4
+	}
+	mem := int64(len(files))*per + 256<<20
+	if err != nil {
+		mem = 256 << 20
+	}
+	return Resources{Threads: 1, MemBytes: mem}
 }
 
 func validateFolder(p Params) error {

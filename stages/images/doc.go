@@ -10,7 +10,8 @@
 // Every decoded image is first made an 8-bit *image.RGBA (Canonical):
 // grey images become R = G = B, paletted and 16-bit images are reduced to
 // 8 bits, and transparent pixels are composited on black (RGBA is
-// premultiplied). Resizing, cropping and patch statistics work on that form.
+// premultiplied); EXIF orientation is ignored (pixels as stored), as by
+// Go's image/jpeg; a GIF gives its first frame. Resizing, cropping and patch statistics work on that form.
 // Planar then writes C×H×W float32 in the unit range v/255 ∈ [0, 1]:
 //
 //   - 3 channels: R, G, B in that order (a grey image is replicated);
