@@ -231,3 +231,37 @@ func TestCorruptStreamedInputIsRecomputed(t *testing.T) {
 		})
 	}
 }
+
+// `eigenlab verify` recomputes a chunked producer and a streaming consumer
+// exactly, and keeps none of the recomputed files.
+func TestRecomputeChunkedAndStreamed(t *testing.T) {
+	r := newRunner(t)
+	r.StreamAbove = 1
+	s := run(t, r, plan(t, streamed), 1)
+	execs, err := r.DB.Executions(context.Background(), s.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, e := range execs {
+		if e.Stage != "gen" && e.Stage != "full" {
+			continue
+		}
+		checks, err := r.Recompute(context.Background(), e)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Stage, err)
+		}
+		for _, c := range checks {
+			checked++
+			if !c.Exact() {
+				t.Errorf("%s.%s: recomputed %s, recorded %s", e.Stage, c.Output, c.Got.Short(), c.Want.Short())
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no execution of gen or full was found")
+	}
+	if left, _ := os.ReadDir(r.Cache.TempDir()); len(left) != 0 {
+		t.Errorf("the cache's tmp holds %d files after the recomputations", len(left))
+	}
+}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -60,13 +61,15 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 	sto := store{r.Cache}
 	in := stages.Inputs{}
 	for _, edge := range e.Inputs {
-		a, err := sto.load(edge.Digest)
+		a, err := sto.input(edge.Digest, cmp.Or(r.StreamAbove, DefaultStreamAbove))
 		if err != nil {
 			return nil, fmt.Errorf("input %q (%s) is no longer in the cache; rerun the experiment first: %w", edge.Name, edge.Digest.Short(), err)
 		}
 		in[edge.Name] = a
 	}
-	outs, _, err := Local{}.Execute(ctx, Job{st, in, params})
+	scratch := stages.NewScratch(r.Cache.TempDir())
+	defer scratch.RemoveAll() // the recomputed outputs are compared, never kept
+	outs, _, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{st, in, params})
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +104,12 @@ func scalarValue(a stages.Artifact) float64 {
 	return math.NaN()
 }
 
-// maxRelDiff compares two arrays of equal shape element by element; it
-// returns +Inf when they are not comparable.
+// maxRelDiff compares two arrays of equal shape element by element (an
+// ArrayFile is loaded); it returns +Inf when they are not comparable.
 func maxRelDiff(a, b stages.Artifact) float64 {
-	x, ok1 := a.(*stages.Array)
-	y, ok2 := b.(*stages.Array)
-	if !ok1 || !ok2 || !slices.Equal(x.Shape, y.Shape) {
+	x, err1 := stages.AsArray(a)
+	y, err2 := stages.AsArray(b)
+	if err1 != nil || err2 != nil || !slices.Equal(x.Shape, y.Shape) {
 		return math.Inf(1)
 	}
 	worst := 0.0
