@@ -10,6 +10,7 @@ if [ "${EIGENLAB_DATA:-1}" = 1 ]; then
   pkgs+=(mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
          plasma-workspace-wallpapers dataset-fashion-mnist)
 fi
+[ -n "${CI:-}" ] || [ "${EIGENLAB_BROWSER:-0}" = 1 ] && pkgs+=(chromium)  # the report's browser test
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -75,7 +75,7 @@ func Write(dir string, p *Page) error {
 			return err
 		}
 	}
-	bad, err := CheckLinks(dir)
+	bad, err := CheckLinks(filepath.Join(dir, "index.html"))
 	if err == nil && len(bad) > 0 {
 		err = fmt.Errorf("report %s: links that resolve to nothing (a bug): %s", dir, strings.Join(bad, ", "))
 	}
@@ -87,14 +87,15 @@ var (
 	idRe   = regexp.MustCompile(`\sid="([^"]*)"`)
 )
 
-// CheckLinks reads dir/index.html and returns its href and src values
-// that name neither a file in dir nor an element id of the page: the page
-// must be readable from a copy of dir alone.
-func CheckLinks(dir string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "index.html"))
+// CheckLinks reads an HTML page and returns its href and src values that
+// name neither a file in the page's directory nor an element id of the
+// page: a report must be readable from a copy of its directory alone.
+func CheckLinks(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	dir := filepath.Dir(path)
 	page := string(b)
 	ids := map[string]bool{}
 	for _, m := range idRe.FindAllStringSubmatch(page, -1) {

@@ -155,7 +155,7 @@ func TestWriteIsDeterministicAndSelfContained(t *testing.T) {
 		t.Errorf("files %v, want %s", names, want)
 	}
 	html, _ := os.ReadFile(filepath.Join(a, "index.html"))
-	if bad, err := CheckLinks(a); err != nil || len(bad) > 0 {
+	if bad, err := CheckLinks(filepath.Join(a, "index.html")); err != nil || len(bad) > 0 {
 		t.Errorf("links that do not resolve: %v (%v)", bad, err)
 	}
 	for _, bad := range []string{"<script", "http://", "https://", "<of the planted"} {
