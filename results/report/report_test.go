@@ -199,6 +199,21 @@ func TestExtendedSweep(t *testing.T) {
 	}
 }
 
+// Without any run every cell is missing, and the page is still written.
+func TestReportBeforeAnyRun(t *testing.T) {
+	s := newState(t)
+	page := s.build(t, loadPlan(t))
+	if page.Run != nil || len(page.Missing) != 4 || len(page.Cited) != 0 || page.Blocks[3].Figure.Missing != 4 {
+		t.Errorf("run %v, missing %v, cited %d", page.Run, page.Missing, len(page.Cited))
+	}
+	if f := page.Blocks[7].Finding; f.Sentence != "In this run, no cell has results for both stringer α and 1 yet (4 cells without a result)." {
+		t.Errorf("finding %q", f.Sentence)
+	}
+	if err := Write(t.TempDir(), page); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // An output of the wrong shape for its entry is an error at the entry's
 // reference in the YAML.
 func TestWrongShapeNamesTheEntry(t *testing.T) {

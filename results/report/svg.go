@@ -108,8 +108,12 @@ func (f *Figure) drawLines(p *plot.Plot) error {
 		p.Add(line)
 		p.Legend.Add("null: "+s.Label, line)
 	}
-	padLinear(&p.X)
-	padLinear(&p.Y)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		padLinear(a)
+		if isLog(a.Scale) && !(a.Min > 0 && a.Min <= a.Max && finite(a.Max)) { // nothing to show yet: a decade
+			a.Min, a.Max = 1, 10
+		}
+	}
 	return nil
 }
 
