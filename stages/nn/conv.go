@@ -118,7 +118,9 @@ func (c *conv) im2col(x []float64, cin int, cols []float64) {
 
 // depthwise is a depthwise convolution computed directly: output channel
 // o reads input channel o/multiplier; each output sums its taps in row-major
-// order.
+// order. The loops run tap by tap over whole output rows (a scaled add of
+// a shifted input row), which keeps that per-output order, and so the
+// bits, while avoiding per-output bounds arithmetic.
 type depthwise struct {
 	window
 	mult   int
@@ -129,28 +131,46 @@ type depthwise struct {
 
 func (c *depthwise) run(ins [][]float64, out []float64, _ *scratch) {
 	x := ins[0]
-	k := c.kh * c.kw
+	k, plane := c.kh*c.kw, c.oh*c.ow
+	// cols[j] = [x0, x1): the outputs of a row whose tap column j is inside.
+	var cols [][2]int
+	for j := 0; j < c.kw; j++ {
+		x0, x1 := outputs(j, c.sw, c.pl, c.ow, c.w)
+		cols = append(cols, [2]int{x0, x1})
+	}
 	for o := 0; o < c.oc; o++ {
-		src := x[(o/c.mult)*c.h*c.w:]
+		src := x[(o/c.mult)*c.h*c.w : (o/c.mult+1)*c.h*c.w]
 		wt := c.weight[o*k : (o+1)*k]
-		dst := out[o*c.oh*c.ow:]
+		dst := out[o*plane : (o+1)*plane]
+		clear(dst)
 		for oy := 0; oy < c.oh; oy++ {
 			i0, i1 := taps(oy, c.sh, c.pt, c.kh, c.h)
-			for ox := 0; ox < c.ow; ox++ {
-				j0, j1 := taps(ox, c.sw, c.pl, c.kw, c.w)
-				base := (oy*c.sh-c.pt)*c.w + ox*c.sw - c.pl
-				acc := 0.0
-				for i := i0; i < i1; i++ {
-					row, taps := src[base+i*c.w+j0:base+i*c.w+j1], wt[i*c.kw+j0:i*c.kw+j1]
-					for j, v := range row {
-						acc += taps[j] * v
+			row := dst[oy*c.ow : (oy+1)*c.ow]
+			for i := i0; i < i1; i++ {
+				in := src[(oy*c.sh+i-c.pt)*c.w : (oy*c.sh+i-c.pt+1)*c.w]
+				for j, r := range cols {
+					x0, x1 := r[0], r[1]
+					if x0 >= x1 {
+						continue
+					}
+					wv, off := wt[i*c.kw+j], j-c.pl
+					if c.sw == 1 {
+						d := row[x0:x1]
+						s := in[x0+off : x1+off]
+						s = s[:len(d)]
+						for t, v := range s {
+							d[t] += wv * v
+						}
+						continue
+					}
+					for ox := x0; ox < x1; ox++ {
+						row[ox] += wv * in[ox*c.sw+off]
 					}
 				}
-				dst[oy*c.ow+ox] = acc
 			}
 		}
 	}
-	finish(out, c.bias, c.oc, c.oh*c.ow, c.act)
+	finish(out, c.bias, c.oc, plane, c.act)
 }
 
 // pool is max or average pooling. Padded cells never enter: a max ignores

@@ -88,17 +88,28 @@ func batchNorm(scale, shift []float64, l int) kernelFunc {
 	return func(ins [][]float64, out []float64) {
 		for ch := range scale {
 			src, dst := ins[0][ch*l:(ch+1)*l], out[ch*l:(ch+1)*l]
+			a, b := scale[ch], shift[ch]
+			dst = dst[:len(src)]
 			for i, v := range src {
-				dst[i] = v*scale[ch] + shift[ch]
+				dst[i] = v*a + b
 			}
 		}
 	}
 }
 
+// reluKernel is relu in one pass from input to output (the same values as
+// copy then relu).
 func reluKernel(cap float64) kernelFunc {
 	return func(ins [][]float64, out []float64) {
-		copy(out, ins[0])
-		relu(out, cap)
+		src := ins[0][:len(out)]
+		for i, v := range src {
+			if v < 0 {
+				v = 0
+			} else if cap > 0 && v > cap {
+				v = cap
+			}
+			out[i] = v
+		}
 	}
 }
 
