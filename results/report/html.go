@@ -25,7 +25,27 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"full":  formatValue,
 	"isNaN": math.IsNaN,
 	"join":  strings.Join,
+	"cells": func(n int) string { return strconv.Itoa(n) + " " + pluralCells(n) },
+	"href":  fragment,
 }).Parse(pageTemplate))
+
+// fragment is the link to the element with this id: "#" and the id with
+// every byte that a URL fragment cannot hold percent-encoded (RFC 3986),
+// so cited ids stay readable in links ("#exp:stage.alpha@alpha=1,seed=0").
+func fragment(id string) template.URL {
+	const ok = "-._~!$&'()*+,;=:@/?"
+	var b strings.Builder
+	b.WriteByte('#')
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(ok, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return template.URL(b.String())
+}
 
 // HTML renders the page. It has no scripts and loads nothing from outside
 // the report directory.
