@@ -32,7 +32,7 @@ func handPage() *Page {
 		Blocks: []Block{
 			{Text: "Plain & simple."},
 			{Figure: &Figure{Spec: line, File: "fig-2.svg", Title: "Fitted exponent", XLabel: "alpha", YLabel: "spec.alpha",
-				Series: []Series{{Label: "spec.alpha", Points: []Point{{X: 1, Y: 1.1, Lo: 0.9, Hi: 1.3, N: 2}, {X: 1.5, Y: 1.4, Lo: 1.4, Hi: 1.4, N: 1}}}},
+				Series:  []Series{{Label: "spec.alpha", Points: []Point{{X: 1, Y: 1.1, Lo: 0.9, Hi: 1.3, N: 2}, {X: 1.5, Y: 1.4, Lo: 1.4, Hi: 1.4, N: 1}}}},
 				Missing: 1, IDs: []string{id("1", "0"), id("1", "1"), id("1.5", "0")}}},
 			{Figure: &Figure{Spec: heat, File: "fig-3.svg", Title: "heat", XLabel: "seed", YLabel: "alpha",
 				Heat: &Heat{RowAxis: "alpha", ColAxis: "seed", Rows: []string{"1", "1.5"}, Cols: []string{"0", "1"},
