@@ -105,7 +105,6 @@ func Build(ctx context.Context, src Source, plan *experiments.Plan) (*Page, erro
 
 // lookup finds the latest results of a plan's instances.
 type lookup struct {
-	ctx   context.Context
 	src   Source
 	plan  *experiments.Plan
 	execs map[*experiments.Instance]*results.Execution // nil: no result
@@ -113,7 +112,7 @@ type lookup struct {
 }
 
 func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup, error) {
-	l := &lookup{ctx: ctx, src: src, plan: plan, execs: map[*experiments.Instance]*results.Execution{}, cites: map[string]*Cited{}}
+	l := &lookup{src: src, plan: plan, execs: map[*experiments.Instance]*results.Execution{}, cites: map[string]*Cited{}}
 	recorded, err := src.DB.Citations(ctx, plan.Name)
 	if err != nil {
 		return nil, err

@@ -39,11 +39,11 @@ type Point struct {
 	N            int
 }
 
-// Heat is a heatmap's grid of cited numbers: Values[row][col].
+// Heat is a heatmap's grid of cited numbers, Values[row][col], with the
+// values of the row and column axes.
 type Heat struct {
-	RowAxis, ColAxis string
-	Rows, Cols       []string
-	Values           [][]Value
+	Rows, Cols []string
+	Values     [][]Value
 }
 
 // Table is a table's data: a row per combination of the row axes.
@@ -295,7 +295,7 @@ func (l *lookup) heatmap(f *Figure) error {
 	if f.Title == "" {
 		f.Title = spec.Value.String() + " by " + spec.Rows + " and " + spec.Cols
 	}
-	h := &Heat{RowAxis: spec.Rows, ColAxis: spec.Cols}
+	h := &Heat{}
 	for _, v := range l.axis(spec.Rows).Values {
 		h.Rows = append(h.Rows, axisValue(v))
 	}

@@ -35,7 +35,7 @@ func handPage() *Page {
 				Series:  []Series{{Label: "spec.alpha", Points: []Point{{X: 1, Y: 1.1, Lo: 0.9, Hi: 1.3, N: 2}, {X: 1.5, Y: 1.4, Lo: 1.4, Hi: 1.4, N: 1}}}},
 				Missing: 1, IDs: []string{id("1", "0"), id("1", "1"), id("1.5", "0")}}},
 			{Figure: &Figure{Spec: heat, File: "fig-3.svg", Title: "heat", XLabel: "seed", YLabel: "alpha",
-				Heat: &Heat{RowAxis: "alpha", ColAxis: "seed", Rows: []string{"1", "1.5"}, Cols: []string{"0", "1"},
+				Heat: &Heat{Rows: []string{"1", "1.5"}, Cols: []string{"0", "1"},
 					Values: [][]Value{{{1, id("1", "0")}, {1.2, id("1", "1")}}, {{1.4, id("1.5", "0")}, {math.NaN(), ""}}}}}},
 			{Table: &Table{Title: "Exponents", Corner: "alpha", Head: []string{"seed=0", "seed=1"}, Rows: []TableRow{
 				{Label: "alpha=1", Values: []Value{{1, id("1", "0")}, {1.2, id("1", "1")}}},
