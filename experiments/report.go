@@ -223,7 +223,7 @@ func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
 	f := &Figure{Kind: FigureLine}
 	if k := valueOf(n, "kind"); k != nil {
 		if _, known := figureKeys[k.Value]; !known || k.Kind != yaml.ScalarNode {
-			c.p.at(k, "%s: kind %q: want one of line, scatter, spectrum, heatmap", what, k.Value)
+			c.p.at(k, "%s: kind %s: want one of line, scatter, spectrum, heatmap", what, shown(k))
 			return nil, false
 		}
 		f.Kind = k.Value
@@ -414,7 +414,7 @@ func (c *reportCheck) ref(what string, n *yaml.Node, allowCol bool) OutputRef {
 	}
 	m := outputRefRe.FindStringSubmatch(n.Value)
 	if n.Kind != yaml.ScalarNode || m == nil {
-		c.p.at(n, "%s: %q: want %s", what, n.Value, form)
+		c.p.at(n, "%s: %s: want %s", what, shown(n), form)
 		return r
 	}
 	r.Stage, r.Output = m[1], m[2]
@@ -439,7 +439,7 @@ func (c *reportCheck) axis(what string, n *yaml.Node) string {
 		if len(c.axes) == 0 {
 			want = "this experiment has no matrix"
 		}
-		c.p.at(n, "%s: %q is not a matrix axis; %s", what, n.Value, want)
+		c.p.at(n, "%s: %s is not a matrix axis; %s", what, shown(n), want)
 		return ""
 	}
 	return n.Value
@@ -466,7 +466,7 @@ func (c *reportCheck) text(what string, k, v *yaml.Node) string {
 func (c *reportCheck) flag(what string, k, v *yaml.Node) bool {
 	var b bool
 	if v.Kind != yaml.ScalarNode || v.Decode(&b) != nil {
-		c.p.at(v, "%s: %s: %q: want true or false", what, k.Value, v.Value)
+		c.p.at(v, "%s: %s: %s: want true or false", what, k.Value, shown(v))
 	}
 	return b
 }
@@ -477,6 +477,19 @@ func (c *reportCheck) count() int {
 		return 0
 	}
 	return len(c.p.errs.Errors)
+}
+
+// shown quotes a scalar for a message, or names the kind of another node.
+func shown(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "an alias"
 }
 
 // itemsOf is the items of a sequence node, or the node itself if it is a
