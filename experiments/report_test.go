@@ -67,7 +67,7 @@ func TestReportErrors(t *testing.T) {
 		{"finding over", "  - finding: {left: a.out, right: 1, over: [alpha]}\n", []string{
 			`t.yaml:7:21: report entry 1 (finding): a.out depends on matrix axis "seed", which the entry does not place; want it in over`}},
 		{"a list where a reference goes", "  - finding: {left: b.lo, right: [1]}\n", []string{
-			`t.yaml:7:35: report entry 1 (finding): right: a list: want STAGE.OUTPUT`}},
+			`t.yaml:7:34: report entry 1 (finding): right: a list: want STAGE.OUTPUT`}},
 		{"empty text", "  - text: \"  \"\n", []string{
 			`t.yaml:7:11: report entry 1 (text): want a paragraph of text`}},
 	} {
