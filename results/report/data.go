@@ -314,7 +314,7 @@ func cellLabel(plan *experiments.Plan, inst *experiments.Instance) string {
 // floats without ".0", strings without quotes.
 func axisValue(v any) string {
 	s := stages.FormatValue(v)
-	if f, ok := v.(float64); ok && f == math.Trunc(f) {
+	if f, ok := v.(float64); ok && f == float64(int64(f)) {
 		s = strings.TrimSuffix(s, ".0")
 	}
 	return strings.Trim(s, `"`)
