@@ -158,6 +158,48 @@ func (f *ArrayFile) Load() (*Array, error) {
 	return a, nil
 }
 
+// CheckFinite returns the error Array.CheckFinite gives for the first NaN
+// or Inf element, reading the file once in constant memory.
+func (f *ArrayFile) CheckFinite() error {
+	if f.DType == Int64 {
+		return nil
+	}
+	p, err := f.OpenPayload()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	total, cols := f.Len(), 1
+	if len(f.Shape) > 0 && f.Shape[0] > 0 {
+		cols = total / f.Shape[0]
+	}
+	chunk := &Array{}
+	step := hashChunk / int(f.itemSize())
+	if f.DType == Float32 {
+		chunk.F32 = make([]float32, step)
+	} else {
+		chunk.F64 = make([]float64, step)
+	}
+	for off := 0; off < total; off += step {
+		k := min(step, total-off)
+		part := &Array{Shape: []int{k}}
+		if chunk.F32 != nil {
+			part.F32 = chunk.F32[:k]
+		} else {
+			part.F64 = chunk.F64[:k]
+		}
+		if _, err := p.ReadAt(part.Bytes(), int64(off)*f.itemSize()); err != nil {
+			return fmt.Errorf("%s: reading %s: %w", f.Path, f.Describe(), err)
+		}
+		for i := 0; i < k; i++ {
+			if v := part.Value(i); v-v != 0 {
+				return nonfinite(off+i, cols, v)
+			}
+		}
+	}
+	return nil
+}
+
 // hashChunk is the read size of the streaming hashers (4 MiB).
 const hashChunk = 4 << 20
 

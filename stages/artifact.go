@@ -163,11 +163,17 @@ func (a *Array) Describe() string { return fmt.Sprintf("%s%v", a.DType(), a.Shap
 func (a *Array) CheckFinite() error {
 	for i := 0; i < a.Len(); i++ {
 		if v := a.Value(i); math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("element %d (row %d, column %d) is %v: data must be finite (NaN/Inf are rejected; see METHODS.md §0.1)",
-				i, i/max(a.Cols(), 1), i%max(a.Cols(), 1), v)
+			return nonfinite(i, a.Cols(), v)
 		}
 	}
 	return nil
+}
+
+// nonfinite is the error for element i, of value v, of an array with cols
+// values per row.
+func nonfinite(i, cols int, v float64) error {
+	return fmt.Errorf("element %d (row %d, column %d) is %v: data must be finite (NaN/Inf are rejected; see METHODS.md §0.1)",
+		i, i/max(cols, 1), i%max(cols, 1), v)
 }
 
 // Record is a small JSON-encodable artifact: strings and metadata that are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
@@ -65,15 +66,17 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := images(in, m)
+	var files closers
+	defer files.close()
+	shape, src, err := images(in, m, &files)
 	if err != nil {
 		return nil, err
 	}
-	net, err := m.Net(imgs.Shape[2], imgs.Shape[3])
+	net, err := m.Net(shape[2], shape[3])
 	if err != nil {
-		return nil, fmt.Errorf("input \"model\" on %d×%d images: %w", imgs.Shape[2], imgs.Shape[3], err)
+		return nil, fmt.Errorf("input \"model\" on %d×%d images: %w", shape[2], shape[3], err)
 	}
-	n, layers := imgs.Shape[0], p.Strings("layers")
+	n, layers := shape[0], p.Strings("layers")
 	outs := make([]*ArrayWriter, len(layers))
 	defer func() {
 		for _, w := range outs {
@@ -91,9 +94,21 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 			return nil, fmt.Errorf("output %q: %w", l, err)
 		}
 	}
+	// The workers that load images cannot return errors: the first failed
+	// read is kept and ends the run at the end of its batch.
+	var loadErr error
+	var once sync.Once
+	load := func(i int, dst []float64) {
+		if err := src(i, dst); err != nil {
+			once.Do(func() { loadErr = fmt.Errorf("input \"images\": image %d: %w", i, err) })
+		}
+	}
 	// Batches arrive in image order whatever the number of workers, so each
 	// layer's file is written front to back with the same bytes every time.
-	err = net.Extract(ctx, n, imageLoader(imgs), layers, p.Int("batch"), func(b nn.Batch) error {
+	err = net.Extract(ctx, n, load, layers, p.Int("batch"), func(b nn.Batch) error {
+		if loadErr != nil { // set before the batch's workers finished
+			return loadErr
+		}
 		for k, acts := range b.Acts {
 			if err := outs[k].WriteFloat32s(acts); err != nil {
 				return fmt.Errorf("output %q: %w", layers[k], err)
@@ -115,42 +130,90 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	return res, nil
 }
 
-// images returns the images input, checked against the model's input node.
-func images(in Inputs, m *Model) (*Array, error) {
-	imgs, err := in.Array("images")
-	if err != nil {
-		return nil, err
+// imageSource reads image i (C·H·W values in C order) into dst.
+type imageSource func(i int, dst []float64) error
+
+// images checks the images input against the model's input node and
+// returns its shape and a reader of single images. A stack in memory is
+// converted image by image; one left in an ArrayFile (larger than the
+// runner's memory budget) is read image by image from its file, opened
+// into files, so it is never in memory whole.
+func images(in Inputs, m *Model, files *closers) ([]int, imageSource, error) {
+	var shape []int
+	var desc string
+	var dtype DType
+	file, isFile := in["images"].(*ArrayFile)
+	var arr *Array
+	if isFile {
+		shape, desc, dtype = file.Shape, file.Describe(), file.DType
+	} else {
+		var err error
+		if arr, err = in.Array("images"); err != nil {
+			return nil, nil, err
+		}
+		shape, desc, dtype = arr.Shape, arr.Describe(), arr.DType()
 	}
-	if len(imgs.Shape) != 4 || imgs.Len() == 0 {
-		return nil, fmt.Errorf("input \"images\" is %s; want a non-empty N×C×H×W array", imgs.Describe())
+	if len(shape) != 4 || numel(shape) == 0 {
+		return nil, nil, fmt.Errorf("input \"images\" is %s; want a non-empty N×C×H×W array", desc)
 	}
-	if imgs.DType() == Int64 {
-		return nil, fmt.Errorf("input \"images\" is %s; want float32 or float64", imgs.Describe())
+	if dtype == Int64 {
+		return nil, nil, fmt.Errorf("input \"images\" is %s; want float32 or float64", desc)
 	}
 	node, err := m.Arch.Input()
 	if err != nil {
-		return nil, fmt.Errorf("input \"model\": %w", err)
+		return nil, nil, fmt.Errorf("input \"model\": %w", err)
 	}
-	if imgs.Shape[1] != node.Channels {
-		return nil, fmt.Errorf("input \"images\" has %d channels (%s) but model %q takes %d", imgs.Shape[1], imgs.Describe(), m.Arch.Name, node.Channels)
+	if shape[1] != node.Channels {
+		return nil, nil, fmt.Errorf("input \"images\" has %d channels (%s) but model %q takes %d", shape[1], desc, m.Arch.Name, node.Channels)
 	}
-	if err := imgs.CheckFinite(); err != nil {
-		return nil, fmt.Errorf("input \"images\": %w", err)
+	if !isFile {
+		if err := arr.CheckFinite(); err != nil {
+			return nil, nil, fmt.Errorf("input \"images\": %w", err)
+		}
+		return shape, imageLoader(arr), nil
 	}
-	return imgs, nil
+	if err := file.CheckFinite(); err != nil {
+		return nil, nil, fmt.Errorf("input \"images\": %w", err)
+	}
+	pl, err := file.OpenPayload()
+	if err != nil {
+		return nil, nil, fmt.Errorf("input \"images\": %w", err)
+	}
+	*files = append(*files, pl)
+	return shape, fileImages(pl, dtype, numel(shape[1:])), nil
 }
 
 // imageLoader converts image i to float64 on demand, so a float32 stack
 // is never copied whole.
-func imageLoader(imgs *Array) nn.Loader {
+func imageLoader(imgs *Array) imageSource {
 	size := imgs.Len() / imgs.Shape[0]
-	return func(i int, dst []float64) {
+	return func(i int, dst []float64) error {
 		if imgs.F32 != nil {
 			for j, v := range imgs.F32[i*size : (i+1)*size] {
 				dst[j] = float64(v)
 			}
-			return
+			return nil
 		}
 		copy(dst, imgs.F64[i*size:(i+1)*size])
+		return nil
+	}
+}
+
+// fileImages reads image i of size values from an image stack's payload;
+// it is safe for the concurrent workers (ReadAt is pread).
+func fileImages(pl *Payload, dtype DType, size int) imageSource {
+	return func(i int, dst []float64) error {
+		if dtype == Float64 {
+			_, err := pl.ReadAt((&Array{F64: dst}).Bytes(), int64(i*size)*8)
+			return err
+		}
+		buf := make([]float32, size)
+		if _, err := pl.ReadAt((&Array{F32: buf}).Bytes(), int64(i*size)*4); err != nil {
+			return err
+		}
+		for j, v := range buf {
+			dst[j] = float64(v)
+		}
+		return nil
 	}
 }

@@ -2,8 +2,11 @@ package stages
 
 import (
 	"context"
+	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -117,5 +120,45 @@ func TestExtractBadInput(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: error %v\nwant prefix %s", tc.name, err, tc.want)
 		}
+	}
+}
+
+// Images left in an ArrayFile are read image by image and give the bytes
+// of the same images in memory; a NaN in them, or a read that fails, is
+// reported as for images in memory.
+func TestExtractImagesFromFile(t *testing.T) {
+	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
+	ctx := WithScratch(context.Background(), NewScratch(t.TempDir()))
+	imgs := randImages(4, 6, 3, 8, 8)
+	want, err := runExtract(t, m, imgs, 4, "conv2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeChunked(t, ctx, imgs)
+	got, err := extract{}.Run(ctx, Inputs{"model": m, "images": file}, Params{"layers": []string{"conv2"}, "batch": 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["conv2"].Digest() != want["conv2"].Digest() {
+		t.Error("activations of images read from a file differ from those of the images in memory")
+	}
+
+	nan := randImages(4, 6, 3, 8, 8)
+	nan.F32[17] = float32(math.NaN())
+	_, err = extract{}.Run(ctx, Inputs{"model": m, "images": writeChunked(t, ctx, nan)}, Params{"layers": []string{"conv2"}, "batch": 4})
+	if wantErr := `input "images": element 17 (row 0, column 17) is NaN`; err == nil || !strings.HasPrefix(err.Error(), wantErr) {
+		t.Errorf("NaN in a file: %v; want prefix %s", err, wantErr)
+	}
+
+	if err := os.Truncate(file.Path, file.DataOffset+100); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := file.OpenPayload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	if err := fileImages(pl, Float32, 3*8*8)(2, make([]float64, 3*8*8)); !errors.Is(err, io.EOF) {
+		t.Errorf("reading an image past the end of a truncated file: %v; want EOF", err)
 	}
 }
