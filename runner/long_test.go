@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -160,19 +159,55 @@ stages:
 	}
 }
 
+// randomImages writes n uniform random 3×size×size float32 images a row
+// at a time, so the image stack is in memory only if the runner decides
+// to hand it to extract whole (below StreamAbove).
+type randomImages struct{}
+
+func init() { stages.Register(randomImages{}) }
+
+func (randomImages) Kind() string                             { return "test_random_images" }
+func (randomImages) Version() string                          { return "1" }
+func (randomImages) Doc() string                              { return "test stage writing random images one by one" }
+func (randomImages) Inputs() []stages.InputSpec               { return nil }
+func (randomImages) Outputs(stages.Params) []string           { return []string{"x"} }
+func (randomImages) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
+
+func (randomImages) Params() []stages.ParamSpec {
+	return []stages.ParamSpec{{Name: "n", Type: stages.Int}, {Name: "size", Type: stages.Int}}
+}
+
+func (randomImages) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+	n, size := p.Int("n"), p.Int("size")
+	w, err := stages.CreateArray(ctx, stages.Float32, []int{n, 3, size, size})
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	img := make([]float32, 3*size*size)
+	for i := 0; i < n; i++ {
+		for j := range img {
+			img[j] = rng.Float32()
+		}
+		if err := w.WriteFloat32s(img); err != nil {
+			return nil, err
+		}
+	}
+	f, err := w.Close()
+	if err != nil {
+		return nil, err
+	}
+	return stages.Outputs{"x": f}, nil
+}
+
 // TestLongExtractPeakRSS: extracting the largest layer of convnet6 (conv1,
-// 32×S×S) from 10,000 S×S images (S = 160 by default: 819,200 features,
-// 33 GB of activations) streams the activations to the cache, so the peak
-// RSS stays below a quarter of their size.
+// 32×S×S) from 10,000 random S×S images (S = 160 by default: 819,200
+// features, 33 GB of activations) writes the activations to the cache as
+// they are produced, so the peak RSS stays below a quarter of their size.
 func TestLongExtractPeakRSS(t *testing.T) {
+	child, peak, wall := inChild(t)
 	size := longInt(t, "EIGENLAB_LONG_IMAGE", 160)
 	n := longInt(t, "EIGENLAB_LONG_SAMPLES", 10_000)
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("eigenlab-long-images-%d-%d.npy", n, size))
-	if os.Getenv(longChild) == "" && os.Getenv("EIGENLAB_LONG") == "1" {
-		writeRandomImages(t, path, n, size)
-		defer os.Remove(path)
-	}
-	child, peak, wall := inChild(t, "EIGENLAB_LONG_IMAGES_PATH="+path)
 	if !child {
 		acts := int64(n) * 32 * int64(size*size) * 4
 		t.Logf("child: peak RSS %.2f GiB for %.1f GB of activations, wall %v", float64(peak)/(1<<30), float64(acts)/1e9, wall.Round(time.Second))
@@ -185,8 +220,8 @@ func TestLongExtractPeakRSS(t *testing.T) {
 name: long-extract
 stages:
   images:
-    kind: load
-    params: {source: npy, path: %s}
+    kind: test_random_images
+    params: {n: %d, size: %d}
   net:
     kind: powerlaw_init
     params: {arch: convnet6, alpha: 1.0}
@@ -194,37 +229,10 @@ stages:
     kind: extract
     inputs: {model: net, images: images}
     params: {layers: [conv1]}
-`, os.Getenv("EIGENLAB_LONG_IMAGES_PATH"))
+`, n, size)
 	s := run(t, newRunner(t), plan(t, yaml), 2)
 	for _, nd := range s.nodes {
 		t.Logf("%s: wall %v, cpu %v, process peak RSS so far %.2f GiB", nd.inst.Name,
 			nd.usage.Wall.Round(time.Second), nd.usage.CPU.Round(time.Second), float64(nd.usage.PeakRSS)/(1<<30))
-	}
-}
-
-// writeRandomImages writes n uniform random 3×size×size float32 images to
-// path without holding them in memory.
-func writeRandomImages(t *testing.T, path string, n, size int) {
-	ctx := stages.WithScratch(context.Background(), stages.NewScratch(filepath.Dir(path)))
-	w, err := stages.CreateArray(ctx, stages.Float32, []int{n, 3, size, size})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	img := make([]float32, 3*size*size)
-	for i := 0; i < n; i++ {
-		for j := range img {
-			img[j] = rng.Float32()
-		}
-		if err := w.WriteFloat32s(img); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(f.Path, path); err != nil {
-		t.Fatal(err)
 	}
 }
