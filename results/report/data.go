@@ -40,9 +40,12 @@ type Page struct {
 	YAML        string
 	YAMLDiffers bool // the plan's file differs from the YAML of Run
 	Cells       int
-	Missing     []string // labels of the cells some stage has no result for
-	Blocks      []Block  // the report entries, in YAML order
-	Cited       []Cited  // every cited number of the plan's latest results, by id
+	Missing     []string // labels of the cells some stage has no current result for
+	// Stale names the latest executions left out because they were
+	// computed with other params or inputs than the plan now gives.
+	Stale  []string
+	Blocks []Block // the report entries, in YAML order
+	Cited  []Cited // every cited number of the plan's latest results, by id
 }
 
 // Block is one assembled report entry; exactly one field is set.
@@ -109,6 +112,7 @@ type lookup struct {
 	plan  *experiments.Plan
 	execs map[*experiments.Instance]*results.Execution // nil: no result
 	cites map[string]*Cited                            // by id
+	stale []string                                     // executions not of the plan's params or inputs
 }
 
 func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup, error) {
@@ -126,6 +130,10 @@ func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup
 		if err != nil {
 			return nil, err
 		}
+		if e != nil && !l.current(inst, e) {
+			l.stale = append(l.stale, e.Label())
+			e = nil
+		}
 		l.execs[inst] = e
 		if e == nil {
 			continue
@@ -139,6 +147,43 @@ func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup
 		}
 	}
 	return l, nil
+}
+
+// current reports whether e computed inst as the plan now has it: the same
+// params and, as inputs, the outputs of the current results upstream. A
+// result of a YAML edited since, or of another --set, is not shown.
+func (l *lookup) current(inst *experiments.Instance, e *results.Execution) bool {
+	lines := inst.Params.Canonical()
+	if len(lines) != len(e.Params) {
+		return false
+	}
+	for _, line := range lines {
+		name, value, _ := strings.Cut(line, "=")
+		if e.Params[name] != value {
+			return false
+		}
+	}
+	for _, in := range inst.Inputs {
+		up := l.execs[in.From]
+		if up == nil {
+			return false
+		}
+		got, ok1 := findEdge(e.Inputs, in.Name)
+		want, ok2 := findEdge(up.Outputs, in.Output)
+		if !ok1 || !ok2 || got.Digest != want.Digest {
+			return false
+		}
+	}
+	return true
+}
+
+func findEdge(edges []results.Edge, name string) (results.Edge, bool) {
+	for _, g := range edges {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return results.Edge{}, false
 }
 
 // cite records a 0-d output of e as a cited number, with the value the
@@ -181,6 +226,7 @@ func (l *lookup) collect(page *Page) {
 	for _, id := range sortedKeys(l.cites) {
 		page.Cited = append(page.Cited, *l.cites[id])
 	}
+	page.Stale = l.stale
 }
 
 func (l *lookup) block(i int, e experiments.ReportEntry) (Block, error) {

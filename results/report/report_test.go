@@ -214,6 +214,21 @@ func TestReportBeforeAnyRun(t *testing.T) {
 	}
 }
 
+// A result computed with other params than the YAML now gives is not
+// shown: its cell is missing and the result is named as stale, down to
+// the stages that read it.
+func TestStaleResultsAreLeftOut(t *testing.T) {
+	s := newState(t)
+	s.run(t, loadPlan(t))
+	page := s.build(t, loadPlan(t, "n=90"))
+	if len(page.Missing) != 4 || len(page.Stale) != 12 || page.Stale[0] != "report-test:data@alpha=0.8,seed=0" {
+		t.Errorf("missing %v, stale %v; want 4 cells missing and data, full, ols stale in each", page.Missing, page.Stale)
+	}
+	if len(page.Cited) == 0 || !strings.HasPrefix(page.Cited[0].ID, "report-test:cd.") {
+		t.Errorf("cited %v, want only cd's numbers (pair does not read n)", page.Cited)
+	}
+}
+
 // An output of the wrong shape for its entry is an error at the entry's
 // reference in the YAML.
 func TestWrongShapeNamesTheEntry(t *testing.T) {
