@@ -26,7 +26,8 @@ Writes DIR/index.html (no JavaScript, nothing loaded from outside DIR), one
 SVG per figure (DIR/fig-N.svg), and every cited number as DIR/cited.csv and
 DIR/cited.tex. The page is built from the latest ok or cached result of each
 cell of EXP (with the same --set as the run, the same cells); nothing is
-recomputed. Cells without a result are shown as missing and counted.
+recomputed. Cells without a result are shown as missing and counted; a result
+computed with other params or inputs than the YAML now gives is left out as stale.
 
 The experiment's report: section is a list of entries:
 
@@ -106,6 +107,9 @@ func cmdReport(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("wrote %s: %d entries (%d figures), %d cited numbers; %d of %d cells without a result\n",
 		filepath.Join(*out, "index.html"), len(page.Blocks), figures, len(page.Cited), len(page.Missing), page.Cells)
+	if len(page.Stale) > 0 {
+		fmt.Printf("left out %d stale results (other params or inputs than the YAML gives; run it to update)\n", len(page.Stale))
+	}
 	return nil
 }
 
