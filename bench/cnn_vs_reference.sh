@@ -1,0 +1,27 @@
+#!/bin/sh
+# MobileNetV2 (224×224) forward throughput on this machine's cores: eigenlab's imported
+# nsfwjs MobileNetV2 (BenchmarkMobileNetV2: 8 images per op to out_relu, one image per
+# worker, GOMAXPROCS workers) against Debian's PyTorch on the same architecture
+# (bench/torch_mobilenetv2.py, random weights, THREADS=2) and the tfjs reference
+# (bench/tfjs_mobilenetv2.js, pure-JS CPU backend), processes interleaved, ROUNDS rounds;
+# prints each one's images/s and peak RSS (/usr/bin/time).
+# Needs: make models; apt-get install python3-torch python3-torchvision (see the .py);
+# TFJS_MODULES=<scratch>/node_modules from `npm ci` of stages/nn/tfjs/testdata/package*.json
+# (the tfjs row is skipped without it). Run from the repository root:
+#   ROUNDS=3 TFJS_MODULES=/tmp/tfjsref/node_modules sh bench/cnn_vs_reference.sh
+set -e
+ROUNDS=${ROUNDS:-3}
+export THREADS=${THREADS:-2}
+root=$(pwd)
+tmp=$(mktemp -d)
+go test -c -o "$tmp/tfjs.test" ./stages/nn/tfjs/
+rss() { /usr/bin/time -f "    peak RSS %M KB" "$@" 2>&1 | grep -E 'images/s|peak RSS'; }
+for r in $(seq "$ROUNDS"); do
+	echo "round $r (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+	(cd stages/nn/tfjs && rss "$tmp/tfjs.test" -test.run '^$' -test.bench 'BenchmarkMobileNetV2$' -test.benchtime 3x)
+	rss /usr/bin/python3 "$root/bench/torch_mobilenetv2.py" 8 3
+	if [ -n "$TFJS_MODULES" ]; then
+		NODE_PATH=$TFJS_MODULES rss node "$root/bench/tfjs_mobilenetv2.js" 8 1
+	fi
+done
+rm -rf "$tmp"

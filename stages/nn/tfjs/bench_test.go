@@ -1,0 +1,29 @@
+package tfjs
+
+import (
+	"context"
+	"testing"
+
+	"github.com/eigenlab/eigenlab/stages/nn"
+)
+
+// BenchmarkMobileNetV2 times the forward pass of the imported MobileNetV2
+// to out_relu on 224×224 images, batch images per op spread over
+// GOMAXPROCS workers; it reports images/s (bench/tfjs_vs_torch.sh).
+func BenchmarkMobileNetV2(b *testing.B) {
+	net := compile(b, "nsfwjs-mobilenetv2")
+	const batch = 8
+	img := func(i int, dst []float64) {
+		for j := range dst {
+			dst[j] = float64((i*7919+j)%256) / 255
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		err := net.Extract(context.Background(), batch, img, []string{"out_relu"}, batch, func(nn.Batch) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
