@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Figure size on the page and in the SVG.
@@ -20,28 +21,41 @@ const (
 	figHeight = 4 * vg.Inch
 )
 
-// SVG draws a figure with gonum/plot. The bytes depend only on the
-// figure's data: no time stamps, random ids or map order.
+// SVG draws a figure with gonum/plot, its legend (if it has one) to the
+// right of the plot so that it never hides data. The bytes depend only on
+// the figure's data: no time stamps, random ids or map order.
 func (f *Figure) SVG() ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = f.Title
 	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
-	p.Legend.Top = true
+	leg := plot.NewLegend()
+	leg.Top, leg.Left = true, true
+	var labels []string
 	var err error
 	if f.Heat != nil {
 		err = f.drawHeat(p)
 	} else {
-		err = f.drawLines(p)
+		labels, err = f.drawLines(p, &leg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("figure %s: %w", f.File, err)
 	}
-	w, err := p.WriterTo(figWidth, figHeight, "svg")
-	if err != nil {
-		return nil, fmt.Errorf("figure %s: %w", f.File, err)
+	c := vgsvg.New(figWidth, figHeight)
+	dc := draw.New(c)
+	if len(labels) > 0 {
+		var w vg.Length
+		for _, l := range labels {
+			w = max(w, leg.TextStyle.Width(l))
+		}
+		// Fonts are not embedded: a browser may draw the text with a
+		// wider font than the metrics gonum/plot measures with.
+		w = min(w*13/10+leg.ThumbnailWidth+vg.Points(16), figWidth*2/5)
+		leg.Draw(draw.Crop(dc, figWidth-w, 0, 0, -vg.Points(24)))
+		dc = draw.Crop(dc, 0, -w, 0, 0)
 	}
+	p.Draw(dc)
 	var b bytes.Buffer
-	if _, err := w.WriteTo(&b); err != nil {
+	if _, err := c.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("figure %s: %w", f.File, err)
 	}
 	return b.Bytes(), nil
@@ -49,7 +63,7 @@ func (f *Figure) SVG() ([]byte, error) {
 
 // drawLines draws the series (lines, or points for a scatter figure),
 // their 95% bands, and a spectrum's null and interval curves.
-func (f *Figure) drawLines(p *plot.Plot) error {
+func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
 	spec := f.Spec
 	if spec.LogX {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
@@ -65,15 +79,16 @@ func (f *Figure) drawLines(p *plot.Plot) error {
 		p.X.Tick.Marker = ticks
 	}
 	scatter := spec.Kind == "scatter"
+	var labels []string
 	for i, s := range f.CI {
 		if err := addBand(p, s, faded(seriesColor(f, s.Label, i), 0x40)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i, s := range f.Series {
 		c := seriesColor(f, s.Label, i)
 		if err := addBand(p, s, faded(c, 0x30)); err != nil {
-			return err
+			return nil, err
 		}
 		xys := points(s)
 		if len(xys) == 0 {
@@ -82,31 +97,34 @@ func (f *Figure) drawLines(p *plot.Plot) error {
 		if scatter {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = c, draw.CircleGlyph{}, vg.Points(3)
 			p.Add(sc)
-			p.Legend.Add(s.Label, sc)
+			leg.Add(s.Label, sc)
+			labels = append(labels, s.Label)
 			continue
 		}
 		line, err := plotter.NewLine(xys)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		line.Color, line.Width = c, vg.Points(1.5)
 		p.Add(line)
 		if len(f.Series) > 1 || len(f.Null) > 0 {
-			p.Legend.Add(s.Label, line)
+			leg.Add(s.Label, line)
+			labels = append(labels, s.Label)
 		}
 	}
 	for i, s := range f.Null {
 		line, err := plotter.NewLine(points(s))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		line.Color, line.Dashes, line.Width = seriesColor(f, s.Label, i), plotutil.Dashes(1), vg.Points(1)
 		p.Add(line)
-		p.Legend.Add("null: "+s.Label, line)
+		leg.Add("null: "+s.Label, line)
+		labels = append(labels, "null: "+s.Label)
 	}
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		padLinear(a)
@@ -114,7 +132,7 @@ func (f *Figure) drawLines(p *plot.Plot) error {
 			a.Min, a.Max = 1, 10
 		}
 	}
-	return nil
+	return labels, nil
 }
 
 // padLinear widens a linear axis by 5% of its range on each side, so that
