@@ -16,7 +16,9 @@ import (
 )
 
 // Citations lists every cited number of an experiment as the cited table
-// holds it (the latest value of each id), in id order.
+// holds it (the latest value of each id), in id order, with the columns
+// of the exports; Run, Status and Params are left empty (`eigenlab why ID`
+// gives them).
 func Citations(ctx context.Context, db *results.DB, experiment string) ([]Cited, error) {
 	cs, err := db.Citations(ctx, experiment)
 	if err != nil {
