@@ -61,21 +61,24 @@ func (load) Doc() string {
 func (load) Params() []ParamSpec {
 	specs := []ParamSpec{{Name: "source", Type: String, Choices: sourceNames(),
 		Doc: "where the data comes from"}}
-	seen := map[string]bool{"source": true}
+	index := map[string]int{"source": 0}
 	for _, n := range sourceNames() {
 		for _, p := range sources[n].Params {
-			if !seen[p.Name] {
-				seen[p.Name] = true
-				// Defaults and required-ness depend on the source: Defaults and
-				// Validate apply them, so no other source's default enters the key.
-				q := p
-				q.Default, q.Optional = nil, true
-				q.Doc = fmt.Sprintf("[%s] %s", n, p.Doc)
-				if p.Default != nil {
-					q.Doc += fmt.Sprintf(" (default %s)", FormatValue(p.Default))
-				}
-				specs = append(specs, q)
+			doc := fmt.Sprintf("[%s] %s", n, p.Doc)
+			if p.Default != nil {
+				doc += fmt.Sprintf(" (default %s)", FormatValue(p.Default))
 			}
+			if i, ok := index[p.Name]; ok {
+				// A name several sources read: one spec, each source's meaning.
+				specs[i].Doc += "; " + doc
+				continue
+			}
+			// Defaults and required-ness depend on the source: Defaults and
+			// Validate apply them, so no other source's default enters the key.
+			q := p
+			q.Default, q.Optional, q.Doc = nil, true, doc
+			index[p.Name] = len(specs)
+			specs = append(specs, q)
 		}
 	}
 	return specs
