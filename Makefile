@@ -22,8 +22,11 @@ models:
 build: setup
 	$(GOBUILD) -o $(BIN) ./cmd/eigenlab
 
+# The embedded default: dead-leaves images through power-law-initialised
+# CNNs; writes report/index.html. Nothing is downloaded.
 demo: build
-	$(BIN) run planted-sweep
+	$(BIN) run powerlaw-init-spectra
+	$(BIN) report powerlaw-init-spectra -o report
 
 test: setup lint
 	$(GO) test -count=1 -timeout 20m ./...
@@ -44,4 +47,4 @@ data:
 	@EIGENLAB_DATA=1 bash scripts/setup.sh
 
 clean:
-	rm -rf bin .eigenlab
+	rm -rf bin .eigenlab report
