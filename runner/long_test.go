@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/eigenlab/eigenlab/stages"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -85,7 +87,7 @@ func (plantedStream) Params() []stages.ParamSpec {
 func (plantedStream) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	n, cols, k := p.Int("n"), p.Int("p"), p.Int("k")
 	rng := stages.RNG("test_planted_stream", p.Int("seed"))
-	u := spectral.Orthonormal(rng, n, k, true)
+	u := thinOrthonormal(rng, n, k)
 	lam := spectral.PowerLaw(p.Float("alpha"), k)
 	coef := make([]float64, k)
 	for c := range coef {
@@ -121,6 +123,35 @@ func (plantedStream) Run(ctx context.Context, _ stages.Inputs, p stages.Params) 
 	return stages.Outputs{"x": f}, nil
 }
 
+// thinOrthonormal is an n×k matrix with orthonormal, zero-mean columns:
+// centered Gaussian columns orthonormalised by Cholesky QR twice (Q = A R⁻¹
+// with RᵀR = AᵀA), in O(nk) memory where spectral.Orthonormal forms the
+// n×n Q of a Householder QR.
+func thinOrthonormal(rng *rand.Rand, n, k int) *mat.Dense {
+	a := mat.NewDense(n, k, nil)
+	raw := a.RawMatrix().Data
+	for i := range raw {
+		raw[i] = rng.NormFloat64()
+	}
+	a = spectral.Center(a)
+	for range 2 {
+		var g mat.SymDense
+		g.SymOuterK(1, a.T())
+		var ch mat.Cholesky
+		if !ch.Factorize(&g) {
+			panic("thinOrthonormal: Gram not positive definite")
+		}
+		var r mat.TriDense
+		ch.UTo(&r)
+		var qt mat.Dense // Qᵀ = R⁻ᵀ Aᵀ
+		if err := qt.Solve(r.T(), a.T()); err != nil {
+			panic(err)
+		}
+		a = mat.DenseCopyOf(qt.T())
+	}
+	return a
+}
+
 // TestLongStreamedSpectrum: the full-view spectrum of N×P float32 (10,000
 // × 800,000 by default, 32 GB on disk) streamed from the cache recovers
 // the planted α (rank min(1000, N/4)) within 4 GiB of peak RSS.
@@ -151,6 +182,11 @@ stages:
 	for _, nd := range s.nodes {
 		t.Logf("%s: wall %v, cpu %v, process peak RSS so far %.2f GiB", nd.inst.Name,
 			nd.usage.Wall.Round(time.Second), nd.usage.CPU.Round(time.Second), float64(nd.usage.PeakRSS)/(1<<30))
+	}
+	for _, nd := range s.nodes {
+		if size, ok := nd.sizes["x"]; ok {
+			t.Logf("input blob %.2f GB, handed to spectrum as an ArrayFile: %v", float64(size)/1e9, size > DefaultStreamAbove)
+		}
 	}
 	alpha := s.Scalars(r.Cache)[0].Values["alpha"]
 	t.Logf("%d×%d float32 (%.1f GB): alpha %.6f (planted 1)", n, p, float64(n)*float64(p)*4/1e9, alpha)
