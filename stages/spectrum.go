@@ -1,8 +1,10 @@
 package stages
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"gonum.org/v1/gonum/floats"
 	"io"
 	"math"
 	"slices"
@@ -17,7 +19,7 @@ type spectrum struct{}
 func init() { Register(spectrum{}) }
 
 func (spectrum) Kind() string    { return "spectrum" }
-func (spectrum) Version() string { return "3" }
+func (spectrum) Version() string { return "4" }
 
 func (spectrum) Doc() string {
 	return `Covariance eigenspectrum of x (rows are samples; METHODS §1), its power-law
@@ -35,7 +37,9 @@ excluded; fewer than 10 points is an error.
 With a second repeat x2 the spectrum is cross-validated PCA (§1.4, full
 view): axes from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat
 swaps; ed is then NaN (ED is for PCA eigenvalues only).
-Outputs: eigenvalues, alpha, r2, ed, fit_range, info[, alpha_per_location].`
+Outputs: eigenvalues, alpha, r2, ed, fit_range, info; spatial view also
+alpha_per_location (H×W), alpha_center (the centre location's, NaN if it
+cannot be fitted) and alpha_median (over the locations that can).`
 }
 
 func (spectrum) Params() []ParamSpec {
@@ -75,7 +79,7 @@ func (spectrum) Inputs() []InputSpec {
 func (spectrum) Outputs(p Params) []string {
 	out := []string{"eigenvalues", "alpha", "r2", "ed", "fit_range", "info"}
 	if p.String("view") == "spatial" {
-		out = append(out, "alpha_per_location")
+		out = append(out, "alpha_per_location", "alpha_center", "alpha_median")
 	}
 	return out
 }
@@ -295,7 +299,7 @@ func spatialSpectrum(x spectral.Tensor, p Params, out Outputs) ([]float64, error
 		fit, err := fitSpectrum(s, p)
 		if err != nil {
 			alphas[l] = math.NaN()
-			firstErr = cmpOr(firstErr, fmt.Errorf("location %d: %w", l, err))
+			firstErr = cmp.Or(firstErr, fmt.Errorf("location %d: %w", l, err))
 			continue
 		}
 		alphas[l] = fit.Alpha
@@ -307,25 +311,16 @@ func spatialSpectrum(x spectral.Tensor, p Params, out Outputs) ([]float64, error
 	h, w := x.Shape[2], x.Shape[3]
 	info := out["info"].(Record)
 	info["locations_unfit"] = len(spectra) - len(fitted)
-	info["alpha_center_location"] = finiteOrNil(alphas[(h/2)*w+w/2])
+	center := alphas[(h/2)*w+w/2]
+	info["alpha_center_location"] = finiteOrNil(center)
 	slices.Sort(fitted)
 	k := len(fitted)
-	info["alpha_median_location"] = (fitted[(k-1)/2] + fitted[k/2]) / 2
-	sum := 0.0
-	for _, a := range fitted {
-		sum += a
-	}
-	info["alpha_mean_location"] = sum / float64(k)
+	median := (fitted[(k-1)/2] + fitted[k/2]) / 2
+	info["alpha_median_location"] = median
+	info["alpha_mean_location"] = floats.Sum(fitted) / float64(k)
 	out["alpha_per_location"] = &Array{Shape: []int{h, w}, F64: alphas}
+	out["alpha_center"], out["alpha_median"] = Scalar(center), Scalar(median)
 	return spectral.MeanSpectrum(spectra), nil
-}
-
-// cmpOr returns a unless it is nil, then b.
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // finiteOrNil keeps NaN out of JSON records (null instead).

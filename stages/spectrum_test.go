@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,8 +88,13 @@ func TestSpectrumMatchesNumpy(t *testing.T) {
 	per := readGolden(t, "spectrum_alpha_per_location").F64
 	closeTo(t, "alpha_per_location", f64(out, "alpha_per_location"), per, 1e-10)
 	info := out["info"].(Record)
-	if c := info["alpha_center_location"].(float64); c != f64(out, "alpha_per_location")[4] {
-		t.Errorf("centre location α %v, want location (1,1) = %v", c, per[4])
+	if c := info["alpha_center_location"].(float64); c != f64(out, "alpha_per_location")[4] || f64(out, "alpha_center")[0] != c {
+		t.Errorf("centre location α %v (output %v), want location (1,1) = %v", c, f64(out, "alpha_center"), per[4])
+	}
+	got := f64(out, "alpha_per_location")
+	sorted := slices.Sorted(slices.Values(got))
+	if m := f64(out, "alpha_median")[0]; m != (sorted[(len(got)-1)/2]+sorted[len(got)/2])/2 || info["alpha_median_location"] != m {
+		t.Errorf("alpha_median %v, want the median of %v", m, got)
 	}
 }
 
