@@ -144,14 +144,15 @@ func blockLen(units, elems, least int) int {
 
 // colBlocks hands out column blocks [j0, j1) of the N×F matrix view, in
 // increasing order: views without copying for float64 in memory, converted
-// into buf otherwise. A File is read a panel of several blocks at a time,
+// into buf for float32. A File is read a panel of several blocks at a time,
 // one ReadAt per row, so that the disk sees reads of a panel's width
 // rather than one short read per row and block (a column block of a
-// row-major file is N scattered pieces).
+// row-major file is N scattered pieces); its blocks are views of the
+// panel.
 type colBlocks struct {
 	t      Tensor
-	buf    []float64 // N × block width, unless the data is float64 in memory
-	panel  []float64 // File only: the panel's rows, one after the other
+	buf    []float64 // float32 in memory: N × block width
+	panel  []float64 // File: the panel's rows, one after the other
 	p0, p1 int       // the panel's columns
 }
 
@@ -162,7 +163,7 @@ const panelBlocks = 16
 // newColBlocks prepares blocks of up to width columns.
 func newColBlocks(t Tensor, width int) *colBlocks {
 	cb := &colBlocks{t: t}
-	if t.F32 != nil || t.File != nil {
+	if t.F32 != nil {
 		cb.buf = make([]float64, t.N()*width)
 	}
 	if t.File != nil {
@@ -187,9 +188,7 @@ func (cb *colBlocks) cols(j0, j1 int) *mat.Dense {
 			}
 		}
 		pw := cb.p1 - cb.p0
-		for i := 0; i < n; i++ {
-			copy(cb.buf[i*w:(i+1)*w], cb.panel[i*pw+j0-cb.p0:])
-		}
+		return mat.NewDense(n, pw, cb.panel[:n*pw]).Slice(0, n, j0-cb.p0, j1-cb.p0).(*mat.Dense)
 	case t.F32 == nil:
 		return mat.NewDense(n, f, t.F64).Slice(0, n, j0, j1).(*mat.Dense)
 	default:
