@@ -2,11 +2,15 @@ package experiments
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/eigenlab/eigenlab/stages"
 )
 
 // Report is the typed `report:` section of an experiment (README
@@ -75,11 +79,22 @@ type Finding struct {
 }
 
 // OutputRef names a stage output, "STAGE.OUTPUT", or column Col of a 2-d
-// output whose column 0 holds the x values, "STAGE.OUTPUT[COL]".
+// output whose column 0 holds the x values, "STAGE.OUTPUT[COL]". A suffix
+// "@axis=value,..." (as in a REF) fixes matrix axes: the output is read
+// in the cell that has those values and agrees with the current cell on
+// every other axis, so one entry can compare, say, view=channel with
+// view=full.
 type OutputRef struct {
 	Stage, Output string
 	Col           int // 0: the whole output
+	Where         []AxisValue
 	Pos           Pos
+}
+
+// AxisValue fixes one matrix axis at one of its values.
+type AxisValue struct {
+	Axis  string
+	Value any // as in Axis.Values
 }
 
 // String renders the reference as it is written in the YAML.
@@ -88,7 +103,28 @@ func (r OutputRef) String() string {
 	if r.Col > 0 {
 		s += "[" + strconv.Itoa(r.Col) + "]"
 	}
+	for i, w := range r.Where {
+		s += map[bool]string{true: "@", false: ","}[i == 0] + w.Axis + "=" + strings.Trim(stages.FormatValue(w.Value), `"`)
+	}
 	return s
+}
+
+// Cell returns the index of the cell that has r's fixed axis values and
+// agrees with cell ci on every other axis (ci itself when r fixes none).
+func (r OutputRef) Cell(p *Plan, ci int) int {
+	if len(r.Where) == 0 {
+		return ci
+	}
+	want := maps.Clone(p.Cells[ci].Values)
+	for _, w := range r.Where {
+		want[w.Axis] = w.Value
+	}
+	for _, c := range p.Cells {
+		if reflect.DeepEqual(c.Values, want) {
+			return c.Index
+		}
+	}
+	panic("experiments: a validated selector names no cell") // the matrix is a full product
 }
 
 // ReportSpec decodes the plan's report section. The plan was validated by
@@ -110,15 +146,16 @@ func (p *Plan) ReportSpec() (*Report, error) {
 	return r, nil
 }
 
-var outputRefRe = regexp.MustCompile(`^([^.\[\]]+)\.([^\[\]]+)(?:\[(\d+)\])?$`)
+var outputRefRe = regexp.MustCompile(`^([^.\[\]@]+)\.([^\[\]@]+)(?:\[(\d+)\])?(?:@(.+))?$`)
 
 // reportCheck validates a report against the plan it belongs to.
 type reportCheck struct {
-	p         *problems
-	stages    []string            // declared stage names
-	outputs   map[string][]string // stage -> outputs of any of its instances
-	stageAxes map[string][]string // stage -> axes any of its instances depends on
-	axes      []string            // matrix axes in YAML order
+	p          *problems
+	stages     []string            // declared stage names
+	outputs    map[string][]string // stage -> outputs of any of its instances
+	stageAxes  map[string][]string // stage -> axes any of its instances depends on
+	axes       []string            // matrix axes in YAML order
+	axisValues map[string][]any    // matrix axis -> its values
 }
 
 // checkReport validates and decodes a report section: unknown keys,
@@ -130,9 +167,10 @@ func checkReport(p *problems, n *yaml.Node, plan *Plan, stageNames []string) *Re
 	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" || hasDuplicateKeys(n) {
 		return r
 	}
-	c := &reportCheck{p: p, stages: stageNames, outputs: map[string][]string{}, stageAxes: map[string][]string{}}
+	c := &reportCheck{p: p, stages: stageNames, outputs: map[string][]string{}, stageAxes: map[string][]string{}, axisValues: map[string][]any{}}
 	for _, a := range plan.Axes {
 		c.axes = append(c.axes, a.Name)
+		c.axisValues[a.Name] = a.Values
 	}
 	for _, inst := range plan.Instances {
 		for _, o := range inst.Stage.Outputs(inst.Params) {
@@ -393,8 +431,13 @@ func (c *reportCheck) placed(what, hint string, at *yaml.Node, placed []string, 
 		if m == nil {
 			continue
 		}
+		fixed := map[string]bool{}
+		for _, w := range strings.Split(m[4], ",") {
+			a, _, _ := strings.Cut(w, "=")
+			fixed[a] = true
+		}
 		for _, a := range c.stageAxes[m[1]] {
-			if !seen[a] {
+			if !seen[a] && !fixed[a] {
 				c.p.at(n, "%s: %s depends on matrix axis %q, which the entry does not place; want it in %s",
 					what, n.Value, a, hint)
 				ok = false
@@ -424,6 +467,9 @@ func (c *reportCheck) ref(what string, n *yaml.Node, allowCol bool) OutputRef {
 			c.p.at(n, "%s: %q: a column index is for the 2-d outputs of a spectrum figure (column 0 holds x; want COL >= 1); want %s", what, n.Value, form)
 		}
 	}
+	if m[4] != "" {
+		r.Where = c.selector(what, n, m[4])
+	}
 	switch outs, declared := c.outputs[r.Stage], contains(c.stages, r.Stage); {
 	case !declared:
 		c.p.at(n, "%s: %q refers to unknown stage %q; want one of %s", what, n.Value, r.Stage, strings.Join(c.stages, ", "))
@@ -431,6 +477,61 @@ func (c *reportCheck) ref(what string, n *yaml.Node, allowCol bool) OutputRef {
 		c.p.at(n, "%s: %q: stage %q has no output %q; want one of %s", what, n.Value, r.Stage, r.Output, strings.Join(outs, ", "))
 	}
 	return r
+}
+
+// selector reads the "axis=value,..." after the @ of an output reference;
+// numbers compare as numbers (alpha=1.0 finds alpha=1).
+func (c *reportCheck) selector(what string, n *yaml.Node, text string) []AxisValue {
+	var out []AxisValue
+	for _, part := range strings.Split(text, ",") {
+		name, value, ok := strings.Cut(part, "=")
+		ax, known := c.axisValues[name]
+		switch {
+		case !ok || name == "":
+			c.p.at(n, "%s: %q: selector %q: want axis=value", what, n.Value, part)
+		case !known:
+			c.p.at(n, "%s: %q: %q is not a matrix axis; want one of %s", what, n.Value, name, strings.Join(c.axes, ", "))
+		default:
+			v, found := matchAxisValue(ax, value)
+			if !found {
+				c.p.at(n, "%s: %q: axis %s has no value %s; want one of %s", what, n.Value, name, value, axisValueList(ax))
+				continue
+			}
+			out = append(out, AxisValue{name, v})
+		}
+	}
+	return out
+}
+
+// matchAxisValue finds text among an axis's values, comparing numbers as
+// numbers and anything else as its text form.
+func matchAxisValue(values []any, text string) (any, bool) {
+	f, numErr := strconv.ParseFloat(text, 64)
+	for _, v := range values {
+		switch x := v.(type) {
+		case int:
+			if numErr == nil && float64(x) == f {
+				return v, true
+			}
+		case float64:
+			if numErr == nil && x == f {
+				return v, true
+			}
+		default:
+			if strings.Trim(stages.FormatValue(v), `"`) == text {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func axisValueList(values []any) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = strings.Trim(stages.FormatValue(v), `"`)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (c *reportCheck) axis(what string, n *yaml.Node) string {

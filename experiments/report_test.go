@@ -68,6 +68,12 @@ func TestReportErrors(t *testing.T) {
 			`t.yaml:7:21: report entry 1 (finding): a.out depends on matrix axis "seed", which the entry does not place; want it in over`}},
 		{"a list where a reference goes", "  - finding: {left: b.lo, right: [1]}\n", []string{
 			`t.yaml:7:34: report entry 1 (finding): right: a list: want STAGE.OUTPUT`}},
+		{"selector axis unknown", "  - finding: {left: a.out@beta=1, right: 1, over: [alpha, seed]}\n", []string{
+			`t.yaml:7:21: report entry 1 (finding): left: "a.out@beta=1": "beta" is not a matrix axis; want one of alpha, seed`}},
+		{"selector value unknown", "  - finding: {left: a.out@seed=2, right: 1, over: [alpha]}\n", []string{
+			`t.yaml:7:21: report entry 1 (finding): left: "a.out@seed=2": axis seed has no value 2; want one of 0, 1`}},
+		{"selector without =", "  - finding: {left: a.out@seed, right: 1, over: [alpha]}\n", []string{
+			`t.yaml:7:21: report entry 1 (finding): left: "a.out@seed": selector "seed": want axis=value`}},
 		{"empty text", "  - text: \"  \"\n", []string{
 			`t.yaml:7:11: report entry 1 (text): want a paragraph of text`}},
 	} {
@@ -106,14 +112,14 @@ func TestReportSpecDecodes(t *testing.T) {
 	aOut := OutputRef{Stage: "a", Output: "out", Pos: Pos{7, 37}}
 	want := []ReportEntry{
 		{Pos: Pos{7, 5}, Figure: &Figure{Title: "α", Caption: "c", Kind: FigureLine, X: "alpha", Y: aOut, Series: []string{"seed"}, LogY: true}},
-		{Pos: Pos{8, 5}, Figure: &Figure{Kind: FigureSpectrum, Y: OutputRef{"b", "lo", 2, Pos{8, 33}}, LogX: true, LogY: true,
-			Null: &OutputRef{"b", "hi", 1, Pos{8, 50}}, CILo: &OutputRef{"b", "hi", 0, Pos{8, 68}}, CIHi: &OutputRef{"b", "hi", 0, Pos{8, 81}}}},
-		{Pos: Pos{9, 5}, Figure: &Figure{Kind: FigureHeatmap, Rows: "alpha", Cols: "seed", Value: OutputRef{"a", "out", 0, Pos{9, 61}}}},
+		{Pos: Pos{8, 5}, Figure: &Figure{Kind: FigureSpectrum, Y: OutputRef{"b", "lo", 2, nil, Pos{8, 33}}, LogX: true, LogY: true,
+			Null: &OutputRef{"b", "hi", 1, nil, Pos{8, 50}}, CILo: &OutputRef{"b", "hi", 0, nil, Pos{8, 68}}, CIHi: &OutputRef{"b", "hi", 0, nil, Pos{8, 81}}}},
+		{Pos: Pos{9, 5}, Figure: &Figure{Kind: FigureHeatmap, Rows: "alpha", Cols: "seed", Value: OutputRef{"a", "out", 0, nil, Pos{9, 61}}}},
 		{Pos: Pos{10, 5}, Table: &Table{Rows: []string{"alpha"}, Cols: []string{"seed"},
-			Values: []OutputRef{{"a", "out", 0, Pos{10, 48}}, {"b", "lo", 0, Pos{10, 55}}}}},
-		{Pos: Pos{11, 5}, Finding: &Finding{Left: OutputRef{"a", "out", 0, Pos{11, 21}}, Right: &OutputRef{"b", "lo", 0, Pos{11, 35}},
+			Values: []OutputRef{{"a", "out", 0, nil, Pos{10, 48}}, {"b", "lo", 0, nil, Pos{10, 55}}}}},
+		{Pos: Pos{11, 5}, Finding: &Finding{Left: OutputRef{"a", "out", 0, nil, Pos{11, 21}}, Right: &OutputRef{"b", "lo", 0, nil, Pos{11, 35}},
 			Over: []string{"alpha", "seed"}, LeftLabel: "A", RightLabel: "b.lo"}},
-		{Pos: Pos{12, 5}, Finding: &Finding{Left: OutputRef{"b", "lo", 0, Pos{12, 21}}, RightValue: 1.5, LeftLabel: "b.lo", RightLabel: "1.5"}},
+		{Pos: Pos{12, 5}, Finding: &Finding{Left: OutputRef{"b", "lo", 0, nil, Pos{12, 21}}, RightValue: 1.5, LeftLabel: "b.lo", RightLabel: "1.5"}},
 		{Pos: Pos{13, 5}, Text: "Plain words."},
 	}
 	if len(r.Entries) != len(want) {
@@ -123,6 +129,33 @@ func TestReportSpecDecodes(t *testing.T) {
 		if !reflect.DeepEqual(r.Entries[i], want[i]) {
 			t.Errorf("entry %d:\n got %s\nwant %s", i+1, show(r.Entries[i]), show(want[i]))
 		}
+	}
+}
+
+// A selector fixes axes: the entry need not place them, and Cell moves
+// to the cell with the fixed values (numbers compare as numbers).
+func TestReportSelector(t *testing.T) {
+	src := reportBase + "  - finding: {left: a.out@seed=0, right: a.out@seed=1.0, over: [alpha]}\n"
+	p, err := Parse("t.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.ReportSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := r.Entries[0].Finding
+	if got := f.Right.String(); got != "a.out@seed=1" {
+		t.Errorf("right = %q, want a.out@seed=1", got)
+	}
+	// Cells: alpha=0.5,seed=0 (0), alpha=0.5,seed=1 (1), alpha=1,seed=0 (2), alpha=1,seed=1 (3).
+	for ci, want := range []int{0, 0, 2, 2} {
+		if got := f.Left.Cell(p, ci); got != want {
+			t.Errorf("left in cell %d reads cell %d, want %d", ci, got, want)
+		}
+	}
+	if got := f.Right.Cell(p, 2); got != 3 {
+		t.Errorf("right in cell 2 reads cell %d, want 3", got)
 	}
 }
 

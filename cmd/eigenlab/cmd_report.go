@@ -59,7 +59,9 @@ The experiment's report: section is a list of entries:
       left_label: TEXT          # default: the reference; and right_label
   - text: TEXT                  # a paragraph
 
-Every axis the referenced stages depend on must be placed (x, series or band;
+Any STAGE.OUTPUT may end in @AXIS=VALUE,... to read it in the cell with those
+values (e.g. left: spec.alpha@view=channel, right: spec.alpha@view=full). Every
+other axis the referenced stages depend on must be placed (x, series or band;
 rows or cols; over). Unknown keys, stages, outputs and axes are errors with
 file:line:col before anything runs.
 

@@ -245,9 +245,10 @@ func (l *lookup) block(i int, e experiments.ReportEntry) (Block, error) {
 }
 
 // output is the edge of ref's output in the latest execution of its stage
-// in cell ci; ok is false when there is no result.
+// in cell ci (or the cell its @axis=value selector picks from ci); ok is
+// false when there is no result.
 func (l *lookup) output(ref experiments.OutputRef, ci int) (*results.Execution, results.Edge, bool) {
-	inst := l.plan.Lookup(ref.Stage, ci)
+	inst := l.plan.Lookup(ref.Stage, ref.Cell(l.plan, ci))
 	e := l.execs[inst]
 	if e == nil {
 		return nil, results.Edge{}, false
