@@ -25,7 +25,9 @@ spatial layers, N×D for flat ones. Each image is computed alone in float64
 (im2col + GEMM), so values do not depend on batch or thread count; batch
 sets how many images are in flight at once. Activations are written to
 the cache batch by batch as they are produced, so they never need to fit
-in memory.`
+in memory. Only the layers the requested ones depend on are computed; a
+graph cut before its first flatten takes images of any size (e.g. the
+MobileNetV2 backbone on 96×96 patches; its head needs 224×224).`
 }
 
 func (extract) Params() []ParamSpec {
@@ -72,11 +74,16 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := m.Net(shape[2], shape[3])
+	n, layers := shape[0], p.Strings("layers")
+	for _, l := range layers {
+		if m.Arch.Index(l) < 0 {
+			return nil, fmt.Errorf("param \"layers\": model %q has no layer %q; available: %v", m.Arch.Name, l, m.Arch.Names())
+		}
+	}
+	net, err := m.Net(shape[2], shape[3], layers...)
 	if err != nil {
 		return nil, fmt.Errorf("input \"model\" on %d×%d images: %w", shape[2], shape[3], err)
 	}
-	n, layers := shape[0], p.Strings("layers")
 	outs := make([]*ArrayWriter, len(layers))
 	defer func() {
 		for _, w := range outs {

@@ -94,6 +94,29 @@ func TestExtractFlatLayer(t *testing.T) {
 	}
 }
 
+// Only what the requested layers need is computed: a layer before the
+// pooling runs on images too small for the rest of the network, with the
+// same values as from the whole network.
+func TestExtractComputesOnlyWhatIsAsked(t *testing.T) {
+	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
+	small, err := runExtract(t, m, randImages(4, 2, 3, 2, 2), 4, "conv2")
+	if err != nil || !slices.Equal(small["conv2"].(*Array).Shape, []int{2, 32, 2, 2}) {
+		t.Fatalf("conv2 on 2×2 images: %v", err)
+	}
+	imgs := randImages(5, 2, 3, 8, 8)
+	one, err := runExtract(t, m, imgs, 4, "conv1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := runExtract(t, m, imgs, 4, "conv1", "conv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one["conv1"].Digest() != all["conv1"].Digest() {
+		t.Error("conv1 differs when conv6 is extracted too")
+	}
+}
+
 // TestExtractBadInput checks each user error names the input or param
 // and the expected form.
 func TestExtractBadInput(t *testing.T) {
@@ -112,7 +135,7 @@ func TestExtractBadInput(t *testing.T) {
 		{"not 4-d", m, randImages(3, 2, 3, 64), []string{"conv1"}, `input "images" is float32[2 3 64]; want a non-empty N×C×H×W array`},
 		{"not a model", Record{"a": 1}, randImages(3, 2, 3, 8, 8), []string{"conv1"}, `input "model": artifact is record{"a":1}, not a model`},
 		{"nan", m, nan, []string{"conv1"}, `input "images": element 17`},
-		{"too small", m, randImages(3, 1, 3, 2, 2), []string{"conv1"}, `input "model" on 2×2 images: arch "convnet6": node "pool2" (max_pool2d): height: size 1 is smaller than the kernel 2`},
+		{"too small", m, randImages(3, 1, 3, 2, 2), []string{"conv6"}, `input "model" on 2×2 images: arch "convnet6": node "pool2" (max_pool2d): height: size 1 is smaller than the kernel 2`},
 		{"no layers", m, randImages(3, 2, 3, 8, 8), []string{}, `param "layers": want at least one layer name`},
 		{"duplicate", m, randImages(3, 2, 3, 8, 8), []string{"conv1", "conv1"}, `param "layers": "conv1" is listed twice`},
 	} {

@@ -108,16 +108,32 @@ func (m *Model) Describe() string {
 }
 
 // Net compiles the model for h×w images (nn.Compile), checking every
-// weight's dtype and shape against the graph.
-func (m *Model) Net(h, w int) (*nn.Net, error) {
+// weight's dtype and shape against the graph. Given layers, it compiles
+// only the part of the graph they depend on (nn.Arch.Prune): less work,
+// and a network's convolutional part then runs on images of any size.
+func (m *Model) Net(h, w int, layers ...string) (*nn.Net, error) {
+	arch := &m.Arch
+	if layers != nil {
+		var err error
+		if arch, err = arch.Prune(layers); err != nil {
+			return nil, err
+		}
+	}
+	kept := map[string]bool{}
+	for _, n := range arch.Nodes {
+		kept[n.Name] = true
+	}
 	ws := make(map[string]nn.Tensor, len(m.Weights))
 	for name, a := range m.Weights {
+		if node, _, _ := strings.Cut(name, "/"); !kept[node] {
+			continue
+		}
 		if a.DType() == Int64 {
 			return nil, fmt.Errorf("model %q: weight %q is %s; want float32 or float64", m.Arch.Name, name, a.Describe())
 		}
 		ws[name] = nn.Tensor{Shape: a.Shape, Data: a.Float64s()}
 	}
-	return nn.Compile(&m.Arch, ws, h, w)
+	return nn.Compile(arch, ws, h, w)
 }
 
 // NewModel wraps an architecture and float64 weights from package nn as a
