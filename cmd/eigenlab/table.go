@@ -38,7 +38,10 @@ func printScalars(w io.Writer, rows []runner.ScalarRow) {
 		for _, r := range byStage[stage] {
 			vals := make([]string, len(names))
 			for i, k := range names {
-				vals[i] = fmt.Sprintf("%.6g", r.Values[k])
+				vals[i] = "-" // this instance's params leave the output out
+				if v, ok := r.Values[k]; ok {
+					vals[i] = fmt.Sprintf("%.6g", v)
+				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t\n", r.Cell, strings.Join(vals, "\t"))
 		}
