@@ -16,7 +16,7 @@ type extract struct{}
 func init() { Register(extract{}) }
 
 func (extract) Kind() string    { return "extract" }
-func (extract) Version() string { return "1" }
+func (extract) Version() string { return "2" }
 
 func (extract) Doc() string {
 	return `Runs the images (N×C×H×W) through the model and outputs, for each

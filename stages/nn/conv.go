@@ -2,17 +2,12 @@ package nn
 
 import (
 	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-
-	// OpenBLAS as gonum's BLAS: the im2col GEMMs are the forward pass's cost.
-	_ "github.com/eigenlab/eigenlab/stages/linalg"
 )
 
 // window is the geometry of a sliding-window op on one image: input
 // (c, h, w), output (oc, oh, ow), kernel kh×kw, stride sh×sw, and the
-// padding before the first row (pt) and column (pl).
+// padding before the first row (pt) and column (pl). The padding after
+// the last row and column follows from the output size.
 type window struct {
 	c, h, w                int
 	oc, oh, ow             int
@@ -26,6 +21,17 @@ func newWindow(n *Node, in, out Shape) window {
 		g.pt, _ = samePad(g.h, g.kh, g.sh)
 		g.pl, _ = samePad(g.w, g.kw, g.sw)
 	}
+	return g
+}
+
+// padded is the window of the same op reading the input of a zero_pad
+// node (pad = [top, bottom, left, right]) instead of its output: the
+// padded cells are zeros either way, so only the geometry changes.
+func (g window) padded(pad []int) window {
+	g.h -= pad[0] + pad[1]
+	g.w -= pad[2] + pad[3]
+	g.pt += pad[0]
+	g.pl += pad[2]
 	return g
 }
 
@@ -51,53 +57,85 @@ func outputs(k, s, p, out, size int) (int, int) {
 	return lo, max(lo, min(out, last/s+1))
 }
 
-// conv is a (grouped) convolution computed as im2col + GEMM per group:
+// conv is a (grouped) convolution computed as im2col + SGEMM per group:
 // out_g (C_out/g × L) = W_g (C_out/g × D) · cols (D × L), D = C_in/g·kh·kw,
 // L = oh·ow. A 1×1 stride-1 convolution multiplies the input directly.
+//
+// Ungrouped convolutions run in tiles of output positions (whole output
+// rows for im2col): the GEMM of a tile writes C_out × tile values that the
+// fused tail then finishes while they are still in cache. The tiles depend
+// only on the layer's geometry, never on the batch or the workers.
 type conv struct {
 	window
 	groups int
-	weight []float64 // C_out × D, C order
-	bias   []float64 // nil or C_out
-	act    string
+	weight []float32 // C_out × D, C order
+	tile   int       // output positions per GEMM call (ungrouped), ≥ 1
 }
 
-func (c *conv) run(ins [][]float64, out []float64, sc *scratch) {
+func newConv(g window, groups int, weight []float32) *conv {
+	c := &conv{window: g, groups: groups, weight: weight}
+	// About 384 KiB of inputs and outputs per tile, so that a tile's GEMM
+	// output is still in L2 for the fused tail, but at least 128 positions
+	// (each GEMM call packs the whole weight matrix).
+	c.tile = max(128, (96<<10)/(g.oc+g.c*g.kh*g.kw)) &^ 31
+	if !c.pointwise() {
+		c.tile = max(1, c.tile/g.ow) * g.ow // whole output rows
+	}
+	return c
+}
+
+func (c *conv) pointwise() bool { return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 }
+
+func (c *conv) run(ins [][]float32, out []float32, t tail, sc *scratch) {
 	x := ins[0]
+	l := c.oh * c.ow
+	if c.groups == 1 {
+		d := c.c * c.kh * c.kw
+		for l0 := 0; l0 < l; l0 += c.tile {
+			n := min(c.tile, l-l0)
+			cols, ld := x[l0:], l
+			if !c.pointwise() {
+				cols, ld = sc.cols(d*n), n
+				c.im2col(x, c.c, cols, l0/c.ow, (l0+n)/c.ow)
+			}
+			sgemm(c.oc, n, d, c.weight, d, cols, ld, out[l0:], l)
+			t.tile(out, 0, c.oc, l0, l0+n)
+		}
+		t.softmaxAll(out)
+		return
+	}
 	cin, cout := c.c/c.groups, c.oc/c.groups
-	d, l, plane := cin*c.kh*c.kw, c.oh*c.ow, c.h*c.w
-	pointwise := c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1
+	d, plane := cin*c.kh*c.kw, c.h*c.w
 	for g := 0; g < c.groups; g++ {
 		xg := x[g*cin*plane : (g+1)*cin*plane]
 		cols := xg
-		if !pointwise {
+		if !c.pointwise() {
 			cols = sc.cols(d * l)
-			c.im2col(xg, cin, cols)
+			c.im2col(xg, cin, cols, 0, c.oh)
 		}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-			blas64.General{Rows: cout, Cols: d, Stride: d, Data: c.weight[g*cout*d : (g+1)*cout*d]},
-			blas64.General{Rows: d, Cols: l, Stride: l, Data: cols},
-			0, blas64.General{Rows: cout, Cols: l, Stride: l, Data: out[g*cout*l : (g+1)*cout*l]})
+		sgemm(cout, l, d, c.weight[g*cout*d:(g+1)*cout*d], d, cols, l, out[g*cout*l:], l)
 	}
-	finish(out, c.bias, c.oc, l, c.act)
+	t.tile(out, 0, c.oc, 0, l)
+	t.softmaxAll(out)
 }
 
-// im2col writes the cin·kh·kw × oh·ow patch matrix of x (rows ordered
-// channel, tap row, tap column, as the weights are), zeros where a tap
-// falls in the padding.
-func (c *conv) im2col(x []float64, cin int, cols []float64) {
-	l := c.oh * c.ow
+// im2col writes the cin·kh·kw × (y1−y0)·ow patch matrix of output rows
+// [y0, y1) of x (rows ordered channel, tap row, tap column, as the weights
+// are), zeros where a tap falls in the padding.
+func (c *conv) im2col(x []float32, cin int, cols []float32, y0, y1 int) {
+	l := (y1 - y0) * c.ow
 	row := 0
 	for ch := 0; ch < cin; ch++ {
 		src := x[ch*c.h*c.w : (ch+1)*c.h*c.w]
 		for i := 0; i < c.kh; i++ {
-			y0, y1 := outputs(i, c.sh, c.pt, c.oh, c.h)
+			a, b := outputs(i, c.sh, c.pt, c.oh, c.h)
+			a, b = min(max(a, y0), y1), min(max(b, y0), y1)
 			for j := 0; j < c.kw; j++ {
 				x0, x1 := outputs(j, c.sw, c.pl, c.ow, c.w)
 				dst := cols[row*l : (row+1)*l]
-				clear(dst[:y0*c.ow])
-				for oy := y0; oy < y1; oy++ {
-					d := dst[oy*c.ow : (oy+1)*c.ow]
+				clear(dst[:(a-y0)*c.ow])
+				for oy := a; oy < b; oy++ {
+					d := dst[(oy-y0)*c.ow : (oy-y0+1)*c.ow]
 					base := (oy*c.sh+i-c.pt)*c.w + j - c.pl
 					clear(d[:x0])
 					if c.sw == 1 {
@@ -109,7 +147,7 @@ func (c *conv) im2col(x []float64, cin int, cols []float64) {
 					}
 					clear(d[x1:])
 				}
-				clear(dst[y1*c.ow:])
+				clear(dst[(b-y0)*c.ow:])
 				row++
 			}
 		}
@@ -119,24 +157,27 @@ func (c *conv) im2col(x []float64, cin int, cols []float64) {
 // depthwise is a depthwise convolution computed directly: output channel
 // o reads input channel o/multiplier; each output sums its taps in row-major
 // order. The loops run tap by tap over whole output rows (a scaled add of
-// a shifted input row), which keeps that per-output order, and so the
-// bits, while avoiding per-output bounds arithmetic.
+// a shifted input row), which keeps that per-output order while avoiding
+// per-output bounds arithmetic. Each output plane gets the fused tail as
+// soon as it is complete, while it is in cache.
 type depthwise struct {
 	window
 	mult   int
-	weight []float64 // C_out × kh·kw
-	bias   []float64
-	act    string
+	weight []float32 // C_out × kh·kw
 }
 
-func (c *depthwise) run(ins [][]float64, out []float64, _ *scratch) {
+func (c *depthwise) run(ins [][]float32, out []float32, t tail, _ *scratch) {
 	x := ins[0]
 	k, plane := c.kh*c.kw, c.oh*c.ow
 	// cols[j] = [x0, x1): the outputs of a row whose tap column j is inside.
-	var cols [][2]int
+	var cols [8][2]int
+	cs := cols[:0]
+	if c.kw > len(cols) {
+		cs = make([][2]int, 0, c.kw)
+	}
 	for j := 0; j < c.kw; j++ {
 		x0, x1 := outputs(j, c.sw, c.pl, c.ow, c.w)
-		cols = append(cols, [2]int{x0, x1})
+		cs = append(cs, [2]int{x0, x1})
 	}
 	for o := 0; o < c.oc; o++ {
 		src := x[(o/c.mult)*c.h*c.w : (o/c.mult+1)*c.h*c.w]
@@ -148,19 +189,18 @@ func (c *depthwise) run(ins [][]float64, out []float64, _ *scratch) {
 			row := dst[oy*c.ow : (oy+1)*c.ow]
 			for i := i0; i < i1; i++ {
 				in := src[(oy*c.sh+i-c.pt)*c.w : (oy*c.sh+i-c.pt+1)*c.w]
-				for j, r := range cols {
+				for j, r := range cs {
 					x0, x1 := r[0], r[1]
 					if x0 >= x1 {
 						continue
 					}
 					wv, off := wt[i*c.kw+j], j-c.pl
 					if c.sw == 1 {
-						d := row[x0:x1]
-						s := in[x0+off : x1+off]
-						s = s[:len(d)]
-						for t, v := range s {
-							d[t] += wv * v
-						}
+						axpy(wv, in[x0+off:x1+off], row[x0:x1])
+						continue
+					}
+					if c.sw == 2 {
+						axpy2(wv, in[2*x0+off:], row[x0:x1])
 						continue
 					}
 					for ox := x0; ox < x1; ox++ {
@@ -169,19 +209,43 @@ func (c *depthwise) run(ins [][]float64, out []float64, _ *scratch) {
 				}
 			}
 		}
+		t.tile(out, o, o+1, 0, plane)
 	}
-	finish(out, c.bias, c.oc, plane, c.act)
+	t.softmaxAll(out)
+}
+
+// axpy adds a·x to y (len(y) elements).
+func axpy(a float32, x, y []float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// axpy2 adds a·x[2i] to y[i].
+func axpy2(a float32, x, y []float32) {
+	x = x[:2*len(y)-1]
+	for i := range y {
+		y[i] += a * x[2*i]
+	}
 }
 
 // pool is max or average pooling. Padded cells never enter: a max ignores
 // them and an average divides by the number of valid cells (TensorFlow's
-// rule for padding "same").
+// rule for padding "same"). Averages sum in float64.
 type pool struct {
 	window
 	max bool
 }
 
-func (p *pool) run(ins [][]float64, out []float64, _ *scratch) {
+func (p *pool) run(ins [][]float32, out []float32, t tail, _ *scratch) {
 	x := ins[0]
 	for ch := 0; ch < p.c; ch++ {
 		src := x[ch*p.h*p.w:]
@@ -191,26 +255,27 @@ func (p *pool) run(ins [][]float64, out []float64, _ *scratch) {
 			for ox := 0; ox < p.ow; ox++ {
 				j0, j1 := taps(ox, p.sw, p.pl, p.kw, p.w)
 				base := (oy*p.sh-p.pt)*p.w + ox*p.sw - p.pl
-				acc := 0.0
 				if p.max {
-					acc = math.Inf(-1)
-				}
-				for i := i0; i < i1; i++ {
-					for _, v := range src[base+i*p.w+j0 : base+i*p.w+j1] {
-						if p.max {
+					acc := float32(math.Inf(-1))
+					for i := i0; i < i1; i++ {
+						for _, v := range src[base+i*p.w+j0 : base+i*p.w+j1] {
 							if v > acc {
 								acc = v
 							}
-						} else {
-							acc += v
 						}
 					}
+					dst[oy*p.ow+ox] = acc
+					continue
 				}
-				if !p.max {
-					acc /= float64((i1 - i0) * (j1 - j0))
+				acc := 0.0
+				for i := i0; i < i1; i++ {
+					for _, v := range src[base+i*p.w+j0 : base+i*p.w+j1] {
+						acc += float64(v)
+					}
 				}
-				dst[oy*p.ow+ox] = acc
+				dst[oy*p.ow+ox] = float32(acc / float64((i1-i0)*(j1-j0)))
 			}
 		}
 	}
+	t.all(out)
 }

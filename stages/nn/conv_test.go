@@ -9,10 +9,11 @@ import (
 )
 
 // naiveConv is the textbook grouped cross-correlation, one output at a
-// time, with explicit bounds checks instead of im2col.
-func naiveConv(x []float64, g window, groups int, w []float64) []float64 {
+// time in float64, with explicit bounds checks instead of im2col. It also
+// returns each output's sum of |x·w|, the scale of its rounding errors.
+func naiveConv(x []float64, g window, groups int, w []float64) ([]float64, []float64) {
 	cin, cout := g.c/groups, g.oc/groups
-	out := make([]float64, g.oc*g.oh*g.ow)
+	out, mag := make([]float64, g.oc*g.oh*g.ow), make([]float64, g.oc*g.oh*g.ow)
 	for o := 0; o < g.oc; o++ {
 		grp := o / cout
 		for oy := 0; oy < g.oh; oy++ {
@@ -23,7 +24,9 @@ func naiveConv(x []float64, g window, groups int, w []float64) []float64 {
 						for j := 0; j < g.kw; j++ {
 							iy, ix := oy*g.sh+i-g.pt, ox*g.sw+j-g.pl
 							if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-								acc += x[((grp*cin+c)*g.h+iy)*g.w+ix] * w[((o*cin+c)*g.kh+i)*g.kw+j]
+								p := x[((grp*cin+c)*g.h+iy)*g.w+ix] * w[((o*cin+c)*g.kh+i)*g.kw+j]
+								acc += p
+								mag[(o*g.oh+oy)*g.ow+ox] += math.Abs(p)
 							}
 						}
 					}
@@ -32,7 +35,30 @@ func naiveConv(x []float64, g window, groups int, w []float64) []float64 {
 			}
 		}
 	}
-	return out
+	return out, mag
+}
+
+// f32 rounds to float32; f64 widens back.
+func f32(x []float64) []float32 { return float32s(x) }
+
+func f64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+// checkF32 requires |got − want| ≤ 1e-5·mag elementwise (+ the last
+// rounding to float32): float32 accumulation of at most a few hundred
+// terms whose magnitudes sum to mag.
+func checkF32(t *testing.T, what string, got []float32, want, mag []float64) {
+	t.Helper()
+	for i, v := range got {
+		if d := math.Abs(float64(v) - want[i]); d > 1e-5*mag[i]+1e-7*math.Abs(want[i]) {
+			t.Fatalf("%s[%d] = %g, want %g (|x·w| sum %g)", what, i, v, want[i], mag[i])
+		}
+	}
 }
 
 func randoms(rng *rand.Rand, n int) []float64 {
@@ -54,16 +80,12 @@ func geometry(t testing.TB, n Node, c, h, w int) window {
 	return newWindow(&n, Shape{c, h, w}, out)
 }
 
-func maxAbsDiff(a, b []float64) float64 {
-	d := 0.0
-	for i := range a {
-		d = math.Max(d, math.Abs(a[i]-b[i]))
-	}
-	return d
-}
+// noTail is an empty tail for a c-channel output.
+func noTail(out []float32, c int) tail { return tail{post: &post{c: c, l: len(out) / c}} }
 
 // TestIm2colMatchesNaive compares the GEMM convolution with the direct
-// loops on random geometries, strides, paddings and groups.
+// float64 loops on random geometries, strides, paddings and groups, with
+// its natural tiling and with one tile per output row or position.
 func TestIm2colMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := 0; trial < 60; trial++ {
@@ -75,11 +97,19 @@ func TestIm2colMatchesNaive(t *testing.T) {
 			Stride: []int{1 + rng.IntN(3), 1 + rng.IntN(3)}, Padding: []string{"same", "valid"}[rng.IntN(2)]}
 		t.Run(fmt.Sprintf("%d_%+v_%dx%dx%d", trial, n, c, h, w), func(t *testing.T) {
 			g := geometry(t, n, c, h, w)
-			x, wt := randoms(rng, c*h*w), randoms(rng, cout*c/groups*kh*kw)
-			got := make([]float64, g.oc*g.oh*g.ow)
-			(&conv{window: g, groups: groups, weight: wt}).run([][]float64{x}, got, &scratch{})
-			if d := maxAbsDiff(got, naiveConv(x, g, groups, wt)); d > 1e-12 {
-				t.Fatalf("max |im2col − naive| = %g", d)
+			x, wt := f32(randoms(rng, c*h*w)), f32(randoms(rng, cout*c/groups*kh*kw))
+			want, mag := naiveConv(f64(x), g, groups, f64(wt))
+			for _, tile := range []int{0, 1} {
+				k := newConv(g, groups, wt)
+				if tile > 0 {
+					k.tile = 1
+					if !k.pointwise() {
+						k.tile = g.ow
+					}
+				}
+				got := make([]float32, g.oc*g.oh*g.ow)
+				k.run([][]float32{x}, got, noTail(got, g.oc), &scratch{})
+				checkF32(t, fmt.Sprintf("tile %d", k.tile), got, want, mag)
 			}
 		})
 	}
@@ -95,13 +125,13 @@ func TestDepthwiseMatchesGroupedConv(t *testing.T) {
 		for _, pad := range []string{"same", "valid"} {
 			n := Node{Op: OpDepthwise, Multiplier: tc.mult, Kernel: []int{tc.k, tc.k}, Stride: []int{tc.s, tc.s}, Padding: pad}
 			g := geometry(t, n, tc.c, tc.h, tc.w)
-			x, wt := randoms(rng, tc.c*tc.h*tc.w), randoms(rng, g.oc*tc.k*tc.k)
-			got, want := make([]float64, g.oc*g.oh*g.ow), make([]float64, g.oc*g.oh*g.ow)
-			(&depthwise{window: g, mult: tc.mult, weight: wt}).run([][]float64{x}, got, nil)
-			(&conv{window: g, groups: tc.c, weight: wt}).run([][]float64{x}, want, &scratch{})
-			if d := maxAbsDiff(got, want); d > 1e-12 {
-				t.Errorf("%+v %s: max |depthwise − grouped conv| = %g", tc, pad, d)
-			}
+			x, wt := f32(randoms(rng, tc.c*tc.h*tc.w)), f32(randoms(rng, g.oc*tc.k*tc.k))
+			got, conv := make([]float32, g.oc*g.oh*g.ow), make([]float32, g.oc*g.oh*g.ow)
+			(&depthwise{window: g, mult: tc.mult, weight: wt}).run([][]float32{x}, got, noTail(got, g.oc), nil)
+			newConv(g, tc.c, wt).run([][]float32{x}, conv, noTail(conv, g.oc), &scratch{})
+			want, mag := naiveConv(f64(x), g, tc.c, f64(wt))
+			checkF32(t, fmt.Sprintf("%+v %s: depthwise", tc, pad), got, want, mag)
+			checkF32(t, fmt.Sprintf("%+v %s: grouped conv", tc, pad), conv, want, mag)
 		}
 	}
 }
@@ -147,11 +177,11 @@ func BenchmarkConv(b *testing.B) {
 	n := Node{Op: OpConv, Channels: 128, Kernel: []int{3, 3}, Stride: []int{1, 1}, Padding: "same"}
 	g := geometry(b, n, 64, 32, 32)
 	rng := rand.New(rand.NewPCG(5, 6))
-	c := &conv{window: g, groups: 1, weight: randoms(rng, 128*64*9)}
-	x, out, sc := randoms(rng, 64*32*32), make([]float64, 128*32*32), &scratch{}
+	c := newConv(g, 1, f32(randoms(rng, 128*64*9)))
+	x, out, sc := f32(randoms(rng, 64*32*32)), make([]float32, 128*32*32), &scratch{}
 	b.ResetTimer()
 	for b.Loop() {
-		c.run([][]float64{x}, out, sc)
+		c.run([][]float32{x}, out, noTail(out, 128), sc)
 	}
 	flops := 2.0 * 128 * 64 * 9 * 32 * 32
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

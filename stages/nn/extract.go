@@ -22,10 +22,10 @@ type Batch struct {
 // Extract runs count images through the net, batch images at a time, and
 // calls consume once per batch, in order. Within a batch the images are
 // spread over GOMAXPROCS workers; each image is computed on its own with a
-// fixed operation order, so the values do not depend on the batch size or
-// the number of workers. Streaming batch by batch lets a consumer write
-// chunks (to a cache or a Gram accumulator) instead of holding all
-// activations in memory.
+// fixed operation order, so the values do not depend on the batch size, the
+// number of workers or which other layers are requested. Streaming batch by
+// batch lets a consumer write chunks (to a cache or a Gram accumulator)
+// instead of holding all activations in memory.
 func (n *Net) Extract(ctx context.Context, count int, load Loader, layers []string, batch int, consume func(Batch) error) error {
 	if batch < 1 {
 		return fmt.Errorf("batch %d; want ≥ 1", batch)
@@ -36,11 +36,10 @@ func (n *Net) Extract(ctx context.Context, count int, load Loader, layers []stri
 			return n.unknown(name)
 		}
 	}
-	need := n.needed(idx)
-	workers := max(1, min(runtime.GOMAXPROCS(0), batch, count))
-	arenas := make([]*arena, workers)
-	for w := range arenas {
-		arenas[w] = n.newArena(need)
+	pl := n.plan(idx)
+	workers := make([]*worker, max(1, min(runtime.GOMAXPROCS(0), batch, count)))
+	for w := range workers {
+		workers[w] = pl.newWorker(n.shapes)
 	}
 	bufs := make([][]float32, len(layers))
 	for k, i := range idx {
@@ -55,7 +54,7 @@ func (n *Net) Extract(ctx context.Context, count int, load Loader, layers []stri
 		for k, i := range idx {
 			b.Acts[k] = bufs[k][:b.Count*n.shapes[i].Size()]
 		}
-		n.runBatch(arenas, need, idx, load, &b)
+		n.runBatch(pl, workers, load, &b)
 		if err := consume(b); err != nil {
 			return err
 		}
@@ -65,27 +64,19 @@ func (n *Net) Extract(ctx context.Context, count int, load Loader, layers []stri
 
 // runBatch computes the images of one batch, each worker taking the next
 // image in turn and writing its layers at the image's own slot.
-func (n *Net) runBatch(arenas []*arena, need []bool, idx []int, load Loader, b *Batch) {
+func (n *Net) runBatch(pl *plan, workers []*worker, load Loader, b *Batch) {
 	next := make(chan int, b.Count)
 	for s := 0; s < b.Count; s++ {
 		next <- s
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for _, a := range arenas {
+	for _, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for s := range next {
-				load(b.Start+s, a.outs[n.input])
-				n.forward(a, need)
-				for k, i := range idx {
-					size := n.shapes[i].Size()
-					dst := b.Acts[k][s*size : (s+1)*size]
-					for j, v := range a.outs[i] {
-						dst[j] = float32(v)
-					}
-				}
+				pl.image(n.shapes, w, load, b, s)
 			}
 		}()
 	}

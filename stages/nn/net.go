@@ -16,11 +16,19 @@ type Tensor struct {
 // Net is an Arch bound to its weights and an input size, ready to run.
 // It is read-only once compiled, so goroutines may share it.
 type Net struct {
-	arch    *Arch
-	shapes  []Shape
-	inputs  [][]int // node → indices of its inputs
-	kernels []kernel
-	input   int // index of the input node
+	arch   *Arch
+	shapes []Shape
+	inputs [][]int  // node → indices of its inputs
+	params []params // node → its weights in float32
+	input  int      // index of the input node
+}
+
+// params are a node's weights as the forward pass reads them: float32,
+// and for a batch norm its per-channel y = x·scale + shift with
+// scale = γ/√(var+ε) and shift = β − mean·scale computed in float64.
+type params struct {
+	weight, bias []float32
+	scale, shift []float32
 }
 
 // Compile checks the weights against the graph for h×w images (0 takes
@@ -38,21 +46,41 @@ func Compile(a *Arch, weights map[string]Tensor, h, w int) (*Net, error) {
 	if err := checkWeights(a, weights, a.WeightShapes(shapes)); err != nil {
 		return nil, err
 	}
-	n := &Net{arch: a, shapes: shapes, inputs: make([][]int, len(a.Nodes)), kernels: make([]kernel, len(a.Nodes))}
+	n := &Net{arch: a, shapes: shapes, inputs: make([][]int, len(a.Nodes)), params: make([]params, len(a.Nodes))}
 	for i := range a.Nodes {
 		node := &a.Nodes[i]
-		ins := make([]Shape, len(node.Inputs))
-		for j, name := range node.Inputs {
+		for _, name := range node.Inputs {
 			n.inputs[i] = append(n.inputs[i], a.Index(name))
-			ins[j] = shapes[n.inputs[i][j]]
 		}
 		if node.Op == OpInput {
 			n.input = i
-			continue
 		}
-		n.kernels[i] = newKernel(node, ins, shapes[i], weights)
+		p := &n.params[i]
+		p.weight = float32s(weights[node.Name+"/kernel"].Data)
+		p.bias = float32s(weights[node.Name+"/bias"].Data)
+		if node.Op == OpBatchNorm {
+			c := shapes[i][0]
+			p.scale, p.shift = make([]float32, c), make([]float32, c)
+			for ch := range c {
+				scale := weights[node.Name+"/gamma"].Data[ch] / math.Sqrt(weights[node.Name+"/var"].Data[ch]+node.Epsilon)
+				p.scale[ch] = float32(scale)
+				p.shift[ch] = float32(weights[node.Name+"/beta"].Data[ch] - weights[node.Name+"/mean"].Data[ch]*scale)
+			}
+		}
 	}
 	return n, nil
+}
+
+// float32s rounds weights to float32 (nil stays nil).
+func float32s(x []float64) []float32 {
+	if x == nil {
+		return nil
+	}
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
 }
 
 // checkWeights requires exactly the expected weights with their shapes.
@@ -88,44 +116,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// newKernel builds the computation of one (non-input) node.
-func newKernel(n *Node, ins []Shape, out Shape, ws map[string]Tensor) kernel {
-	in := ins[0]
-	bias := ws[n.Name+"/bias"].Data
-	switch n.Op {
-	case OpConv:
-		return &conv{window: newWindow(n, in, out), groups: n.groups(), weight: ws[n.Name+"/kernel"].Data, bias: bias, act: n.Activation}
-	case OpDepthwise:
-		return &depthwise{window: newWindow(n, in, out), mult: n.multiplier(), weight: ws[n.Name+"/kernel"].Data, bias: bias, act: n.Activation}
-	case OpMaxPool, OpAvgPool:
-		return &pool{window: newWindow(n, in, out), max: n.Op == OpMaxPool}
-	case OpBatchNorm:
-		scale, shift := make([]float64, in[0]), make([]float64, in[0])
-		for c := range scale {
-			scale[c] = ws[n.Name+"/gamma"].Data[c] / math.Sqrt(ws[n.Name+"/var"].Data[c]+n.Epsilon)
-			shift[c] = ws[n.Name+"/beta"].Data[c] - ws[n.Name+"/mean"].Data[c]*scale[c]
-		}
-		return batchNorm(scale, shift, in.Size()/in[0])
-	case OpReLU:
-		return reluKernel(n.MaxValue)
-	case OpSoftmax:
-		return softmaxKernel(in[0], in.Size()/in[0])
-	case OpDense:
-		return dense(ws[n.Name+"/kernel"].Data, bias, out[0], in[0], n.Activation)
-	case OpAdd:
-		return kernelFunc(add)
-	case OpConcat:
-		return kernelFunc(concat)
-	case OpFlatten:
-		return kernelFunc(flatten)
-	case OpGlobalAvgPool:
-		return globalAvgPool(in.Size() / in[0])
-	case OpZeroPad:
-		return zeroPad(in, out, n.Pad)
-	}
-	panic("nn: no kernel for op " + n.Op) // Infer has rejected unknown ops
-}
-
 // Arch returns the graph the net runs.
 func (n *Net) Arch() *Arch { return n.arch }
 
@@ -145,23 +135,6 @@ func (n *Net) unknown(name string) error {
 // InputShape is the (C, H, W) shape of one image.
 func (n *Net) InputShape() Shape { return n.shapes[n.input] }
 
-// arena is one worker's memory: an output buffer per node and scratch,
-// allocated once and reused for every image.
-type arena struct {
-	outs [][]float64
-	sc   scratch
-}
-
-func (n *Net) newArena(needed []bool) *arena {
-	a := &arena{outs: make([][]float64, len(n.shapes))}
-	for i, s := range n.shapes {
-		if needed[i] {
-			a.outs[i] = make([]float64, s.Size())
-		}
-	}
-	return a
-}
-
 // needed marks the nodes the named outputs depend on.
 func (n *Net) needed(outs []int) []bool {
 	need := make([]bool, len(n.shapes))
@@ -176,19 +149,4 @@ func (n *Net) needed(outs []int) []bool {
 		}
 	}
 	return need
-}
-
-// forward runs the needed nodes on the image already in the input buffer.
-func (n *Net) forward(a *arena, needed []bool) {
-	ins := make([][]float64, 0, 8)
-	for i, k := range n.kernels {
-		if k == nil || !needed[i] {
-			continue
-		}
-		ins = ins[:0]
-		for _, j := range n.inputs[i] {
-			ins = append(ins, a.outs[j])
-		}
-		k.run(ins, a.outs[i], &a.sc)
-	}
 }

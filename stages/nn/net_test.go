@@ -151,3 +151,90 @@ func BenchmarkConvnet6(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+// invertedResidual is a MobileNetV2-like test graph: zero_pad + valid
+// strided convolutions, conv/depthwise → batch_norm → relu6 chains, a
+// projection batch norm added to a shortcut, an add → relu, an add of three
+// inputs and a concat, with random batch-norm statistics.
+func invertedResidual(t testing.TB, size int) *Net {
+	t.Helper()
+	c3 := func(name, in string, c, k, s int, pad string) Node {
+		return Node{Name: name, Op: OpConv, Inputs: []string{in}, Channels: c, Kernel: []int{k, k}, Stride: []int{s, s}, Padding: pad}
+	}
+	dw := func(name, in string, s int, pad string) Node {
+		return Node{Name: name, Op: OpDepthwise, Inputs: []string{in}, Kernel: []int{3, 3}, Stride: []int{s, s}, Padding: pad}
+	}
+	bn := func(name, in string) Node {
+		return Node{Name: name, Op: OpBatchNorm, Inputs: []string{in}, Epsilon: 1e-3}
+	}
+	relu6 := func(name, in string) Node { return Node{Name: name, Op: OpReLU, Inputs: []string{in}, MaxValue: 6} }
+	a := &Arch{Format: Format, Name: "inverted-residual", Nodes: []Node{
+		input(3),
+		{Name: "pad", Op: OpZeroPad, Inputs: []string{"input"}, Pad: []int{0, 1, 0, 1}},
+		c3("conv1", "pad", 8, 3, 2, "valid"), bn("bn1", "conv1"), relu6("relu1", "bn1"),
+		c3("expand", "relu1", 24, 1, 1, "same"), bn("expand_bn", "expand"), relu6("expand_relu", "expand_bn"),
+		dw("dw", "expand_relu", 1, "same"), bn("dw_bn", "dw"), relu6("dw_relu", "dw_bn"),
+		c3("project", "dw_relu", 8, 1, 1, "same"), bn("project_bn", "project"),
+		{Name: "add", Op: OpAdd, Inputs: []string{"relu1", "project_bn"}},
+		c3("expand2", "add", 24, 1, 1, "same"), bn("expand2_bn", "expand2"), relu6("expand2_relu", "expand2_bn"),
+		{Name: "pad2", Op: OpZeroPad, Inputs: []string{"expand2_relu"}, Pad: []int{0, 1, 0, 1}},
+		dw("dw2", "pad2", 2, "valid"), bn("dw2_bn", "dw2"), relu6("dw2_relu", "dw2_bn"),
+		c3("project2", "dw2_relu", 8, 1, 1, "same"), bn("project2_bn", "project2"),
+		{Name: "side", Op: OpConv, Inputs: []string{"add"}, Channels: 8, Kernel: []int{1, 1}, Stride: []int{2, 2}, Padding: "same", Bias: true},
+		{Name: "add2", Op: OpAdd, Inputs: []string{"side", "project2_bn"}},
+		{Name: "add2_relu", Op: OpReLU, Inputs: []string{"add2"}},
+		{Name: "pool", Op: OpMaxPool, Inputs: []string{"add2_relu"}, Kernel: []int{1, 1}, Stride: []int{1, 1}, Padding: "valid"},
+		{Name: "add3", Op: OpAdd, Inputs: []string{"pool", "side", "add2_relu"}},
+		{Name: "cat", Op: OpConcat, Inputs: []string{"add3", "side"}},
+		{Name: "gap", Op: OpGlobalAvgPool, Inputs: []string{"cat"}},
+		{Name: "dense", Op: OpDense, Inputs: []string{"gap"}, Channels: 5, Bias: true, Activation: ActSoftmax},
+	}}
+	ws, err := InitPowerLaw(a, 5, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for name, w := range ws {
+		switch {
+		case strings.HasSuffix(name, "/gamma"), strings.HasSuffix(name, "/var"):
+			for i := range w.Data {
+				w.Data[i] = 0.5 + rng.Float64()
+			}
+		case strings.HasSuffix(name, "/beta"), strings.HasSuffix(name, "/mean"), strings.HasSuffix(name, "/bias"):
+			for i := range w.Data {
+				w.Data[i] = 0.3 * rng.NormFloat64()
+			}
+		}
+	}
+	net, err := Compile(a, ws, size, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// TestFusionBitIdentical requires every layer's values to be the same
+// bytes whether it is requested alone (its producers fused into as few
+// steps as possible, the buffers of the others reused) or together with
+// every other layer (no fusion), and requested twice in one call.
+func TestFusionBitIdentical(t *testing.T) {
+	for _, net := range []*Net{invertedResidual(t, 17), builtinNet(t, "resnet-small", 16), builtinNet(t, "convnet6", 16)} {
+		names := net.Arch().Names()
+		all := extractAll(t, net, 3, 2, names)
+		fused := 0
+		for k, name := range names {
+			alone := extractAll(t, net, 3, 3, []string{name, names[0], name})
+			if !slices.Equal(alone[0], all[k]) || !slices.Equal(alone[2], all[k]) {
+				t.Errorf("%s %s: values differ when requested alone", net.Arch().Name, name)
+			}
+			if !slices.Equal(alone[1], all[0]) {
+				t.Errorf("%s %s: input differs", net.Arch().Name, name)
+			}
+			idx := net.arch.Index(name)
+			fused += idx + 1 - len(net.plan([]int{idx}).steps)
+		}
+		if net.Arch().Name != "convnet6" && fused == 0 {
+			t.Errorf("%s: nothing was fused", net.Arch().Name)
+		}
+	}
+}

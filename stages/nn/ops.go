@@ -2,171 +2,187 @@ package nn
 
 import (
 	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// finish adds a per-channel bias (nil: none) to a C×L output and applies a
-// fused activation.
-func finish(out, bias []float64, c, l int, act string) {
-	if bias != nil {
-		for ch, b := range bias {
-			for i := range out[ch*l : (ch+1)*l] {
-				out[ch*l+i] += b
+// kernel computes one node's output for one image from its inputs, then
+// applies the step's fused tail t to it.
+type kernel interface {
+	run(ins [][]float32, out []float32, t tail, sc *scratch)
+}
+
+// tail is a post with its add operands for the current image.
+type tail struct {
+	*post
+	args [][]float32
+}
+
+// The elementwise operations a post applies, in the order of their nodes.
+const (
+	postBias = iota // + shift[c]
+	postReLU        // max(·, 0), capped at cap when cap > 0
+	postBN          // ·scale[c] + shift[c]
+	postAdd         // + ins[in] (the same element)
+)
+
+// postOp is one elementwise operation of a fused tail.
+type postOp struct {
+	kind         int
+	cap          float32
+	scale, shift []float32 // per channel
+	arg          int       // postAdd: index of the operand in the tail's args
+}
+
+// post is the elementwise tail fused into a step: the producing node's bias
+// and activation, then the batch norms, relus and adds of the nodes it
+// absorbed, each element going through the same float32 operations in the
+// same order as when every node is computed on its own (so fusing changes
+// no bit). softmax (a softmax activation, always last) normalises the whole
+// output over its c channels at each of its l positions.
+type post struct {
+	ops     []postOp
+	c, l    int // output channels and positions per channel
+	softmax bool
+}
+
+// tile applies the ops to channels [c0, c1), positions [lo, hi) of out.
+func (t tail) tile(out []float32, c0, c1, lo, hi int) {
+	p := t.post
+	if len(p.ops) == 0 {
+		return
+	}
+	for ch := c0; ch < c1; ch++ {
+		d := out[ch*p.l+lo : ch*p.l+hi]
+		for i := range p.ops {
+			op := &p.ops[i]
+			switch op.kind {
+			case postBias:
+				b := op.shift[ch]
+				for i := range d {
+					d[i] += b
+				}
+			case postReLU:
+				relu(d, op.cap)
+			case postBN:
+				a, b := op.scale[ch], op.shift[ch]
+				for i, v := range d {
+					d[i] = v*a + b
+				}
+			case postAdd:
+				s := t.args[op.arg][ch*p.l+lo : ch*p.l+hi]
+				s = s[:len(d)]
+				for i, v := range s {
+					d[i] += v
+				}
 			}
 		}
 	}
-	switch act {
-	case ActReLU:
-		relu(out, 0)
-	case ActReLU6:
-		relu(out, 6)
-	case ActSoftmax:
-		softmax(out, c, l)
+}
+
+// all applies the whole tail to out, softmax included.
+func (t tail) all(out []float32) {
+	t.tile(out, 0, t.c, 0, t.l)
+	t.softmaxAll(out)
+}
+
+func (t tail) softmaxAll(out []float32) {
+	if t.softmax {
+		softmax(out, t.c, t.l)
 	}
 }
 
 // relu clamps x to [0, cap] in place (cap 0: no upper bound).
-func relu(x []float64, cap float64) {
+func relu(x []float32, cap float32) {
+	if cap > 0 {
+		for i, v := range x {
+			if v < 0 {
+				x[i] = 0
+			} else if v > cap {
+				x[i] = cap
+			}
+		}
+		return
+	}
 	for i, v := range x {
 		if v < 0 {
 			x[i] = 0
 		}
 	}
-	if cap > 0 {
-		for i, v := range x {
-			if v > cap {
-				x[i] = cap
-			}
-		}
-	}
 }
 
-// softmax normalises a C×L tensor over channels at each of the L positions.
-func softmax(x []float64, c, l int) {
+// softmax normalises a C×L tensor over channels at each of the L
+// positions, in float64.
+func softmax(x []float32, c, l int) {
 	for p := 0; p < l; p++ {
 		top := math.Inf(-1)
 		for ch := 0; ch < c; ch++ {
-			top = math.Max(top, x[ch*l+p])
+			top = math.Max(top, float64(x[ch*l+p]))
 		}
 		sum := 0.0
 		for ch := 0; ch < c; ch++ {
-			e := math.Exp(x[ch*l+p] - top)
-			x[ch*l+p] = e
-			sum += e
+			sum += math.Exp(float64(x[ch*l+p]) - top)
 		}
 		for ch := 0; ch < c; ch++ {
-			x[ch*l+p] /= sum
+			x[ch*l+p] = float32(math.Exp(float64(x[ch*l+p])-top) / sum)
 		}
 	}
 }
 
-// kernel computes one node's output for one image from its inputs.
-type kernel interface {
-	run(ins [][]float64, out []float64, sc *scratch)
-}
-
 // scratch is a worker's reusable working memory (the im2col matrix).
-type scratch struct{ buf []float64 }
+type scratch struct{ buf []float32 }
 
-func (s *scratch) cols(n int) []float64 {
+func (s *scratch) cols(n int) []float32 {
 	if cap(s.buf) < n {
-		s.buf = make([]float64, n)
+		s.buf = make([]float32, n)
 	}
 	return s.buf[:n]
 }
 
-// kernelFunc adapts a plain function of the inputs and output to kernel.
-type kernelFunc func(ins [][]float64, out []float64)
+// kernelFunc adapts a function that writes the node's own output; the tail
+// is applied after it over the whole output.
+type kernelFunc func(ins [][]float32, out []float32)
 
-func (f kernelFunc) run(ins [][]float64, out []float64, _ *scratch) { f(ins, out) }
-
-// batchNorm applies y = x·scale_c + shift_c with scale = γ/√(var+ε) and
-// shift = β − mean·scale, both computed once in float64.
-func batchNorm(scale, shift []float64, l int) kernelFunc {
-	return func(ins [][]float64, out []float64) {
-		for ch := range scale {
-			src, dst := ins[0][ch*l:(ch+1)*l], out[ch*l:(ch+1)*l]
-			a, b := scale[ch], shift[ch]
-			dst = dst[:len(src)]
-			for i, v := range src {
-				dst[i] = v*a + b
-			}
-		}
-	}
+func (f kernelFunc) run(ins [][]float32, out []float32, t tail, _ *scratch) {
+	f(ins, out)
+	t.all(out)
 }
 
-// reluKernel is relu in one pass from input to output (the same values as
-// copy then relu).
-func reluKernel(cap float64) kernelFunc {
-	return func(ins [][]float64, out []float64) {
-		src := ins[0][:len(out)]
-		for i, v := range src {
-			if v < 0 {
-				v = 0
-			} else if cap > 0 && v > cap {
-				v = cap
-			}
-			out[i] = v
-		}
-	}
-}
+// identity copies its input: batch_norm, relu and add nodes computed on
+// their own are an identity followed by their elementwise ops as a tail.
+func identity(ins [][]float32, out []float32) { copy(out, ins[0]) }
 
-func softmaxKernel(c, l int) kernelFunc {
-	return func(ins [][]float64, out []float64) {
-		copy(out, ins[0])
-		softmax(out, c, l)
-	}
-}
-
-// dense computes y = W·x + b with one GEMV (W: units × D).
-func dense(weight, bias []float64, units, d int, act string) kernelFunc {
-	return func(ins [][]float64, out []float64) {
-		blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: units, Cols: d, Stride: d, Data: weight},
-			blas64.Vector{N: d, Inc: 1, Data: ins[0]}, 0, blas64.Vector{N: units, Inc: 1, Data: out})
-		finish(out, bias, units, 1, act)
-	}
-}
-
-// add sums its inputs in input order.
-func add(ins [][]float64, out []float64) {
-	copy(out, ins[0])
-	for _, x := range ins[1:] {
-		for i, v := range x {
-			out[i] += v
-		}
+// dense computes y = W·x with one GEMV (W: units × D); bias and activation
+// are its tail.
+func dense(weight []float32, units, d int) kernelFunc {
+	return func(ins [][]float32, out []float32) {
+		sgemv(units, d, weight, ins[0], out)
 	}
 }
 
 // concat stacks its inputs along channels: in C order each input is one
 // contiguous block.
-func concat(ins [][]float64, out []float64) {
+func concat(ins [][]float32, out []float32) {
 	off := 0
 	for _, x := range ins {
 		off += copy(out[off:], x)
 	}
 }
 
-// flatten keeps the values: a (C,H,W) tensor in C order is already its
-// (C·H·W) flattening.
-func flatten(ins [][]float64, out []float64) { copy(out, ins[0]) }
-
+// globalAvgPool averages each channel's l values in float64.
 func globalAvgPool(l int) kernelFunc {
-	return func(ins [][]float64, out []float64) {
+	return func(ins [][]float32, out []float32) {
 		for ch := range out {
 			sum := 0.0
 			for _, v := range ins[0][ch*l : (ch+1)*l] {
-				sum += v
+				sum += float64(v)
 			}
-			out[ch] = sum / float64(l)
+			out[ch] = float32(sum / float64(l))
 		}
 	}
 }
 
 // zeroPad surrounds each channel with pad = [top, bottom, left, right] zeros.
 func zeroPad(in, out Shape, pad []int) kernelFunc {
-	return func(ins [][]float64, dst []float64) {
+	return func(ins [][]float32, dst []float32) {
 		clear(dst)
 		for ch := 0; ch < in[0]; ch++ {
 			for y := 0; y < in[1]; y++ {

@@ -1,0 +1,22 @@
+//go:build !purego
+
+package nn
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/netlib/blas/netlib"
+
+	// OpenBLAS set up (threads) as for the rest of eigenlab.
+	_ "github.com/eigenlab/eigenlab/stages/linalg"
+)
+
+// sgemm sets the row-major m×n c (stride ldc) to a·b, a m×k, b k×n, with
+// OpenBLAS's SGEMM: the forward pass's cost.
+func sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	netlib.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+}
+
+// sgemv sets y (m) to a·x, a m×n row-major.
+func sgemv(m, n int, a, x, y []float32) {
+	netlib.Implementation{}.Sgemv(blas.NoTrans, m, n, 1, a, n, x, 1, 0, y, 1)
+}
