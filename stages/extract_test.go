@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -183,5 +184,30 @@ func TestExtractImagesFromFile(t *testing.T) {
 	defer pl.Close()
 	if err := fileImages(pl, Float32, 3*8*8)(2, make([]float64, 3*8*8)); !errors.Is(err, io.EOF) {
 		t.Errorf("reading an image past the end of a truncated file: %v; want EOF", err)
+	}
+}
+
+// The chunked outputs are the same bytes whatever the number of workers
+// and the batch size (batches are written in image order).
+func TestExtractChunkedDeterministic(t *testing.T) {
+	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
+	imgs := randImages(5, 9, 3, 8, 8)
+	var first Outputs
+	for _, tc := range []struct{ procs, batch int }{{1, 1}, {4, 3}, {2, 9}, {3, 4}} {
+		old := runtime.GOMAXPROCS(tc.procs)
+		out, err := runExtract(t, m, imgs, tc.batch, "conv1", "conv4")
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = out
+			continue
+		}
+		for _, l := range []string{"conv1", "conv4"} {
+			if out[l].Digest() != first[l].Digest() {
+				t.Errorf("GOMAXPROCS %d, batch %d: %s differs from GOMAXPROCS 1, batch 1", tc.procs, tc.batch, l)
+			}
+		}
 	}
 }
