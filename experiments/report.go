@@ -42,6 +42,9 @@ const (
 // Figure is a plot of recorded outputs over the matrix.
 type Figure struct {
 	Title, Caption string
+	// XLabel and YLabel name the axes; empty: a default from the entry
+	// (the x axis, "rank", the output).
+	XLabel, YLabel string
 	Kind           string    // FigureLine, FigureScatter, FigureSpectrum or FigureHeatmap
 	X              string    // line, scatter: the matrix axis on the x axis
 	Y              OutputRef // line, scatter: a 0-d output; spectrum: a 1-d output or a column of a 2-d one
@@ -247,10 +250,10 @@ func (c *reportCheck) entry(i int, n *yaml.Node) (ReportEntry, bool) {
 
 // figureKeys are the keys each kind of figure takes.
 var figureKeys = map[string][]string{
-	FigureLine:     {"title", "kind", "caption", "x", "y", "series", "band", "logx", "logy"},
-	FigureScatter:  {"title", "kind", "caption", "x", "y", "series", "band", "logx", "logy"},
-	FigureSpectrum: {"title", "kind", "caption", "y", "series", "band", "logx", "logy", "null", "ci_lo", "ci_hi"},
-	FigureHeatmap:  {"title", "kind", "caption", "rows", "cols", "value"},
+	FigureLine:     {"title", "kind", "caption", "xlabel", "ylabel", "x", "y", "series", "band", "logx", "logy"},
+	FigureScatter:  {"title", "kind", "caption", "xlabel", "ylabel", "x", "y", "series", "band", "logx", "logy"},
+	FigureSpectrum: {"title", "kind", "caption", "xlabel", "ylabel", "y", "series", "band", "logx", "logy", "null", "ci_lo", "ci_hi"},
+	FigureHeatmap:  {"title", "kind", "caption", "xlabel", "ylabel", "rows", "cols", "value"},
 }
 
 func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
@@ -276,6 +279,10 @@ func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
 			f.Title = c.text(what, k, v)
 		case "caption":
 			f.Caption = c.text(what, k, v)
+		case "xlabel":
+			f.XLabel = c.text(what, k, v)
+		case "ylabel":
+			f.YLabel = c.text(what, k, v)
 		case "x":
 			f.X = c.axis(what+": x", v)
 		case "rows":

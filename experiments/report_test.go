@@ -30,9 +30,9 @@ func TestReportErrors(t *testing.T) {
 		{"unknown figure kind", "  - figure: {kind: pie, y: b.lo}\n", []string{
 			`t.yaml:7:20: report entry 1 (figure): kind "pie": want one of line, scatter, spectrum, heatmap`}},
 		{"unknown figure key", "  - figure: {x: alpha, y: a.out, series: seed, colour: red}\n", []string{
-			`t.yaml:7:48: report entry 1 (figure) (kind line): unknown key "colour"; want one of title, kind, caption, x, y, series, band, logx, logy`}},
+			`t.yaml:7:48: report entry 1 (figure) (kind line): unknown key "colour"; want one of title, kind, caption, xlabel, ylabel, x, y, series, band, logx, logy`}},
 		{"key of another kind", "  - figure: {kind: spectrum, x: alpha, y: b.lo}\n", []string{
-			`t.yaml:7:30: report entry 1 (figure) (kind spectrum): unknown key "x"; want one of title, kind, caption, y, series, band, logx, logy, null, ci_lo, ci_hi`}},
+			`t.yaml:7:30: report entry 1 (figure) (kind spectrum): unknown key "x"; want one of title, kind, caption, xlabel, ylabel, y, series, band, logx, logy, null, ci_lo, ci_hi`}},
 		{"x not an axis", "  - figure: {x: beta, y: b.lo}\n", []string{
 			`t.yaml:7:17: report entry 1 (figure) (kind line): x: "beta" is not a matrix axis; want one of alpha, seed`}},
 		{"unknown stage", "  - figure: {x: alpha, y: c.lo}\n", []string{
@@ -95,7 +95,7 @@ func TestReportErrorsJoinTheRest(t *testing.T) {
 func TestReportSpecDecodes(t *testing.T) {
 	src := reportBase + `  - figure: {title: α, x: alpha, y: a.out, series: [seed], logy: true, caption: c}
   - figure: {kind: spectrum, y: "b.lo[2]", null: "b.hi[1]", ci_lo: b.hi, ci_hi: b.hi}
-  - figure: {kind: heatmap, rows: alpha, cols: seed, value: a.out}
+  - figure: {kind: heatmap, rows: alpha, cols: seed, value: a.out, xlabel: X, ylabel: "Y"}
   - table: {rows: [alpha], cols: seed, value: [a.out, b.lo]}
   - finding: {left: a.out, right: b.lo, over: [alpha, seed], left_label: A}
   - finding: {left: b.lo, right: 1.5}
@@ -114,7 +114,7 @@ func TestReportSpecDecodes(t *testing.T) {
 		{Pos: Pos{7, 5}, Figure: &Figure{Title: "α", Caption: "c", Kind: FigureLine, X: "alpha", Y: aOut, Series: []string{"seed"}, LogY: true}},
 		{Pos: Pos{8, 5}, Figure: &Figure{Kind: FigureSpectrum, Y: OutputRef{"b", "lo", 2, nil, Pos{8, 33}}, LogX: true, LogY: true,
 			Null: &OutputRef{"b", "hi", 1, nil, Pos{8, 50}}, CILo: &OutputRef{"b", "hi", 0, nil, Pos{8, 68}}, CIHi: &OutputRef{"b", "hi", 0, nil, Pos{8, 81}}}},
-		{Pos: Pos{9, 5}, Figure: &Figure{Kind: FigureHeatmap, Rows: "alpha", Cols: "seed", Value: OutputRef{"a", "out", 0, nil, Pos{9, 61}}}},
+		{Pos: Pos{9, 5}, Figure: &Figure{Kind: FigureHeatmap, XLabel: "X", YLabel: "Y", Rows: "alpha", Cols: "seed", Value: OutputRef{"a", "out", 0, nil, Pos{9, 61}}}},
 		{Pos: Pos{10, 5}, Table: &Table{Rows: []string{"alpha"}, Cols: []string{"seed"},
 			Values: []OutputRef{{"a", "out", 0, nil, Pos{10, 48}}, {"b", "lo", 0, nil, Pos{10, 55}}}}},
 		{Pos: Pos{11, 5}, Finding: &Finding{Left: OutputRef{"a", "out", 0, nil, Pos{11, 21}}, Right: &OutputRef{"b", "lo", 0, nil, Pos{11, 35}},
