@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -383,7 +384,34 @@ func resolveParams(p *problems, s *stageDecl, vars map[string]any) (stages.Param
 			return params, false
 		}
 	}
-	return params, true
+	return params, checkFiles(p, s, params, what)
+}
+
+// checkFiles reports file and folder params whose path does not exist,
+// before anything runs: a run that would fail at its first stage is an
+// invalid experiment. Relative paths are relative to the working directory.
+func checkFiles(p *problems, s *stageDecl, params stages.Params, what string) bool {
+	ok := true
+	for _, spec := range s.specs {
+		path, set := params[spec.Name].(string)
+		if !spec.File || !set {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			at := s.key
+			for _, pd := range s.params {
+				if pd.name == spec.Name {
+					at = pd.value
+				}
+			}
+			if r, ok := s.stage.(stages.SpecResolver); ok {
+				spec, _ = r.ResolveSpec(params, spec.Name)
+			}
+			p.once(at, "%s: param %q: %s does not exist; want %s", what, spec.Name, path, spec.Doc)
+			ok = false
+		}
+	}
+	return ok
 }
 
 // paramValue substitutes, converts and checks one stage param.

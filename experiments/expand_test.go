@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -278,10 +279,22 @@ func TestLoad(t *testing.T) {
 	if len(Shipped()) == 0 {
 		t.Fatal("no shipped experiments")
 	}
+	// The template reads the user's data: paths that exist stand in for it
+	// (what they hold is checked when the stages run).
+	data := t.TempDir()
+	responses := filepath.Join(data, "responses.npy")
+	if err := os.WriteFile(responses, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sets := map[string][]string{"brain-data-template": {"images=" + data, "responses=" + responses}}
 	for _, name := range Shipped() {
-		if p, err := Load(name, nil); err != nil || p.Name != name || p.File != "shipped/"+name+".yaml" {
+		if p, err := Load(name, sets[name]); err != nil || p.Name != name || p.File != "shipped/"+name+".yaml" {
 			t.Errorf("shipped %s: %v", name, err)
 		}
+	}
+	_, err := Load("brain-data-template", nil)
+	if err == nil || !strings.Contains(err.Error(), `stage "stimuli": param "path": data/images does not exist; want folder of .jpg/.jpeg/.png/.gif files`) {
+		t.Errorf("brain-data-template without data: %v", err)
 	}
 	if p, err := Load("testdata/sweep.yaml", []string{"seed=0"}); err != nil || len(p.Cells) != 2 {
 		t.Errorf("Load(testdata/sweep.yaml) = %v", err)

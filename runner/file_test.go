@@ -43,8 +43,8 @@ func TestInputFileContentDrivesKeys(t *testing.T) {
 		}
 	}
 	r := newRunner(t)
-	p := plan(t, fromFile, "path="+path)
 	write([]float64{1, 2, 3}, true)
+	p := plan(t, fromFile, "path="+path)
 	run(t, r, p, 1)
 
 	write([]float64{1, 2, 3}, false)

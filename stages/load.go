@@ -84,6 +84,17 @@ func (load) Params() []ParamSpec {
 	return specs
 }
 
+// ResolveSpec implements SpecResolver: the spec of name as the chosen
+// source reads it.
+func (load) ResolveSpec(p Params, name string) (ParamSpec, bool) {
+	for _, spec := range sources[p.String("source")].Params {
+		if spec.Name == name {
+			return spec, true
+		}
+	}
+	return ParamSpec{}, false
+}
+
 func (load) Inputs() []InputSpec { return nil }
 
 func (load) Outputs(p Params) []string { return sources[p.String("source")].Outputs }

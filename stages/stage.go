@@ -47,6 +47,13 @@ type Defaulter interface {
 	Defaults(p Params)
 }
 
+// SpecResolver is implemented by stages whose parameters mean different
+// things depending on another parameter (load: on its source). Errors
+// about a parameter then quote the meaning that applies.
+type SpecResolver interface {
+	ResolveSpec(p Params, name string) (ParamSpec, bool)
+}
+
 // InputSpec declares one named input.
 type InputSpec struct {
 	Name     string
