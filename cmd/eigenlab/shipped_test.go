@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
+)
+
+// smallRuns shrinks each shipped experiment to seconds: the same stages,
+// params and report, on few images. Every shipped experiment must be here.
+var smallRuns = map[string][]string{
+	"planted-sweep":           {"n=200", "p=300", "alpha=[0.8,1.3]", "seed=[0,1]"},
+	"powerlaw-init-spectra":   {"n_images=60", "size=16", "weight_alpha=[0.0,2.0]"},
+	"townley-channel-vs-full": {"n_patches=40", "patch=96"},
+	"townley-powerlaw-init":   {"n_patches=40", "weight_alpha=[0.5,2.0]", "seed=[0,1]", "k=200", "permutations=20"},
+	"shen-crossdecomp-layers": {"n_patches=40", "patch=96", "k=50", "permutations=20", "bootstraps=20"},
+	"shen-channel-vs-spatial": {"n_patches=40", "patch=96", "permutations=20"},
+	"guth-weight-alignment":   {"n_patches=40", "seed=[1,2]"},
+	"brain-data-template":     {"size=48", "k=100", "permutations=20"},
+}
+
+// TestShippedExperimentsRunAndReport runs every shipped experiment, small,
+// end to end through the binary, writes its report, and checks that every
+// finding was computed (not left without results). Experiments on the
+// pretrained nsfwjs networks need `make models`; they are skipped without
+// it, except under CI, which installs it.
+func TestShippedExperimentsRunAndReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every shipped experiment")
+	}
+	_, modelErr := tfjs.DefaultDir("nsfwjs-mobilenetv2")
+	if modelErr == nil {
+		_, modelErr = tfjs.ModelFiles(must(tfjs.DefaultDir("nsfwjs-mobilenetv2")))
+	}
+	s := newState(t)
+	brain := brainData(t, 40, 48, 30)
+	for _, name := range experiments.Shipped() {
+		sets, ok := smallRuns[name]
+		if !ok {
+			t.Errorf("shipped experiment %s has no small run in smallRuns", name)
+			continue
+		}
+		if name == "brain-data-template" {
+			sets = append(sets, "images="+brain.images, "responses="+brain.responses)
+		}
+		t.Run(name, func(t *testing.T) {
+			if usesPretrained(t, name) && modelErr != nil {
+				if os.Getenv("CI") != "" {
+					t.Fatalf("the nsfwjs models are missing under CI: %v", modelErr)
+				}
+				t.Skipf("the nsfwjs models are not installed (make models): %v", modelErr)
+			}
+			args := []string{"run", name}
+			for _, kv := range sets {
+				args = append(args, "--set", kv)
+			}
+			if out, code := s.run(t, args...); code != 0 {
+				t.Fatalf("run (exit %d):\n%s", code, tail(out, 40))
+			}
+			dir := filepath.Join(s.dir, "report-"+name)
+			args = append([]string{"report", name, "-o", dir}, args[2:]...)
+			out, code := s.run(t, args...)
+			if code != 0 {
+				t.Fatalf("report (exit %d):\n%s", code, out)
+			}
+			if !strings.Contains(out, " 0 of ") {
+				t.Errorf("report has cells without a result: %s", out)
+			}
+			page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(page), "no cell has results") {
+				t.Errorf("a finding found no results:\n%s", out)
+			}
+		})
+	}
+}
+
+func usesPretrained(t *testing.T, name string) bool {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "experiments", "shipped", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(src), "kind: pretrained")
+}
+
+type brainFiles struct{ images, responses string }
+
+// brainData writes what brain-data-template expects from a user: n
+// size×size PNG images and an n×targets .npy of responses, here a noisy
+// linear function of the images' mean colours, so there is something to
+// find.
+func brainData(t *testing.T, n, size, targets int) brainFiles {
+	t.Helper()
+	dir := t.TempDir()
+	images := filepath.Join(dir, "images")
+	if err := os.Mkdir(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	resp := stages.NewF64(n, targets)
+	weights := make([]float64, 3*targets)
+	for i := range weights {
+		weights[i] = rng.NormFloat64()
+	}
+	for i := 0; i < n; i++ {
+		img := image.NewRGBA(image.Rect(0, 0, size, size))
+		var mean [3]float64
+		base := [3]float64{rng.Float64(), rng.Float64(), rng.Float64()}
+		for y := 0; y < size; y++ {
+			for x := 0; x < size; x++ {
+				var px [3]uint8
+				for c := range px {
+					v := min(255, max(0, 255*(base[c]+0.2*rng.NormFloat64())))
+					px[c] = uint8(v)
+					mean[c] += float64(px[c]) / float64(size*size*255)
+				}
+				img.Set(x, y, color.RGBA{px[0], px[1], px[2], 255})
+			}
+		}
+		f, err := os.Create(filepath.Join(images, fmt.Sprintf("img%03d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		for j := 0; j < targets; j++ {
+			v := 0.3 * rng.NormFloat64()
+			for c := 0; c < 3; c++ {
+				v += weights[c*targets+j] * mean[c]
+			}
+			resp.F64[i*targets+j] = v
+		}
+	}
+	responses := filepath.Join(dir, "responses.npy")
+	f, err := os.Create(responses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := stages.WriteNPY(f, resp); err != nil {
+		t.Fatal(err)
+	}
+	return brainFiles{images, responses}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func tail(s string, lines int) string {
+	ls := strings.Split(s, "\n")
+	return strings.Join(ls[max(0, len(ls)-lines):], "\n")
+}
