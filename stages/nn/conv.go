@@ -2,6 +2,8 @@ package nn
 
 import (
 	"math"
+
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // window is the geometry of a sliding-window op on one image: input
@@ -155,86 +157,112 @@ func (c *conv) im2col(x []float32, cin int, cols []float32, y0, y1 int) {
 }
 
 // depthwise is a depthwise convolution computed directly: output channel
-// o reads input channel o/multiplier; each output sums its taps in row-major
-// order. The loops run tap by tap over whole output rows (a scaled add of
-// a shifted input row), which keeps that per-output order while avoiding
-// per-output bounds arithmetic. Each output plane gets the fused tail as
-// soon as it is complete, while it is in cache.
+// o reads input channel o/multiplier, and each output is the sum of its
+// kh·kw taps in row-major order, from +0, taps in the padding adding w·0
+// (which leaves the sum unchanged, so the padding is ignored exactly).
+//
+// The input channel is first split into its s² stride phases, zero-padded:
+// phase (a, b) holds the padded input at rows r·s+a and columns c·s+b, in
+// rows of pw = ow + (kw−1)/s values. Tap (i, j) of every output then reads
+// phase (i mod s, j mod s) at a fixed offset from the output's own position
+// in a plane of rows of pw values, so each tap is one vector update
+// (y += w·x, SIMD) over the whole plane instead of one per output row. The
+// pw − ow extra columns of each row are dropped when the plane is copied
+// out.
 type depthwise struct {
 	window
 	mult   int
 	weight []float32 // C_out × kh·kw
 }
 
-func (c *depthwise) run(ins [][]float32, out []float32, t tail, _ *scratch) {
+// phases returns the phase-plane geometry: rows ph, row length pw.
+func (c *depthwise) phases() (ph, pw int) {
+	return c.oh + (c.kh-1)/c.sh, c.ow + (c.kw-1)/c.sw
+}
+
+func (c *depthwise) run(ins [][]float32, out []float32, t tail, sc *scratch) {
 	x := ins[0]
 	k, plane := c.kh*c.kw, c.oh*c.ow
-	// cols[j] = [x0, x1): the outputs of a row whose tap column j is inside.
-	var cols [8][2]int
-	cs := cols[:0]
-	if c.kw > len(cols) {
-		cs = make([][2]int, 0, c.kw)
-	}
-	for j := 0; j < c.kw; j++ {
-		x0, x1 := outputs(j, c.sw, c.pl, c.ow, c.w)
-		cs = append(cs, [2]int{x0, x1})
-	}
-	for o := 0; o < c.oc; o++ {
-		src := x[(o/c.mult)*c.h*c.w : (o/c.mult+1)*c.h*c.w]
-		wt := c.weight[o*k : (o+1)*k]
-		dst := out[o*plane : (o+1)*plane]
-		clear(dst)
-		for oy := 0; oy < c.oh; oy++ {
-			i0, i1 := taps(oy, c.sh, c.pt, c.kh, c.h)
-			row := dst[oy*c.ow : (oy+1)*c.ow]
-			for i := i0; i < i1; i++ {
-				in := src[(oy*c.sh+i-c.pt)*c.w : (oy*c.sh+i-c.pt+1)*c.w]
-				for j, r := range cs {
-					x0, x1 := r[0], r[1]
-					if x0 >= x1 {
-						continue
-					}
-					wv, off := wt[i*c.kw+j], j-c.pl
-					if c.sw == 1 {
-						axpy(wv, in[x0+off:x1+off], row[x0:x1])
-						continue
-					}
-					if c.sw == 2 {
-						axpy2(wv, in[2*x0+off:], row[x0:x1])
-						continue
-					}
-					for ox := x0; ox < x1; ox++ {
-						row[ox] += wv * in[ox*c.sw+off]
-					}
+	ph, pw := c.phases()
+	size := ph * pw
+	buf := sc.cols(c.sh*c.sw*size + c.oh*pw)
+	phases, acc := buf[:c.sh*c.sw*size], buf[c.sh*c.sw*size:]
+	span := (c.oh-1)*pw + c.ow // the accumulator values that are outputs
+	for ch := 0; ch < c.c; ch++ {
+		c.split(x[ch*c.h*c.w:(ch+1)*c.h*c.w], phases, ph, pw)
+		for o := ch * c.mult; o < (ch+1)*c.mult; o++ {
+			wt := c.weight[o*k : (o+1)*k]
+			clear(acc)
+			for i := 0; i < c.kh; i++ {
+				for j := 0; j < c.kw; j++ {
+					p := phases[((i%c.sh)*c.sw+j%c.sw)*size:]
+					off := (i/c.sh)*pw + j/c.sw
+					saxpy(wt[i*c.kw+j], p[off:off+span], acc[:span])
 				}
 			}
+			dst := out[o*plane : (o+1)*plane]
+			for oy := 0; oy < c.oh; oy++ {
+				copy(dst[oy*c.ow:(oy+1)*c.ow], acc[oy*pw:])
+			}
+			t.tile(out, o, o+1, 0, plane)
 		}
-		t.tile(out, o, o+1, 0, plane)
 	}
 	t.softmaxAll(out)
 }
 
-// axpy adds a·x to y (len(y) elements).
-func axpy(a float32, x, y []float32) {
-	x = x[:len(y)]
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		y[i] += a * x[i]
-		y[i+1] += a * x[i+1]
-		y[i+2] += a * x[i+2]
-		y[i+3] += a * x[i+3]
-	}
-	for ; i < len(y); i++ {
-		y[i] += a * x[i]
+// split writes the s² zero-padded stride phases of one input channel.
+func (c *depthwise) split(src, phases []float32, ph, pw int) {
+	size := ph * pw
+	for a := 0; a < c.sh; a++ {
+		for b := 0; b < c.sw; b++ {
+			p := phases[(a*c.sw+b)*size : (a*c.sw+b+1)*size]
+			// Row r, column q of the phase is input (r·sh+a−pt, q·sw+b−pl).
+			q0, q1 := outputs(b, c.sw, c.pl, pw, c.w)
+			for r := 0; r < ph; r++ {
+				row := p[r*pw : (r+1)*pw]
+				y := r*c.sh + a - c.pt
+				if y < 0 || y >= c.h {
+					clear(row)
+					continue
+				}
+				in := src[y*c.w : (y+1)*c.w]
+				clear(row[:q0])
+				switch d, x := row[q0:q1], in[max(0, q0*c.sw+b-c.pl):]; c.sw {
+				case 1:
+					copy(d, x)
+				case 2:
+					gather2(d, x)
+				default:
+					for q := range d {
+						d[q] = x[q*c.sw]
+					}
+				}
+				clear(row[q1:])
+			}
+		}
 	}
 }
 
-// axpy2 adds a·x[2i] to y[i].
-func axpy2(a float32, x, y []float32) {
-	x = x[:2*len(y)-1]
-	for i := range y {
-		y[i] += a * x[2*i]
+// gather2 sets d[q] = x[2q].
+func gather2(d, x []float32) {
+	if len(d) == 0 {
+		return
 	}
+	x = x[:2*len(d)-1]
+	q := 0
+	for ; q+4 <= len(d); q += 4 {
+		y := x[2*q : 2*q+7]
+		d[q], d[q+1], d[q+2], d[q+3] = y[0], y[2], y[4], y[6]
+	}
+	for ; q < len(d); q++ {
+		d[q] = x[2*q]
+	}
+}
+
+// saxpy adds a·x to y (len(y) elements) with gonum's SIMD kernel: each
+// element is y + a·x rounded as in scalar float32 code.
+func saxpy(a float32, x, y []float32) {
+	gonum.Implementation{}.Saxpy(len(y), a, x, 1, y, 1)
 }
 
 // pool is max or average pooling. Padded cells never enter: a max ignores

@@ -127,7 +127,7 @@ func TestDepthwiseMatchesGroupedConv(t *testing.T) {
 			g := geometry(t, n, tc.c, tc.h, tc.w)
 			x, wt := f32(randoms(rng, tc.c*tc.h*tc.w)), f32(randoms(rng, g.oc*tc.k*tc.k))
 			got, conv := make([]float32, g.oc*g.oh*g.ow), make([]float32, g.oc*g.oh*g.ow)
-			(&depthwise{window: g, mult: tc.mult, weight: wt}).run([][]float32{x}, got, noTail(got, g.oc), nil)
+			(&depthwise{window: g, mult: tc.mult, weight: wt}).run([][]float32{x}, got, noTail(got, g.oc), &scratch{})
 			newConv(g, tc.c, wt).run([][]float32{x}, conv, noTail(conv, g.oc), &scratch{})
 			want, mag := naiveConv(f64(x), g, tc.c, f64(wt))
 			checkF32(t, fmt.Sprintf("%+v %s: depthwise", tc, pad), got, want, mag)

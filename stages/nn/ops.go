@@ -45,34 +45,66 @@ type post struct {
 }
 
 // tile applies the ops to channels [c0, c1), positions [lo, hi) of out.
+// Runs of ops of the form affine (bias or batch norm), add, relu are done
+// in one pass; a bias is the affine map with scale 1 (v·1 is v exactly).
 func (t tail) tile(out []float32, c0, c1, lo, hi int) {
-	p := t.post
-	if len(p.ops) == 0 {
-		return
-	}
+	ops := t.ops
 	for ch := c0; ch < c1; ch++ {
-		d := out[ch*p.l+lo : ch*p.l+hi]
-		for i := range p.ops {
-			op := &p.ops[i]
-			switch op.kind {
+		d := out[ch*t.l+lo : ch*t.l+hi]
+		for i := 0; i < len(ops); {
+			a, b, affine := float32(1), float32(0), false
+			switch op := &ops[i]; op.kind {
 			case postBias:
-				b := op.shift[ch]
-				for i := range d {
-					d[i] += b
-				}
-			case postReLU:
-				relu(d, op.cap)
+				b, affine = op.shift[ch], true
+				i++
 			case postBN:
-				a, b := op.scale[ch], op.shift[ch]
+				a, b, affine = op.scale[ch], op.shift[ch], true
+				i++
+			}
+			var s []float32
+			if i < len(ops) && ops[i].kind == postAdd {
+				s = t.args[ops[i].arg][ch*t.l+lo : ch*t.l+hi]
+				i++
+			}
+			cap, clamp := float32(0), false
+			if i < len(ops) && ops[i].kind == postReLU {
+				cap, clamp = ops[i].cap, true
+				i++
+			}
+			if cap <= 0 {
+				cap = float32(math.Inf(1))
+			}
+			switch {
+			case affine && s == nil && !clamp:
 				for i, v := range d {
 					d[i] = v*a + b
 				}
-			case postAdd:
-				s := t.args[op.arg][ch*p.l+lo : ch*p.l+hi]
-				s = s[:len(d)]
-				for i, v := range s {
-					d[i] += v
+			case affine && s == nil:
+				for i, v := range d {
+					d[i] = min(max(v*a+b, 0), cap)
 				}
+			case affine && !clamp:
+				s = s[:len(d)]
+				for i, v := range d {
+					d[i] = (v*a + b) + s[i]
+				}
+			case affine:
+				s = s[:len(d)]
+				for i, v := range d {
+					d[i] = min(max((v*a+b)+s[i], 0), cap)
+				}
+			case s != nil && !clamp:
+				s = s[:len(d)]
+				for i, v := range d {
+					d[i] = v + s[i]
+				}
+			case s != nil:
+				s = s[:len(d)]
+				for i, v := range d {
+					d[i] = min(max(v+s[i], 0), cap)
+				}
+			default:
+				relu(d, cap)
 			}
 		}
 	}
@@ -90,22 +122,10 @@ func (t tail) softmaxAll(out []float32) {
 	}
 }
 
-// relu clamps x to [0, cap] in place (cap 0: no upper bound).
+// relu clamps x to [0, cap] in place (NaN stays NaN, −0 becomes +0).
 func relu(x []float32, cap float32) {
-	if cap > 0 {
-		for i, v := range x {
-			if v < 0 {
-				x[i] = 0
-			} else if v > cap {
-				x[i] = cap
-			}
-		}
-		return
-	}
 	for i, v := range x {
-		if v < 0 {
-			x[i] = 0
-		}
+		x[i] = min(max(v, 0), cap)
 	}
 }
 
