@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -24,6 +25,10 @@ type Figure struct {
 	Missing               int      // cells with no result for the plotted output
 	Dropped               int      // points left out because a log axis cannot show them
 	IDs                   []string // the cited numbers plotted
+	// Notes say what the bands and dashed curves show, for the caption:
+	// how many values each band's mean and interval average, and which
+	// outputs the null and interval curves are.
+	Notes []string
 }
 
 // Series is one line of a figure. Each point is the mean over the band
@@ -143,8 +148,14 @@ func meanCI(ys []float64) (mean, half float64) {
 		ss += (y - mean) * (y - mean)
 	}
 	sd := math.Sqrt(ss / float64(len(v)-1))
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(v) - 1)}.Quantile(0.975)
-	return mean, t * sd / math.Sqrt(float64(len(v)))
+	return mean, tQuantile(len(v)) * sd / math.Sqrt(float64(len(v)))
+}
+
+// tQuantile is the 97.5% quantile of Student's t with n-1 degrees of
+// freedom: the half-width of a 95% interval of the mean of n values, in
+// standard errors.
+func tQuantile(n int) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
 }
 
 // label names a cell's values on the given axes, "alpha=1, seed=0".
@@ -167,17 +178,76 @@ func (l *lookup) figure(i int, spec *experiments.Figure) (*Figure, error) {
 	default:
 		err = l.lines(f)
 	}
+	if spec.XLabel != "" {
+		f.XLabel = spec.XLabel
+	}
+	if spec.YLabel != "" {
+		f.YLabel = spec.YLabel
+	}
 	if f.Title == "" {
 		f.Title = f.YLabel + " vs " + f.XLabel
 	}
+	if spec.Kind != experiments.FigureHeatmap {
+		f.Notes = figureNotes(f)
+	}
 	return f, err
+}
+
+// outputName is the output a reference reads, without its column and
+// cell selector: an axis label.
+func outputName(r experiments.OutputRef) string { return r.Stage + "." + r.Output }
+
+// figureNotes says what a figure's bands and reference curves are.
+func figureNotes(f *Figure) []string {
+	var notes []string
+	if lo, hi := bandN(f.Series); hi >= 2 && len(f.Spec.Band) > 0 {
+		over := "values of " + f.Spec.Band[0]
+		if len(f.Spec.Band) > 1 {
+			over = "combinations of " + strings.Join(f.Spec.Band, ", ")
+		}
+		n := strconv.Itoa(hi)
+		if lo < hi {
+			n = strconv.Itoa(lo) + "–" + n
+		}
+		var ts []string
+		for k := max(lo, 2); k <= hi && len(ts) < 3; k++ {
+			ts = append(ts, fmt.Sprintf("t=%.3g for n=%d", tQuantile(k), k))
+		}
+		note := fmt.Sprintf("Each point is the mean over n=%s %s, its band the mean ± its 95%% Student t interval (± t standard errors, %s)",
+			n, over, strings.Join(ts, ", "))
+		if lo < 2 {
+			note += "; a point of n=1 has no band"
+		}
+		notes = append(notes, note+".")
+	}
+	if f.Spec.Null != nil && len(f.Null) > 0 {
+		notes = append(notes, fmt.Sprintf("Dashed: %s, in the colour of its series.", f.Spec.Null.String()))
+	}
+	if f.Spec.CILo != nil && len(f.CI) > 0 {
+		notes = append(notes, fmt.Sprintf("Shaded: from %s to %s.", f.Spec.CILo.String(), f.Spec.CIHi.String()))
+	}
+	return notes
+}
+
+// bandN is the least and greatest number of values a point of the
+// series averages (0, 0 without points).
+func bandN(series []Series) (lo, hi int) {
+	for _, s := range series {
+		for _, p := range s.Points {
+			if p.N > 0 && (lo == 0 || p.N < lo) {
+				lo = p.N
+			}
+			hi = max(hi, p.N)
+		}
+	}
+	return lo, hi
 }
 
 // lines gathers a line or scatter figure: a 0-d output per cell against
 // a matrix axis.
 func (l *lookup) lines(f *Figure) error {
 	spec := f.Spec
-	f.XLabel, f.YLabel = spec.X, spec.Y.String()
+	f.XLabel, f.YLabel = spec.X, outputName(spec.Y)
 	numeric := l.numericAxis(spec.X)
 	g := newGroups()
 	ids := map[string]bool{}
@@ -217,9 +287,11 @@ func (l *lookup) lines(f *Figure) error {
 // band axes), with the optional null and interval curves.
 func (l *lookup) spectrum(f *Figure) error {
 	spec := f.Spec
-	f.XLabel, f.YLabel = "rank", spec.Y.String()
+	// Column 0 of a 2-d output holds x: the centre of a bin of ranks
+	// (crossdecomp's binned, null_quantiles and bootstrap_ci).
+	f.XLabel, f.YLabel = "rank", outputName(spec.Y)
 	if spec.Y.Col > 0 {
-		f.XLabel = spec.Y.Stage + "." + spec.Y.Output + "[0]"
+		f.XLabel = "rank (bin centre)"
 	}
 	main, null, lo, hi := newGroups(), newGroups(), newGroups(), newGroups()
 	for ci := range l.plan.Cells {
@@ -411,7 +483,8 @@ func sentence(left, right string, above, equal, missing int, lefts, rights []flo
 	}
 	ml, _ := meanCI(lefts)
 	mr, _ := meanCI(rights)
-	s := fmt.Sprintf("In this run, %s was above %s in %d of %d compared %s (mean %.3g vs %.3g)", left, right, above, n, pluralCells(n), ml, mr)
+	// "exceeded" reads the same whatever the number of the labels.
+	s := fmt.Sprintf("In this run, %s exceeded %s in %d of %d compared %s (mean %.3g vs %.3g)", left, right, above, n, pluralCells(n), ml, mr)
 	if equal > 0 {
 		s += fmt.Sprintf("; equal in %d", equal)
 	}

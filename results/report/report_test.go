@@ -106,7 +106,7 @@ func TestReportOfARealRun(t *testing.T) {
 			above++
 		}
 	}
-	want := "In this run, stringer α was above 1 in " + string(rune('0'+above)) + " of 4 compared cells"
+	want := "In this run, stringer α exceeded 1 in " + string(rune('0'+above)) + " of 4 compared cells"
 	if f := page.Blocks[7].Finding; !strings.HasPrefix(f.Sentence, want) || len(f.Rows) != 4 {
 		t.Errorf("finding %q, want it to start %q", f.Sentence, want)
 	}
@@ -114,9 +114,23 @@ func TestReportOfARealRun(t *testing.T) {
 	if len(line.Series) != 1 || len(line.Series[0].Points) != 2 || line.Series[0].Points[0].N != 2 || len(line.IDs) != 4 {
 		t.Errorf("line figure: %+v, ids %v; want one series of 2 points, each the mean of 2 seeds", line.Series, line.IDs)
 	}
+	wantNote := "Each point is the mean over n=2 values of seed, its band the mean ± its 95% Student t interval (± t standard errors, t=12.7 for n=2)."
+	if line.XLabel != "alpha" || line.YLabel != "full.alpha" || len(line.Notes) != 1 || line.Notes[0] != wantNote {
+		t.Errorf("line figure: x %q, y %q, notes %q; want the band note %q", line.XLabel, line.YLabel, line.Notes, wantNote)
+	}
 	spec := page.Blocks[4].Figure
 	if len(spec.Series) != 2 || len(spec.Null) != 2 || len(spec.CI) != 2 || len(spec.Series[0].Points) == 0 {
 		t.Errorf("crossdecomp spectrum: %d series, %d null, %d CI", len(spec.Series), len(spec.Null), len(spec.CI))
+	}
+	wantNotes := "Dashed: cd.null_quantiles[2], in the colour of its series.|Shaded: from cd.bootstrap_ci[2] to cd.bootstrap_ci[3]."
+	if spec.XLabel != "rank (bin centre)" || spec.YLabel != "cd.binned" || strings.Join(spec.Notes, "|") != wantNotes {
+		t.Errorf("crossdecomp spectrum: x %q, y %q, notes %q", spec.XLabel, spec.YLabel, spec.Notes)
+	}
+	if f := page.Blocks[2].Figure; f.XLabel != "planted α" || f.YLabel != "fitted α" || f.Title != "fitted α vs planted α" {
+		t.Errorf("scatter with xlabel and ylabel: x %q, y %q, title %q", f.XLabel, f.YLabel, f.Title)
+	}
+	if f := page.Blocks[3].Figure; f.XLabel != "rank" || f.YLabel != "full.eigenvalues" || f.Title != "full.eigenvalues vs rank" {
+		t.Errorf("spectrum: x %q, y %q, title %q", f.XLabel, f.YLabel, f.Title)
 	}
 	heat := page.Blocks[5].Figure.Heat
 	if heat == nil || heat.Values[1][0].ID != "report-test:full.ed@alpha=1.2,seed=0" {

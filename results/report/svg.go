@@ -3,67 +3,236 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"image/color"
 	"math"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Figure size on the page and in the SVG.
+// The canvas of a figure: the axes and data always get at least
+// plotWidth × plotHeight; the canvas grows to the right or below for the
+// legend, and below for rotated x tick labels. It grows wider than
+// maxWidth (the page's text width) only for a legend label wider than
+// that, which is never clipped.
 const (
-	figWidth  = 6 * vg.Inch
-	figHeight = 4 * vg.Inch
+	plotWidth  = 6 * vg.Inch
+	plotHeight = 4 * vg.Inch
+	maxWidth   = 10 * vg.Inch
+	gap        = vg.Length(6) // points between the legend, the title, the plot and the edges
 )
 
-// SVG draws a figure with gonum/plot, its legend (if it has one) to the
-// right of the plot so that it never hides data. The bytes depend only on
-// the figure's data: no time stamps, random ids or map order.
+// slack widens a text width as gonum/plot measures it: fonts are not
+// embedded, and a browser without Liberation Serif draws with another font
+// (DejaVu Serif is up to 28% wider). fitText pins each text's width in the
+// SVG as well; the slack keeps the layout readable where a viewer ignores
+// that.
+func slack(w vg.Length) vg.Length { return w * 13 / 10 }
+
+// drawing is a figure laid out: its plot, legend and canvas size.
+type drawing struct {
+	p      *plot.Plot
+	title  string // wrapped to the canvas, lines joined by \n
+	tsty   text.Style
+	legend []legendItem
+	leg    plot.Legend // the style of the legend's entries
+	right  bool        // legend to the right of the axes, else below
+	cols   int         // columns of a legend below
+	colW   vg.Length   // their width; a legend to the right is one column
+	legH   vg.Length
+	w, h   vg.Length
+}
+
+// legendItem is an entry of the legend; a nil thumbnail makes a heading.
+type legendItem struct {
+	label string
+	thumb plot.Thumbnailer
+}
+
+// SVG draws a figure with gonum/plot. The legend sits outside the axes so
+// that it never hides data, and nothing is clipped: long titles wrap, the
+// canvas grows for the legend and for rotated tick labels. The bytes
+// depend only on the figure's data: no time stamps, random ids or map
+// order.
 func (f *Figure) SVG() ([]byte, error) {
-	p := plot.New()
-	p.Title.Text = f.Title
-	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
-	leg := plot.NewLegend()
-	leg.Top, leg.Left = true, true
-	var labels []string
-	var err error
-	if f.Heat != nil {
-		err = f.drawHeat(p)
-	} else {
-		labels, err = f.drawLines(p, &leg)
-	}
+	d, err := f.layout()
 	if err != nil {
 		return nil, fmt.Errorf("figure %s: %w", f.File, err)
 	}
-	c := vgsvg.New(figWidth, figHeight)
+	c := vgsvg.New(d.w, d.h)
 	dc := draw.New(c)
-	if len(labels) > 0 {
-		var w vg.Length
-		for _, l := range labels {
-			w = max(w, leg.TextStyle.Width(l))
-		}
-		// Fonts are not embedded: a browser may draw the text with a
-		// wider font than the metrics gonum/plot measures with.
-		w = min(w*13/10+leg.ThumbnailWidth+vg.Points(16), figWidth*2/5)
-		leg.Draw(draw.Crop(dc, figWidth-w, 0, 0, -vg.Points(24)))
-		dc = draw.Crop(dc, 0, -w, 0, 0)
+	top := d.h - gap
+	if d.title != "" {
+		dc.FillText(d.tsty, vg.Point{X: d.w / 2, Y: top}, d.title)
+		top -= d.tsty.Height(d.title) + gap
 	}
-	p.Draw(dc)
+	area := draw.Crop(dc, 0, 0, 0, top-d.h) // below the title
+	if len(d.legend) > 0 {
+		if d.right {
+			d.drawLegend(draw.Crop(area, d.w-d.colW, -gap, 0, 0), 1)
+			area = draw.Crop(area, 0, -d.colW, 0, 0)
+		} else {
+			d.drawLegend(draw.Crop(area, gap, -gap, 0, d.legH-area.Max.Y+area.Min.Y), d.cols)
+			area = draw.Crop(area, 0, 0, d.legH+gap, 0)
+		}
+	}
+	d.p.Draw(draw.Crop(area, gap/2, -gap, gap/2, 0))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("figure %s: %w", f.File, err)
 	}
-	return b.Bytes(), nil
+	return fitText(b.Bytes()), nil
+}
+
+// Size is the figure's size on the page in CSS pixels (the SVG's points ×
+// 4/3), for the <img> width and height.
+func (f *Figure) Size() (width, height int) {
+	d, err := f.layout()
+	if err != nil {
+		return px(plotWidth), px(plotHeight)
+	}
+	return px(d.w), px(d.h)
+}
+
+// Width and Height are Size's, for the page template.
+func (f *Figure) Width() int  { w, _ := f.Size(); return w }
+func (f *Figure) Height() int { _, h := f.Size(); return h }
+
+func px(l vg.Length) int { return int(math.Ceil(l.Points()*4/3 - 1e-9)) }
+
+// layout builds the plot and legend and sizes the canvas.
+func (f *Figure) layout() (*drawing, error) {
+	p := plot.New()
+	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
+	d := &drawing{p: p, tsty: p.Title.TextStyle, leg: plot.NewLegend()}
+	d.leg.Top, d.leg.Left, d.leg.Padding = true, true, vg.Points(2)
+	var err error
+	var ticks []string // the labels of a categorical x axis
+	if f.Heat != nil {
+		err = f.drawHeat(p)
+		ticks = f.Heat.Cols
+	} else {
+		d.legend, err = f.drawLines(p)
+		ticks = f.XTicks
+	}
+	if err != nil {
+		return nil, err
+	}
+	extra := rotateTicks(&p.X, ticks)
+	d.w, d.h = plotWidth, plotHeight+extra
+	if len(d.legend) > 0 {
+		d.sizeLegend()
+	}
+	d.title = wrap(d.tsty, f.Title, d.w-2*gap)
+	if d.title != "" {
+		d.h += d.tsty.Height(d.title) + gap
+	}
+	return d, nil
+}
+
+// sizeLegend puts the legend to the right of the axes, widening the
+// canvas, when it fits beside them within maxWidth; below them, in as many
+// columns as fit, otherwise.
+func (d *drawing) sizeLegend() {
+	em := d.leg.TextStyle.Width(" ")
+	var text vg.Length
+	for _, it := range d.legend {
+		text = max(text, slack(d.leg.TextStyle.Width(it.label)))
+	}
+	d.colW = d.leg.ThumbnailWidth + em + text + 2*gap
+	var rowH vg.Length // as plot.Legend spaces its entries
+	for _, it := range d.legend {
+		rowH = max(rowH, d.leg.TextStyle.Rectangle(it.label).Max.Y)
+	}
+	rowH += d.leg.Padding
+	n := vg.Length(len(d.legend))
+	if plotWidth+d.colW <= maxWidth && n*rowH+gap <= plotHeight {
+		d.right, d.cols = true, 1
+		d.w += d.colW
+		return
+	}
+	d.w = max(d.w, min(maxWidth, n*d.colW+2*gap), d.colW+2*gap)
+	d.cols = max(1, int((d.w-2*gap)/d.colW))
+	rows := (len(d.legend) + d.cols - 1) / d.cols
+	d.legH = vg.Length(rows)*rowH + gap
+	d.h += d.legH + gap
+}
+
+// drawLegend draws the legend in cols columns filled top to bottom.
+func (d *drawing) drawLegend(c draw.Canvas, cols int) {
+	rows := (len(d.legend) + cols - 1) / cols
+	for col := range cols {
+		leg := d.leg
+		for _, it := range d.legend[min(col*rows, len(d.legend)):min((col+1)*rows, len(d.legend))] {
+			if it.thumb == nil {
+				leg.Add(it.label)
+			} else {
+				leg.Add(it.label, it.thumb)
+			}
+		}
+		x := c.Min.X + vg.Length(col)*d.colW
+		leg.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x, Y: c.Min.Y}, Max: vg.Point{X: x + d.colW, Y: c.Max.Y}}})
+	}
+}
+
+// rotateTicks turns the tick labels of a categorical axis by 45° when
+// they would not fit side by side, and returns the height that adds.
+func rotateTicks(a *plot.Axis, labels []string) vg.Length {
+	if len(labels) == 0 {
+		return 0
+	}
+	var w vg.Length
+	for _, l := range labels {
+		w = max(w, slack(a.Tick.Label.Width(l)))
+	}
+	if (w+gap)*vg.Length(len(labels)) <= plotWidth-vg.Inch { // the y axis takes about an inch
+		return 0
+	}
+	flat := a.Tick.Label.Rectangle("Xg").Size().Y
+	a.Tick.Label.Rotation, a.Tick.Label.XAlign, a.Tick.Label.YAlign = math.Pi/4, draw.XRight, draw.YTop
+	var h vg.Length
+	for _, l := range labels {
+		h = max(h, a.Tick.Label.Rectangle(l).Size().Y)
+	}
+	return slack(h) - flat
+}
+
+// wrap breaks a title into lines at spaces so that each fits width (with
+// slack); a single word wider than that stays whole on its line.
+func wrap(sty text.Style, title string, width vg.Length) string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(title) {
+		if line != "" && slack(sty.Width(line+" "+word)) > width {
+			lines, line = append(lines, line), word
+			continue
+		}
+		line = strings.TrimPrefix(line+" "+word, " ")
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // drawLines draws the series (lines, or points for a scatter figure),
-// their 95% bands, and a spectrum's null and interval curves.
-func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
+// their 95% bands, and a spectrum's null and interval curves, and returns
+// the legend: an entry per series when there is more than one (under a
+// heading naming the series axis when there is one), and one entry each
+// for the dashed null curves and the shaded interval.
+func (f *Figure) drawLines(p *plot.Plot) ([]legendItem, error) {
 	spec := f.Spec
 	if spec.LogX {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
@@ -72,18 +241,18 @@ func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
 	if f.XTicks != nil {
-		ticks := make(plot.ConstantTicks, len(f.XTicks))
-		for i, t := range f.XTicks {
-			ticks[i] = plot.Tick{Value: float64(i), Label: t}
-		}
-		p.X.Tick.Marker = ticks
+		p.X.Tick.Marker = indexTicks(f.XTicks)
 	}
 	scatter := spec.Kind == "scatter"
-	var labels []string
+	var items []legendItem
 	for i, s := range f.CI {
 		if err := addBand(p, s, faded(seriesColor(f, s.Label, i), 0x40)); err != nil {
 			return nil, err
 		}
+	}
+	head, trim := legendHeading(f)
+	if head != "" && (len(f.Series) > 1 || len(f.Null) > 0 || len(f.CI) > 0) {
+		items = append(items, legendItem{label: head})
 	}
 	for i, s := range f.Series {
 		c := seriesColor(f, s.Label, i)
@@ -94,6 +263,7 @@ func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
 		if len(xys) == 0 {
 			continue
 		}
+		label := strings.TrimPrefix(s.Label, trim)
 		if scatter {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
@@ -101,8 +271,7 @@ func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
 			}
 			sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = c, draw.CircleGlyph{}, vg.Points(3)
 			p.Add(sc)
-			leg.Add(s.Label, sc)
-			labels = append(labels, s.Label)
+			items = append(items, legendItem{label, sc})
 			continue
 		}
 		line, err := plotter.NewLine(xys)
@@ -111,20 +280,34 @@ func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
 		}
 		line.Color, line.Width = c, vg.Points(1.5)
 		p.Add(line)
-		if len(f.Series) > 1 || len(f.Null) > 0 {
-			leg.Add(s.Label, line)
-			labels = append(labels, s.Label)
+		if len(f.Series) > 1 || len(f.Null) > 0 || len(f.CI) > 0 {
+			items = append(items, legendItem{label, line})
 		}
 	}
+	if len(items) == 1 && len(f.Series) == 1 && scatter && len(f.Null) == 0 && len(f.CI) == 0 {
+		items = nil // one series of points: the axis label says what they are
+	}
+	nulls := false
 	for i, s := range f.Null {
-		line, err := plotter.NewLine(points(s))
+		xys := points(s)
+		if len(xys) == 0 {
+			continue
+		}
+		line, err := plotter.NewLine(xys)
 		if err != nil {
 			return nil, err
 		}
 		line.Color, line.Dashes, line.Width = seriesColor(f, s.Label, i), plotutil.Dashes(1), vg.Points(1)
 		p.Add(line)
-		leg.Add("null: "+s.Label, line)
-		labels = append(labels, "null: "+s.Label)
+		nulls = true
+	}
+	gray := color.Gray{Y: 0x55}
+	if nulls {
+		items = append(items, legendItem{"dashed: null", &plotter.Line{
+			LineStyle: draw.LineStyle{Color: gray, Width: vg.Points(1), Dashes: plotutil.Dashes(1)}}})
+	}
+	if len(f.CI) > 0 {
+		items = append(items, legendItem{"shaded: interval", &plotter.Line{FillColor: faded(gray, 0x40)}})
 	}
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		padLinear(a)
@@ -132,7 +315,22 @@ func (f *Figure) drawLines(p *plot.Plot, leg *plot.Legend) ([]string, error) {
 			a.Min, a.Max = 1, 10
 		}
 	}
-	return labels, nil
+	return items, nil
+}
+
+// legendHeading is the series axis of a figure with one, as a legend
+// heading, and the "axis=" prefix its entries then leave out.
+func legendHeading(f *Figure) (head, trim string) {
+	if len(f.Spec.Series) != 1 {
+		return "", ""
+	}
+	trim = f.Spec.Series[0] + "="
+	for _, s := range f.Series {
+		if !strings.HasPrefix(s.Label, trim) {
+			return "", ""
+		}
+	}
+	return f.Spec.Series[0], trim
 }
 
 // padLinear widens a linear axis by 5% of its range on each side, so that
@@ -255,6 +453,7 @@ func (f *Figure) drawHeat(p *plot.Plot) error {
 	return nil
 }
 
+// indexTicks labels x = 0, 1, ... with the values of a categorical axis.
 func indexTicks(labels []string) plot.ConstantTicks {
 	t := make(plot.ConstantTicks, len(labels))
 	for i, l := range labels {
@@ -270,3 +469,23 @@ func (g heatGrid) Dims() (c, r int)   { return len(g.h.Cols), len(g.h.Rows) }
 func (g heatGrid) Z(c, r int) float64 { return g.h.Values[r][c].V }
 func (g heatGrid) X(c int) float64    { return float64(c) }
 func (g heatGrid) Y(r int) float64    { return float64(r) }
+
+// svgText is a text element as vgsvg writes it.
+var svgText = regexp.MustCompile(`<text (x="[^"]*" y="[^"]*" transform="scale\(1, -1\)")(\s*style="font-family:Liberation Serif;font-variant:normal;font-weight:normal;font-style:normal;font-size:([0-9.]+)px[^"]*")>([^<]*)</text>`)
+
+// fitText gives each text of the default font the width gonum/plot laid it
+// out with (textLength, glyphs and spacing scaled): a browser that draws
+// it with a wider font than Liberation Serif then neither clips it nor
+// lets it overlap its neighbours.
+func fitText(svg []byte) []byte {
+	return svgText.ReplaceAllFunc(svg, func(m []byte) []byte {
+		g := svgText.FindSubmatch(m)
+		size, err := strconv.ParseFloat(string(g[3]), 64)
+		if err != nil {
+			return m
+		}
+		sty := text.Style{Font: font.From(plot.DefaultFont, font.Length(size)), Handler: plot.DefaultTextHandler}
+		w := sty.Width(html.UnescapeString(string(g[4])))
+		return fmt.Appendf(nil, `<text %s textLength="%.5g" lengthAdjust="spacingAndGlyphs"%s>%s</text>`, g[1], w.Points(), g[2], g[4])
+	})
+}
