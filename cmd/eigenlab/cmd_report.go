@@ -32,19 +32,23 @@ computed with other params or inputs than the YAML now gives is left out as stal
 The experiment's report: section is a list of entries:
 
   - figure:                     # kind line (default) or scatter
-      title: TEXT               # optional, like caption
+      title: TEXT               # optional, like caption, xlabel and ylabel
       x: AXIS                   # a matrix axis
       y: STAGE.OUTPUT           # a 0-d output: one point per cell
       series: [AXIS, ...]       # one line per combination
       band: [AXIS, ...]         # averaged over: mean and 95% t interval
+                                # (the caption says over how many values)
       logx: BOOL                # and logy; default false
       caption: TEXT
+      xlabel: TEXT              # axis labels; default the x axis and the
+      ylabel: TEXT              # output (STAGE.OUTPUT); any kind of figure
   - figure:
-      kind: spectrum            # a 1-d output against rank 1..K, log-log
+      kind: spectrum            # a 1-d output against rank 1..K, log-log;
+                                # x label "rank" ("rank (bin centre)" for a column)
       y: STAGE.OUTPUT           # or STAGE.OUTPUT[COL]: column COL of a 2-d
                                 # output whose column 0 holds x
       series: [AXIS, ...]       # and band, logx, logy (default true)
-      null: STAGE.OUTPUT[COL]   # optional dashed null curve
+      null: STAGE.OUTPUT[COL]   # optional dashed null curve per series
       ci_lo: STAGE.OUTPUT[COL]  # optional interval band (with ci_hi)
       ci_hi: STAGE.OUTPUT[COL]
   - figure: {kind: heatmap, rows: AXIS, cols: AXIS, value: STAGE.OUTPUT}
@@ -52,7 +56,7 @@ The experiment's report: section is a list of entries:
       rows: [AXIS, ...]
       cols: [AXIS, ...]
       value: STAGE.OUTPUT       # or a list: a column per output
-  - finding:                    # "In this run, L was above R in k of N cells"
+  - finding:                    # "In this run, L exceeded R in k of N compared cells"
       left: STAGE.OUTPUT        # 0-d
       right: STAGE.OUTPUT       # or a number
       over: [AXIS, ...]         # the cells compared
