@@ -63,10 +63,11 @@ func outputs(k, s, p, out, size int) (int, int) {
 // out_g (C_out/g × L) = W_g (C_out/g × D) · cols (D × L), D = C_in/g·kh·kw,
 // L = oh·ow. A 1×1 stride-1 convolution multiplies the input directly.
 //
-// Ungrouped convolutions run in tiles of output positions (whole output
-// rows for im2col): the GEMM of a tile writes C_out × tile values that the
-// fused tail then finishes while they are still in cache. The tiles depend
-// only on the layer's geometry, never on the batch or the workers.
+// An ungrouped im2col convolution runs in tiles of whole output rows, so
+// that the patch matrix stays below about 4 MiB; the tiles depend only on
+// the layer's geometry, never on the batch or the workers. (Smaller tiles,
+// to finish each in cache, did not pay: every GEMM call is costly when
+// OpenBLAS runs it on several threads.)
 type conv struct {
 	window
 	groups int
@@ -76,12 +77,9 @@ type conv struct {
 
 func newConv(g window, groups int, weight []float32) *conv {
 	c := &conv{window: g, groups: groups, weight: weight}
-	// About 384 KiB of inputs and outputs per tile, so that a tile's GEMM
-	// output is still in L2 for the fused tail, but at least 128 positions
-	// (each GEMM call packs the whole weight matrix).
-	c.tile = max(128, (96<<10)/(g.oc+g.c*g.kh*g.kw)) &^ 31
+	c.tile = g.oh * g.ow
 	if !c.pointwise() {
-		c.tile = max(1, c.tile/g.ow) * g.ow // whole output rows
+		c.tile = min(g.oh, max(1, (1<<20)/(g.c*g.kh*g.kw*g.ow))) * g.ow
 	}
 	return c
 }
