@@ -21,8 +21,9 @@ func (extract) Version() string { return "2" }
 func (extract) Doc() string {
 	return `Runs the images (N×C×H×W) through the model and outputs, for each
 requested layer, its float32 activations named by the layer: N×C×H×W for
-spatial layers, N×D for flat ones. Each image is computed alone in float64
-(im2col + GEMM), so values do not depend on batch or thread count; batch
+spatial layers, N×D for flat ones. Each image is computed alone in float32
+as tfjs and torch do (im2col + SGEMM, batch norm and activations fused into
+the producing op), so values do not depend on batch or thread count; batch
 sets how many images are in flight at once. Activations are written to
 the cache batch by batch as they are produced, so they never need to fit
 in memory. Only the layers the requested ones depend on are computed; a
