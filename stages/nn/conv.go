@@ -165,8 +165,8 @@ func (c *conv) im2col(x []float32, cin int, cols []float32, y0, y1 int) {
 // phase (i mod s, j mod s) at a fixed offset from the output's own position
 // in a plane of rows of pw values, so each tap is one vector update
 // (y += w·x, SIMD) over the whole plane instead of one per output row. The
-// pw − ow extra columns of each row are dropped when the plane is copied
-// out.
+// pw − ow extra columns of each row are dropped when the tail copies the
+// plane out.
 type depthwise struct {
 	window
 	mult   int
@@ -198,11 +198,9 @@ func (c *depthwise) run(ins [][]float32, out []float32, t tail, sc *scratch) {
 					saxpy(wt[i*c.kw+j], p[off:off+span], acc[:span])
 				}
 			}
-			dst := out[o*plane : (o+1)*plane]
 			for oy := 0; oy < c.oh; oy++ {
-				copy(dst[oy*c.ow:(oy+1)*c.ow], acc[oy*pw:])
+				t.span(out[o*plane+oy*c.ow:o*plane+(oy+1)*c.ow], acc[oy*pw:], o, oy*c.ow)
 			}
-			t.tile(out, o, o+1, 0, plane)
 		}
 	}
 	t.softmaxAll(out)

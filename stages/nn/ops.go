@@ -45,68 +45,81 @@ type post struct {
 }
 
 // tile applies the ops to channels [c0, c1), positions [lo, hi) of out.
-// Runs of ops of the form affine (bias or batch norm), add, relu are done
-// in one pass; a bias is the affine map with scale 1 (v·1 is v exactly).
 func (t tail) tile(out []float32, c0, c1, lo, hi int) {
-	ops := t.ops
+	if len(t.ops) == 0 {
+		return
+	}
 	for ch := c0; ch < c1; ch++ {
 		d := out[ch*t.l+lo : ch*t.l+hi]
-		for i := 0; i < len(ops); {
-			a, b, affine := float32(1), float32(0), false
-			switch op := &ops[i]; op.kind {
-			case postBias:
-				b, affine = op.shift[ch], true
-				i++
-			case postBN:
-				a, b, affine = op.scale[ch], op.shift[ch], true
-				i++
+		t.span(d, d, ch, lo)
+	}
+}
+
+// span writes to d the ops applied to src, the values of channel ch from
+// position lo on (src may be d). Runs of ops of the form affine (bias or
+// batch norm), add, relu are done in one pass; a bias is the affine map
+// with scale 1 (v·1 is v exactly).
+func (t tail) span(d, src []float32, ch, lo int) {
+	ops := t.ops
+	if len(ops) == 0 {
+		copy(d, src)
+		return
+	}
+	src = src[:len(d)]
+	for i := 0; i < len(ops); {
+		a, b, affine := float32(1), float32(0), false
+		switch op := &ops[i]; op.kind {
+		case postBias:
+			b, affine = op.shift[ch], true
+			i++
+		case postBN:
+			a, b, affine = op.scale[ch], op.shift[ch], true
+			i++
+		}
+		var s []float32
+		if i < len(ops) && ops[i].kind == postAdd {
+			s = t.args[ops[i].arg][ch*t.l+lo : ch*t.l+lo+len(d)]
+			i++
+		}
+		cap, clamp := float32(0), false
+		if i < len(ops) && ops[i].kind == postReLU {
+			cap, clamp = ops[i].cap, true
+			i++
+		}
+		if cap <= 0 {
+			cap = float32(math.Inf(1))
+		}
+		switch {
+		case affine && s == nil && !clamp:
+			for i, v := range src {
+				d[i] = v*a + b
 			}
-			var s []float32
-			if i < len(ops) && ops[i].kind == postAdd {
-				s = t.args[ops[i].arg][ch*t.l+lo : ch*t.l+hi]
-				i++
+		case affine && s == nil:
+			for i, v := range src {
+				d[i] = min(max(v*a+b, 0), cap)
 			}
-			cap, clamp := float32(0), false
-			if i < len(ops) && ops[i].kind == postReLU {
-				cap, clamp = ops[i].cap, true
-				i++
+		case affine && !clamp:
+			for i, v := range src {
+				d[i] = (v*a + b) + s[i]
 			}
-			if cap <= 0 {
-				cap = float32(math.Inf(1))
+		case affine:
+			for i, v := range src {
+				d[i] = min(max((v*a+b)+s[i], 0), cap)
 			}
-			switch {
-			case affine && s == nil && !clamp:
-				for i, v := range d {
-					d[i] = v*a + b
-				}
-			case affine && s == nil:
-				for i, v := range d {
-					d[i] = min(max(v*a+b, 0), cap)
-				}
-			case affine && !clamp:
-				s = s[:len(d)]
-				for i, v := range d {
-					d[i] = (v*a + b) + s[i]
-				}
-			case affine:
-				s = s[:len(d)]
-				for i, v := range d {
-					d[i] = min(max((v*a+b)+s[i], 0), cap)
-				}
-			case s != nil && !clamp:
-				s = s[:len(d)]
-				for i, v := range d {
-					d[i] = v + s[i]
-				}
-			case s != nil:
-				s = s[:len(d)]
-				for i, v := range d {
-					d[i] = min(max(v+s[i], 0), cap)
-				}
-			default:
-				relu(d, cap)
+		case s != nil && !clamp:
+			for i, v := range src {
+				d[i] = v + s[i]
+			}
+		case s != nil:
+			for i, v := range src {
+				d[i] = min(max(v+s[i], 0), cap)
+			}
+		default:
+			for i, v := range src {
+				d[i] = min(max(v, 0), cap)
 			}
 		}
+		src = d
 	}
 }
 
@@ -119,13 +132,6 @@ func (t tail) all(out []float32) {
 func (t tail) softmaxAll(out []float32) {
 	if t.softmax {
 		softmax(out, t.c, t.l)
-	}
-}
-
-// relu clamps x to [0, cap] in place (NaN stays NaN, −0 becomes +0).
-func relu(x []float32, cap float32) {
-	for i, v := range x {
-		x[i] = min(max(v, 0), cap)
 	}
 }
 
