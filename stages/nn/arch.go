@@ -1,15 +1,17 @@
 // Package nn is eigenlab's CNN inference: a JSON-serialisable layer graph
 // (Arch) that can express the Keras MobileNetV2 and InceptionV3 graphs and
-// small built-in networks, a deterministic forward pass (im2col + GEMM
-// through gonum's BLAS, direct depthwise convolution), and the power-law
+// small built-in networks, a deterministic forward pass (im2col + OpenBLAS
+// SGEMM, direct depthwise convolution), and the power-law
 // weight initialisation of METHODS.md §4.
 //
-// Storage is NCHW; each image is computed on its own, in float64 from the
-// (float32 or float64) weights and inputs to every layer output, so an
-// image's activations never depend on which other images share its batch
-// or on the number of threads. Consumers receive float32 activations.
-// (Bytes are reproducible on one machine and BLAS build; another CPU
-// kernel may round differently.)
+// Storage is NCHW; each image is computed on its own, in float32 as tfjs
+// does (weights and inputs rounded to float32, SGEMM for convolutions;
+// pooling and softmax sum in float64), with a fixed operation order per
+// element, so an image's activations never depend on which other images
+// share its batch, on the number of threads or on which other layers are
+// requested (see plan.go for the fusion of elementwise nodes). (Bytes are
+// reproducible on one machine and BLAS build; another CPU kernel may round
+// differently.)
 //
 // Importing a Keras (channels-last) model: Conv2D kernels (kh,kw,Cin,Cout)
 // become (Cout,Cin,kh,kw), i.e. transpose(3,2,0,1); DepthwiseConv2D
