@@ -207,28 +207,55 @@ func (c *depthwise) run(ins [][]float32, out []float32, t tail, sc *scratch) {
 }
 
 // split writes the s² zero-padded stride phases of one input channel.
+// Row r, column q of phase (a, b) is input (r·sh+a−pt, q·sw+b−pl).
 func (c *depthwise) split(src, phases []float32, ph, pw int) {
 	size := ph * pw
 	for a := 0; a < c.sh; a++ {
-		for b := 0; b < c.sw; b++ {
-			p := phases[(a*c.sw+b)*size : (a*c.sw+b+1)*size]
-			// Row r, column q of the phase is input (r·sh+a−pt, q·sw+b−pl).
-			q0, q1 := outputs(b, c.sw, c.pl, pw, c.w)
-			for r := 0; r < ph; r++ {
-				row := p[r*pw : (r+1)*pw]
-				y := r*c.sh + a - c.pt
-				if y < 0 || y >= c.h {
-					clear(row)
-					continue
+		for r := 0; r < ph; r++ {
+			y := r*c.sh + a - c.pt
+			if y < 0 || y >= c.h {
+				for b := 0; b < c.sw; b++ {
+					clear(phases[(a*c.sw+b)*size+r*pw:][:pw])
 				}
-				in := src[y*c.w : (y+1)*c.w]
+				continue
+			}
+			in := src[y*c.w : (y+1)*c.w]
+			if c.sw == 2 { // both column phases in one pass over the row
+				r0, r1 := phases[(2*a)*size+r*pw:][:pw], phases[(2*a+1)*size+r*pw:][:pw]
+				a0, b0 := outputs(0, 2, c.pl, pw, c.w)
+				a1, b1 := outputs(1, 2, c.pl, pw, c.w)
+				lo, hi := max(a0, a1), max(max(a0, a1), min(b0, b1))
+				clear(r0[:a0])
+				clear(r0[b0:])
+				clear(r1[:a1])
+				clear(r1[b1:])
+				if lo >= hi { // no column has both phases inside the row
+					lo, hi = min(b0, b1), min(b0, b1)
+				} else {
+					deinterleave(r0[lo:hi], r1[lo:hi], in[2*lo-c.pl:])
+				}
+				for q := a0; q < min(lo, b0); q++ {
+					r0[q] = in[2*q-c.pl]
+				}
+				for q := max(hi, a0); q < b0; q++ {
+					r0[q] = in[2*q-c.pl]
+				}
+				for q := a1; q < min(lo, b1); q++ {
+					r1[q] = in[2*q+1-c.pl]
+				}
+				for q := max(hi, a1); q < b1; q++ {
+					r1[q] = in[2*q+1-c.pl]
+				}
+				continue
+			}
+			for b := 0; b < c.sw; b++ {
+				row := phases[(a*c.sw+b)*size+r*pw:][:pw]
+				q0, q1 := outputs(b, c.sw, c.pl, pw, c.w)
 				clear(row[:q0])
-				switch d, x := row[q0:q1], in[max(0, q0*c.sw+b-c.pl):]; c.sw {
-				case 1:
+				d, x := row[q0:q1], in[max(0, q0*c.sw+b-c.pl):]
+				if c.sw == 1 {
 					copy(d, x)
-				case 2:
-					gather2(d, x)
-				default:
+				} else {
 					for q := range d {
 						d[q] = x[q*c.sw]
 					}
@@ -239,19 +266,18 @@ func (c *depthwise) split(src, phases []float32, ph, pw int) {
 	}
 }
 
-// gather2 sets d[q] = x[2q].
-func gather2(d, x []float32) {
-	if len(d) == 0 {
-		return
-	}
-	x = x[:2*len(d)-1]
+// deinterleave sets e[q] = x[2q] and o[q] = x[2q+1] (len(e) = len(o)).
+func deinterleave(e, o, x []float32) {
+	o = o[:len(e)]
+	x = x[:2*len(e)]
 	q := 0
-	for ; q+4 <= len(d); q += 4 {
-		y := x[2*q : 2*q+7]
-		d[q], d[q+1], d[q+2], d[q+3] = y[0], y[2], y[4], y[6]
+	for ; q+4 <= len(e); q += 4 {
+		p := x[2*q : 2*q+8]
+		e[q], o[q], e[q+1], o[q+1] = p[0], p[1], p[2], p[3]
+		e[q+2], o[q+2], e[q+3], o[q+3] = p[4], p[5], p[6], p[7]
 	}
-	for ; q < len(d); q++ {
-		d[q] = x[2*q]
+	for ; q < len(e); q++ {
+		e[q], o[q] = x[2*q], x[2*q+1]
 	}
 }
 
