@@ -249,12 +249,15 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 		n.status = StatusCached
 		return nil
 	}
-	inputs, err := s.loadInputs(ctx, n)
+	// Inputs are read only once the stage holds its slots: stages waiting
+	// for a slot hold no input memory, so peak memory is bounded by -j.
+	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params).Threads)
 	if err != nil {
 		return err
 	}
-	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params).Threads)
+	inputs, err := s.loadInputs(ctx, n)
 	if err != nil {
+		s.slots.release(held)
 		return err
 	}
 	s.opt.Progress.Running(n.label())
