@@ -186,3 +186,25 @@ func BenchmarkConv(b *testing.B) {
 	flops := 2.0 * 128 * 64 * 9 * 32 * 32
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkDepthwise measures the 3×3 depthwise convolution (with a batch
+// norm + relu6 tail) at MobileNetV2's shapes, in ns per output.
+func BenchmarkDepthwise(b *testing.B) {
+	for _, tc := range []struct{ c, h, s int }{{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {192, 28, 1}, {576, 14, 1}, {960, 7, 1}} {
+		b.Run(fmt.Sprintf("%dx%dx%d_s%d", tc.c, tc.h, tc.h, tc.s), func(b *testing.B) {
+			n := Node{Op: OpDepthwise, Kernel: []int{3, 3}, Stride: []int{tc.s, tc.s}, Padding: "same"}
+			g := geometry(b, n, tc.c, tc.h, tc.h)
+			rng := rand.New(rand.NewPCG(1, 2))
+			k := &depthwise{window: g, mult: 1, weight: f32(randoms(rng, tc.c*9))}
+			x, out := f32(randoms(rng, tc.c*tc.h*tc.h)), make([]float32, g.oc*g.oh*g.ow)
+			scale, shift := f32(randoms(rng, tc.c)), f32(randoms(rng, tc.c))
+			t := noTail(out, g.oc)
+			t.ops = []postOp{{kind: postBN, scale: scale, shift: shift}, {kind: postReLU, cap: 6}}
+			sc := &scratch{}
+			for b.Loop() {
+				k.run([][]float32{x}, out, t, sc)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(out)), "ns/output")
+		})
+	}
+}

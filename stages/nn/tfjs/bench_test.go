@@ -9,7 +9,7 @@ import (
 
 // BenchmarkMobileNetV2 times the forward pass of the imported MobileNetV2
 // to out_relu on 224×224 images, batch images per op spread over
-// GOMAXPROCS workers; it reports images/s (bench/tfjs_vs_torch.sh).
+// GOMAXPROCS workers; it reports images/s (bench/cnn_vs_reference.sh).
 func BenchmarkMobileNetV2(b *testing.B) {
 	net := compile(b, "nsfwjs-mobilenetv2")
 	const batch = 8
