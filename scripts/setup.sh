@@ -11,6 +11,7 @@ if [ "${EIGENLAB_DATA:-1}" = 1 ]; then
          plasma-workspace-wallpapers dataset-fashion-mnist)
 fi
 [ -n "${CI:-}" ] || [ "${EIGENLAB_BROWSER:-0}" = 1 ] && pkgs+=(chromium)  # the report's browser test
+[ -n "${CI:-}" ] || [ "${EIGENLAB_SLURM:-0}" = 1 ] && pkgs+=(slurmctld slurmd slurm-client munge)  # --executor slurm test (scripts/slurm-local.sh)
 
 missing=()
 for p in "${pkgs[@]}"; do
