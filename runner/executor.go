@@ -15,6 +15,9 @@ type Job struct {
 	Stage  stages.Stage
 	Inputs stages.Inputs
 	Params stages.Params
+	// Label names the stage instance (STAGE or STAGE@CELL), for messages
+	// and a cluster job's name.
+	Label string
 }
 
 // Usage is what an execution cost.
@@ -25,15 +28,24 @@ type Usage struct {
 	// stages running at the same time: an upper bound, not a per-stage
 	// figure.
 	PeakRSS int64
+	// Host is the machine the stage ran on when that is not this one (a
+	// cluster node, with its job id); "" means this machine.
+	Host string
 }
 
-// Executor runs jobs. The local executor runs them in this process; a
-// cluster executor (Slurm) will run them elsewhere. The scheduler knows
-// nothing of how.
+// Executor runs jobs. The local executor runs them in this process; the
+// Slurm executor runs each as a cluster job (see Slurm). The scheduler
+// knows nothing of how.
 type Executor interface {
 	Name() string
 	Execute(ctx context.Context, job Job) (stages.Outputs, Usage, error)
 }
+
+// remote is implemented by executors whose jobs run in another process
+// that reads its inputs from the shared cache itself: the scheduler then
+// hands them array inputs as ArrayFiles (checked by one streaming pass,
+// never decoded), since only their digests cross over.
+type remote interface{ remote() bool }
 
 // Local runs stages in the current process.
 type Local struct{}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"log"
 	"strings"
@@ -17,7 +18,7 @@ func (s *scheduler) record(n *node) {
 		Kind: n.inst.Kind, Version: n.inst.Stage.Version(),
 		ActionKey: n.key.String(), KeyText: n.keyText, Status: string(n.status),
 		Started: n.start, Ended: n.end, Wall: n.usage.Wall.Seconds(), CPU: n.usage.CPU.Seconds(),
-		PeakRSS: n.usage.PeakRSS, Host: s.host, Executor: s.opt.Executor.Name(),
+		PeakRSS: n.usage.PeakRSS, Host: cmp.Or(n.usage.Host, s.host), Executor: s.opt.Executor.Name(),
 		Seed: seedOf(n.inst.Params), Params: map[string]string{},
 	}
 	if n.err != nil {

@@ -263,7 +263,7 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	s.opt.Progress.Running(n.label())
 	scratch := stages.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, usage, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{n.inst.Stage, inputs, n.inst.Params})
+	outs, usage, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{n.inst.Stage, inputs, n.inst.Params, n.label()})
 	s.slots.release(held)
 	n.usage = usage
 	if err != nil {
@@ -303,6 +303,9 @@ func checkOutputs(n *node, outs stages.Outputs) error {
 func (s *scheduler) loadInputs(ctx context.Context, n *node) (stages.Inputs, error) {
 	st := store{s.r.Cache}
 	streamAbove := cmp.Or(s.r.StreamAbove, DefaultStreamAbove)
+	if r, ok := s.opt.Executor.(remote); ok && r.remote() {
+		streamAbove = 0 // the job loads them; here only their digests matter
+	}
 	in := stages.Inputs{}
 	for _, ref := range n.inst.Inputs {
 		d := n.inputs[ref.Name]
@@ -334,7 +337,7 @@ func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.Inp
 	}
 	scratch := stages.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, _, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{prod.inst.Stage, in, prod.inst.Params})
+	outs, _, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{prod.inst.Stage, in, prod.inst.Params, prod.label()})
 	if err != nil {
 		return nil, fmt.Errorf("recomputing %s after a corrupt blob: %w", prod.label(), err)
 	}

@@ -69,7 +69,7 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 	}
 	scratch := stages.NewScratch(r.Cache.TempDir())
 	defer scratch.RemoveAll() // the recomputed outputs are compared, never kept
-	outs, _, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{st, in, params})
+	outs, _, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{Stage: st, Inputs: in, Params: params, Label: e.Label()})
 	if err != nil {
 		return nil, err
 	}
