@@ -58,9 +58,10 @@ type Slurm struct {
 	// StreamAbove is the input size above which the job hands its stage an
 	// ArrayFile instead of a decoded array (Runner.StreamAbove).
 	StreamAbove int64
-	// Poll is the longest wait between two looks at a job; 0 means 1 s.
-	// The first looks come sooner (from 20 ms), since most of a short job's
-	// cost is the wait for its result.
+	// Poll is the longest wait between two looks at a job's result file;
+	// 0 means 200 ms. The first looks come sooner (from 20 ms), since most
+	// of a short job's cost is the wait. squeue, which asks the controller,
+	// is run at most twice a second for all the jobs in flight together.
 	Poll time.Duration
 
 	mu     sync.Mutex
@@ -119,6 +120,9 @@ func (s *Slurm) Check(ctx context.Context) error {
 func confNote() string {
 	if c := os.Getenv("SLURM_CONF"); c != "" {
 		return " (SLURM_CONF=" + c + ")"
+	}
+	if _, err := os.Stat("/etc/slurm/slurm.conf"); err != nil {
+		return " (SLURM_CONF is not set and there is no /etc/slurm/slurm.conf; scripts/slurm-local.sh start DIR prints the SLURM_CONF of a local cluster)"
 	}
 	return ""
 }
@@ -309,7 +313,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // wait returns when the job has written its result or reached a final
 // state, and scancels it if ctx ends first.
 func (s *Slurm) wait(ctx context.Context, id, resultPath string) (jobInfo, error) {
-	delay, maxDelay := 20*time.Millisecond, cmp.Or(s.Poll, time.Second)
+	delay, maxDelay := 20*time.Millisecond, cmp.Or(s.Poll, 200*time.Millisecond)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -356,7 +360,7 @@ func (s *Slurm) track(id string, on bool) {
 func (s *Slurm) state(ctx context.Context, id string) (jobInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if time.Since(s.polled) < 100*time.Millisecond {
+	if time.Since(s.polled) < 500*time.Millisecond {
 		return s.states[id], nil
 	}
 	ids := make([]string, 0, len(s.active)+1)

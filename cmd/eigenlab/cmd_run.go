@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("run", "EXP [--set k=v]... [-j N] [--dry-run] [--force STAGE]",
+	register("run", "EXP [--set k=v]... [-j N] [--dry-run] [--force STAGE] [--executor local|slurm]",
 		"run an experiment (a .yaml path or a shipped name)", cmdRun)
 	register("plan", "EXP [--set k=v]...",
 		"show which stages are cached and why each stale one is stale", cmdPlan)
@@ -44,15 +44,19 @@ func cmdRun(ctx context.Context, args []string) error {
 	ef.add(fs)
 	jobs := fs.Int("j", 0, "worker slots (default: number of CPUs)")
 	dry := fs.Bool("dry-run", false, "show the plan, run nothing")
-	executor := fs.String("executor", "local", "where stages run: local")
+	executor := fs.String("executor", "local", "where stages run: local (this process) or slurm (one sbatch job per stage; SLURM_CONF honoured)")
+	partition := fs.String("partition", "", "with --executor slurm: the Slurm partition (default: the cluster's default)")
 	var force multiFlag
 	fs.Var(&force, "force", "recompute this stage even if cached (repeatable)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	if *executor != "local" {
-		return usagef("--executor %q: only local is available in this version", *executor)
+	if *executor != "local" && *executor != "slurm" {
+		return usagef("--executor %q: want local or slurm", *executor)
+	}
+	if *partition != "" && *executor != "slurm" {
+		return usagef("--partition is for --executor slurm")
 	}
 	plan, err := ef.load(pos)
 	if err != nil {
@@ -69,8 +73,16 @@ func cmdRun(ctx context.Context, args []string) error {
 	if *dry {
 		return printPlan(ctx, os.Stdout, r, plan)
 	}
+	var exec runner.Executor = runner.Local{}
+	if *executor == "slurm" {
+		s := &runner.Slurm{Cache: r.Cache, Partition: *partition, StreamAbove: r.StreamAbove}
+		if err := s.Check(ctx); err != nil {
+			return err
+		}
+		exec = s
+	}
 	sum, err := r.Run(ctx, plan, runner.Options{
-		Jobs: *jobs, Force: force, Args: os.Args, Progress: progressFor(os.Stderr),
+		Jobs: *jobs, Force: force, Executor: exec, Args: os.Args, Progress: progressFor(os.Stderr),
 	})
 	if sum != nil {
 		printSummary(os.Stdout, plan, sum, ef.stateFlags)

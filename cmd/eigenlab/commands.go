@@ -35,6 +35,9 @@ func printHelp(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if commands[n].help == "" {
+			continue // internal (exec-stage)
+		}
 		fmt.Fprintf(w, "  %-8s %-44s %s\n", n, commands[n].usage, commands[n].help)
 	}
 	fmt.Fprintln(w, "\nState lives in ./.eigenlab/ (cache/, provenance.db) unless --cache/--db or EIGENLAB_CACHE/EIGENLAB_DB say otherwise.")

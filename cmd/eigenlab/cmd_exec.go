@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+
+	"github.com/eigenlab/eigenlab/runner"
+)
+
+// exec-stage is internal: the command a Slurm job runs (runner.Slurm).
+// It has no usage line, so the main help does not list it; README's
+// "Running on Slurm" documents it.
+func init() {
+	register("exec-stage", "", "", cmdExecStage)
+}
+
+// cmdExecStage runs one stage from the job file the Slurm executor wrote
+// and writes its result file. A failure of the stage itself is in the
+// result, which the runner reports with the job id; the job then only
+// exits 1 (Slurm state FAILED), without repeating the error in its log.
+func cmdExecStage(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("exec-stage", flag.ContinueOnError)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("exec-stage: want exactly one job file (written by `eigenlab run --executor slurm`)")
+	}
+	stageErr, err := runner.ExecStage(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if stageErr != nil {
+		os.Exit(exitFailed)
+	}
+	return nil
+}
