@@ -324,8 +324,7 @@ func (s *Slurm) wait(ctx context.Context, id, resultPath string) (jobInfo, error
 		case <-timer.C:
 		}
 		if _, err := os.Stat(resultPath); err == nil {
-			info, _ := s.state(ctx, id)
-			return info, nil
+			return jobInfo{State: "COMPLETED"}, nil // or about to be: the result is its last act
 		}
 		info, err := s.state(ctx, id)
 		if err != nil && ctx.Err() == nil {

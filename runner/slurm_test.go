@@ -1,0 +1,387 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+func TestJobInfoTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		state string
+		want  bool
+	}{
+		{"PENDING", false}, {"RUNNING", false}, {"COMPLETING", false}, {"CONFIGURING", false},
+		{"COMPLETED", true}, {"FAILED", true}, {"CANCELLED", true}, {"OUT_OF_MEMORY", true},
+		{"TIMEOUT", true}, {"NODE_FAIL", true}, {"PREEMPTED", true},
+	} {
+		if got := (jobInfo{State: tc.state}).terminal(); got != tc.want {
+			t.Errorf("%s: terminal %v, want %v", tc.state, got, tc.want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, s := range []string{"/plain/path", "/with space/x", "it's", `a"b$c\d`, ""} {
+		out, err := exec.Command("sh", "-c", "printf %s "+shellQuote(s)).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("shellQuote(%q) reads back as %q (%v)", s, out, err)
+		}
+	}
+}
+
+func TestLogTail(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		want          []string // substrings
+		empty         bool
+	}{
+		{name: "missing", empty: true},
+		{name: "empty", content: "", empty: true},
+		{name: "short", content: "a\nb\n", want: []string{"(tail):\n    a\n    b"}},
+		{name: "long", content: strings.Repeat("line\n", 100) + "last\n", want: []string{"    last"}},
+	} {
+		p := filepath.Join(dir, tc.name+".log")
+		if tc.name != "missing" {
+			os.WriteFile(p, []byte(tc.content), 0o644)
+		}
+		got := logTail(p)
+		if tc.empty != (got == "") {
+			t.Errorf("%s: tail %q", tc.name, got)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: tail %q lacks %q", tc.name, got, w)
+			}
+		}
+		if n := strings.Count(got, "\n    "); n > 20 {
+			t.Errorf("%s: %d lines, want at most 20", tc.name, n)
+		}
+	}
+}
+
+// TestExecStage runs job files the way a Slurm job does, without Slurm:
+// the outputs land in the cache with the digests the local executor
+// gives, and a stage that cannot run leaves its error in the result.
+func TestExecStage(t *testing.T) {
+	dir := t.TempDir()
+	yaml := filepath.Join(dir, "x.yaml")
+	os.WriteFile(yaml, []byte(`name: exec-stage
+stages:
+  data:
+    kind: load
+    params: {source: planted, n: 60, p: 80, alpha: 1.0, seed: 3}
+`), 0o644)
+	plan, err := experiments.Load(yaml, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := plan.Instances[0]
+	c, err := cache.Open(filepath.Join(dir, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _, err := Local{}.Execute(context.Background(), Job{Stage: inst.Stage, Params: inst.Params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]string{}
+	for _, line := range inst.Params.Canonical() {
+		k, v, _ := strings.Cut(line, "=")
+		params[k] = v
+	}
+	for _, tc := range []struct {
+		name, version, errWant string
+	}{
+		{name: "ok", version: inst.Stage.Version()},
+		{name: "other-version", version: "0-other", errWant: "version 0-other"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job := slurmJob{Cache: c.Dir(), Label: "data", Kind: inst.Kind, Version: tc.version,
+				Params: params, Inputs: map[string]string{}, StreamAbove: DefaultStreamAbove,
+				Result: filepath.Join(c.TempDir(), tc.name+".result.json")}
+			b, _ := json.Marshal(job)
+			path := filepath.Join(c.TempDir(), tc.name+".job.json")
+			os.WriteFile(path, b, 0o644)
+			stageErr, err := ExecStage(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := readResult(job.Result)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.errWant != "" {
+				if stageErr == nil || !strings.Contains(res.Error, tc.errWant) {
+					t.Fatalf("stage error %v, result error %q, want %q", stageErr, res.Error, tc.errWant)
+				}
+				return
+			}
+			if stageErr != nil || res.Error != "" {
+				t.Fatalf("stage error %v / %q", stageErr, res.Error)
+			}
+			if len(res.Outputs) != len(local) || res.Host == "" || res.WallNS <= 0 || res.PeakRSS <= 0 {
+				t.Fatalf("result %+v", res)
+			}
+			outs, err := (&Slurm{Cache: c}).outputs(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, a := range local {
+				if outs[name] == nil || outs[name].Digest() != a.Digest() || !c.HasBlob(a.Digest()) {
+					t.Errorf("output %s: got %v, want digest %s in the cache", name, outs[name], a.Digest().Short())
+				}
+			}
+			// The runner's put of outputs already in the cache is a no-op.
+			before := blobTimes(t, c)
+			if _, err := (store{c}).put(outs, stages.NewScratch(c.TempDir())); err != nil {
+				t.Fatal(err)
+			}
+			if after := blobTimes(t, c); len(after) != len(before) {
+				t.Errorf("put rewrote blobs: %v -> %v", before, after)
+			} else {
+				for p, m := range before {
+					if !after[p].Equal(m) {
+						t.Errorf("put rewrote %s", p)
+					}
+				}
+			}
+		})
+	}
+}
+
+func blobTimes(t *testing.T, c *cache.Cache) map[string]time.Time {
+	m := map[string]time.Time{}
+	filepath.WalkDir(filepath.Join(c.Dir(), "blobs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			info, _ := d.Info()
+			m[p] = info.ModTime()
+		}
+		return err
+	})
+	return m
+}
+
+// TestSlurmCluster starts a real single-node Slurm (scripts/slurm-local.sh,
+// DATA.md §3) and runs experiments through the built binary with
+// --executor slurm: the same results and bytes as --executor local, a
+// fully cached rerun, provenance naming the node and job, and a failing
+// stage reported with its job id and error. It needs root and the Debian
+// packages slurmctld slurmd slurm-client munge: without them it skips, or
+// fails when CI is set (scripts/setup.sh installs them there).
+func TestSlurmCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no Slurm cluster")
+	}
+	var missing []string
+	for _, b := range []string{"munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo"} {
+		if _, err := exec.LookPath(b); err != nil {
+			if _, err := os.Stat("/usr/sbin/" + b); err != nil {
+				missing = append(missing, b)
+			}
+		}
+	}
+	why := ""
+	switch {
+	case len(missing) > 0:
+		why = "Slurm is not installed (missing " + strings.Join(missing, ", ") + "): EIGENLAB_SLURM=1 scripts/setup.sh installs it"
+	case os.Geteuid() != 0:
+		why = "starting a Slurm cluster needs root"
+	}
+	if why != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but " + why)
+		}
+		t.Skip(why)
+	}
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "eigenlab")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/eigenlab/eigenlab/cmd/eigenlab").CombinedOutput(); err != nil {
+		t.Fatalf("building eigenlab: %v\n%s", err, out)
+	}
+	script, _ := filepath.Abs("../scripts/slurm-local.sh")
+	cluster := filepath.Join(dir, "slurm")
+	if out, err := exec.Command("bash", script, "start", cluster).CombinedOutput(); err != nil {
+		t.Fatalf("slurm-local.sh start: %v\n%s", err, out)
+	}
+	pids := daemonPIDs(t, cluster)
+	t.Cleanup(func() {
+		if out, err := exec.Command("bash", script, "stop", cluster).CombinedOutput(); err != nil {
+			t.Errorf("slurm-local.sh stop: %v\n%s", err, out)
+		}
+		for _, pid := range pids {
+			if syscall.Kill(pid, 0) == nil {
+				t.Errorf("daemon %d still alive after stop", pid)
+			}
+		}
+	})
+	env := append(os.Environ(), "SLURM_CONF="+filepath.Join(cluster, "slurm.conf"))
+	run := func(state string, args ...string) (string, int) {
+		t.Helper()
+		args = append(args, "--cache", filepath.Join(dir, state, "cache"), "--db", filepath.Join(dir, state, "provenance.db"))
+		cmd := exec.Command(bin, args...)
+		cmd.Env, cmd.Dir = env, dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), code
+	}
+	small := []string{"run", "planted-sweep", "--set", "n=200", "--set", "p=300",
+		"--set", "alpha=[0.8,1.6]", "--set", "seed=[0,1]", "-j", "2"}
+
+	t0 := time.Now()
+	slurmOut, code := run("slurm", append(small, "--executor", "slurm")...)
+	slurmWall := time.Since(t0)
+	if code != 0 || !strings.Contains(slurmOut, "8 executed, 0 cached, 0 failed") {
+		t.Fatalf("slurm run: exit %d\n%s", code, slurmOut)
+	}
+	t0 = time.Now()
+	localOut, code := run("local", append(small, "--executor", "local")...)
+	t.Logf("8 stages: slurm %s, local %s", slurmWall.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("local run: exit %d\n%s", code, localOut)
+	}
+	if s, l := scalarTable(slurmOut), scalarTable(localOut); s != l || s == "" {
+		t.Errorf("results differ:\nslurm:\n%s\nlocal:\n%s", s, l)
+	}
+	if s, l := blobSums(t, filepath.Join(dir, "slurm", "cache")), blobSums(t, filepath.Join(dir, "local", "cache")); s != l {
+		t.Errorf("cache blobs differ between slurm and local:\n%s\n%s", s, l)
+	}
+	if left := tempFiles(t, filepath.Join(dir, "slurm", "cache")); len(left) > 0 {
+		t.Errorf("temp files left after a successful run: %v", left)
+	}
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "slurm", "provenance.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT executor, host FROM executions WHERE status = 'ok'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var executor, host string
+		rows.Scan(&executor, &host)
+		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+\)$`).MatchString(host) {
+			t.Errorf("execution recorded as executor %q on host %q", executor, host)
+		}
+		n++
+	}
+	rows.Close()
+	if n != 8 {
+		t.Errorf("%d ok executions recorded, want 8", n)
+	}
+
+	again, code := run("slurm", append(small, "--executor", "slurm")...)
+	if code != 0 || !strings.Contains(again, "0 executed, 8 cached") {
+		t.Errorf("rerun not fully cached: exit %d\n%s", code, again)
+	}
+
+	// A stage that fails on the node: a .npy that is not one.
+	bad := filepath.Join(dir, "bad.npy")
+	os.WriteFile(bad, []byte("not an npy file"), 0o644)
+	yaml := filepath.Join(dir, "fail.yaml")
+	os.WriteFile(yaml, []byte("name: slurm-fail\nstages:\n  data:\n    kind: load\n    params: {source: npy, path: "+bad+"}\n"), 0o644)
+	failOut, code := run("slurm", "run", yaml, "--executor", "slurm")
+	if code != 1 || !regexp.MustCompile(`slurm job \d+ on \S+: `).MatchString(failOut) || !strings.Contains(failOut, "bad.npy") {
+		t.Errorf("failing stage: exit %d, want 1 and the job's error naming the job id and file:\n%s", code, failOut)
+	}
+	for _, f := range tempFiles(t, filepath.Join(dir, "slurm", "cache")) {
+		if !strings.HasSuffix(f, ".log") {
+			t.Errorf("a failed job left %s in the cache temp dir (only its log may stay, for gc)", f)
+		}
+	}
+
+	// Bad partition: refused before anything runs.
+	out, code := run("slurm", append(small, "--executor", "slurm", "--partition", "nosuch")...)
+	if code == 0 || !strings.Contains(out, `no partition "nosuch"`) && !strings.Contains(out, "nosuch") {
+		t.Errorf("--partition nosuch: exit %d\n%s", code, out)
+	}
+}
+
+// daemonPIDs reads the pids slurm-local.sh's daemons wrote.
+func daemonPIDs(t *testing.T, cluster string) []int {
+	var pids []int
+	for _, f := range []string{"slurmctld.pid", "slurmd.pid", "munged.pid"} {
+		b, err := os.ReadFile(filepath.Join(cluster, f))
+		if err != nil {
+			continue // munged was already running: not ours
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	if len(pids) < 2 {
+		t.Fatalf("slurm-local.sh start left pid files for %v only", pids)
+	}
+	return pids
+}
+
+// scalarTable is the run output's table of numbers, without timings.
+func scalarTable(out string) string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "  ") && !strings.Contains(line, "ms)") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// blobSums lists every blob of a cache with the SHA-256 of its bytes.
+func blobSums(t *testing.T, dir string) string {
+	var b strings.Builder
+	filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		b.WriteString(d.Name() + " " + hex.EncodeToString(sum[:]) + "\n")
+		return nil
+	})
+	return b.String()
+}
+
+func tempFiles(t *testing.T, dir string) []string {
+	entries, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
