@@ -208,7 +208,7 @@ func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, er
 	defer func() {
 		os.Remove(jobPath)
 		os.Remove(resultPath)
-		if !keep {
+		if info, err := os.Stat(logPath); !keep || err == nil && info.Size() == 0 {
 			os.Remove(logPath)
 		}
 	}()

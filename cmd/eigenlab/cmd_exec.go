@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"time"
 
 	"github.com/eigenlab/eigenlab/runner"
 )
@@ -28,6 +29,11 @@ func cmdExecStage(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usagef("exec-stage: want exactly one job file (written by `eigenlab run --executor slurm`)")
 	}
+	// scancel sends SIGTERM once, then SIGKILL after the cluster's
+	// KillWait (30 s by default). A stage that does not watch ctx would run
+	// on until then; two seconds after the signal the job exits instead
+	// (its outputs appear only by atomic renames; leftovers are temp files).
+	context.AfterFunc(ctx, func() { time.AfterFunc(2*time.Second, func() { os.Exit(exitFailed) }) })
 	stageErr, err := runner.ExecStage(ctx, pos[0])
 	if err != nil {
 		return err
