@@ -172,9 +172,23 @@ func (f kernelFunc) run(ins [][]float32, out []float32, t tail, _ *scratch) {
 	t.all(out)
 }
 
-// identity copies its input: batch_norm, relu and add nodes computed on
-// their own are an identity followed by their elementwise ops as a tail.
-func identity(ins [][]float32, out []float32) { copy(out, ins[0]) }
+// identity is the kernel of batch_norm, relu, add, softmax and flatten
+// nodes computed on their own: its input through the node's elementwise
+// tail (a copy when there is none), in one pass.
+type identity struct{}
+
+func (identity) run(ins [][]float32, out []float32, t tail, _ *scratch) {
+	src := ins[0][:len(out)]
+	if len(t.ops) == 0 {
+		copy(out, src)
+		t.softmaxAll(out)
+		return
+	}
+	for ch := 0; ch < t.c; ch++ {
+		t.span(out[ch*t.l:(ch+1)*t.l], src[ch*t.l:(ch+1)*t.l], ch, 0)
+	}
+	t.softmaxAll(out)
+}
 
 // dense computes y = W·x with one GEMV (W: units × D); bias and activation
 // are its tail.

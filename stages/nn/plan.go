@@ -170,7 +170,7 @@ func (n *Net) newKernel(j int, pad []int) kernel {
 	case OpMaxPool, OpAvgPool:
 		return &pool{window: newWindow(node, in, out), max: node.Op == OpMaxPool}
 	case OpBatchNorm, OpReLU, OpAdd, OpSoftmax, OpFlatten:
-		return kernelFunc(identity)
+		return identity{}
 	case OpDense:
 		return dense(p.weight, out[0], in.Size())
 	case OpConcat:
