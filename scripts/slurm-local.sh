@@ -46,6 +46,13 @@ start() {
     echo "slurm-local: a cluster is already running in $D (stop it first)" >&2
     exit 1
   fi
+  local port
+  for port in 6817 6818; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "slurm-local: port $port is in use: another Slurm is running on this machine (stop it first)" >&2
+      exit 1
+    fi
+  done
   mkdir -p "$D/state" "$D/spool"
   local mem
   mem=$(awk '/^MemTotal:/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
@@ -99,8 +106,8 @@ EOF
   echo "export SLURM_CONF=$conf"
 }
 
-# stop kills, by PID, the daemons whose pid files are in DIR, and waits up
-# to 10 s for them to exit.
+# stop kills, by PID, the daemons whose pid files are in DIR, waits up to
+# 10 s for them to exit and then kills what is left with SIGKILL.
 stop() {
   local pids=() f
   for f in "$D/slurmd.pid" "$D/slurmctld.pid" "$D/munged.pid"; do
@@ -108,12 +115,14 @@ stop() {
   done
   [ ${#pids[@]} = 0 ] && return 0
   kill "${pids[@]}" 2>/dev/null || true
+  local left p
   for _ in $(seq 100); do
-    local left=0 p
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
-    [ $left = 0 ] && break
+    left=()
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left+=("$p"); done
+    [ ${#left[@]} = 0 ] && break
     sleep 0.1
   done
+  [ ${#left[@]} = 0 ] || kill -9 "${left[@]}" 2>/dev/null || true
   rm -f "$D/munged.pid"
 }
 
