@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,6 +83,33 @@ func (p *Plan) Lookup(stage string, cell int) *Instance {
 	return insts[cell]
 }
 
+// FormatAxisValue is how a matrix value appears in cell labels, and so in
+// recorded executions and REFs: integral floats without ".0", strings
+// without quotes.
+func FormatAxisValue(v any) string {
+	s := stages.FormatValue(v)
+	if f, ok := v.(float64); ok && f == float64(int64(f)) {
+		s = strings.TrimSuffix(s, ".0")
+	}
+	return strings.Trim(s, `"`)
+}
+
+// CellLabel is the cell an instance's executions are recorded under: the
+// values of the axes it depends on, in axis order ("" for none).
+func (p *Plan) CellLabel(inst *Instance) string {
+	if len(inst.Axes) == 0 || len(inst.Cells) == 0 {
+		return ""
+	}
+	cell := p.Cells[inst.Cells[0]]
+	var parts []string
+	for _, ax := range p.Axes {
+		if slices.Contains(inst.Axes, ax.Name) {
+			parts = append(parts, ax.Name+"="+FormatAxisValue(cell.Values[ax.Name]))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
 // cells builds the cartesian product of the axes, the first axis varying
 // slowest.
 func cells(axes []Axis) []Cell {
@@ -90,7 +118,7 @@ func cells(axes []Axis) []Cell {
 	for i, ax := range axes {
 		n *= len(ax.Values)
 		for _, v := range ax.Values {
-			labels[i] = append(labels[i], ax.Name+"="+fmt.Sprint(v))
+			labels[i] = append(labels[i], ax.Name+"="+FormatAxisValue(v))
 		}
 	}
 	out := make([]Cell, n)

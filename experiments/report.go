@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/eigenlab/eigenlab/stages"
 )
 
 // Report is the typed `report:` section of an experiment (README
@@ -107,7 +105,7 @@ func (r OutputRef) String() string {
 		s += "[" + strconv.Itoa(r.Col) + "]"
 	}
 	for i, w := range r.Where {
-		s += map[bool]string{true: "@", false: ","}[i == 0] + w.Axis + "=" + strings.Trim(stages.FormatValue(w.Value), `"`)
+		s += map[bool]string{true: "@", false: ","}[i == 0] + w.Axis + "=" + FormatAxisValue(w.Value)
 	}
 	return s
 }
@@ -525,7 +523,7 @@ func matchAxisValue(values []any, text string) (any, bool) {
 				return v, true
 			}
 		default:
-			if strings.Trim(stages.FormatValue(v), `"`) == text {
+			if FormatAxisValue(v) == text {
 				return v, true
 			}
 		}
@@ -536,7 +534,7 @@ func matchAxisValue(values []any, text string) (any, bool) {
 func axisValueList(values []any) string {
 	parts := make([]string, len(values))
 	for i, v := range values {
-		parts[i] = strings.Trim(stages.FormatValue(v), `"`)
+		parts[i] = FormatAxisValue(v)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -6,12 +6,10 @@ package runner
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
-	"github.com/eigenlab/eigenlab/stages"
 )
 
 // Status is the outcome of one stage instance in a run.
@@ -59,7 +57,7 @@ func buildGraph(p *experiments.Plan) []*node {
 	byInst := map[*experiments.Instance]*node{}
 	nodes := make([]*node, 0, len(p.Instances))
 	for _, inst := range p.Instances {
-		n := &node{inst: inst, cell: cellLabel(p, inst)}
+		n := &node{inst: inst, cell: p.CellLabel(inst)}
 		seen := map[*node]bool{}
 		for _, in := range inst.Inputs {
 			dep := byInst[in.From]
@@ -73,33 +71,6 @@ func buildGraph(p *experiments.Plan) []*node {
 		nodes = append(nodes, n)
 	}
 	return nodes
-}
-
-// cellLabel renders the values of the axes inst depends on, in axis order.
-func cellLabel(p *experiments.Plan, inst *experiments.Instance) string {
-	if len(inst.Axes) == 0 || len(inst.Cells) == 0 {
-		return ""
-	}
-	dep := map[string]bool{}
-	for _, a := range inst.Axes {
-		dep[a] = true
-	}
-	cell := p.Cells[inst.Cells[0]]
-	var parts []string
-	for _, ax := range p.Axes {
-		if dep[ax.Name] {
-			parts = append(parts, ax.Name+"="+formatAxis(cell.Values[ax.Name]))
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-func formatAxis(v any) string {
-	s := stages.FormatValue(v)
-	if f, ok := v.(float64); ok && f == float64(int64(f)) {
-		s = strings.TrimSuffix(s, ".0")
-	}
-	return strings.Trim(s, `"`)
 }
 
 // inputDigests maps n's input names to the digests its producers made. It

@@ -126,7 +126,7 @@ func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup
 		values[c.ID] = c.Value
 	}
 	for _, inst := range plan.Instances {
-		e, err := src.DB.LastExecution(ctx, plan.Name, inst.Name, cellLabel(plan, inst))
+		e, err := src.DB.LastExecution(ctx, plan.Name, inst.Name, plan.CellLabel(inst))
 		if err != nil {
 			return nil, err
 		}
@@ -340,33 +340,6 @@ type refError struct {
 func (e *refError) Error() string { return e.err.Error() }
 func (e *refError) Unwrap() error { return e.err }
 
-// cellLabel is the cell an instance's executions are recorded under: the
-// values of the axes it depends on, in axis order, formatted as the runner
-// formats them (runner.cellLabel; TestReportOfARealRun checks they agree).
-func cellLabel(plan *experiments.Plan, inst *experiments.Instance) string {
-	if len(inst.Axes) == 0 || len(inst.Cells) == 0 {
-		return ""
-	}
-	cell := plan.Cells[inst.Cells[0]]
-	var parts []string
-	for _, ax := range plan.Axes {
-		if containsString(inst.Axes, ax.Name) {
-			parts = append(parts, ax.Name+"="+axisValue(cell.Values[ax.Name]))
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-// axisValue formats a matrix value as cell labels show it: integral
-// floats without ".0", strings without quotes.
-func axisValue(v any) string {
-	s := stages.FormatValue(v)
-	if f, ok := v.(float64); ok && f == float64(int64(f)) {
-		s = strings.TrimSuffix(s, ".0")
-	}
-	return strings.Trim(s, `"`)
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -374,13 +347,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

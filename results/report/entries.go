@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,7 +163,7 @@ func tQuantile(n int) float64 {
 func (l *lookup) label(ci int, axes []string) string {
 	parts := make([]string, len(axes))
 	for i, a := range axes {
-		parts[i] = a + "=" + axisValue(l.plan.Cells[ci].Values[a])
+		parts[i] = a + "=" + experiments.FormatAxisValue(l.plan.Cells[ci].Values[a])
 	}
 	return strings.Join(parts, ", ")
 }
@@ -276,7 +277,7 @@ func (l *lookup) lines(f *Figure) error {
 	}
 	if !numeric {
 		for _, v := range l.axis(spec.X).Values {
-			f.XTicks = append(f.XTicks, axisValue(v))
+			f.XTicks = append(f.XTicks, experiments.FormatAxisValue(v))
 		}
 	}
 	f.Series = g.series()
@@ -369,10 +370,10 @@ func (l *lookup) heatmap(f *Figure) error {
 	}
 	h := &Heat{}
 	for _, v := range l.axis(spec.Rows).Values {
-		h.Rows = append(h.Rows, axisValue(v))
+		h.Rows = append(h.Rows, experiments.FormatAxisValue(v))
 	}
 	for _, v := range l.axis(spec.Cols).Values {
-		h.Cols = append(h.Cols, axisValue(v))
+		h.Cols = append(h.Cols, experiments.FormatAxisValue(v))
 	}
 	h.Values = make([][]Value, len(h.Rows))
 	for r := range h.Values {
@@ -406,10 +407,10 @@ func (l *lookup) table(spec *experiments.Table) (*Table, error) {
 	first := map[[2]string]int{} // (row label, col label) -> first cell
 	for ci := range l.plan.Cells {
 		rk, ck := l.label(ci, spec.Rows), l.label(ci, spec.Cols)
-		if !containsString(rowKeys, rk) {
+		if !slices.Contains(rowKeys, rk) {
 			rowKeys = append(rowKeys, rk)
 		}
-		if !containsString(colKeys, ck) {
+		if !slices.Contains(colKeys, ck) {
 			colKeys = append(colKeys, ck)
 		}
 		if _, ok := first[[2]string{rk, ck}]; !ok {
@@ -531,9 +532,9 @@ func (l *lookup) numericAxis(name string) bool {
 
 // axisIndex is the position of cell ci's value in the axis's values.
 func (l *lookup) axisIndex(name string, ci int) float64 {
-	want := axisValue(l.plan.Cells[ci].Values[name])
+	want := experiments.FormatAxisValue(l.plan.Cells[ci].Values[name])
 	for i, v := range l.axis(name).Values {
-		if axisValue(v) == want {
+		if experiments.FormatAxisValue(v) == want {
 			return float64(i)
 		}
 	}
