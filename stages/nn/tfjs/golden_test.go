@@ -17,8 +17,8 @@ import (
 // layer is max over the sampled elements and images of |go − ref| divided
 // by max over the full reference tensor (all images) of |ref|: a relative
 // error on the layer's scale. Elementwise relative error is meaningless
-// for the many activations near zero. tfjs computes in float32, Go in
-// float64 from the same float32 weights and inputs.
+// for the many activations near zero. Both compute in float32 from the same
+// weights and inputs, with different summation orders.
 const goldenTol = 1e-4
 
 // golden is testdata/golden-<net>.json (written by testdata/reference.js).
