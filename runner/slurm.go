@@ -98,6 +98,11 @@ func (s *Slurm) Check(ctx context.Context) error {
 			return fmt.Errorf("slurm: %s is not on PATH: install the Slurm client (Debian: slurm-client) or use --executor local", c)
 		}
 	}
+	if c := os.Getenv("SLURM_CONF"); c != "" {
+		if _, err := os.Stat(c); err != nil {
+			return fmt.Errorf("slurm: SLURM_CONF names no readable configuration: %w", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	args := []string{"--noheader", "--format=%P %a"}

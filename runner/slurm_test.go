@@ -385,3 +385,35 @@ func tempFiles(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestSlurmCheck: --executor slurm is refused before anything runs when
+// the client commands are missing or the controller does not answer.
+func TestSlurmCheck(t *testing.T) {
+	_, haveSinfo := exec.LookPath("sinfo")
+	// A controller nobody runs: sinfo gives up after its MessageTimeout (~9 s).
+	deadConf := filepath.Join(t.TempDir(), "slurm.conf")
+	os.WriteFile(deadConf, []byte("ClusterName=dead\nSlurmctldHost=localhost\nSlurmctldPort=6999\n"+
+		"NodeName=localhost CPUs=1 State=UNKNOWN\nPartitionName=debug Nodes=ALL Default=YES State=UP\n"), 0o644)
+	for _, tc := range []struct {
+		name, path, conf, want string
+		needSlurm              bool
+	}{
+		{name: "no client", path: t.TempDir(), want: "sbatch is not on PATH"},
+		{name: "no config", path: os.Getenv("PATH"), conf: filepath.Join(t.TempDir(), "nosuch.conf"),
+			want: "SLURM_CONF names no readable configuration", needSlurm: true},
+		{name: "no controller", path: os.Getenv("PATH"), conf: deadConf,
+			want: "the cluster does not answer (SLURM_CONF=", needSlurm: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.needSlurm && haveSinfo != nil {
+				t.Skip("Slurm client not installed")
+			}
+			t.Setenv("PATH", tc.path)
+			t.Setenv("SLURM_CONF", tc.conf)
+			err := (&Slurm{}).Check(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Check: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
