@@ -320,6 +320,43 @@ func TestSlurmCluster(t *testing.T) {
 		}
 	}
 
+	// A job that dies without a result (scancel from outside): its state,
+	// id and log tail are reported.
+	slow := exec.Command(bin, "run", "planted-sweep", "--set", "n=4000", "--set", "p=8000",
+		"--set", "alpha=[1.0]", "--set", "seed=[0]", "--executor", "slurm",
+		"--cache", filepath.Join(dir, "slow", "cache"), "--db", filepath.Join(dir, "slow", "provenance.db"))
+	slow.Env, slow.Dir = env, dir
+	var slowOut bytes.Buffer
+	slow.Stdout, slow.Stderr = &slowOut, &slowOut
+	if err := slow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	jobID := ""
+	for deadline := time.Now().Add(30 * time.Second); jobID == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		q := exec.Command("squeue", "--noheader", "--states=RUNNING", "--format=%i")
+		q.Env = env
+		out, _ := q.Output()
+		jobID = strings.TrimSpace(string(out))
+	}
+	if jobID == "" {
+		slow.Process.Kill()
+		t.Fatalf("the slow job never ran:\n%s", slowOut.String())
+	}
+	sc := exec.Command("scancel", jobID)
+	sc.Env = env
+	if out, err := sc.CombinedOutput(); err != nil {
+		t.Fatalf("scancel %s: %v %s", jobID, err, out)
+	}
+	err = slow.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 ||
+		!strings.Contains(slowOut.String(), "job "+jobID+" CANCELLED") || !strings.Contains(slowOut.String(), "the job wrote no result") {
+		t.Errorf("job cancelled from outside: %v, want exit 1 naming job %s CANCELLED:\n%s", err, jobID, slowOut.String())
+	}
+
+	if i := strings.Index(slowOut.String(), "FAIL"); i >= 0 {
+		t.Logf("reported: %s", slowOut.String()[i:min(len(slowOut.String()), i+600)])
+	}
+
 	// Bad partition: refused before anything runs.
 	out, code := run("slurm", append(small, "--executor", "slurm", "--partition", "nosuch")...)
 	if code == 0 || !strings.Contains(out, `no partition "nosuch"`) && !strings.Contains(out, "nosuch") {
