@@ -35,6 +35,7 @@ const (
 	FigureScatter  = "scatter"  // the same as points without lines
 	FigureSpectrum = "spectrum" // a 1-d output against its rank index, log-log
 	FigureHeatmap  = "heatmap"  // a 0-d output over two matrix axes
+	FigureMatrix   = "matrix"   // one 2-d output (a cosine matrix), cell by cell
 )
 
 // Figure is a plot of recorded outputs over the matrix.
@@ -55,7 +56,7 @@ type Figure struct {
 	// figure: a permutation null and the ends of a bootstrap interval.
 	Null, CILo, CIHi *OutputRef
 	Rows, Cols       string    // heatmap: the matrix axes of its rows and columns
-	Value            OutputRef // heatmap: a 0-d output
+	Value            OutputRef // heatmap: a 0-d output; matrix: a 2-d output in one cell
 }
 
 // Table lays out 0-d outputs: a row per combination of the Rows axes, a
@@ -252,6 +253,7 @@ var figureKeys = map[string][]string{
 	FigureScatter:  {"title", "kind", "caption", "xlabel", "ylabel", "x", "y", "series", "band", "logx", "logy"},
 	FigureSpectrum: {"title", "kind", "caption", "xlabel", "ylabel", "y", "series", "band", "logx", "logy", "null", "ci_lo", "ci_hi"},
 	FigureHeatmap:  {"title", "kind", "caption", "xlabel", "ylabel", "rows", "cols", "value"},
+	FigureMatrix:   {"title", "kind", "caption", "xlabel", "ylabel", "value"},
 }
 
 func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
@@ -262,7 +264,7 @@ func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
 	f := &Figure{Kind: FigureLine}
 	if k := valueOf(n, "kind"); k != nil {
 		if _, known := figureKeys[k.Value]; !known || k.Kind != yaml.ScalarNode {
-			c.p.at(k, "%s: kind %s: want one of line, scatter, spectrum, heatmap", what, shown(k))
+			c.p.at(k, "%s: kind %s: want one of line, scatter, spectrum, heatmap, matrix", what, shown(k))
 			return nil, false
 		}
 		f.Kind = k.Value
@@ -314,7 +316,7 @@ func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
 			refs = append(refs, v)
 		}
 	})
-	required := map[string][]string{FigureHeatmap: {"rows", "cols", "value"}, FigureSpectrum: {"y"}}[f.Kind]
+	required := map[string][]string{FigureHeatmap: {"rows", "cols", "value"}, FigureSpectrum: {"y"}, FigureMatrix: {"value"}}[f.Kind]
 	if required == nil {
 		required = []string{"x", "y"}
 	}
@@ -329,8 +331,11 @@ func (c *reportCheck) figure(what string, n *yaml.Node) (*Figure, bool) {
 	if c.count() > before {
 		return nil, false
 	}
-	if f.Kind == FigureHeatmap {
+	switch f.Kind {
+	case FigureHeatmap:
 		return f, c.placed(what, "rows or cols", n, []string{f.Rows, f.Cols}, refs)
+	case FigureMatrix:
+		return f, c.placed(what, "a selector (STAGE.OUTPUT@axis=value): a matrix figure draws one cell", n, nil, refs)
 	}
 	hint := "x, series or band"
 	if f.Kind == FigureSpectrum {

@@ -28,7 +28,7 @@ func TestReportErrors(t *testing.T) {
 		{"unknown entry kind", "  - plot: {}\n", []string{
 			`t.yaml:7:5: report entry 1: unknown key "plot"; want one of figure, table, finding, text`}},
 		{"unknown figure kind", "  - figure: {kind: pie, y: b.lo}\n", []string{
-			`t.yaml:7:20: report entry 1 (figure): kind "pie": want one of line, scatter, spectrum, heatmap`}},
+			`t.yaml:7:20: report entry 1 (figure): kind "pie": want one of line, scatter, spectrum, heatmap, matrix`}},
 		{"unknown figure key", "  - figure: {x: alpha, y: a.out, series: seed, colour: red}\n", []string{
 			`t.yaml:7:48: report entry 1 (figure) (kind line): unknown key "colour"; want one of title, kind, caption, xlabel, ylabel, x, y, series, band, logx, logy`}},
 		{"key of another kind", "  - figure: {kind: spectrum, x: alpha, y: b.lo}\n", []string{
@@ -74,6 +74,11 @@ func TestReportErrors(t *testing.T) {
 			`t.yaml:7:21: report entry 1 (finding): left: "a.out@seed=2": axis seed has no value 2; want one of 0, 1`}},
 		{"selector without =", "  - finding: {left: a.out@seed, right: 1, over: [alpha]}\n", []string{
 			`t.yaml:7:21: report entry 1 (finding): left: "a.out@seed": selector "seed": want axis=value`}},
+		{"matrix of a stage with axes, no selector", "  - figure: {kind: matrix, value: a.out}\n", []string{
+			`t.yaml:7:35: report entry 1 (figure) (kind matrix): a.out depends on matrix axis "alpha", which the entry does not place; want it in a selector (STAGE.OUTPUT@axis=value): a matrix figure draws one cell`,
+			`t.yaml:7:35: report entry 1 (figure) (kind matrix): a.out depends on matrix axis "seed", which the entry does not place; want it in a selector (STAGE.OUTPUT@axis=value): a matrix figure draws one cell`}},
+		{"matrix with an axis key", "  - figure: {kind: matrix, value: b.lo, x: alpha}\n", []string{
+			`t.yaml:7:41: report entry 1 (figure) (kind matrix): unknown key "x"; want one of title, kind, caption, xlabel, ylabel, value`}},
 		{"empty text", "  - text: \"  \"\n", []string{
 			`t.yaml:7:11: report entry 1 (text): want a paragraph of text`}},
 	} {

@@ -52,6 +52,7 @@ The experiment's report: section is a list of entries:
       ci_lo: STAGE.OUTPUT[COL]  # optional interval band (with ci_hi)
       ci_hi: STAGE.OUTPUT[COL]
   - figure: {kind: heatmap, rows: AXIS, cols: AXIS, value: STAGE.OUTPUT}
+  - figure: {kind: matrix, value: STAGE.OUTPUT@AXIS=VALUE}   # one 2-d output
   - table:                      # every number is a cited number
       rows: [AXIS, ...]
       cols: [AXIS, ...]

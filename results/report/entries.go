@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/eigenlab/eigenlab/experiments"
@@ -46,10 +47,12 @@ type Point struct {
 }
 
 // Heat is a heatmap's grid of cited numbers, Values[row][col], with the
-// values of the row and column axes.
+// values of the row and column axes; or, Plain, the entries of one 2-d
+// output with 1-based indices (not cited, not written in the cells).
 type Heat struct {
 	Rows, Cols []string
 	Values     [][]Value
+	Plain      bool
 }
 
 // Table is a table's data: a row per combination of the row axes.
@@ -174,6 +177,8 @@ func (l *lookup) figure(i int, spec *experiments.Figure) (*Figure, error) {
 	switch spec.Kind {
 	case experiments.FigureHeatmap:
 		err = l.heatmap(f)
+	case experiments.FigureMatrix:
+		err = l.matrix(f)
 	case experiments.FigureSpectrum:
 		err = l.spectrum(f)
 	default:
@@ -188,7 +193,7 @@ func (l *lookup) figure(i int, spec *experiments.Figure) (*Figure, error) {
 	if f.Title == "" {
 		f.Title = f.YLabel + " vs " + f.XLabel
 	}
-	if spec.Kind != experiments.FigureHeatmap {
+	if spec.Kind != experiments.FigureHeatmap && spec.Kind != experiments.FigureMatrix {
 		f.Notes = figureNotes(f)
 	}
 	return f, err
@@ -359,6 +364,48 @@ func (l *lookup) addCurve(g *groups, ref experiments.OutputRef, ci int, label st
 		g.add(label, inst, xs[i], ys[i])
 	}
 	return len(xs), nil
+}
+
+// matrix reads one 2-d output (its selector fixes every axis its stage
+// depends on) as a grid: row i, column j at 1-based indices, as a cosine
+// matrix of eigenvectors is read. Its entries are not cited numbers.
+func (l *lookup) matrix(f *Figure) error {
+	spec := f.Spec
+	f.XLabel, f.YLabel = "column", "row"
+	if f.Title == "" {
+		f.Title = spec.Value.String()
+	}
+	e, o, ok := l.output(spec.Value, 0)
+	if !ok {
+		f.Missing++
+		return nil
+	}
+	if o.Kind != "array" || len(o.Shape) != 2 {
+		return &refError{spec.Value.Pos, fmt.Errorf("%s has kind %s and shape %v in %s; want a 2-d output", spec.Value, o.Kind, o.Shape, e.Label())}
+	}
+	a, err := l.array(o)
+	if err != nil {
+		return fmt.Errorf("%s in %s: %w", spec.Value, e.Label(), err)
+	}
+	rows, cols := o.Shape[0], o.Shape[1]
+	// Grid row 0 is drawn at the bottom: put matrix row 1 at the top.
+	h := &Heat{Rows: make([]string, rows), Values: make([][]Value, rows), Plain: true}
+	for r := range rows {
+		g := rows - 1 - r
+		h.Rows[g] = strconv.Itoa(r + 1)
+		h.Values[g] = make([]Value, cols)
+		for c := range cols {
+			h.Values[g][c] = Value{V: a.Value(r*cols + c)}
+		}
+	}
+	for c := range cols {
+		h.Cols = append(h.Cols, strconv.Itoa(c+1))
+	}
+	f.Heat = h
+	lo, hi := floats.Min(a.Float64s()), floats.Max(a.Float64s())
+	f.Notes = []string{fmt.Sprintf("%s in %s, %d×%d; colours run from blue (%.3g, the smallest entry) to red (%.3g, the largest).",
+		spec.Value.Output, e.Label(), rows, cols, lo, hi)}
+	return nil
 }
 
 // heatmap gathers a 0-d output over two axes.

@@ -433,6 +433,11 @@ func (f *Figure) drawHeat(p *plot.Plot) error {
 	hm.Min, hm.Max, hm.NaN = lo, hi, color.Gray{Y: 0xdd}
 	p.Add(hm)
 	p.X.Tick.Marker, p.Y.Tick.Marker = indexTicks(h.Cols), indexTicks(h.Rows)
+	if h.Plain {
+		// A matrix of indices: every fifth tick, no numbers in the cells.
+		p.X.Tick.Marker, p.Y.Tick.Marker = everyNth(h.Cols, 5), everyNth(h.Rows, 5)
+		return nil
+	}
 	var cells plotter.XYLabels
 	for r, row := range h.Values {
 		for c, v := range row {
@@ -451,6 +456,18 @@ func (f *Figure) drawHeat(p *plot.Plot) error {
 	}
 	p.Add(labels)
 	return nil
+}
+
+// everyNth labels index 1 and every n-th index (the labels are "1", "2",
+// ... in any order), so that a large matrix keeps readable ticks.
+func everyNth(labels []string, n int) plot.ConstantTicks {
+	var t plot.ConstantTicks
+	for i, l := range labels {
+		if k, _ := strconv.Atoi(l); k == 1 || k%n == 0 {
+			t = append(t, plot.Tick{Value: float64(i), Label: l})
+		}
+	}
+	return t
 }
 
 // indexTicks labels x = 0, 1, ... with the values of a categorical axis.
