@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,7 +111,7 @@ func applySet(p *problems, set string, params map[string]any, axes []Axis) {
 		}
 		return
 	}
-	known := sortedKeys(params)
+	known := slices.Sorted(maps.Keys(params))
 	for _, a := range axes {
 		known = append(known, a.Name)
 	}
@@ -271,7 +273,7 @@ func stageAxes(s *stageDecl, axes map[string]bool, deps map[string][]string) []s
 			}
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // outputName resolves ${name} references in the OUTPUT part of an input

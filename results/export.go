@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,7 +52,7 @@ var exporters = map[string]func(io.Writer, map[string]stages.Artifact) error{
 
 func single(arts map[string]stages.Artifact) (*stages.Array, error) {
 	if len(arts) != 1 {
-		return nil, fmt.Errorf("this format holds one array and the reference names %d (%s); name one output (STAGE.OUTPUT) or use .npz/.json", len(arts), strings.Join(sortedKeys(arts), ", "))
+		return nil, fmt.Errorf("this format holds one array and the reference names %d (%s); name one output (STAGE.OUTPUT) or use .npz/.json", len(arts), strings.Join(slices.Sorted(maps.Keys(arts)), ", "))
 	}
 	for name, a := range arts {
 		arr, err := stages.AsArray(a)
@@ -86,7 +87,7 @@ func exportNPZ(w io.Writer, arts map[string]stages.Artifact) error {
 		}
 	}
 	z := zip.NewWriter(w)
-	for _, name := range sortedKeys(arts) {
+	for _, name := range slices.Sorted(maps.Keys(arts)) {
 		arr, err := stages.AsArray(arts[name])
 		if err != nil {
 			return fmt.Errorf("output %q: %w; use .json", name, err)
@@ -141,13 +142,4 @@ func exportCSV(w io.Writer, arts map[string]stages.Artifact) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

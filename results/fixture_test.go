@@ -3,6 +3,8 @@ package results
 import (
 	"context"
 	"crypto/sha256"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,7 +100,7 @@ func (f *fixture) run(code, blas string, cells ...cell) int64 {
 // params and inputs, and it is "cached" if that key was computed before.
 func (f *fixture) exec(run int64, stage, cl, kind, version string, params map[string]string, in []Edge, out Edge, cite map[string]float64) int64 {
 	lines := []string{"kind " + kind, "version " + version}
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		lines = append(lines, "param "+k+"="+params[k])
 	}
 	for _, g := range in {

@@ -3,6 +3,8 @@ package results
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/eigenlab/eigenlab/cache"
 )
@@ -127,7 +129,7 @@ func diffLineage(a, b *Lineage, seen map[[2]int64]bool, out *[]Difference) {
 	for _, k := range unionKeys(a.Run.Env, b.Run.Env) {
 		add("env "+k, a.Run.Env[k], b.Run.Env[k])
 	}
-	for _, name := range sortedKeys(a.Inputs) {
+	for _, name := range slices.Sorted(maps.Keys(a.Inputs)) {
 		diffLineage(a.Inputs[name], b.Inputs[name], seen, out)
 	}
 }
@@ -157,5 +159,5 @@ func unionKeys(a, b map[string]string) []string {
 	for k := range b {
 		set[k] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }

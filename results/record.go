@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
@@ -152,7 +154,7 @@ func insertCited(ctx context.Context, tx *sql.Tx, id int64, e *Execution) error 
 	if err := tx.QueryRowContext(ctx, `SELECT experiment FROM runs WHERE id = ?`, e.RunID).Scan(&experiment); err != nil {
 		return fmt.Errorf("run %d: %w", e.RunID, err)
 	}
-	for _, output := range sortedKeys(e.Cite) {
+	for _, output := range slices.Sorted(maps.Keys(e.Cite)) {
 		g, ok := findEdge(e.Outputs, output)
 		if !ok {
 			return fmt.Errorf("cited output %q is not among the outputs", output)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -85,9 +87,9 @@ func (d *DB) checkAxes(ctx context.Context, r ref, runID int64) error {
 			axes[k] = true
 		}
 	}
-	for _, k := range sortedKeys(r.filter) {
+	for _, k := range slices.Sorted(maps.Keys(r.filter)) {
 		if !axes[k] {
-			return fmt.Errorf("%s: run %d has no axis %q; its axes are %s", r.text, runID, k, orNothing(sortedKeys(axes)))
+			return fmt.Errorf("%s: run %d has no axis %q; its axes are %s", r.text, runID, k, orNothing(slices.Sorted(maps.Keys(axes))))
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -66,7 +67,7 @@ func (d *DB) WriteWhy(out io.Writer, l *Lineage) error {
 		fmt.Fprintf(w, "\nrun %d of %s, started %s on %s (pid %d), status %s\n", r.ID, r.Experiment,
 			r.Started.Format(time.RFC3339), r.Host, r.PID, r.Status)
 		fmt.Fprintf(w, "code: eigenlab %s revision %s\n", orNone(r.Code.Version), orNone(codeString(r.Code)))
-		for _, k := range sortedKeys(r.Env) {
+		for _, k := range slices.Sorted(maps.Keys(r.Env)) {
 			fmt.Fprintf(w, "env:  %-22s %s\n", k, r.Env[k])
 		}
 	}
@@ -90,7 +91,7 @@ func writeLineage(w io.Writer, l *Lineage, indent string, seen map[*Lineage]bool
 	if !slices.ContainsFunc(*runs, func(r Run) bool { return r.ID == l.Run.ID }) {
 		*runs = append(*runs, l.Run)
 	}
-	for _, name := range sortedKeys(e.Params) {
+	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
 		fmt.Fprintf(w, "%s    param  %s = %s\n", indent, name, e.Params[name])
 	}
 	if e.Seed != nil {

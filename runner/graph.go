@@ -5,7 +5,6 @@
 package runner
 
 import (
-	"sort"
 	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
@@ -90,5 +89,3 @@ func (n *node) inputDigests() (map[string]cache.Digest, bool) {
 	}
 	return in, true
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"log"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/eigenlab/eigenlab/results"
@@ -28,10 +30,10 @@ func (s *scheduler) record(n *node) {
 		name, value, _ := strings.Cut(line, "=")
 		e.Params[name] = value
 	}
-	for _, name := range sortedNames(n.inputs) {
+	for _, name := range slices.Sorted(maps.Keys(n.inputs)) {
 		e.Inputs = append(e.Inputs, results.Edge{Name: name, Digest: n.inputs[name]})
 	}
-	for _, name := range sortedNames(n.outputs) {
+	for _, name := range slices.Sorted(maps.Keys(n.outputs)) {
 		out := s.describe(name, n.outputs[name], n.sizes[name])
 		e.Outputs = append(e.Outputs, out)
 		if v, ok := s.scalar(out); ok {

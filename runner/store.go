@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/results"
@@ -32,7 +34,7 @@ type store struct{ c *cache.Cache }
 // artifact is encoded into the cache.
 func (s store) put(outs stages.Outputs, scratch *stages.Scratch) ([]cache.Output, error) {
 	res := make([]cache.Output, 0, len(outs))
-	for _, name := range sortedNames(outs) {
+	for _, name := range slices.Sorted(maps.Keys(outs)) {
 		a := outs[name]
 		d := a.Digest()
 		var err error
@@ -148,15 +150,6 @@ func blobSize(c *cache.Cache, d cache.Digest) int64 {
 		return 0
 	}
 	return info.Size()
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	return names
 }
 
 // describe builds the provenance row of an output from its blob header.

@@ -12,8 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/eigenlab/eigenlab/cache"
@@ -201,7 +202,7 @@ func (l *lookup) cite(e *results.Execution, o results.Edge, values map[string]fl
 	}
 	c := &Cited{ID: id, Value: v, Stage: e.Stage, Output: o.Name, Cell: e.Cell, Digest: o.Digest,
 		Execution: e.ID, Run: e.RunID, Status: e.Status}
-	for _, k := range sortedKeys(e.Params) {
+	for _, k := range slices.Sorted(maps.Keys(e.Params)) {
 		c.Params = append(c.Params, k+"="+e.Params[k])
 	}
 	l.cites[id] = c
@@ -223,7 +224,7 @@ func (l *lookup) collect(page *Page) {
 			page.Missing = append(page.Missing, l.plan.Cells[ci].String())
 		}
 	}
-	for _, id := range sortedKeys(l.cites) {
+	for _, id := range slices.Sorted(maps.Keys(l.cites)) {
 		page.Cited = append(page.Cited, *l.cites[id])
 	}
 	page.Stale = l.stale
@@ -339,12 +340,3 @@ type refError struct {
 
 func (e *refError) Error() string { return e.err.Error() }
 func (e *refError) Unwrap() error { return e.err }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -2,9 +2,9 @@ package nn
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Tensor is a weight: its shape and its values in C order.
@@ -85,7 +85,7 @@ func float32s(x []float64) []float32 {
 
 // checkWeights requires exactly the expected weights with their shapes.
 func checkWeights(a *Arch, got map[string]Tensor, want map[string][]int) error {
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		t, ok := got[name]
 		if !ok {
 			return fmt.Errorf("arch %q: weight %q is missing (want shape %v)", a.Name, name, want[name])
@@ -99,21 +99,12 @@ func checkWeights(a *Arch, got map[string]Tensor, want map[string][]int) error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(got) {
+	for _, name := range slices.Sorted(maps.Keys(got)) {
 		if _, ok := want[name]; !ok {
 			return fmt.Errorf("arch %q: weight %q belongs to no node of the graph", a.Name, name)
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Arch returns the graph the net runs.

@@ -3,8 +3,10 @@ package nn
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -105,7 +107,7 @@ func InitPowerLaw(a *Arch, seed uint64, alpha float64, exact bool) (map[string]T
 	}
 	want := a.WeightShapes(shapes)
 	ws := make(map[string]Tensor, len(want))
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		shape := want[name]
 		node, param, _ := strings.Cut(name, "/")
 		size := Shape(shape).Size()
