@@ -169,3 +169,32 @@ func tail(s string, lines int) string {
 	ls := strings.Split(s, "\n")
 	return strings.Join(ls[max(0, len(ls)-lines):], "\n")
 }
+
+// Extending a sweep runs only the new cells, and the report of the
+// extended sweep includes them.
+func TestExtendedSweepRunsOnlyNewCells(t *testing.T) {
+	s := newState(t)
+	base := []string{"--set", "n=200", "--set", "p=300", "--set", "seed=[0]"}
+	run := func(alphas string) string {
+		t.Helper()
+		out, code := s.run(t, append([]string{"run", "planted-sweep", "--set", "alpha=" + alphas}, base...)...)
+		if code != 0 {
+			t.Fatalf("run alpha=%s (exit %d):\n%s", alphas, code, out)
+		}
+		return out
+	}
+	run("[0.8,1.0]")
+	// Each cell is a load and a spectrum: the new α adds two executions.
+	if out := run("[0.8,1.0,1.3]"); !strings.Contains(out, ": 2 executed, 4 cached, 0 failed") {
+		t.Errorf("extended sweep did not run exactly the new cell:\n%s", out)
+	}
+	dir := filepath.Join(s.dir, "report")
+	out, code := s.run(t, append([]string{"report", "planted-sweep", "-o", dir, "--set", "alpha=[0.8,1.0,1.3]"}, base...)...)
+	if code != 0 || !strings.Contains(out, "0 of 3 cells without a result") {
+		t.Fatalf("report of the extended sweep (exit %d): %s", code, out)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil || !strings.Contains(string(page), "planted-sweep:spectrum.alpha@alpha=1.3,seed=0") {
+		t.Errorf("the report does not cite the new cell's α (%v)", err)
+	}
+}
