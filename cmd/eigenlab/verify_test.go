@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/eigenlab/eigenlab/cache"
@@ -33,6 +34,18 @@ func TestDescribeCheck(t *testing.T) {
 	for _, c := range cases {
 		if got := describeCheck("e:s."+c.c.Output, c.c, c.rtol); got != c.want {
 			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
+
+// A tolerance that is not a number ≥ 0 is a usage error (exit 2) that
+// names the flag, before anything is recomputed.
+func TestVerifyRejectsBadTolerance(t *testing.T) {
+	s := newState(t)
+	for _, rtol := range []string{"-1", "NaN"} {
+		out, code := s.run(t, "verify", "--rtol", rtol, "some-ref")
+		if code != 2 || !strings.Contains(out, "--rtol "+rtol+": want a relative tolerance ≥ 0") {
+			t.Errorf("--rtol %s: exit %d, output %q", rtol, code, out)
 		}
 	}
 }
