@@ -89,37 +89,51 @@ func (t tail) span(d, src []float32, ch, lo int) {
 		if cap <= 0 {
 			cap = float32(math.Inf(1))
 		}
-		switch {
-		case affine && s == nil && !clamp:
-			for i, v := range src {
-				d[i] = v*a + b
-			}
-		case affine && s == nil:
-			for i, v := range src {
-				d[i] = min(max(v*a+b, 0), cap)
-			}
-		case affine && !clamp:
-			for i, v := range src {
-				d[i] = (v*a + b) + s[i]
-			}
-		case affine:
-			for i, v := range src {
-				d[i] = min(max((v*a+b)+s[i], 0), cap)
-			}
-		case s != nil && !clamp:
-			for i, v := range src {
-				d[i] = v + s[i]
-			}
-		case s != nil:
-			for i, v := range src {
-				d[i] = min(max(v+s[i], 0), cap)
-			}
-		default:
-			for i, v := range src {
-				d[i] = min(max(v, 0), cap)
-			}
-		}
+		pass(d, src, s, a, b, cap, affine, clamp)
 		src = d
+	}
+}
+
+// passGo is one pass of span over d (len(d) values), in scalar Go: d = ((src·a +
+// b) + s), then min(max(·, 0), cap), each part present when affine, s != nil
+// and clamp say. It is the fallback of pass and the reference its SIMD
+// version (pass_amd64.s) must match bit for bit.
+func passGo(d, src, s []float32, a, b, cap float32, affine, clamp bool) {
+	src = src[:len(d)]
+	if s != nil {
+		s = s[:len(d)]
+	}
+	switch {
+	case affine && s == nil && !clamp:
+		for i, v := range src {
+			d[i] = v*a + b
+		}
+	case affine && s == nil:
+		for i, v := range src {
+			d[i] = min(max(v*a+b, 0), cap)
+		}
+	case affine && !clamp:
+		for i, v := range src {
+			d[i] = (v*a + b) + s[i]
+		}
+	case affine:
+		for i, v := range src {
+			d[i] = min(max((v*a+b)+s[i], 0), cap)
+		}
+	case s != nil && !clamp:
+		for i, v := range src {
+			d[i] = v + s[i]
+		}
+	case s != nil:
+		for i, v := range src {
+			d[i] = min(max(v+s[i], 0), cap)
+		}
+	case clamp:
+		for i, v := range src {
+			d[i] = min(max(v, 0), cap)
+		}
+	default:
+		copy(d, src)
 	}
 }
 
