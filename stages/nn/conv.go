@@ -186,10 +186,29 @@ func (c *depthwise) run(ins [][]float32, out []float32, t tail, sc *scratch) {
 	buf := sc.cols(c.sh*c.sw*size + c.oh*pw)
 	phases, acc := buf[:c.sh*c.sw*size], buf[c.sh*c.sw*size:]
 	span := (c.oh-1)*pw + c.ow // the accumulator values that are outputs
+	var taps []dwTap
+	if useSIMD {
+		taps = make([]dwTap, 0, k)
+	}
 	for ch := 0; ch < c.c; ch++ {
 		c.split(x[ch*c.h*c.w:(ch+1)*c.h*c.w], phases, ph, pw)
 		for o := ch * c.mult; o < (ch+1)*c.mult; o++ {
 			wt := c.weight[o*k : (o+1)*k]
+			if taps != nil { // the same sums, all taps at once per output
+				taps = taps[:0]
+				for i := 0; i < c.kh; i++ {
+					for j := 0; j < c.kw; j++ {
+						if w := wt[i*c.kw+j]; w != 0 { // as saxpy, which skips a = 0
+							taps = append(taps, dwTap{((i%c.sh)*c.sw+j%c.sw)*size + (i/c.sh)*pw + j/c.sw, w})
+						}
+					}
+				}
+				dst := out[o*plane : (o+1)*plane]
+				if depthwisePlane(dst, phases, taps, c.oh, c.ow, pw) {
+					t.span(dst, dst, o, 0)
+					continue
+				}
+			}
 			clear(acc)
 			for i := 0; i < c.kh; i++ {
 				for j := 0; j < c.kw; j++ {
@@ -204,6 +223,13 @@ func (c *depthwise) run(ins [][]float32, out []float32, t tail, sc *scratch) {
 		}
 	}
 	t.softmaxAll(out)
+}
+
+// dwTap is one tap of a depthwise output: its weight and the offset in
+// the stride phases of the value it reads for output (0, 0).
+type dwTap struct {
+	off int
+	w   float32
 }
 
 // split writes the s² zero-padded stride phases of one input channel.

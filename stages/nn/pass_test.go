@@ -187,3 +187,68 @@ func TestNetSIMDBitIdentical(t *testing.T) {
 func TestGoFusesMulAdd(t *testing.T) {
 	t.Logf("compiler fuses v*a+b: %v; SIMD pass: %v", goFusesMulAdd, useSIMD)
 }
+
+// TestDepthwiseSIMDBitIdentical requires the AVX2 depthwise kernel (all
+// taps per output at once) to give the bits of the saxpy-per-tap path,
+// with and without a batch norm + relu6 + add tail, on random geometries
+// (kernels 1–5, strides 1–3, both paddings, multipliers 1–2, widths
+// covering the 32-, 8- and masked parts) and data with special values,
+// weights with zeros of both signs and NaNs.
+func TestDepthwiseSIMDBitIdentical(t *testing.T) {
+	if !useSIMD {
+		t.Skip("no SIMD kernels on this build or CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	special := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			if r.IntN(50) == 0 {
+				x[i] = math.Float32frombits(specialBits[r.IntN(len(specialBits))])
+			} else {
+				x[i] = float32(r.NormFloat64())
+			}
+		}
+		return x
+	}
+	for trial := range 150 {
+		c, mult := 1+r.IntN(3), 1+r.IntN(2)
+		k, s := 1+2*r.IntN(3), 1+r.IntN(3)
+		if r.IntN(4) > 0 {
+			s = 1 + r.IntN(2)
+		}
+		h, w := 1+r.IntN(40), 1+r.IntN(80)
+		pad := []string{"same", "valid"}[r.IntN(2)]
+		if pad == "valid" {
+			h, w = max(h, k), max(w, k)
+		}
+		n := Node{Op: OpDepthwise, Multiplier: mult, Kernel: []int{k, k}, Stride: []int{s, s}, Padding: pad}
+		g := geometry(t, n, c, h, w)
+		x, wt := special(c*h*w), special(g.oc*k*k)
+		for i := range wt {
+			switch r.IntN(8) {
+			case 0:
+				wt[i] = 0
+			case 1:
+				wt[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		if trial%10 == 0 {
+			clear(wt[:k*k]) // an output channel with no tap left
+		}
+		dw := &depthwise{window: g, mult: mult, weight: wt}
+		for _, withTail := range []bool{false, true} {
+			ref, got := make([]float32, g.oc*g.oh*g.ow), make([]float32, g.oc*g.oh*g.ow)
+			tl := noTail(ref, g.oc)
+			if withTail {
+				tl.args = [][]float32{special(len(ref))}
+				tl.ops = []postOp{{kind: postBN, scale: special(g.oc), shift: special(g.oc)}, {kind: postAdd, arg: 0}, {kind: postReLU, cap: 6}}
+			}
+			withSIMD(false, func() { dw.run([][]float32{x}, ref, tl, &scratch{}) })
+			withSIMD(true, func() { dw.run([][]float32{x}, got, tl, &scratch{}) })
+			if i := samebits(got, ref); i >= 0 {
+				t.Fatalf("c=%d mult=%d %dx%d k=%d s=%d %s tail=%v: element %d is %#08x, want %#08x",
+					c, mult, h, w, k, s, pad, withTail, i, math.Float32bits(got[i]), math.Float32bits(ref[i]))
+			}
+		}
+	}
+}
