@@ -321,7 +321,20 @@ func TestSlurmCluster(t *testing.T) {
 	}
 
 	// A job that dies without a result (scancel from outside): its state,
-	// id and log tail are reported.
+	// id and log tail are reported. The queue must be empty first, so the
+	// running job found below is the slow run's and no earlier job still
+	// completing on a loaded machine.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		q := exec.Command("squeue", "--noheader", "--format=%i")
+		q.Env = env
+		out, err := q.Output()
+		if err == nil && strings.TrimSpace(string(out)) == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs still queued a minute after the runs ended: %s %v", out, err)
+		}
+	}
 	slow := exec.Command(bin, "run", "planted-sweep", "--set", "n=4000", "--set", "p=8000",
 		"--set", "alpha=[1.0]", "--set", "seed=[0]", "--executor", "slurm",
 		"--cache", filepath.Join(dir, "slow", "cache"), "--db", filepath.Join(dir, "slow", "provenance.db"))
