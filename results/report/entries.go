@@ -523,6 +523,15 @@ func (l *lookup) finding(spec *experiments.Finding) (*Finding, error) {
 	return f, nil
 }
 
+// prose formats a number for a sentence: three significant digits, but a
+// whole number from 1000 up to a million (1224, not 1.22e+03).
+func prose(v float64) string {
+	if a := math.Abs(v); a >= 1000 && a < 1e6 {
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
 // sentence states what the comparison found in this run.
 func sentence(left, right string, above, equal, missing int, lefts, rights []float64) string {
 	n := len(lefts)
@@ -532,7 +541,7 @@ func sentence(left, right string, above, equal, missing int, lefts, rights []flo
 	ml, _ := meanCI(lefts)
 	mr, _ := meanCI(rights)
 	// "exceeded" reads the same whatever the number of the labels.
-	s := fmt.Sprintf("In this run, %s exceeded %s in %d of %d compared %s (mean %.3g vs %.3g)", left, right, above, n, pluralCells(n), ml, mr)
+	s := fmt.Sprintf("In this run, %s exceeded %s in %d of %d compared %s (mean %s vs %s)", left, right, above, n, pluralCells(n), prose(ml), prose(mr))
 	if equal > 0 {
 		s += fmt.Sprintf("; equal in %d", equal)
 	}
