@@ -24,7 +24,7 @@ import (
 func actionKey(n *node, inputs map[string]cache.Digest) (cache.ActionKey, string, error) {
 	var b cache.KeyBuilder
 	b.Line("kind %s", n.inst.Kind)
-	b.Line("version %s", n.inst.Stage.Version())
+	b.Line("version %s", stages.VersionOf(n.inst.Stage, n.inst.Params))
 	for _, line := range n.inst.Params.Canonical() {
 		b.Line("param %s", line)
 	}

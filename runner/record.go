@@ -17,7 +17,7 @@ import (
 func (s *scheduler) record(n *node) {
 	e := results.Execution{
 		RunID: s.runID, Stage: n.inst.Name, Cell: n.cell, InstanceID: n.inst.ID,
-		Kind: n.inst.Kind, Version: n.inst.Stage.Version(),
+		Kind: n.inst.Kind, Version: stages.VersionOf(n.inst.Stage, n.inst.Params),
 		ActionKey: n.key.String(), KeyText: n.keyText, Status: string(n.status),
 		Started: n.start, Ended: n.end, Wall: n.usage.Wall.Seconds(), CPU: n.usage.CPU.Seconds(),
 		PeakRSS: n.usage.PeakRSS, Host: cmp.Or(n.usage.Host, s.host), Executor: s.opt.Executor.Name(),

@@ -217,7 +217,7 @@ func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, er
 			os.Remove(logPath)
 		}
 	}()
-	spec := slurmJob{Cache: dir, Label: label, Kind: job.Stage.Kind(), Version: job.Stage.Version(),
+	spec := slurmJob{Cache: dir, Label: label, Kind: job.Stage.Kind(), Version: stages.VersionOf(job.Stage, job.Params),
 		Params: map[string]string{}, Inputs: map[string]string{},
 		StreamAbove: cmp.Or(s.StreamAbove, DefaultStreamAbove), Result: resultPath}
 	for _, line := range job.Params.Canonical() {
@@ -547,24 +547,12 @@ func ExecStage(ctx context.Context, path string) (stageErr, err error) {
 // the local executor, its ArrayFile outputs written into the cache's temp
 // dir and adopted as blobs.
 func execJob(ctx context.Context, c *cache.Cache, job *slurmJob) ([]cache.Output, Usage, error) {
-	st, ok := stages.Lookup(job.Kind)
-	if !ok {
-		return nil, Usage{}, fmt.Errorf("stage kind %q is not in this build of eigenlab", job.Kind)
+	st, params, err := rebuild(job.Kind, job.Params)
+	if err != nil {
+		return nil, Usage{}, err
 	}
-	if st.Version() != job.Version {
-		return nil, Usage{}, fmt.Errorf("stage %s is version %s in this build on the node but the runner asked for version %s: use the same eigenlab binary on both", job.Kind, st.Version(), job.Version)
-	}
-	params := stages.Params{}
-	for name, text := range job.Params {
-		spec, ok := stages.Spec(st, name)
-		if !ok {
-			return nil, Usage{}, fmt.Errorf("param %q is unknown to stage %s", name, job.Kind)
-		}
-		v, err := spec.ParseValue(text)
-		if err != nil {
-			return nil, Usage{}, err
-		}
-		params[name] = v
+	if v := stages.VersionOf(st, params); v != job.Version {
+		return nil, Usage{}, fmt.Errorf("stage %s is version %s in this build on the node but the runner asked for version %s: use the same eigenlab binary on both", job.Kind, v, job.Version)
 	}
 	sto := store{c}
 	in := stages.Inputs{}

@@ -113,7 +113,7 @@ stages:
 	for _, tc := range []struct {
 		name, version, errWant string
 	}{
-		{name: "ok", version: inst.Stage.Version()},
+		{name: "ok", version: stages.VersionOf(inst.Stage, inst.Params)},
 		{name: "other-version", version: "0-other", errWant: "version 0-other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

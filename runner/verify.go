@@ -39,24 +39,12 @@ func (c Check) Within(rtol float64) bool { return c.Exact() || c.MaxRelDiff <= r
 // is exact; MaxRelDiff tells a rounding-level drift (another BLAS, another
 // CPU) from a real change.
 func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, error) {
-	st, ok := stages.Lookup(e.Kind)
-	if !ok {
-		return nil, fmt.Errorf("stage kind %q is not in this build of eigenlab", e.Kind)
+	st, params, err := rebuild(e.Kind, e.Params)
+	if err != nil {
+		return nil, err
 	}
-	if st.Version() != e.Version {
-		return nil, fmt.Errorf("stage %s is version %s in this build but the result was made by version %s: it cannot be reproduced exactly", e.Kind, st.Version(), e.Version)
-	}
-	params := stages.Params{}
-	for name, text := range e.Params {
-		spec, ok := stages.Spec(st, name)
-		if !ok {
-			return nil, fmt.Errorf("recorded param %q is unknown to stage %s", name, e.Kind)
-		}
-		v, err := spec.ParseValue(text)
-		if err != nil {
-			return nil, err
-		}
-		params[name] = v
+	if v := stages.VersionOf(st, params); v != e.Version {
+		return nil, fmt.Errorf("stage %s is version %s in this build but the result was made by version %s: it cannot be reproduced exactly", e.Kind, v, e.Version)
 	}
 	sto := store{r.Cache}
 	in := stages.Inputs{}
@@ -122,4 +110,25 @@ func maxRelDiff(a, b stages.Artifact) float64 {
 		worst = max(worst, d)
 	}
 	return worst
+}
+
+// rebuild looks up a recorded stage kind and parses its recorded params.
+func rebuild(kind string, text map[string]string) (stages.Stage, stages.Params, error) {
+	st, ok := stages.Lookup(kind)
+	if !ok {
+		return nil, nil, fmt.Errorf("stage kind %q is not in this build of eigenlab", kind)
+	}
+	params := stages.Params{}
+	for name, t := range text {
+		spec, ok := stages.Spec(st, name)
+		if !ok {
+			return nil, nil, fmt.Errorf("recorded param %q is unknown to stage %s", name, kind)
+		}
+		v, err := spec.ParseValue(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		params[name] = v
+	}
+	return st, params, nil
 }

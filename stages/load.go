@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -11,7 +12,10 @@ import (
 // planted spectra, images. Each source lives in its own load_*.go file and
 // registers itself, contributing the parameters it reads.
 type Source struct {
-	Name    string
+	Name string
+	// Version changes whenever this source's outputs change; it enters
+	// the load stage's version (VersionFor), empty meaning "1".
+	Version string
 	Doc     string
 	Params  []ParamSpec // parameters this source reads (shared names must agree)
 	Outputs []string    // output names; the first is the default
@@ -49,11 +53,23 @@ func init() { Register(load{}) }
 func (load) Kind() string    { return "load" }
 func (load) Version() string { return "1" }
 
+// VersionFor is the load stage's version followed by its source's own,
+// e.g. "1/photos.1": editing one source's code and bumping its Version
+// leaves the other sources' cached outputs valid.
+func (l load) VersionFor(p Params) string {
+	src := p.String("source")
+	v := "1"
+	if s, ok := sources[src]; ok {
+		v = cmp.Or(s.Version, v)
+	}
+	return fmt.Sprintf("%s/%s.%s", l.Version(), src, v)
+}
+
 func (load) Doc() string {
 	var b strings.Builder
 	b.WriteString("Brings data into the experiment. The source parameter picks one of:\n")
 	for _, n := range sourceNames() {
-		fmt.Fprintf(&b, "  %-14s %s\n", n, sources[n].Doc)
+		fmt.Fprintf(&b, "  %-14s %s (source version %s)\n", n, sources[n].Doc, cmp.Or(sources[n].Version, "1"))
 	}
 	return b.String()
 }

@@ -10,7 +10,8 @@ import (
 
 func init() {
 	RegisterSource(Source{
-		Name: "deadleaves",
+		Name:    "deadleaves",
+		Version: "2", // 2: the generator changed after it was wired into load
 		Doc: "n procedural natural-like size×size images: occluding discs of uniform random grey or RGB colour with radius density " +
 			"r^-exponent on [rmin, rmax] px (exponent 3: scale invariant, power spectrum ~1/f², Lee, Mumford & Huang 2001); " +
 			"seeded, nothing to download (the embedded default)",

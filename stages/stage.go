@@ -33,6 +33,24 @@ type Stage interface {
 	Run(ctx context.Context, in Inputs, p Params) (Outputs, error)
 }
 
+// ParamVersioner is implemented by stages whose numerics are chosen by a
+// parameter (load: its source). Their version then names the chosen
+// implementation's own version, so changing one source invalidates the
+// cached outputs of that source alone.
+type ParamVersioner interface {
+	VersionFor(p Params) string
+}
+
+// VersionOf is the version that enters s's action key and provenance
+// record for params p: VersionFor(p) where s implements ParamVersioner,
+// else Version().
+func VersionOf(s Stage, p Params) string {
+	if v, ok := s.(ParamVersioner); ok {
+		return v.VersionFor(p)
+	}
+	return s.Version()
+}
+
 // Validator is implemented by stages whose parameters constrain each
 // other (e.g. a rank range with lo < hi); it runs before anything executes.
 type Validator interface {
