@@ -24,7 +24,11 @@ srp: sparse random projection, entries ±1/sqrt(density·k) with probability
 density/2 each (default density 1/sqrt(D)); axes full (flatten, D = C·H·W),
 channel (one C×k matrix at every location: N×k×H×W) or spatial (one L×k
 matrix for every channel: N×C×k). k is given, or the Johnson–Lindenstrauss
-bound for jl_eps (n = 1000, eps = 0.1 gives 5920). When D ≤ k the input
+bound for jl_eps (n = 1000, eps = 0.1 gives 5920), or derived from
+features, the number of output features to keep whatever the axes (full:
+k = features; channel: k = round(features/(H·W)); spatial: k =
+round(features/C); at least 1), so that channel-only and spatial-only
+projections can be compared at matched size. When D ≤ k the input
 passes unchanged unless allow_expansion. The matrix is kept sparse (CSR by
 input feature) and regenerated from seed; rows are projected in batches.
 pca: k components fitted on training rows (the optional train_idx input,
@@ -40,6 +44,7 @@ func (reduce) Params() []ParamSpec {
 	return []ParamSpec{
 		{Name: "method", Type: String, Choices: []string{"srp", "pca", "gap", "gmp", "flatten"}, Doc: "what to do"},
 		{Name: "k", Type: Int, Optional: true, Min: Bound(1), Doc: "output dimension (srp, pca)"},
+		{Name: "features", Type: Int, Optional: true, Min: Bound(1), Doc: "srp: output features to keep (k derived from the axes; matched sizes across axes)"},
 		{Name: "jl_eps", Type: Float, Optional: true, Min: Bound(1e-3), Max: Bound(0.999), Doc: "srp: size k by the Johnson–Lindenstrauss bound for this distortion"},
 		{Name: "density", Type: Float, Optional: true, Min: Bound(1e-9), Max: Bound(1), Doc: "srp: fraction of nonzeros (default 1/sqrt(D))"},
 		{Name: "axes", Type: String, Default: "full", Choices: []string{"full", "channel", "spatial"}, Doc: "srp: which axes are projected (§2.3)"},
@@ -52,16 +57,27 @@ func (reduce) Params() []ParamSpec {
 // Validate checks that srp and pca are told their size.
 func (reduce) Validate(p Params) error {
 	switch m := p.String("method"); {
-	case m == "srp" && p.Has("k") == p.Has("jl_eps"):
-		return fmt.Errorf("method srp needs exactly one of k or jl_eps")
+	case m == "srp" && countSet(p, "k", "jl_eps", "features") != 1:
+		return fmt.Errorf("method srp needs exactly one of k, jl_eps or features")
 	case m == "pca" && !p.Has("k"):
 		return fmt.Errorf("method pca needs k")
-	case m != "srp" && m != "pca" && (p.Has("k") || p.Has("jl_eps")):
-		return fmt.Errorf("method %s takes no k or jl_eps", m)
-	case m == "pca" && p.Has("jl_eps"):
-		return fmt.Errorf("method pca takes k, not jl_eps")
+	case m != "srp" && m != "pca" && countSet(p, "k", "jl_eps", "features") > 0:
+		return fmt.Errorf("method %s takes no k, jl_eps or features", m)
+	case m == "pca" && countSet(p, "jl_eps", "features") > 0:
+		return fmt.Errorf("method pca takes k, not jl_eps or features")
 	}
 	return nil
+}
+
+// countSet counts how many of the named params are set.
+func countSet(p Params, names ...string) int {
+	n := 0
+	for _, name := range names {
+		if p.Has(name) {
+			n++
+		}
+	}
+	return n
 }
 
 func (reduce) Inputs() []InputSpec {
@@ -176,9 +192,13 @@ func projectSRP(x *Array, p Params, info Record) (*Array, error) {
 		}
 	}
 	k := 0
-	if p.Has("k") {
+	switch {
+	case p.Has("k"):
 		k = p.Int("k")
-	} else {
+	case p.Has("features"):
+		k = max(1, int(math.Round(float64(p.Int("features"))*float64(d)/float64(x.Cols()))))
+		info["output_features"] = x.Cols() / d * k // the axes not projected are kept
+	default:
 		k = decomp.JLDim(x.Rows(), p.Float("jl_eps"))
 	}
 	info["k"], info["d"], info["axes"] = k, d, p.String("axes")

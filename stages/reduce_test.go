@@ -167,6 +167,31 @@ func TestSRPSizing(t *testing.T) {
 	}
 }
 
+// features keeps about the same number of output features whatever the
+// axes: channel and spatial projections are then compared at matched size.
+func TestSRPFeatures(t *testing.T) {
+	x := randomActs(3, 12, 7, 4) // C = 12, L = 28, C·L = 336
+	for _, tc := range []struct {
+		axes      string
+		features  int
+		wantShape []int
+	}{
+		{"full", 100, []int{3, 100}},
+		{"channel", 112, []int{3, 4, 7, 4}}, // k = 112/28
+		{"spatial", 112, []int{3, 12, 9}},   // k = round(112/12) = 9: 108 features
+		{"channel", 5, []int{3, 1, 7, 4}},   // at least one
+	} {
+		out := runReduce(t, x, Params{"method": "srp", "axes": tc.axes, "features": tc.features, "allow_expansion": true})
+		got := out["x"].(*Array)
+		if !reflect.DeepEqual(got.Shape, tc.wantShape) {
+			t.Errorf("axes %s, features %d: shape %v, want %v", tc.axes, tc.features, got.Shape, tc.wantShape)
+		}
+		if f := out["info"].(Record)["output_features"]; f != got.Cols() {
+			t.Errorf("axes %s: info output_features %v, want %d", tc.axes, f, got.Cols())
+		}
+	}
+}
+
 // PCA through the stage equals sklearn (the decomp goldens), fits on the
 // rows it reports in train_idx, and a given train_idx is honoured.
 func TestReducePCA(t *testing.T) {
@@ -248,11 +273,13 @@ func TestReduceValidate(t *testing.T) {
 		p    Params
 		want string
 	}{
-		{Params{"method": "srp"}, "method srp needs exactly one of k or jl_eps"},
-		{Params{"method": "srp", "k": 5, "jl_eps": 0.1}, "method srp needs exactly one of k or jl_eps"},
+		{Params{"method": "srp"}, "method srp needs exactly one of k, jl_eps or features"},
+		{Params{"method": "srp", "k": 5, "jl_eps": 0.1}, "method srp needs exactly one of k, jl_eps or features"},
+		{Params{"method": "srp", "k": 5, "features": 10}, "method srp needs exactly one of k, jl_eps or features"},
 		{Params{"method": "pca"}, "method pca needs k"},
-		{Params{"method": "pca", "k": 2, "jl_eps": 0.1}, "method pca takes k, not jl_eps"},
-		{Params{"method": "gap", "k": 3}, "method gap takes no k or jl_eps"},
+		{Params{"method": "pca", "k": 2, "jl_eps": 0.1}, "method pca takes k, not jl_eps or features"},
+		{Params{"method": "pca", "k": 2, "features": 4}, "method pca takes k, not jl_eps or features"},
+		{Params{"method": "gap", "k": 3}, "method gap takes no k, jl_eps or features"},
 	} {
 		if err := (reduce{}).Validate(tc.p); err == nil || err.Error() != tc.want {
 			t.Errorf("%v: %v, want %q", tc.p, err, tc.want)
