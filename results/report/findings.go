@@ -122,6 +122,9 @@ func measure(t findingTerms, cells []compared) effect {
 	e := effect{n: len(ds)}
 	if e.n >= 2 {
 		m, h := meanCI(ds)
+		if math.Abs(m) < 1e-12*h {
+			m = 0 // rounding noise of a mean that is zero (-1.1e-16 would read as a finding)
+		}
 		e.mean, e.lo, e.hi, e.hasCI = m, m-h, m+h, true
 		e.source = fmt.Sprintf("spread over the %d cells (axes %s)", e.n, strings.Join(t.over, ", "))
 		return e
@@ -251,9 +254,9 @@ func ownCIs(t findingTerms, cells []compared) string {
 	if with == 0 {
 		return ""
 	}
-	s := fmt.Sprintf("resolved in %d of %d %s by their own CIs", above+below, with, pluralCells(with))
-	if with < len(cells) {
-		s = fmt.Sprintf("resolved in %d of the %d cells with their own CIs (%d without one)", above+below, with, len(cells)-with)
+	s := fmt.Sprintf("resolved in %d of %d %s by their own CIs", above+below, len(cells), pluralCells(len(cells)))
+	if without := len(cells) - with; without > 0 {
+		s += fmt.Sprintf(" (%d of them without a CI of their own, counted as not resolved)", without)
 	}
 	if above > 0 && below > 0 {
 		s += fmt.Sprintf(": %s above %s in %d, below in %d", t.left, t.right, above, below)
@@ -294,7 +297,7 @@ func rangeCheck(t findingTerms, cells []compared, main float64) string {
 			fails = append(fails, fmt.Sprintf("alternative range %d gives %s", j+1, prose(m)))
 		}
 	}
-	tried := fmt.Sprintf("every fit range tried (%d ranges; mean %s − %s %s, then %s)",
+	tried := fmt.Sprintf("every fit range tried (%d ranges; mean %s − %s = %s, then %s)",
 		k+1, t.left, t.right, means[0], strings.Join(means[1:], ", "))
 	if len(fails) == 0 {
 		return "The direction holds at " + tried + "."
