@@ -96,7 +96,8 @@ func TestSentence(t *testing.T) {
 			"The direction holds at every fit range tried (3 ranges; mean α − 1 = 0.13 at the main range, then 0.12 (over the 1 of 2 cells with a fit), 0.15)."}, nil},
 		{"ranges on both sides", termsPair, []compared{pair(1.3, 1).ranges(1.2, 1.4).rranges(1.25, 1.1)}, 0, []string{
 			"(3 ranges; mean channel α − full α = 0.3 at the main range, then -0.05, 0.3): alternative range 1 gives -0.05."}, nil},
-		{"ranges on the left only", termsPair, []compared{pair(1.3, 1).ranges(1.2, 1.4)}, 0, nil, []string{"range"}},
+		{"ranges on the left only", termsPair, []compared{pair(1.3, 1).ci(1.2, 1.4).rightCI(0.9, 1.2).ranges(1.2, 1.4)}, 0, []string{
+			"n = 1; from the stage's bootstrap CIs"}, []string{"range"}},
 		{"a cell with no fit", termsVs1, append(seeds(1.1, 1.12, 1.14, 1.16), vs1(4, 0).noFit("fewer than 10 points in [11, 21]")), 1, []string{
 			"In this run, α exceeded 1 by 0.13 (95% CI [0.0889, 0.171], n = 4;",
 			"in 4 of 4 compared cells (mean 1.13 vs 1); 1 cell without a result not compared. ",
