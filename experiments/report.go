@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -388,6 +389,10 @@ func (c *reportCheck) finding(what string, n *yaml.Node) (*Finding, bool) {
 			refs = append(refs, v)
 		case "right":
 			if x, err := strconv.ParseFloat(v.Value, 64); err == nil && v.Kind == yaml.ScalarNode {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					// A finding compares numbers: no cell is above or below NaN.
+					c.p.at(v, "%s: right: %s: want a finite number or STAGE.OUTPUT", what, shown(v))
+				}
 				f.RightValue = x
 				f.RightLabel = v.Value
 				return

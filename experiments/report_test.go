@@ -68,6 +68,10 @@ func TestReportErrors(t *testing.T) {
 			`t.yaml:7:21: report entry 1 (finding): a.out depends on matrix axis "seed", which the entry does not place; want it in over`}},
 		{"a list where a reference goes", "  - finding: {left: b.lo, right: [1]}\n", []string{
 			`t.yaml:7:34: report entry 1 (finding): right: a list: want STAGE.OUTPUT`}},
+		{"a constant that is not a number", "  - finding: {left: b.lo, right: NaN}\n", []string{
+			`t.yaml:7:34: report entry 1 (finding): right: "NaN": want a finite number or STAGE.OUTPUT`}},
+		{"an infinite constant", "  - finding: {left: b.lo, right: -Inf}\n", []string{
+			`t.yaml:7:34: report entry 1 (finding): right: "-Inf": want a finite number or STAGE.OUTPUT`}},
 		{"selector axis unknown", "  - finding: {left: a.out@beta=1, right: 1, over: [alpha, seed]}\n", []string{
 			`t.yaml:7:21: report entry 1 (finding): left: "a.out@beta=1": "beta" is not a matrix axis; want one of alpha, seed`}},
 		{"selector value unknown", "  - finding: {left: a.out@seed=2, right: 1, over: [alpha]}\n", []string{

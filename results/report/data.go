@@ -262,10 +262,17 @@ func (l *lookup) output(ref experiments.OutputRef, ci int) (*results.Execution, 
 	return nil, results.Edge{}, false // this cell's params leave the output out
 }
 
-// Value is a number on the page with the id it is cited under.
+// Value is a number on the page with the id it is cited under and what
+// its stage recorded beside it (see annotated).
 type Value struct {
 	V  float64
 	ID string // "" for a cell without a result
+	// CI is [lo, hi], the 95% interval the stage wrote beside the output
+	// as its X_ci companion; nil without one or when an end is NaN.
+	CI []float64
+	// NoFit is why V is NaN, as its stage's info["fit"] says; "" when V
+	// is a number or the stage gave no reason.
+	NoFit string
 }
 
 // scalar reads a 0-d output in cell ci.
@@ -280,6 +287,76 @@ func (l *lookup) scalar(ref experiments.OutputRef, ci int) (Value, error) {
 	}
 	id := results.CitationID(l.plan.Name, e.Stage, o.Name, e.Cell)
 	return Value{V: l.cites[id].Value, ID: id}, nil
+}
+
+// Companion outputs: a stage that writes a 0-d output X may write beside
+// it X_ci, the 2.5% and 97.5% bounds of X (e.g. a bootstrap interval over
+// stimuli), and X_ranges, X recomputed at k alternative fit ranges. A
+// report shows and uses them where they exist and changes nothing where
+// they do not.
+const (
+	ciSuffix     = "_ci"
+	rangesSuffix = "_ranges"
+)
+
+// annotated reads a 0-d output in cell ci with its X_ci companion and,
+// when the value is NaN, the reason its stage recorded.
+func (l *lookup) annotated(ref experiments.OutputRef, ci int) (Value, error) {
+	v, err := l.scalar(ref, ci)
+	if err != nil || v.ID == "" {
+		return v, err
+	}
+	if math.IsNaN(v.V) {
+		v.NoFit, err = l.fitReason(ref, ci)
+		return v, err
+	}
+	bounds, err := l.companion(ref, ci, ciSuffix, 2)
+	if err == nil && bounds != nil && !math.IsNaN(bounds[0]) && !math.IsNaN(bounds[1]) {
+		v.CI = bounds
+	}
+	return v, err
+}
+
+// companion reads the output named ref.Output+suffix that ref's stage
+// wrote beside ref in cell ci: nil when it wrote none. want is the length
+// it must have, 0 for any length.
+func (l *lookup) companion(ref experiments.OutputRef, ci int, suffix string, want int) ([]float64, error) {
+	c := ref
+	c.Output += suffix
+	e, o, ok := l.output(c, ci)
+	if !ok {
+		return nil, nil
+	}
+	if o.Kind != "array" || len(o.Shape) != 1 || want > 0 && o.Shape[0] != want {
+		form := "a 1-d array: " + ref.Output + " at each alternative fit range"
+		if want > 0 {
+			form = fmt.Sprintf("a 1-d array of %d: the 2.5%% and 97.5%% bounds of %s", want, ref.Output)
+		}
+		return nil, &refError{ref.Pos, fmt.Errorf("%s has kind %s and shape %v in %s; want %s", c, o.Kind, o.Shape, e.Label(), form)}
+	}
+	a, err := l.array(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", c, e.Label(), err)
+	}
+	return slices.Clone(a.Float64s()), nil
+}
+
+// fitReason is the text of info["fit"] in the info record of ref's stage
+// in cell ci: why the stage reports no fit ("" without one).
+func (l *lookup) fitReason(ref experiments.OutputRef, ci int) (string, error) {
+	info := ref
+	info.Output = "info"
+	e, o, ok := l.output(info, ci)
+	if !ok || o.Kind != "record" {
+		return "", nil
+	}
+	art, err := l.src.Load(o.Digest)
+	if err != nil {
+		return "", fmt.Errorf("info of %s (%s) is not in the cache (%w); rerun the experiment to restore it", e.Label(), o.Digest.Short(), err)
+	}
+	rec, _ := art.(stages.Record)
+	reason, _ := rec["fit"].(string)
+	return reason, nil
 }
 
 // curve reads a 1-d output (x = rank 1..K) or column ref.Col of a 2-d one

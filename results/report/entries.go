@@ -69,19 +69,6 @@ type TableRow struct {
 	Values []Value // NaN with ID "" where a cell has no result
 }
 
-// Finding is a comparison computed from the results.
-type Finding struct {
-	Sentence              string
-	LeftLabel, RightLabel string
-	Rows                  []FindingRow
-}
-
-// FindingRow is one compared cell.
-type FindingRow struct {
-	Cell        string
-	Left, Right Value
-}
-
 // groups accumulates values by series label and x, in order of first
 // appearance, counting each stage instance once.
 type groups struct {
@@ -473,7 +460,7 @@ func (l *lookup) table(spec *experiments.Table) (*Table, error) {
 		row := TableRow{Label: rk}
 		for _, ck := range colKeys {
 			for _, ref := range spec.Values {
-				v, err := l.scalar(ref, first[[2]string{rk, ck}])
+				v, err := l.annotated(ref, first[[2]string{rk, ck}])
 				if err != nil {
 					return nil, err
 				}
@@ -483,79 +470,6 @@ func (l *lookup) table(spec *experiments.Table) (*Table, error) {
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil
-}
-
-func (l *lookup) finding(spec *experiments.Finding) (*Finding, error) {
-	f := &Finding{LeftLabel: spec.LeftLabel, RightLabel: spec.RightLabel}
-	seen := map[string]bool{}
-	var above, equal, missing int
-	var lefts, rights []float64
-	for ci := range l.plan.Cells {
-		cell := l.label(ci, spec.Over)
-		if seen[cell] {
-			continue
-		}
-		seen[cell] = true
-		left, err := l.scalar(spec.Left, ci)
-		if err != nil {
-			return nil, err
-		}
-		right := Value{V: spec.RightValue}
-		if spec.Right != nil {
-			if right, err = l.scalar(*spec.Right, ci); err != nil {
-				return nil, err
-			}
-		}
-		f.Rows = append(f.Rows, FindingRow{Cell: cell, Left: left, Right: right})
-		if left.ID == "" || spec.Right != nil && right.ID == "" || math.IsNaN(left.V) || math.IsNaN(right.V) {
-			missing++
-			continue
-		}
-		lefts, rights = append(lefts, left.V), append(rights, right.V)
-		switch {
-		case left.V > right.V:
-			above++
-		case left.V == right.V:
-			equal++
-		}
-	}
-	f.Sentence = sentence(f.LeftLabel, f.RightLabel, above, equal, missing, lefts, rights)
-	return f, nil
-}
-
-// prose formats a number for a sentence: three significant digits, but a
-// whole number from 1000 up to a million (1224, not 1.22e+03).
-func prose(v float64) string {
-	if a := math.Abs(v); a >= 1000 && a < 1e6 {
-		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	}
-	return fmt.Sprintf("%.3g", v)
-}
-
-// sentence states what the comparison found in this run.
-func sentence(left, right string, above, equal, missing int, lefts, rights []float64) string {
-	n := len(lefts)
-	if n == 0 {
-		return fmt.Sprintf("In this run, no cell has results for both %s and %s yet (%d %s without a result).", left, right, missing, pluralCells(missing))
-	}
-	ml, _ := meanCI(lefts)
-	mr, _ := meanCI(rights)
-	// "exceeded" reads the same whatever the number of the labels.
-	s := fmt.Sprintf("In this run, %s exceeded %s in %d of %d compared %s (mean %s vs %s)", left, right, above, n, pluralCells(n), prose(ml), prose(mr))
-	if equal > 0 {
-		s += fmt.Sprintf("; equal in %d", equal)
-	}
-	if missing > 0 {
-		s += fmt.Sprintf("; %d %s without a result not compared", missing, pluralCells(missing))
-	}
-	return s + "."
-}
-
-func pluralCells(n int) string {
-	if n == 1 {
-		return "cell"
-	}
-	return "cells"
 }
 
 // seriesLabel names the series of cell ci: its series-axis values, or the

@@ -44,18 +44,21 @@ func handPage() *Page {
 				Notes: []string{"Each point is the mean over n=1–2 values of seed, its band the mean ± its 95% Student t interval (± t standard errors, t=12.7 for n=2); a point of n=1 has no band."}}},
 			{Figure: &Figure{Spec: heat, File: "fig-3.svg", Title: "heat", XLabel: "seed", YLabel: "alpha",
 				Heat: &Heat{Rows: []string{"1", "1.5"}, Cols: []string{"0", "1"},
-					Values: [][]Value{{{1, id("1", "0")}, {1.2, id("1", "1")}}, {{1.4, id("1.5", "0")}, {math.NaN(), ""}}}}}},
+					Values: [][]Value{{{V: 1, ID: id("1", "0")}, {V: 1.2, ID: id("1", "1")}}, {{V: 1.4, ID: id("1.5", "0")}, {V: math.NaN()}}}}}},
 			{Figure: wide},
 			{Table: &Table{Title: "Exponents", Corner: "alpha", Head: []string{"seed=0", "seed=1"}, Rows: []TableRow{
-				{Label: "alpha=1", Values: []Value{{1, id("1", "0")}, {1.2, id("1", "1")}}},
-				{Label: "alpha=1.5", Values: []Value{{1.4, id("1.5", "0")}, {math.NaN(), ""}}}}}},
-			{Finding: &Finding{Sentence: "In this run, spec.alpha exceeded 1 in 2 of 3 compared cells (mean 1.2 vs 1).",
-				LeftLabel: "spec.alpha", RightLabel: "1", Rows: []FindingRow{{Cell: "alpha=1, seed=0", Left: Value{1, id("1", "0")}, Right: Value{V: 1}}}}},
+				{Label: "alpha=1", Values: []Value{{V: 1, ID: id("1", "0")}, {V: 1.2, ID: id("1", "1"), CI: []float64{1.1, 1.35}}}},
+				{Label: "alpha=1.5", Values: []Value{{V: 1.4, ID: id("1.5", "0")}, {V: math.NaN()}}}}}},
+			{Finding: &Finding{Sentence: "In this run, spec.alpha exceeded 1 by 0.2 (95% CI [0.15, 0.25], n = 1; from the stage's bootstrap CIs (spec.alpha_ci)).",
+				LeftLabel: "spec.alpha", RightLabel: "1", Rows: []FindingRow{
+					{Cell: "alpha=1, seed=1", Left: Value{V: 1.2, ID: id("1", "1"), CI: []float64{1.15, 1.25}}, Right: Value{V: 1}},
+					{Cell: "alpha=2, seed=0", Left: Value{V: math.NaN(), ID: id("2", "0"), NoFit: "fewer than 10 points <in range>"}, Right: Value{V: 1}}}}},
 		},
 		Cited: []Cited{
 			{ID: id("1", "0"), Value: 1, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=0", Digest: cache.Digest{1}, Execution: 7, Run: 3, Status: "ok", Params: []string{"view=\"full\""}},
 			{ID: id("1", "1"), Value: 1.2, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=1", Digest: cache.Digest{2}, Execution: 8, Run: 3, Status: "cached"},
 			{ID: id("1.5", "0"), Value: 1.4, Stage: "spec", Output: "alpha", Cell: "alpha=1.5,seed=0", Digest: cache.Digest{3}, Execution: 9, Run: 3, Status: "ok"},
+			{ID: id("2", "0"), Value: math.NaN(), Stage: "spec", Output: "alpha", Cell: "alpha=2,seed=0", Digest: cache.Digest{4}, Execution: 10, Run: 3, Status: "ok"},
 		},
 	}
 }
