@@ -57,7 +57,7 @@ The experiment's report: section is a list of entries:
       rows: [AXIS, ...]
       cols: [AXIS, ...]
       value: STAGE.OUTPUT       # or a list: a column per output
-  - finding:                    # "In this run, L exceeded R in k of N compared cells"
+  - finding:                    # "L exceeded R by d (95% CI [a, b], n = N …)", or "not resolved"
       left: STAGE.OUTPUT        # 0-d
       right: STAGE.OUTPUT       # or a number
       over: [AXIS, ...]         # the cells compared

@@ -104,7 +104,7 @@ func TestReportInBrowser(t *testing.T) {
 	dir := reportOf(t, newState(t))
 	dom := browser(t, "--dump-dom", "file://"+filepath.Join(dir, "index.html"))
 	for _, want := range []string{`<img src="fig-1.svg"`, `<img src="fig-2.svg"`, `<img src="fig-3.svg"`,
-		`id="cli-report:spec.alpha@alpha=1.2,seed=1"`, `id="cited"`, "In this run, spec.alpha exceeded 1 in", "name: cli-report"} {
+		`id="cli-report:spec.alpha@alpha=1.2,seed=1"`, `id="cited"`, "Cell by cell, spec.alpha exceeded 1 in", "name: cli-report"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM Chromium built lacks %q", want)
 		}
