@@ -45,7 +45,9 @@ inflate the held-out statistic. info.folds says which ("random",
 "supplied" or "grouped"; with "grouped" also info.n_groups).
 The permutation null permutes y's test rows and the bootstrap resamples
 test rows; both recompute the chosen statistic (means and sds included)
-on the redrawn rows. Outputs: spectrum (mean over folds), total (its sum),
+on the redrawn rows. Both redraw rows, not groups: when a test fold holds
+near-duplicate rows of a few groups, the null is too narrow even with
+grouped folds. Outputs: spectrum (mean over folds), total (its sum),
 total_folds (each fold's summed spectrum, n_folds), total_ci (95%
 t-interval of the mean over folds: mean ± t(0.975, F-1)·sd/√F),
 spectrum_folds (n_folds×K), binned (per geometric bin: centre, mean and sd
@@ -95,7 +97,7 @@ func (crossdecomp) Outputs(p Params) []string {
 func (crossdecomp) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
-	x, y, plan, err := crossInputs(in, p, "crossdecomp-folds")
+	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
 	}
@@ -143,9 +145,8 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	return out, nil
 }
 
-// crossInputs validates x and y and makes their folds (random ones from
-// the RNG stream named stream).
-func crossInputs(in Inputs, p Params, stream string) (x, y *mat.Dense, plan foldPlan, err error) {
+// crossInputs validates x and y and makes their folds.
+func crossInputs(in Inputs, p Params) (x, y *mat.Dense, plan foldPlan, err error) {
 	xa, err := in.Array("x")
 	if err != nil {
 		return nil, nil, plan, err
@@ -169,7 +170,7 @@ func crossInputs(in Inputs, p Params, stream string) (x, y *mat.Dense, plan fold
 	if ya.Rows() != n {
 		return nil, nil, plan, fmt.Errorf("inputs \"x\" and \"y\" must have one row per stimulus in the same order: x has %d rows, y has %d", n, ya.Rows())
 	}
-	if plan, err = planFolds(in, p, n, stream); err != nil {
+	if plan, err = planFolds(in, p, n); err != nil {
 		return nil, nil, plan, err
 	}
 	return xa.Matrix(), ya.Matrix(), plan, nil

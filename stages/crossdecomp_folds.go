@@ -72,9 +72,9 @@ type foldPlan struct {
 }
 
 // planFolds makes the folds of n rows: from the folds input, by group
-// k-fold over the groups input (sklearn GroupKFold), or at random (seeded
-// from stream, param "seed").
-func planFolds(in Inputs, p Params, n int, stream string) (foldPlan, error) {
+// k-fold over the groups input (sklearn GroupKFold), or at random (param
+// "seed").
+func planFolds(in Inputs, p Params, n int) (foldPlan, error) {
 	fa, hasFolds := in["folds"]
 	ga, hasGroups := in["groups"]
 	var plan foldPlan
@@ -90,7 +90,7 @@ func planFolds(in Inputs, p Params, n int, stream string) (foldPlan, error) {
 		plan.labels, plan.nGroups, err = groupedFolds(ga, n, p.Int("n_folds"))
 	default:
 		plan.how = foldsRandom
-		plan.labels, err = defaultFolds(n, p, stream)
+		plan.labels, err = defaultFolds(n, p)
 	}
 	for _, l := range plan.labels {
 		plan.n = max(plan.n, l+1)
@@ -184,13 +184,13 @@ func groupedFolds(a Artifact, n, k int) ([]int, int, error) {
 }
 
 // defaultFolds are the reference's fold labels (§3.4) shuffled by Go's
-// generator seeded from stream and param "seed".
-func defaultFolds(n int, p Params, stream string) ([]int, error) {
+// generator seeded by param "seed".
+func defaultFolds(n int, p Params) ([]int, error) {
 	k := p.Int("n_folds")
 	if n < 2*k {
 		return nil, fmt.Errorf("param \"n_folds\": %d folds need at least %d samples (2 per test fold), x has %d", k, 2*k, n)
 	}
-	return decomp.FoldLabels(RNG(stream, p.Int("seed")), n, k), nil
+	return decomp.FoldLabels(RNG("crossdecomp-folds", p.Int("seed")), n, k), nil
 }
 
 // rows copies the given rows of m.

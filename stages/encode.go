@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -65,7 +64,7 @@ func (encode) Outputs(Params) []string {
 func (encode) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
-	x, y, plan, err := crossInputs(in, p, "crossdecomp-folds")
+	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +101,7 @@ func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 
 // meanMedian returns the mean and the median of v.
 func meanMedian(v []float64) (mean, median float64) {
-	sorted := slices.Clone(v)
-	sort.Float64s(sorted)
+	sorted := slices.Sorted(slices.Values(v))
 	for _, x := range sorted {
 		mean += x / float64(len(sorted))
 	}
