@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
@@ -19,19 +20,37 @@ type crossdecomp struct{}
 func init() { Register(crossdecomp{}) }
 
 func (crossdecomp) Kind() string    { return "crossdecomp" }
-func (crossdecomp) Version() string { return "3" }
+func (crossdecomp) Version() string { return "4" }
 
 func (crossdecomp) Doc() string {
 	return `Cross-validated cross-decomposition spectrum of x and y (rows are the same
 stimuli; METHODS §3). For each fold: center by the train means, SVD of the
 train cross-covariance (PCA if x and y are the same data; the exact Gram
 route when a side has several times more features than samples), project
-the held-out rows, and take the per-component test covariance (uncentered,
-as the paper code; normalize divides by sqrt(dX·dY)) or correlation. Folds
-as the reference (remainder to fold 0, Go's seeded shuffle), or given by
-the optional folds input. The permutation null permutes y's test rows; the
-bootstrap resamples test rows. Outputs: spectrum (mean over folds), total
-(its sum), spectrum_folds (n_folds×K), binned (per geometric bin: centre, mean and sd
+the held-out rows x̃, ỹ, and take per component k the test statistic:
+covariance (sum of x̃_k·ỹ_k over n_te-1, uncentered as the paper code;
+recenter_test centers it, normalize divides by sqrt(dX·dY)); correlation,
+the Pearson r of x̃_k and ỹ_k (centered on the test means, in [-1, 1]); or
+correlation-uncentered, the scale-free-visual-cortex code's form (the
+uncentered product over the centered sds, kept for parity; it is not a
+correlation and exceeds 1 when the test mean shifts from the train mean,
+e.g. with grouped folds).
+Folds: random (the reference's labels, remainder to fold 0, shuffled by
+Go's seeded generator), supplied (the folds input), or grouped (the groups
+input: group k-fold, no group on both sides of a fold, exactly as sklearn
+1.2 GroupKFold: groups by size, largest first, each to the lightest fold;
+seed does not change them). Give groups whenever rows share a source (patches
+or crops of one photo, trials of one subject): random folds then leak and
+inflate the held-out statistic. info.folds says which ("random",
+"supplied" or "grouped"; with "grouped" also info.n_groups).
+The permutation null permutes y's test rows and the bootstrap resamples
+test rows; both recompute the chosen statistic (means and sds included)
+on the redrawn rows. Both redraw rows, not groups: when a test fold holds
+near-duplicate rows of a few groups, the null is too narrow even with
+grouped folds. Outputs: spectrum (mean over folds), total (its sum),
+total_folds (each fold's summed spectrum, n_folds), total_ci (95%
+t-interval of the mean over folds: mean ± t(0.975, F-1)·sd/√F),
+spectrum_folds (n_folds×K), binned (per geometric bin: centre, mean and sd
 over folds), null_quantiles (per bin: centre and the 68.3/95.5/99.7/99%
 quantiles of the fold-mean permuted spectra), bootstrap_ci (per bin:
 centre, sd, 2.5% and 97.5% of the fold-mean bootstrapped spectra),
@@ -42,16 +61,16 @@ dims_above_null (with permutations: how many leading components exceed the
 
 func (crossdecomp) Params() []ParamSpec {
 	return []ParamSpec{
-		{Name: "n_folds", Type: Int, Default: 8, Min: Bound(2), Doc: "cross-validation folds (ignored when the folds input is given)"},
+		{Name: "n_folds", Type: Int, Default: 8, Min: Bound(2), Doc: "cross-validation folds, random or grouped (ignored when the folds input is given)"},
 		{Name: "n_components", Type: Int, Optional: true, Min: Bound(1), Doc: "components (default min(n_train-1, dX, dY) over folds)"},
-		{Name: "metric", Type: String, Default: "covariance", Choices: []string{"covariance", "correlation"}, Doc: "per-component test statistic"},
+		{Name: "metric", Type: String, Default: "covariance", Choices: []string{"covariance", "correlation", "correlation-uncentered"}, Doc: "per-component test statistic: covariance, Pearson correlation, or the paper code's uncentered correlation (parity only; can exceed 1)"},
 		{Name: "normalize", Type: Bool, Default: true, Doc: "covariance: divide by sqrt(dX·dY)"},
-		{Name: "recenter_test", Type: Bool, Default: false, Doc: "re-center test projections on their own means (np.cov)"},
+		{Name: "recenter_test", Type: Bool, Default: false, Doc: "covariance: re-center test projections on their own means (np.cov); correlation is always centered"},
 		{Name: "n_permutations", Type: Int, Default: 0, Min: Bound(0), Doc: "permutation null draws (y's test rows permuted)"},
 		{Name: "n_bootstraps", Type: Int, Default: 0, Min: Bound(0), Doc: "bootstrap draws (test rows resampled)"},
 		{Name: "bins_per_decade", Type: Int, Default: 3, Min: Bound(1), Max: Bound(100), Doc: "geometric bins per decade of rank (§3.6)"},
 		{Name: "route", Type: String, Default: decomp.RouteAuto, Choices: []string{decomp.RouteAuto, decomp.RouteDirect, decomp.RouteGram}, Doc: "SVD of the dX×dY cross-product, the exact Gram route (§3.9), or auto by size"},
-		{Name: "seed", Type: Int, Default: 0, Doc: "folds, permutations and bootstraps"},
+		{Name: "seed", Type: Int, Default: 0, Doc: "random folds, permutations and bootstraps"},
 	}
 }
 
@@ -59,12 +78,13 @@ func (crossdecomp) Inputs() []InputSpec {
 	return []InputSpec{
 		{Name: "x", Doc: "N×dX (further axes are flattened)"},
 		{Name: "y", Doc: "N×dY, rows aligned with x"},
-		{Name: "folds", Doc: "int64 fold label 0..F-1 per row (overrides n_folds)", Optional: true},
+		{Name: "folds", Doc: "int64 fold label 0..F-1 per row (overrides n_folds; not with groups)", Optional: true},
+		{Name: "groups", Doc: "integer group label per row (int64, or floats with integer values, e.g. photos.photo): group k-fold over n_folds folds (not with folds)", Optional: true},
 	}
 }
 
 func (crossdecomp) Outputs(p Params) []string {
-	out := []string{"spectrum", "spectrum_folds", "binned", "train_sigma", "total", "info"}
+	out := []string{"spectrum", "spectrum_folds", "binned", "train_sigma", "total", "total_folds", "total_ci", "info"}
 	if p.Int("n_permutations") > 0 {
 		out = append(out, "null_quantiles", "dims_above_null")
 	}
@@ -77,25 +97,27 @@ func (crossdecomp) Outputs(p Params) []string {
 func (crossdecomp) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
-	x, y, labels, err := crossInputs(in, p)
-	if err != nil {
-		return nil, err
-	}
-	same := in["x"].Digest() == in["y"].Digest()
-	folds, err := fitFolds(ctx, x, y, labels, p, same)
+	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
 	}
 	n, dx := x.Dims()
 	_, dy := y.Dims()
-	metric := decomp.Metric{Correlation: p.String("metric") == "correlation", Recenter: p.Bool("recenter_test")}
-	if p.Bool("normalize") && !metric.Correlation {
-		metric.Normalize = math.Sqrt(float64(dx) * float64(dy))
+	metric, err := crossMetric(p, dx, dy)
+	if err != nil {
+		return nil, err
+	}
+	same := in["x"].Digest() == in["y"].Digest()
+	folds, err := fitFolds(ctx, x, y, plan, p, same)
+	if err != nil {
+		return nil, err
 	}
 	held, sigma, rank := folds.held, NewF64(folds.k), folds.k
-	perFold := NewF64(len(folds.fits), folds.k)
+	perFold, totals := NewF64(len(folds.fits), folds.k), NewF64(len(folds.fits))
 	for f, fd := range folds.fits {
-		copy(perFold.F64[f*folds.k:], decomp.Spectrum(held[f], nil, nil, metric))
+		spec := decomp.Spectrum(held[f], nil, nil, metric)
+		copy(perFold.F64[f*folds.k:], spec)
+		totals.F64[f] = floats.Sum(spec)
 		addScaled(sigma.F64, fd.Sigma[:folds.k], 1/float64(len(folds.fits)))
 		rank = min(rank, fd.Rank)
 	}
@@ -103,10 +125,11 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	binned, used := binFolds(bins, perFold)
 	mean := meanRows(perFold)
 	out := Outputs{
-		"spectrum": mean, "total": Scalar(floats.Sum(mean.F64)), "spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
-		"info": Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.fits), "n_components": folds.k,
+		"spectrum": mean, "total": Scalar(floats.Sum(mean.F64)), "total_folds": totals, "total_ci": foldCI(totals.F64),
+		"spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
+		"info": plan.record(Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.fits), "n_components": folds.k,
 			"numerical_rank": rank, "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
-			"route": folds.fits[0].Route, "folds_supplied": in["folds"] != nil},
+			"route": folds.fits[0].Route}),
 	}
 	rng := RNG("crossdecomp", p.Int("seed"))
 	permSeed, bootSeed := rng.Uint64(), rng.Uint64()
@@ -122,68 +145,61 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	return out, nil
 }
 
-// crossInputs validates x, y and the fold labels.
-func crossInputs(in Inputs, p Params) (x, y *mat.Dense, labels []int, err error) {
+// crossInputs validates x and y and makes their folds.
+func crossInputs(in Inputs, p Params) (x, y *mat.Dense, plan foldPlan, err error) {
 	xa, err := in.Array("x")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, plan, err
 	}
 	ya, err := in.Array("y")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, plan, err
 	}
 	for _, c := range []struct {
 		name string
 		a    *Array
 	}{{"x", xa}, {"y", ya}} {
 		if len(c.a.Shape) < 2 {
-			return nil, nil, nil, fmt.Errorf("input %q: want N×d (samples × features), got %s", c.name, c.a.Describe())
+			return nil, nil, plan, fmt.Errorf("input %q: want N×d (samples × features), got %s", c.name, c.a.Describe())
 		}
 		if err := c.a.CheckFinite(); err != nil {
-			return nil, nil, nil, fmt.Errorf("input %q: %w", c.name, err)
+			return nil, nil, plan, fmt.Errorf("input %q: %w", c.name, err)
 		}
 	}
 	n := xa.Rows()
 	if ya.Rows() != n {
-		return nil, nil, nil, fmt.Errorf("inputs \"x\" and \"y\" must have one row per stimulus in the same order: x has %d rows, y has %d", n, ya.Rows())
+		return nil, nil, plan, fmt.Errorf("inputs \"x\" and \"y\" must have one row per stimulus in the same order: x has %d rows, y has %d", n, ya.Rows())
 	}
-	if fa, ok := in["folds"]; ok {
-		labels, err = suppliedFolds(fa, n)
-	} else {
-		labels, err = defaultFolds(n, p)
+	if plan, err = planFolds(in, p, n); err != nil {
+		return nil, nil, plan, err
 	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return xa.Matrix(), ya.Matrix(), labels, nil
+	return xa.Matrix(), ya.Matrix(), plan, nil
 }
 
-// suppliedFolds reads fold labels 0..F-1, one per row.
-func suppliedFolds(a Artifact, n int) ([]int, error) {
-	fa, err := AsArray(a)
-	if err != nil {
-		return nil, fmt.Errorf("input \"folds\": %w", err)
-	}
-	if fa.Len() != n || len(fa.Shape) != 1 {
-		return nil, fmt.Errorf("input \"folds\": want %d integer labels (one per row of x), got %s", n, fa.Describe())
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		l := fa.Value(i)
-		if l < 0 || l != math.Trunc(l) || l >= float64(n) {
-			return nil, fmt.Errorf("input \"folds\": label %v at row %d; want integers 0..n_folds-1", l, i)
+// crossMetric is the test statistic the metric params ask for (§3.3).
+func crossMetric(p Params, dx, dy int) (decomp.Metric, error) {
+	switch p.String("metric") {
+	case "correlation":
+		return decomp.Metric{Correlation: true, Recenter: true}, nil
+	case "correlation-uncentered":
+		if p.Bool("recenter_test") {
+			return decomp.Metric{}, fmt.Errorf("param \"recenter_test\": true would turn metric correlation-uncentered into the centered Pearson r; use metric: correlation for that, or drop recenter_test")
 		}
-		labels[i] = int(l)
+		return decomp.Metric{Correlation: true}, nil
 	}
-	return labels, nil
+	m := decomp.Metric{Recenter: p.Bool("recenter_test")}
+	if p.Bool("normalize") {
+		m.Normalize = math.Sqrt(float64(dx) * float64(dy))
+	}
+	return m, nil
 }
 
-func defaultFolds(n int, p Params) ([]int, error) {
-	k := p.Int("n_folds")
-	if n < 2*k {
-		return nil, fmt.Errorf("param \"n_folds\": %d folds need at least %d samples (2 per test fold), x has %d", k, 2*k, n)
-	}
-	return decomp.FoldLabels(RNG("crossdecomp-folds", p.Int("seed")), n, k), nil
+// foldCI is the 95% t-interval of the mean of per-fold values v:
+// mean ± t(0.975, F−1)·sd/√F, sd with ddof 1 (float64 [2]: low, high).
+func foldCI(v []float64) *Array {
+	m, sd := meanSD(v)
+	half := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(v) - 1)}.Quantile(0.975) * sd / math.Sqrt(float64(len(v)))
+	return &Array{Shape: []int{2}, F64: []float64{m - half, m + half}}
 }
 
 func addScaled(acc, v []float64, s float64) {

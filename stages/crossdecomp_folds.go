@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -20,28 +21,17 @@ type foldSet struct {
 
 // fitFolds fits one cross-decomposition per fold on the rows whose label
 // differs from the fold's and projects the fold's own rows (§3.1–3.4).
-func fitFolds(ctx context.Context, x, y *mat.Dense, labels []int, p Params, same bool) (*foldSet, error) {
-	nFolds := 0
-	for _, l := range labels {
-		nFolds = max(nFolds, l+1)
-	}
+func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, same bool) (*foldSet, error) {
 	_, dx := x.Dims()
 	_, dy := y.Dims()
 	fs := &foldSet{k: min(dx, dy)}
-	for f := 0; f < nFolds; f++ {
+	for f := 0; f < plan.n; f++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var train, test []int
-		for i, l := range labels {
-			if l == f {
-				test = append(test, i)
-			} else {
-				train = append(train, i)
-			}
-		}
-		if len(test) < 2 || len(train) < 2 {
-			return nil, fmt.Errorf("input \"folds\": fold %d has %d test and %d train rows; want at least 2 of each in every fold 0..%d", f, len(test), len(train), nFolds-1)
+		train, test, err := plan.split(f, 2)
+		if err != nil {
+			return nil, err
 		}
 		o := decomp.CrossOptions{Same: same, Route: p.String("route")}
 		if p.Has("n_components") {
@@ -63,6 +53,144 @@ func fitFolds(ctx context.Context, x, y *mat.Dense, labels []int, p Params, same
 		fs.held[i] = decomp.HeldOut{X: h.X.Slice(0, nte, 0, fs.k).(*mat.Dense), Y: h.Y.Slice(0, nte, 0, fs.k).(*mat.Dense)}
 	}
 	return fs, nil
+}
+
+// How folds were made, as info["folds"] reports it.
+const (
+	foldsRandom   = "random"   // seeded shuffle of the reference labels (§3.4)
+	foldsSupplied = "supplied" // the folds input
+	foldsGrouped  = "grouped"  // group k-fold over the groups input
+)
+
+// foldPlan is the fold label of each row, how the labels were made and,
+// when grouped, the number of distinct groups.
+type foldPlan struct {
+	labels  []int
+	n       int // folds
+	how     string
+	nGroups int
+}
+
+// planFolds makes the folds of n rows: from the folds input, by group
+// k-fold over the groups input (sklearn GroupKFold), or at random (param
+// "seed").
+func planFolds(in Inputs, p Params, n int) (foldPlan, error) {
+	fa, hasFolds := in["folds"]
+	ga, hasGroups := in["groups"]
+	var plan foldPlan
+	var err error
+	switch {
+	case hasFolds && hasGroups:
+		return plan, fmt.Errorf("inputs \"folds\" and \"groups\" are both given: remove \"folds\" to make group k-fold folds from the groups, or remove \"groups\" to use the supplied fold labels as they are")
+	case hasFolds:
+		plan.how = foldsSupplied
+		plan.labels, err = suppliedFolds(fa, n)
+	case hasGroups:
+		plan.how = foldsGrouped
+		plan.labels, plan.nGroups, err = groupedFolds(ga, n, p.Int("n_folds"))
+	default:
+		plan.how = foldsRandom
+		plan.labels, err = defaultFolds(n, p)
+	}
+	for _, l := range plan.labels {
+		plan.n = max(plan.n, l+1)
+	}
+	return plan, err
+}
+
+// record adds how the folds were made to an info record.
+func (fp foldPlan) record(r Record) Record {
+	r["folds"] = fp.how
+	if fp.how == foldsGrouped {
+		r["n_groups"] = fp.nGroups
+	}
+	return r
+}
+
+// source names what made the folds, for errors about them.
+func (fp foldPlan) source() string {
+	switch fp.how {
+	case foldsSupplied:
+		return `input "folds"`
+	case foldsGrouped:
+		return `input "groups"`
+	}
+	return `param "n_folds"`
+}
+
+// split returns fold f's train and test rows, with an error naming the
+// folds' source unless each side has at least least rows.
+func (fp foldPlan) split(f, least int) (train, test []int, err error) {
+	for i, l := range fp.labels {
+		if l == f {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	if len(test) < least || len(train) < least {
+		return nil, nil, fmt.Errorf("%s: fold %d has %d test and %d train rows; want at least %d of each in every fold 0..%d", fp.source(), f, len(test), len(train), least, fp.n-1)
+	}
+	return train, test, nil
+}
+
+// suppliedFolds reads fold labels 0..F-1, one per row.
+func suppliedFolds(a Artifact, n int) ([]int, error) {
+	fa, err := AsArray(a)
+	if err != nil {
+		return nil, fmt.Errorf("input \"folds\": %w", err)
+	}
+	if fa.Len() != n || len(fa.Shape) != 1 {
+		return nil, fmt.Errorf("input \"folds\": want %d integer labels (one per row of x), got %s", n, fa.Describe())
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		l := fa.Value(i)
+		if l < 0 || l != math.Trunc(l) || l >= float64(n) {
+			return nil, fmt.Errorf("input \"folds\": label %v at row %d; want integers 0..n_folds-1", l, i)
+		}
+		labels[i] = int(l)
+	}
+	return labels, nil
+}
+
+// groupedFolds reads one integer group label per row and assigns the
+// groups to k folds as sklearn 1.2 GroupKFold does.
+func groupedFolds(a Artifact, n, k int) ([]int, int, error) {
+	ga, err := AsArray(a)
+	if err != nil {
+		return nil, 0, fmt.Errorf("input \"groups\": %w", err)
+	}
+	if ga.Len() != n || len(ga.Shape) != 1 {
+		return nil, 0, fmt.Errorf("input \"groups\": want %d integer group labels (one per row of x), got %s", n, ga.Describe())
+	}
+	groups := make([]int64, n)
+	for i := range groups {
+		if ga.I64 != nil {
+			groups[i] = ga.I64[i]
+			continue
+		}
+		if v := ga.Value(i); v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
+			groups[i] = int64(v)
+		} else {
+			return nil, 0, fmt.Errorf("input \"groups\": value %v at row %d is not an integer; want one integer group label per row (int64, or floats with integer values)", v, i)
+		}
+	}
+	labels, nGroups, err := decomp.GroupFolds(groups, k)
+	if err != nil {
+		return nil, 0, fmt.Errorf("input \"groups\" with param \"n_folds\" = %d: %w; lower n_folds to at most %d or pass finer groups", k, err, nGroups)
+	}
+	return labels, nGroups, nil
+}
+
+// defaultFolds are the reference's fold labels (§3.4) shuffled by Go's
+// generator seeded by param "seed".
+func defaultFolds(n int, p Params) ([]int, error) {
+	k := p.Int("n_folds")
+	if n < 2*k {
+		return nil, fmt.Errorf("param \"n_folds\": %d folds need at least %d samples (2 per test fold), x has %d", k, 2*k, n)
+	}
+	return decomp.FoldLabels(RNG("crossdecomp-folds", p.Int("seed")), n, k), nil
 }
 
 // rows copies the given rows of m.

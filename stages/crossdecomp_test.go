@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -67,12 +68,15 @@ func closeRel(t testing.TB, what string, got, want []float64, tol float64) {
 
 // The stage's per-fold spectra, train σ and fold mean equal sklearn
 // PLSSVD(scale=False) on numpy's fold labels (§3.8) for every metric,
-// shape and route; n_components defaults to all of the smallest fold.
+// shape and route (correlation: np.corrcoef per component;
+// correlation-uncentered: the paper code's form); n_components defaults to
+// all of the smallest fold.
 func TestCrossdecompMatchesSklearnPLSSVD(t *testing.T) {
 	metrics := map[string]Params{
-		"spec":       {},
-		"corr":       {"metric": "correlation"},
-		"recentered": {"recenter_test": true, "normalize": false},
+		"spec":           {},
+		"corr":           {"metric": "correlation"},
+		"corruncentered": {"metric": "correlation-uncentered"},
+		"recentered":     {"recenter_test": true, "normalize": false},
 	}
 	for _, c := range []string{"tall", "wide", "widexy", "pca", "pcawide"} {
 		in := Inputs{"x": decompGolden(t, "cross_"+c+"_x"), "y": decompGolden(t, "cross_"+c+"_y"), "folds": decompGolden(t, "cross_"+c+"_folds")}
@@ -215,6 +219,13 @@ func TestCrossdecompBadInput(t *testing.T) {
 		{Inputs{"x": x, "y": x, "folds": Ints(append([]int{-1}, make([]int, 79)...)...)}, nil, `input "folds": label -1 at row 0; want integers 0..n_folds-1`},
 		{Inputs{"x": x, "y": x, "folds": Ints(twoFolds...)}, nil, `input "folds": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
 		{Inputs{"x": &Array{Shape: []int{80}, F64: make([]float64, 80)}, "y": x}, nil, `input "x": want N×d (samples × features), got float64[80]`},
+		{Inputs{"x": x, "y": x, "folds": Ints(make([]int, 80)...), "groups": Ints(make([]int, 80)...)}, nil, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
+		{Inputs{"x": x, "y": x, "groups": labels(0, 1)}, nil, `input "groups": want 80 integer group labels (one per row of x), got int64[2]`},
+		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 3, 1.5)}, nil, `input "groups": value 1.5 at row 3 is not an integer; want one integer group label per row (int64, or floats with integer values)`},
+		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 7, math.NaN())}, nil, `input "groups": value NaN at row 7 is not an integer`},
+		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 0, 2)}, Params{"n_folds": 4}, `input "groups" with param "n_folds" = 4: 3 distinct groups cannot fill 4 folds (each fold needs at least one group); lower n_folds to at most 3 or pass finer groups`},
+		{Inputs{"x": x, "y": x, "groups": Ints(twoFolds...)}, Params{"n_folds": 2}, `input "groups": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
+		{Inputs{"x": x, "y": x}, Params{"metric": "correlation-uncentered", "recenter_test": true}, `param "recenter_test": true would turn metric correlation-uncentered into the centered Pearson r; use metric: correlation for that, or drop recenter_test`},
 	}
 	for _, tc := range tests {
 		_, err := runCross(t, tc.in, tc.p)
@@ -283,5 +294,115 @@ func TestCrossdecompDimsAboveNull(t *testing.T) {
 	spec := out["spectrum"].(*Array).F64
 	if got, want := out["total"].(*Array).F64[0], floats.Sum(spec); got != want {
 		t.Errorf("total = %v, want sum of spectrum %v", got, want)
+	}
+}
+
+// floatGroups is n float64 group labels i%3 (three groups), with v at row.
+func floatGroups(n, row int, v float64) *Array {
+	a := NewF64(n)
+	for i := range a.F64 {
+		a.F64[i] = float64(i % 3)
+	}
+	a.F64[row] = v
+	return a
+}
+
+// total_folds is each fold's summed spectrum and total_ci the 95%
+// t-interval of their mean over folds, as scipy.stats.t gives it
+// (make_goldens.py), for every golden shape.
+func TestCrossdecompTotalCI(t *testing.T) {
+	for _, c := range []string{"tall", "wide", "widexy", "pca", "pcawide"} {
+		in := Inputs{"x": decompGolden(t, "cross_"+c+"_x"), "y": decompGolden(t, "cross_"+c+"_y"), "folds": decompGolden(t, "cross_"+c+"_folds")}
+		out, err := runCross(t, in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := decompGolden(t, "cross_"+c+"_spec")
+		nf, k := spec.Shape[0], spec.Shape[1]
+		sums := make([]float64, nf)
+		for f := range sums {
+			sums[f] = floats.Sum(spec.F64[f*k : (f+1)*k])
+		}
+		closeRel(t, c+" total_folds", out["total_folds"].(*Array).F64, sums, 1e-10)
+		closeRel(t, c+" total_ci", out["total_ci"].(*Array).F64, decompGolden(t, "cross_"+c+"_total_ci").F64, 1e-10)
+		if info := out["info"].(Record); info["folds"] != "supplied" || info["n_groups"] != nil {
+			t.Errorf("%s: info folds %v, n_groups %v; want supplied and no n_groups", c, info["folds"], info["n_groups"])
+		}
+	}
+}
+
+// With the groups input the folds are sklearn GroupKFold's (the decomp
+// goldens): every output equals a run given those fold labels, for int64
+// groups and for the same labels as integer-valued floats; info says
+// grouped with the number of groups.
+func TestCrossdecompGroupsAreGroupKFold(t *testing.T) {
+	groups := decompGolden(t, "groups_mixed")
+	n := groups.Len()
+	rng := RNG("test-groups", 0)
+	x, y := NewF64(n, 12), NewF64(n, 9)
+	for _, a := range []*Array{x, y} {
+		for i := range a.F64 {
+			a.F64[i] = rng.NormFloat64()
+		}
+	}
+	asFloat := NewF64(n)
+	for i, g := range groups.I64 {
+		asFloat.F64[i] = float64(g)
+	}
+	for _, k := range []int{3, 5, 8} {
+		p := Params{"n_folds": k, "metric": "correlation"}
+		want, err := runCross(t, Inputs{"x": x, "y": y, "folds": decompGolden(t, fmt.Sprintf("groupkfold_mixed_k%d", k))}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []*Array{groups, asFloat} {
+			got, err := runCross(t, Inputs{"x": x, "y": y, "groups": g}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, a := range want {
+				if name != "info" && got[name].Digest() != a.Digest() {
+					t.Errorf("k=%d %s groups: output %s differs from the run on GroupKFold's folds", k, g.DType(), name)
+				}
+			}
+			if info := got["info"].(Record); info["folds"] != "grouped" || info["n_groups"] != 60 || info["n_folds"] != k {
+				t.Errorf("k=%d: info %v; want folds grouped, n_groups 60, n_folds %d", k, info, k)
+			}
+		}
+	}
+}
+
+// Pearson means Pearson at the stage: with one group per fold (every test
+// fold's mean far from the train mean) each per-fold correlation lies in
+// [-1, 1], while the parity form correlation-uncentered exceeds 1 there.
+func TestCrossdecompCorrelationWithShiftedTestMean(t *testing.T) {
+	const groups, m, d = 4, 30, 6
+	rng := RNG("test-shifted-mean", 0)
+	x, y, g := NewF64(groups*m, d), NewF64(groups*m, d), Ints(make([]int, groups*m)...)
+	for i := 0; i < groups*m; i++ {
+		g.I64[i] = int64(i / m)
+		shift := 3 * float64(i/m) // the group's latent level
+		z := shift + 0.3*rng.NormFloat64()
+		for c := 0; c < d; c++ {
+			x.F64[i*d+c] = z*float64(c+1)/d + 0.1*rng.NormFloat64()
+			y.F64[i*d+c] = z*float64(d-c)/d + 0.1*rng.NormFloat64()
+		}
+	}
+	in := Inputs{"x": x, "y": y, "groups": g}
+	out, err := runCross(t, in, Params{"n_folds": groups, "metric": "correlation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out["spectrum_folds"].(*Array).F64 {
+		if v < -1 || v > 1 {
+			t.Fatalf("correlation spectrum_folds[%d] = %v, outside [-1, 1]", i, v)
+		}
+	}
+	old, err := runCross(t, in, Params{"n_folds": groups, "metric": "correlation-uncentered"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top := floats.Max(old["spectrum_folds"].(*Array).F64); top <= 1 {
+		t.Errorf("correlation-uncentered: largest per-fold value %v; want > 1 with shifted test means", top)
 	}
 }

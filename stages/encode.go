@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -17,25 +17,34 @@ type encode struct{}
 func init() { Register(encode{}) }
 
 func (encode) Kind() string    { return "encode" }
-func (encode) Version() string { return "1" }
+func (encode) Version() string { return "2" }
 
 func (encode) Doc() string {
 	return `Cross-validated ridge encoding model of targets y (N×T, e.g. voxels) from
-features x (N×F), METHODS §6.2: outer K folds (seeded, or supplied); in each
-training fold features are standardised (train mean and sd; sd 0 → 1) and y
-centered; a penalty per target is chosen from alphas by exact leave-one-out
-(Pearson r of the LOO predictions, or their MSE); the fold's test rows are
-predicted and scored by Pearson r and R² per target.
-Outputs: r (per target, mean over folds), r_folds, r2, alpha (chosen, folds×T),
-mean_r, median_r, info.`
+features x (N×F), METHODS §6.2: outer K folds, random (seeded), supplied
+(the folds input) or grouped (the groups input: group k-fold as sklearn 1.2
+GroupKFold, no group on both sides of a fold; give it whenever rows share a
+source, e.g. patches of one photo, or the score is inflated by leakage);
+info.folds says which ("random", "supplied", "grouped", and info.n_groups
+when grouped). In each training fold features are standardised (train mean
+and sd; sd 0 → 1) and y centered; a penalty per target is chosen from alphas
+by exact leave-one-out (Pearson r of the LOO predictions, or their MSE); the
+fold's test rows are predicted and scored by Pearson r and R² per target.
+Outputs: r (per target, mean over folds), r_folds (folds×T), r2, alpha
+(chosen, folds×T), mean_r (mean over targets of r), median_r (median over
+targets of r), mean_r_folds and median_r_folds (each fold's mean and median
+over targets, n_folds), mean_r_ci and median_r_ci (95% t-interval over folds
+of those: mean ± t(0.975, F-1)·sd/√F; mean_r is the centre of mean_r_ci,
+while median_r, a median of fold means, need not be the centre of
+median_r_ci), info.`
 }
 
 func (encode) Params() []ParamSpec {
 	return []ParamSpec{
-		{Name: "n_folds", Type: Int, Default: 5, Min: Bound(2), Doc: "outer cross-validation folds"},
+		{Name: "n_folds", Type: Int, Default: 5, Min: Bound(2), Doc: "outer cross-validation folds, random or grouped (ignored when the folds input is given)"},
 		{Name: "alphas", Type: FloatList, Default: []float64{0.1, 1, 10, 100, 1000, 1e4, 1e5}, Min: Bound(0), Doc: "ridge penalty grid (default logspace(-1, 5, 7), Conwell et al.)"},
 		{Name: "selection", Type: String, Default: "pearson", Choices: []string{"pearson", "mse"}, Doc: "how LOO picks each target's penalty"},
-		{Name: "seed", Type: Int, Default: 0, Doc: "fold assignment"},
+		{Name: "seed", Type: Int, Default: 0, Doc: "random fold assignment"},
 	}
 }
 
@@ -43,42 +52,32 @@ func (encode) Inputs() []InputSpec {
 	return []InputSpec{
 		{Name: "x", Doc: "N×F features"},
 		{Name: "y", Doc: "N×T targets, rows aligned with x"},
-		{Name: "folds", Doc: "int fold label per row (overrides n_folds)", Optional: true},
+		{Name: "folds", Doc: "int fold label per row (overrides n_folds; not with groups)", Optional: true},
+		{Name: "groups", Doc: "integer group label per row (int64, or floats with integer values, e.g. photos.photo): group k-fold over n_folds folds (not with folds)", Optional: true},
 	}
 }
 
 func (encode) Outputs(Params) []string {
-	return []string{"r", "r_folds", "r2", "alpha", "mean_r", "median_r", "info"}
+	return []string{"r", "r_folds", "r2", "alpha", "mean_r", "median_r", "mean_r_folds", "mean_r_ci", "median_r_folds", "median_r_ci", "info"}
 }
 
 func (encode) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
-	p2 := Params{"n_folds": p.Int("n_folds"), "seed": p.Int("seed")}
-	x, y, labels, err := crossInputs(in, p2)
+	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
 	}
-	nFolds := 0
-	for _, l := range labels {
-		nFolds = max(nFolds, l+1)
-	}
 	_, targets := y.Dims()
-	rFolds, r2Folds, alphas := NewF64(nFolds, targets), NewF64(nFolds, targets), NewF64(nFolds, targets)
-	for f := 0; f < nFolds; f++ {
+	rFolds, r2Folds, alphas := NewF64(plan.n, targets), NewF64(plan.n, targets), NewF64(plan.n, targets)
+	meanFolds, medianFolds := NewF64(plan.n), NewF64(plan.n)
+	for f := 0; f < plan.n; f++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var train, test []int
-		for i, l := range labels {
-			if l == f {
-				test = append(test, i)
-			} else {
-				train = append(train, i)
-			}
-		}
-		if len(test) < 3 || len(train) < 3 {
-			return nil, fmt.Errorf("fold %d has %d test and %d train rows; each needs at least 3", f, len(test), len(train))
+		train, test, err := plan.split(f, 3)
+		if err != nil {
+			return nil, err
 		}
 		r, r2, chosen, err := encodeFold(rows(x, train), rows(y, train), rows(x, test), rows(y, test), p)
 		if err != nil {
@@ -87,19 +86,26 @@ func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 		copy(rFolds.F64[f*targets:], r)
 		copy(r2Folds.F64[f*targets:], r2)
 		copy(alphas.F64[f*targets:], chosen)
+		meanFolds.F64[f], medianFolds.F64[f] = meanMedian(r)
 	}
 	r := meanRows(rFolds)
-	sorted := append([]float64{}, r.F64...)
-	sort.Float64s(sorted)
-	mean := 0.0
-	for _, v := range sorted {
-		mean += v / float64(targets)
-	}
+	mean, median := meanMedian(r.F64)
 	return Outputs{
 		"r": r, "r_folds": rFolds, "r2": meanRows(r2Folds), "alpha": alphas,
-		"mean_r": Scalar(mean), "median_r": Scalar((sorted[(targets-1)/2] + sorted[targets/2]) / 2),
-		"info": Record{"n_folds": nFolds, "targets": targets, "selection": p.String("selection")},
+		"mean_r": Scalar(mean), "median_r": Scalar(median),
+		"mean_r_folds": meanFolds, "mean_r_ci": foldCI(meanFolds.F64),
+		"median_r_folds": medianFolds, "median_r_ci": foldCI(medianFolds.F64),
+		"info": plan.record(Record{"n_folds": plan.n, "targets": targets, "selection": p.String("selection")}),
 	}, nil
+}
+
+// meanMedian returns the mean and the median of v.
+func meanMedian(v []float64) (mean, median float64) {
+	sorted := slices.Sorted(slices.Values(v))
+	for _, x := range sorted {
+		mean += x / float64(len(sorted))
+	}
+	return mean, (sorted[(len(sorted)-1)/2] + sorted[len(sorted)/2]) / 2
 }
 
 // encodeFold fits on one training fold and scores its test rows.

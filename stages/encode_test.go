@@ -49,8 +49,73 @@ func TestEncodePlantedSNR(t *testing.T) {
 }
 
 func TestEncodeBadInput(t *testing.T) {
-	_, err := encode{}.Run(context.Background(), Inputs{"x": NewF64(10, 3), "y": NewF64(9, 2)}, encodeDefaults)
-	if err == nil || err.Error() != `inputs "x" and "y" must have one row per stimulus in the same order: x has 10 rows, y has 9` {
-		t.Errorf("err = %v", err)
+	for _, tc := range []struct {
+		in   Inputs
+		want string
+	}{
+		{Inputs{"x": NewF64(10, 3), "y": NewF64(9, 2)}, `inputs "x" and "y" must have one row per stimulus in the same order: x has 10 rows, y has 9`},
+		{Inputs{"x": NewF64(10, 3), "y": NewF64(10, 2), "groups": Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4), "folds": Ints(make([]int, 10)...)}, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
+		{Inputs{"x": NewF64(10, 3), "y": NewF64(10, 2), "groups": Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4)}, `input "groups": fold 0 has 2 test and 8 train rows; want at least 3 of each in every fold 0..4`},
+	} {
+		_, err := encode{}.Run(context.Background(), tc.in, encodeDefaults)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("err = %v\nwant %s", err, tc.want)
+		}
+	}
+}
+
+// The headline scores per fold: mean_r_folds and median_r_folds are each
+// fold's mean and median of r_folds over targets; mean_r is the mean of
+// mean_r_folds and the centre of mean_r_ci; each interval is foldCI of its
+// folds (the t-interval checked against scipy in TestCrossdecompTotalCI)
+// and contains its mean; info says the folds were random.
+func TestEncodeFoldScores(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n, p, targets = 200, 8, 5
+	x, y := NewF64(n, p), NewF64(n, targets)
+	for i := 0; i < n; i++ {
+		for j := 0; j < p; j++ {
+			x.F64[i*p+j] = rng.NormFloat64()
+		}
+		for tg := 0; tg < targets; tg++ {
+			y.F64[i*targets+tg] = x.F64[i*p+tg]*float64(tg)/4 + rng.NormFloat64()
+		}
+	}
+	out, err := encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, encodeDefaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rFolds := out["r_folds"].(*Array)
+	nf := rFolds.Shape[0]
+	for _, s := range []struct {
+		name string
+		of   func([]float64) float64
+	}{
+		{"mean_r", func(v []float64) float64 { m, _ := meanMedian(v); return m }},
+		{"median_r", func(v []float64) float64 { _, m := meanMedian(v); return m }},
+	} {
+		folds := out[s.name+"_folds"].(*Array).F64
+		if len(folds) != nf {
+			t.Fatalf("%s_folds has %d values, want %d", s.name, len(folds), nf)
+		}
+		for f := range folds {
+			if want := s.of(rFolds.F64[f*targets : (f+1)*targets]); folds[f] != want {
+				t.Errorf("%s_folds[%d] = %v, want %v", s.name, f, folds[f], want)
+			}
+		}
+		ci := out[s.name+"_ci"].(*Array).F64
+		if want := foldCI(folds).F64; ci[0] != want[0] || ci[1] != want[1] {
+			t.Errorf("%s_ci = %v, want %v", s.name, ci, want)
+		}
+		if m, _ := meanMedian(folds); !(ci[0] < m && m < ci[1]) {
+			t.Errorf("%s_ci %v does not contain the fold mean %v", s.name, ci, m)
+		}
+	}
+	mean, ci := out["mean_r"].(*Array).F64[0], out["mean_r_ci"].(*Array).F64
+	if m, _ := meanMedian(out["mean_r_folds"].(*Array).F64); math.Abs(m-mean) > 1e-12 || math.Abs((ci[0]+ci[1])/2-mean) > 1e-12 {
+		t.Errorf("mean_r %v: fold mean %v, CI centre %v", mean, m, (ci[0]+ci[1])/2)
+	}
+	if out["info"].(Record)["folds"] != "random" {
+		t.Errorf("info %v: want folds random", out["info"])
 	}
 }

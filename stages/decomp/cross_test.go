@@ -74,13 +74,15 @@ func crossFolds(t *testing.T, name string, same bool, route string) ([]*decomp.C
 	return fits, held, dx * dy
 }
 
-// Per-fold spectra (covariance normalised, correlation, recentered) and
+// Per-fold spectra (covariance normalised, Pearson correlation, the
+// uncentered correlation of the paper code, recentered covariance) and
 // train singular values equal sklearn PLSSVD(scale=False) on numpy's fold
 // labels (§3.8), on every route, to 1e-10 relative.
 func TestCrossMatchesSklearnPLSSVD(t *testing.T) {
 	for _, c := range crossCases {
 		spec := golden.Read(t, "testdata", "cross_"+c.name+"_spec")
 		corr := golden.Read(t, "testdata", "cross_"+c.name+"_corr")
+		unc := golden.Read(t, "testdata", "cross_"+c.name+"_corruncentered")
 		rec := golden.Read(t, "testdata", "cross_"+c.name+"_recentered")
 		sigma := golden.Read(t, "testdata", "cross_"+c.name+"_sigma")
 		k := spec.Shape[1]
@@ -93,7 +95,8 @@ func TestCrossMatchesSklearnPLSSVD(t *testing.T) {
 				what := fmt.Sprintf("%s %s fold %d", c.name, fits[f].Route, f)
 				row := func(a *stages.Array) []float64 { return a.F64[f*k : (f+1)*k] }
 				golden.CloseRel(t, what+" covariance", decomp.Spectrum(h, nil, nil, decomp.Metric{Normalize: math.Sqrt(float64(dxdy))}), row(spec), 1e-10)
-				golden.CloseRel(t, what+" correlation", decomp.Spectrum(h, nil, nil, decomp.Metric{Correlation: true}), row(corr), 1e-10)
+				golden.CloseRel(t, what+" correlation", decomp.Spectrum(h, nil, nil, decomp.Metric{Correlation: true, Recenter: true}), row(corr), 1e-10)
+				golden.CloseRel(t, what+" correlation-uncentered", decomp.Spectrum(h, nil, nil, decomp.Metric{Correlation: true}), row(unc), 1e-10)
 				golden.CloseRel(t, what+" recentered", decomp.Spectrum(h, nil, nil, decomp.Metric{Recenter: true}), row(rec), 1e-10)
 				golden.CloseRel(t, what+" train sigma", fits[f].Sigma, row(sigma), 1e-10)
 			}
@@ -306,4 +309,64 @@ func TestCrossGramEqualsDirect(t *testing.T) {
 		golden.CloseRel(t, route+" train σ", sigma[route], sigma["direct"], 1e-10)
 		golden.CloseRel(t, route+" held-out spectrum", spec[route], spec["direct"], 1e-10)
 	}
+}
+
+// On held-out projections whose test means are shifted far from 0 (as
+// with folds grouped by photo), the Pearson metric equals np.corrcoef per
+// component and stays in [−1, 1], while the uncentered parity form equals
+// its golden and exceeds 1. The permutation null and the bootstrap compute
+// the same statistic on redrawn rows: under Pearson the null is centred on
+// 0 and every bootstrap draw lies in [−1, 1]; the uncentered null is
+// centred on its exact mean Σx̃·Σỹ/(n(n−1)·sd_x·sd_y), far from 0.
+func TestSpectrumPearsonWithShiftedTestMean(t *testing.T) {
+	h := decomp.HeldOut{X: golden.Read(t, "testdata", "heldout_shift_x").Matrix(), Y: golden.Read(t, "testdata", "heldout_shift_y").Matrix()}
+	pearson, uncentered := decomp.Metric{Correlation: true, Recenter: true}, decomp.Metric{Correlation: true}
+	r := decomp.Spectrum(h, nil, nil, pearson)
+	golden.CloseRel(t, "Pearson", r, golden.Read(t, "testdata", "heldout_shift_corr").F64, 1e-12)
+	u := decomp.Spectrum(h, nil, nil, uncentered)
+	golden.CloseRel(t, "uncentered", u, golden.Read(t, "testdata", "heldout_shift_corruncentered").F64, 1e-12)
+	if u[0] <= 1 || u[1] <= 1 {
+		t.Errorf("uncentered form %v: want > 1 on the shifted components (the golden's point)", u)
+	}
+	n, k := h.X.Dims()
+	const draws = 2000
+	null := decomp.Resample([]decomp.HeldOut{h}, decomp.Permute, pearson, draws, 3, 0)
+	nullU := decomp.Resample([]decomp.HeldOut{h}, decomp.Permute, uncentered, draws, 3, 0)
+	boot := decomp.Resample([]decomp.HeldOut{h}, decomp.Bootstrap, pearson, draws, 4, 0)
+	for c := 0; c < k; c++ {
+		m, sd := colMeanSD(mat.Col(nil, c, null))
+		if math.Abs(m) > 4*sd/math.Sqrt(draws) {
+			t.Errorf("component %d: Pearson null mean %.4f, want 0 (sd %.3f)", c+1, m, sd)
+		}
+		xs, ys := mat.Col(nil, c, h.X), mat.Col(nil, c, h.Y)
+		_, sx := colMeanSD(xs)
+		_, sy := colMeanSD(ys)
+		exact := floatsSum(xs) * floatsSum(ys) / float64(n*(n-1)) / (sx * sy)
+		mu, sdu := colMeanSD(mat.Col(nil, c, nullU))
+		if math.Abs(mu-exact) > 4*sdu/math.Sqrt(draws) {
+			t.Errorf("component %d: uncentered null mean %.4f, exact %.4f", c+1, mu, exact)
+		}
+		for _, v := range mat.Col(nil, c, boot) {
+			if v < -1 || v > 1 {
+				t.Fatalf("component %d: bootstrap Pearson draw %v outside [-1, 1]", c+1, v)
+			}
+		}
+	}
+}
+
+func colMeanSD(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x / float64(len(v))
+	}
+	for _, x := range v {
+		sd += (x - mean) * (x - mean) / float64(len(v)-1)
+	}
+	return mean, math.Sqrt(sd)
+}
+
+func floatsSum(v []float64) (s float64) {
+	for _, x := range v {
+		s += x
+	}
+	return s
 }

@@ -24,14 +24,18 @@ func FoldLabels(rng *rand.Rand, n, k int) []int {
 	return labels
 }
 
-// Metric chooses the per-component test statistic (§3.3).
+// Metric chooses the per-component test statistic (§3.3). With
+// Correlation and Recenter it is the Pearson r of x̃_k and ỹ_k (in
+// [−1, 1]); with Correlation alone it is the scale-free-visual-cortex
+// code's uncentered product over centered sds, which exceeds 1 when the
+// test means shift away from the train means.
 type Metric struct {
 	// Correlation divides each component by the sds (ddof 1, around the
 	// test means) of x̃_k and ỹ_k; the product itself stays uncentered
 	// unless Recenter.
 	Correlation bool
-	// Recenter subtracts the test means (np.cov, the ccn-tutorial); the
-	// default is uncentered, as the paper code.
+	// Recenter subtracts the test means from the product (np.cov, the
+	// ccn-tutorial); the default is uncentered, as the paper code.
 	Recenter bool
 	// Normalize divides covariances (not correlations) by this, √(dX·dY);
 	// 0 means none.

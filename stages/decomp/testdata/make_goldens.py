@@ -24,10 +24,15 @@ np.save("jl.npy", np.array([johnson_lindenstrauss_min_dim(1000, eps=0.1), johnso
 # fold labels built as the reference does (§3.4), all min(n_train-1, dX, dY)
 # components of the smallest fold. Per-fold test spectra (folds × K):
 #   cross_<case>_spec: sum(xs*ys, 0)/(n_te-1)/sqrt(dX*dY)   (covariance, normalized)
-#   cross_<case>_corr: the same uncentered product over the ddof-1 sds of xs, ys
+#   cross_<case>_corr: np.corrcoef(xs_k, ys_k)[0, 1]           (correlation: Pearson r)
+#   cross_<case>_corruncentered: sum(xs*ys, 0)/(n_te-1) over the ddof-1 sds of xs, ys
+#       (correlation-uncentered: the scale-free-visual-cortex code's form)
 #   cross_<case>_recentered: np.cov(xs_k, ys_k)[0, 1]      (recenter_test, not normalized)
 # and cross_<case>_sigma: each fold's PLSSVD singular values / (n_train-1)
-# (in the X = Y case sklearn's are those of X_c^T X_c: s^2 of X_c, the PCA case).
+# (in the X = Y case sklearn's are those of X_c^T X_c: s^2 of X_c, the PCA case);
+# cross_<case>_total_ci: the 95% t-interval over folds of the per-fold sums of
+# the covariance spectra, mean ± t_{0.975, F-1}·sd/√F (scipy.stats.t).
+from scipy import stats
 from sklearn.cross_decomposition import PLSSVD
 
 def folds(n, k, seed):
@@ -38,14 +43,15 @@ def cross_case(name, x, y, n_folds):
     n, dx, dy = x.shape[0], x.shape[1], y.shape[1]
     lab = folds(n, n_folds, 0)
     K = min(min((lab != f).sum() for f in range(n_folds)) - 1, dx, dy)
-    cov, corr, rec, sig = [], [], [], []
+    cov, corr, unc, rec, sig = [], [], [], [], []
     for f in range(n_folds):
         tr, te = lab != f, lab == f
         m = PLSSVD(n_components=K, scale=False).fit(x[tr], y[tr])
         xs, ys = m.transform(x[te], y[te])
         nte = te.sum()
         cov.append(np.sum(xs * ys, 0) / (nte - 1) / np.sqrt(dx * dy))
-        corr.append(np.sum(xs * ys, 0) / (nte - 1) / xs.std(0, ddof=1) / ys.std(0, ddof=1))
+        corr.append([np.corrcoef(xs[:, k], ys[:, k])[0, 1] for k in range(K)])
+        unc.append(np.sum(xs * ys, 0) / (nte - 1) / xs.std(0, ddof=1) / ys.std(0, ddof=1))
         rec.append([np.cov(xs[:, k], ys[:, k])[0, 1] for k in range(K)])
         c = (x[tr] - x[tr].mean(0)).T @ (y[tr] - y[tr].mean(0))
         sig.append(np.linalg.svd(c, compute_uv=False)[:K] / (tr.sum() - 1))
@@ -54,6 +60,10 @@ def cross_case(name, x, y, n_folds):
     np.save(f"cross_{name}_folds.npy", lab.astype(np.int64))
     np.save(f"cross_{name}_spec.npy", np.array(cov))
     np.save(f"cross_{name}_corr.npy", np.array(corr))
+    np.save(f"cross_{name}_corruncentered.npy", np.array(unc))
+    totals = np.array(cov).sum(1)
+    half = stats.t.ppf(0.975, n_folds - 1) * totals.std(ddof=1) / np.sqrt(n_folds)
+    np.save(f"cross_{name}_total_ci.npy", np.array([totals.mean() - half, totals.mean() + half]))
     np.save(f"cross_{name}_recentered.npy", np.array(rec))
     np.save(f"cross_{name}_sigma.npy", np.array(sig))
 
@@ -107,3 +117,50 @@ def bin_centres(ranks, density):
 
 ranks = np.arange(1, 20001)
 np.save("bins_centres.npy", np.stack([bin_centres(ranks, 3), bin_centres(ranks, 10)]))
+
+# Group k-fold (METHODS.md §3.4): sklearn 1.2 GroupKFold(k) fold index per row
+# (test fold f holds the rows GroupKFold's f-th split tests). Its order of
+# groups is numpy's default argsort (introsort, not stable) of the group
+# sizes, reversed; ties are everywhere when groups have equal sizes.
+#   groups_<case>: the labels; groupkfold_<case>_k<k>: the fold of each row.
+#   argsort_values, argsort_lengths, argsort_order: tie-heavy int64 vectors
+#   (concatenated, lengths 1..300) and np.argsort of each.
+from sklearn.model_selection import GroupKFold
+
+def group_folds(groups, k):
+    out = np.full(len(groups), -1, dtype=np.int64)
+    for f, (_, te) in enumerate(GroupKFold(n_splits=k).split(groups, groups=groups)):
+        out[te] = f
+    return out
+
+rng3 = np.random.default_rng(13)
+photos = np.repeat(np.arange(37), [33] * 16 + [32] * 21)  # 1200 patches of 37 photos, earlier photos take the remainder
+sizes = rng3.integers(1, 7, size=60)
+labels = rng3.choice(np.arange(-500, 500), size=60, replace=False)
+mixed = rng3.permutation(np.repeat(labels, sizes))
+for name, groups, ks in [("photos", photos, (5, 8)), ("mixed", mixed, (3, 5, 8)), ("few", np.repeat([7, 3, 9], [4, 4, 4]), (2, 3))]:
+    np.save(f"groups_{name}.npy", groups.astype(np.int64))
+    for k in ks:
+        np.save(f"groupkfold_{name}_k{k}.npy", group_folds(groups, k))
+
+lengths = np.arange(1, 301)
+values = [rng3.integers(0, 1 + int(rng3.integers(1, 12)), size=n) for n in lengths]
+np.save("argsort_lengths.npy", lengths.astype(np.int64))
+np.save("argsort_values.npy", np.concatenate(values).astype(np.int64))
+np.save("argsort_order.npy", np.concatenate([np.argsort(v) for v in values]).astype(np.int64))
+# argsort_killer_values.npy is an input, not made here: McIlroy's antiqsort
+# adversary run against numpy's introsort (n = 200), values halved so that
+# pairs tie; it drives the introsort past its depth limit into heapsort.
+np.save("argsort_killer_order.npy", np.argsort(np.load("argsort_killer_values.npy")).astype(np.int64))
+
+# Held-out projections whose test means are shifted far from 0 (as with folds
+# grouped by photo): heldout_shift_{x,y} (n × K), heldout_shift_corr the
+# per-component np.corrcoef (within [-1, 1]) and heldout_shift_corruncentered
+# the uncentered form over the ddof-1 sds (above 1 here).
+a = rng3.standard_normal((40, 3))
+hx = a + np.array([4.0, -3.0, 0.5])
+hy = 0.6 * a + 0.8 * rng3.standard_normal((40, 3)) + np.array([3.0, -5.0, 0.0])
+np.save("heldout_shift_x.npy", hx)
+np.save("heldout_shift_y.npy", hy)
+np.save("heldout_shift_corr.npy", np.array([np.corrcoef(hx[:, k], hy[:, k])[0, 1] for k in range(3)]))
+np.save("heldout_shift_corruncentered.npy", np.sum(hx * hy, 0) / 39 / hx.std(0, ddof=1) / hy.std(0, ddof=1))
