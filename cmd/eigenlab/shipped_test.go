@@ -24,7 +24,7 @@ var smallRuns = map[string][]string{
 	"townley-channel-vs-full": {"n_patches=40", "patch=96"},
 	"townley-powerlaw-init":   {"n_patches=40", "weight_alpha=[0.5,2.0]", "seed=[0,1]", "k=200", "permutations=20"},
 	"shen-crossdecomp-layers": {"n_patches=40", "patch=96", "k=50", "permutations=20", "bootstraps=20"},
-	"shen-channel-vs-spatial": {"n_patches=40", "patch=96", "k_target=200", "permutations=20"},
+	"shen-channel-vs-spatial": {"n_patches=40", "patch=96", "features=[2352,9408]", "k_target=200", "permutations=20"},
 	"guth-weight-alignment":   {"n_patches=40", "seed=[1,2]"},
 	"brain-data-template":     {"size=48", "k=100", "permutations=20"},
 }
