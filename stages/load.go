@@ -47,7 +47,7 @@ type load struct{}
 func init() { Register(load{}) }
 
 func (load) Kind() string    { return "load" }
-func (load) Version() string { return "1" }
+func (load) Version() string { return "2" } // 2: npy/npz declare their layout (NHWC transposed)
 
 func (load) Doc() string {
 	var b strings.Builder
