@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -102,4 +105,93 @@ func TestPowerLawInitParams(t *testing.T) {
 	if m1 := runInit(t, Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 1}); m1.Weights["conv1/kernel"].Shape[1] != 1 {
 		t.Errorf("in_channels 1: conv1 kernel %v", m1.Weights["conv1/kernel"].Shape)
 	}
+}
+
+// TestPowerLawInitAlphaZeroBaselines pins what α = 0 is per variant
+// (METHODS.md §4, Correction turn 2). exact: every nonzero singular value of
+// each C_out×D kernel is equal (scaled orthogonal). sampled: the singular
+// values spread like He-normal's, N(0, 2/D) entries: the normalised
+// eigenvalues of the min(C_out, D)-side Gram matrix lie within the
+// Marchenko–Pastur edges (1 ± √(p/n))², reach them, and their distribution
+// matches a freshly drawn He-normal matrix of the same shape (two-sample KS;
+// eigenvalues are rigid, so two independent draws differ by ≤ 0.16 at
+// p ≥ 32, while the exact variant differs by ≥ 0.5).
+func TestPowerLawInitAlphaZeroBaselines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, variant := range []string{"exact", "sampled"} {
+		m := runInit(t, initParams("convnet6", 0, 5, variant))
+		// conv1 (32×27) is near square: its MP edges fluctuate too much to test.
+		for _, name := range []string{"conv2", "conv3", "conv4", "conv5", "conv6"} {
+			w := m.Weights[name+"/kernel"]
+			t.Run(variant+"/"+name, func(t *testing.T) {
+				s := singularValues(t, w.Matrix())
+				he := heNormalSingularValues(t, rng, w.Shape[0], w.Len()/w.Shape[0])
+				ks := ksStatistic(s, he)
+				if variant == "exact" {
+					if spread := (s[0] - s[len(s)-1]) / s[0]; spread > 1e-12 {
+						t.Errorf("singular values %v…%v differ by %.3g relative, want all equal", s[0], s[len(s)-1], spread)
+					}
+					if ks < 0.4 {
+						t.Errorf("KS distance to He-normal %.3f, want ≥ 0.4 (exact α = 0 is not He-normal)", ks)
+					}
+					return
+				}
+				checkMarchenkoPastur(t, s, w.Shape[0], w.Len()/w.Shape[0])
+				if ks > 0.25 {
+					t.Errorf("KS distance to a fresh He-normal draw %.3f, want ≤ 0.25", ks)
+				}
+			})
+		}
+	}
+}
+
+// checkMarchenkoPastur: for W (C_out×D) with iid N(0, 2/D) entries, n =
+// max(C_out, D), p = min, the eigenvalues s²/(n·2/D) fill [(1−√y)², (1+√y)²],
+// y = p/n. Both extremes must lie within a quarter of the bulk width of the
+// edges (finite-size deviations at p ≥ 32 stay below a fifth).
+func checkMarchenkoPastur(t *testing.T, s []float64, cout, d int) {
+	t.Helper()
+	n, p := max(cout, d), min(cout, d)
+	y := float64(p) / float64(n)
+	lo, hi := math.Pow(1-math.Sqrt(y), 2), math.Pow(1+math.Sqrt(y), 2)
+	norm := func(v float64) float64 { return v * v / (float64(n) * 2 / float64(d)) }
+	tol := (hi - lo) / 4
+	if got := norm(s[len(s)-1]); math.Abs(got-lo) > tol {
+		t.Errorf("smallest normalised eigenvalue %.3f, want the MP edge %.3f ± %.3f", got, lo, tol)
+	}
+	if got := norm(s[0]); math.Abs(got-hi) > tol {
+		t.Errorf("largest normalised eigenvalue %.3f, want the MP edge %.3f ± %.3f", got, hi, tol)
+	}
+}
+
+func singularValues(t *testing.T, w *mat.Dense) []float64 {
+	t.Helper()
+	s, err := linalg.SingularValues(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// heNormalSingularValues draws a fresh He-normal C_out×D matrix (entries
+// N(0, 2/D)) and returns its singular values.
+func heNormalSingularValues(t *testing.T, rng *rand.Rand, cout, d int) []float64 {
+	w := mat.NewDense(cout, d, nil)
+	raw := w.RawMatrix().Data
+	for i := range raw {
+		raw[i] = rng.NormFloat64() * math.Sqrt(2/float64(d))
+	}
+	return singularValues(t, w)
+}
+
+// ksStatistic is the two-sample Kolmogorov–Smirnov distance sup|F_a − F_b|.
+func ksStatistic(a, b []float64) float64 {
+	a, b = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
+	d := 0.0
+	for _, x := range append(slices.Clone(a), b...) {
+		fa := float64(sort.SearchFloat64s(a, math.Nextafter(x, math.Inf(1)))) / float64(len(a))
+		fb := float64(sort.SearchFloat64s(b, math.Nextafter(x, math.Inf(1)))) / float64(len(b))
+		d = max(d, math.Abs(fa-fb))
+	}
+	return d
 }

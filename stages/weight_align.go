@@ -3,10 +3,14 @@ package stages
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/eigenlab/eigenlab/stages/align"
+	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
 // weightAlign compares the weight-covariance eigenvectors of two networks
@@ -16,7 +20,7 @@ type weightAlign struct{}
 func init() { Register(weightAlign{}) }
 
 func (weightAlign) Kind() string    { return "weight_align" }
-func (weightAlign) Version() string { return "1" }
+func (weightAlign) Version() string { return "2" }
 
 func (weightAlign) Doc() string {
 	return `Aligns network 1 to network 2 by their activations at the input of the
@@ -25,8 +29,20 @@ from the SVD of E[φψᵀ] (uncentered as the reference, or center/standardize),
 then compares the eigenvectors e_i of W1ᵀW1/C_out with those f_j of network
 2 after mapping e_i by A ⊗ I over the input-channel axis (§5.3). Without
 phi and psi, A = I (e.g. first layers on the same RGB input).
-Outputs: alignment, cosines (top×top |cos|), eigenvalues1/2, overlap o(k),
-n_shared_diag, n_shared_diag_ustar, n_shared_match, u_star, info (§5.4).`
+Outputs: alignment, cosines (top×top |cos|), eigenvalues1/2, u_star, info,
+overlap o(k) = ‖Ê_kᵀF_k‖²/k with every mapped eigenvector T e_i scaled to
+unit length first (§5.4 decision), so its chance level overlap_chance = k/D2
+holds exactly also when C1 ≠ C2, and the counts (§5.4) n_shared_diag
+(leading ranks with M_rr ≥ tau), n_shared_diag_ustar (the same at u*) and
+n_shared_match (ranks whose best match is ≥ tau). A count alone means little
+(with top = D a full orthogonal block matches by chance), so each count c
+comes beside its own null: n_null draws replace network 2's compared
+eigenvectors F by Q·F, Q Haar-random on O(D2) (seeded), and recount.
+c_null = [mean, 95% quantile, 99% quantile] of the null counts and c_p =
+(1 + #{null ≥ observed})/(1 + n_null), one-sided. With n_null = 0 the _null
+and _p outputs are absent. A draw costs O(top³) whatever D2: it samples the
+top×top cosines of Q·F directly, with exactly their law (about 0.5 s per
+1000 draws at top = 50).`
 }
 
 func (weightAlign) Params() []ParamSpec {
@@ -36,6 +52,8 @@ func (weightAlign) Params() []ParamSpec {
 		{Name: "tau", Type: Float, Default: 0.5, Min: Bound(0), Max: Bound(1), Doc: "cosine counted as shared"},
 		{Name: "p_value", Type: Float, Default: 0.001, Min: Bound(1e-12), Max: Bound(0.5), Doc: "random-vector null level for u*"},
 		{Name: "top", Type: Int, Default: 50, Min: Bound(1), Doc: "leading eigenvectors compared"},
+		{Name: "n_null", Type: Int, Default: 1000, Min: Bound(0), Doc: "random-rotation null draws for every count (0: no _null and _p outputs)"},
+		{Name: "seed", Type: Int, Default: 0, Min: Bound(0), Doc: "random seed of the null rotations"},
 	}
 }
 
@@ -48,9 +66,18 @@ func (weightAlign) Inputs() []InputSpec {
 	}
 }
 
-func (weightAlign) Outputs(Params) []string {
-	return []string{"cosines", "alignment", "eigenvalues1", "eigenvalues2", "overlap",
-		"n_shared_diag", "n_shared_diag_ustar", "n_shared_match", "u_star", "info"}
+// countNames are the §5.4 counts, in the order sharedCounts returns them.
+var countNames = []string{"n_shared_diag", "n_shared_diag_ustar", "n_shared_match"}
+
+func (weightAlign) Outputs(p Params) []string {
+	out := []string{"cosines", "alignment", "eigenvalues1", "eigenvalues2", "overlap", "overlap_chance", "u_star", "info"}
+	out = append(out, countNames...)
+	if p.Int("n_null") > 0 {
+		for _, c := range countNames {
+			out = append(out, c+"_null", c+"_p")
+		}
+	}
+	return out
 }
 
 func (weightAlign) Resources(Params) Resources { return Resources{Threads: 2} }
@@ -82,21 +109,68 @@ func (weightAlign) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	top := min(p.Int("top"), len(l1), len(l2))
 	te := align.MapEigenvectors(a, e1, taps1)
 	m := align.Cosines(te, e2, top)
-	ustar := align.Threshold(c2*taps2, p.Float("p_value"))
-	diag, match := align.Shared(m, p.Float("tau"))
+	d2 := c2 * taps2
+	ustar := align.Threshold(d2, p.Float("p_value"))
+	out := Outputs{
+		"cosines":        fromDense(m),
+		"alignment":      fromDense(a),
+		"eigenvalues1":   &Array{Shape: []int{len(l1)}, F64: l1},
+		"eigenvalues2":   &Array{Shape: []int{len(l2)}, F64: l2},
+		"overlap":        &Array{Shape: []int{top}, F64: align.Overlap(te, e2, top)},
+		"overlap_chance": &Array{Shape: []int{top}, F64: align.OverlapChance(d2, top)},
+		"u_star":         Scalar(ustar),
+		"info": Record{"top": top, "tau": p.Float("tau"), "dimension": d2, "aligned_by_activations": in["phi"] != nil,
+			"overlap": "each mapped eigenvector T e_i scaled to unit length; chance k/D2 (overlap_chance)",
+			"n_null":  p.Int("n_null"), "null": "network 2's compared eigenvectors rotated by Haar-random Q on O(D2)"},
+	}
+	observed := sharedCounts(m, p.Float("tau"), ustar)
+	for i, c := range countNames {
+		out[c] = Scalar(observed[i])
+	}
+	if p.Int("n_null") == 0 {
+		return out, nil
+	}
+	return out, addNull(ctx, out, observed, align.NewNull(te, top), p, ustar)
+}
+
+// sharedCounts returns the counts of countNames for one cosine matrix.
+func sharedCounts(m *mat.Dense, tau, ustar float64) []float64 {
+	diag, match := align.Shared(m, tau)
 	diagU, _ := align.Shared(m, ustar)
-	return Outputs{
-		"cosines":             fromDense(m),
-		"alignment":           fromDense(a),
-		"eigenvalues1":        &Array{Shape: []int{len(l1)}, F64: l1},
-		"eigenvalues2":        &Array{Shape: []int{len(l2)}, F64: l2},
-		"overlap":             &Array{Shape: []int{top}, F64: align.Overlap(te, e2, top)},
-		"n_shared_diag":       Scalar(float64(diag)),
-		"n_shared_diag_ustar": Scalar(float64(diagU)),
-		"n_shared_match":      Scalar(float64(match)),
-		"u_star":              Scalar(ustar),
-		"info":                Record{"top": top, "tau": p.Float("tau"), "dimension": c2 * taps2, "aligned_by_activations": in["phi"] != nil},
-	}, nil
+	return []float64{float64(diag), float64(diagU), float64(match)}
+}
+
+// addNull draws n_null null cosine matrices and adds, for every count c,
+// c_null (mean, 95% and 99% quantiles of the null counts) and the one-sided
+// p-value c_p = (1 + #{null ≥ observed})/(1 + n_null).
+func addNull(ctx context.Context, out Outputs, observed []float64, null *align.Null, p Params, ustar float64) error {
+	n := p.Int("n_null")
+	rng := rand.New(rand.NewPCG(uint64(p.Int("seed")), 0x5e1a11))
+	draws := make([][]float64, len(countNames))
+	for d := 0; d < n; d++ {
+		if d%64 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m, err := null.Draw(rng)
+		if err != nil {
+			return err
+		}
+		for i, v := range sharedCounts(m, p.Float("tau"), ustar) {
+			draws[i] = append(draws[i], v)
+		}
+	}
+	for i, c := range countNames {
+		exceed := 0
+		for _, v := range draws[i] {
+			if v >= observed[i] {
+				exceed++
+			}
+		}
+		sort.Float64s(draws[i])
+		out[c+"_null"] = &Array{Shape: []int{3}, F64: []float64{stat.Mean(draws[i], nil), decomp.Quantile(draws[i], 0.95), decomp.Quantile(draws[i], 0.99)}}
+		out[c+"_p"] = Scalar(float64(1+exceed) / float64(1+n))
+	}
+	return nil
 }
 
 // weightMatrix flattens a weight array to C_out×(C_in·taps) in C order.

@@ -135,20 +135,14 @@ func Shared(m *mat.Dense, tau float64) (diag, match int) {
 	return diag, match
 }
 
-// Overlap is o(k) = ‖Ê_kᵀ F_k‖_F²/k for k = 1..top, with Ê the normalised
-// mapped eigenvectors of net 1 and F those of net 2 (rows); chance is k/D.
+// Overlap is o(k) = ‖Ê_kᵀ F_k‖_F²/k for k = 1..top, with Ê the mapped
+// eigenvectors of net 1 each scaled to unit length (the §5.4 decision) and F
+// those of net 2 (rows, unit length). Chance is exactly k/D2, D2 = the
+// columns of f, also when T is not an isometry (C1 ≠ C2).
 func Overlap(te, f *mat.Dense, top int) []float64 {
 	_, d := f.Dims()
-	norm := mat.NewDense(top, d, nil)
-	for i := 0; i < top; i++ {
-		row := te.RawRowView(i)
-		s := math.Sqrt(mat.Dot(mat.NewVecDense(d, row), mat.NewVecDense(d, row)))
-		for t, v := range row {
-			norm.Set(i, t, v/s)
-		}
-	}
 	var g mat.Dense // top×top inner products
-	g.Mul(norm, f.Slice(0, top, 0, d).T())
+	g.Mul(unitRows(te, top), f.Slice(0, top, 0, d).T())
 	out := make([]float64, top)
 	for k := 1; k <= top; k++ {
 		ss := 0.0
@@ -158,6 +152,16 @@ func Overlap(te, f *mat.Dense, top int) []float64 {
 			}
 		}
 		out[k-1] = ss / float64(k)
+	}
+	return out
+}
+
+// OverlapChance is the chance level k/D2 of o(k), k = 1..top: the expected
+// overlap of k unit vectors with a random k-dimensional subspace of R^D2.
+func OverlapChance(d2, top int) []float64 {
+	out := make([]float64, top)
+	for k := range out {
+		out[k] = float64(k+1) / float64(d2)
 	}
 	return out
 }

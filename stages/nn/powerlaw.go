@@ -13,7 +13,9 @@ import (
 )
 
 // HeTrace is g² = tr Σ_w for ReLU networks: Kaiming fan-in init gives
-// E‖w‖² = D·(2/D) = 2, so α = 0 reproduces He-normal (METHODS.md §4).
+// E‖w‖² = D·(2/D) = 2, so α = 0 has He-normal's expected covariance 2/D·I
+// (METHODS.md §4). Only the sampled construction at α = 0 is He-normal;
+// the exact one is a scaled orthogonal matrix (all singular values equal).
 const HeTrace = 2.0
 
 // PowerLawSpectrum returns λ_n = n^−α, n = 1…k, scaled so that Σλ = trace.
@@ -36,9 +38,12 @@ func PowerLawSpectrum(alpha float64, k int, trace float64) []float64 {
 //
 //	sampled: W = Z·diag(√λ)·Uᵀ, Z_ij ~ N(0,1), U Haar on O(D); the rows are
 //	         N(0, Σ_w) and the empirical spectrum follows λ only for C_out ≫ D.
+//	         At α = 0, W has iid N(0, 2/D) entries: He-normal.
 //	exact:   r = min(C_out, D), W = Q·diag(√(C_out·λ'))·U_{:,1:r}ᵀ with Q (C_out×r)
 //	         and U_{:,1:r} orthonormal, λ' the first r terms rescaled to the
-//	         same trace: Σ_w has eigenvalues λ' exactly, then zeros.
+//	         same trace: Σ_w has eigenvalues λ' exactly, then zeros. At
+//	         α = 0 every singular value is √(2·C_out/r): scaled orthogonal,
+//	         not He-normal.
 //
 // U is drawn before Q or Z, from rng alone, so the result is a pure
 // function of the stream.
