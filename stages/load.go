@@ -51,7 +51,7 @@ type load struct{}
 func init() { Register(load{}) }
 
 func (load) Kind() string    { return "load" }
-func (load) Version() string { return "2" } // 2: npy/npz declare their layout (NHWC transposed)
+func (load) Version() string { return "1" }
 
 // VersionFor is the load stage's version followed by its source's own,
 // e.g. "1/photos.1": editing one source's code and bumping its Version

@@ -19,14 +19,16 @@ var layoutParam = ParamSpec{Name: "layout", Type: String, Optional: true, Choice
 func init() {
 	RegisterSource(Source{
 		Name:    "npy",
+		Version: "2", // 2: the declared layout (NHWC transposed)
 		Doc:     "one array from a .npy file (path; layout for 3-d and 4-d arrays)",
 		Params:  []ParamSpec{{Name: "path", Type: String, File: true, Doc: "file to read"}, layoutParam},
 		Outputs: []string{"x"},
 		Run:     loadNPY,
 	})
 	RegisterSource(Source{
-		Name: "npz",
-		Doc:  "one array from a .npz archive (path, key; layout for 3-d and 4-d arrays)",
+		Name:    "npz",
+		Version: "2", // 2: the declared layout (NHWC transposed)
+		Doc:     "one array from a .npz archive (path, key; layout for 3-d and 4-d arrays)",
 		Params: []ParamSpec{
 			{Name: "path", Type: String, File: true, Doc: "file to read"},
 			{Name: "key", Type: String, Doc: "array name inside the .npz"},

@@ -9,7 +9,7 @@ func TestLoadVersionFollowsSource(t *testing.T) {
 	for _, tc := range []struct{ source, want string }{
 		{"photos", "1/photos.1"},
 		{"deadleaves", "1/deadleaves.2"},
-		{"npy", "1/npy.1"},
+		{"npy", "1/npy.2"},
 	} {
 		if got := VersionOf(st, Params{"source": tc.source}); got != tc.want {
 			t.Errorf("source %s: version %q, want %q", tc.source, got, tc.want)
