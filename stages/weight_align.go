@@ -20,7 +20,7 @@ type weightAlign struct{}
 func init() { Register(weightAlign{}) }
 
 func (weightAlign) Kind() string    { return "weight_align" }
-func (weightAlign) Version() string { return "2" }
+func (weightAlign) Version() string { return "3" }
 
 func (weightAlign) Doc() string {
 	return `Aligns network 1 to network 2 by their activations at the input of the
@@ -38,9 +38,10 @@ n_shared_match (ranks whose best match is ≥ tau). A count alone means little
 (with top = D a full orthogonal block matches by chance), so each count c
 comes beside its own null: n_null draws replace network 2's compared
 eigenvectors F by Q·F, Q Haar-random on O(D2) (seeded), and recount.
-c_null = [mean, 95% quantile, 99% quantile] of the null counts and c_p =
-(1 + #{null ≥ observed})/(1 + n_null), one-sided. With n_null = 0 the _null
-and _p outputs are absent. A draw costs O(top³) whatever D2: it samples the
+c_null = [mean, 95% quantile, 99% quantile] of the null counts (c_null_mean
+its mean alone, a number for tables) and c_p =
+(1 + #{null ≥ observed})/(1 + n_null), one-sided. With n_null = 0 the _null,
+_null_mean and _p outputs are absent. A draw costs O(top³) whatever D2: it samples the
 top×top cosines of Q·F directly, with exactly their law (about 0.5 s per
 1000 draws at top = 50).`
 }
@@ -74,7 +75,7 @@ func (weightAlign) Outputs(p Params) []string {
 	out = append(out, countNames...)
 	if p.Int("n_null") > 0 {
 		for _, c := range countNames {
-			out = append(out, c+"_null", c+"_p")
+			out = append(out, c+"_null", c+"_null_mean", c+"_p")
 		}
 	}
 	return out
@@ -168,6 +169,7 @@ func addNull(ctx context.Context, out Outputs, observed []float64, null *align.N
 		}
 		sort.Float64s(draws[i])
 		out[c+"_null"] = &Array{Shape: []int{3}, F64: []float64{stat.Mean(draws[i], nil), decomp.Quantile(draws[i], 0.95), decomp.Quantile(draws[i], 0.99)}}
+		out[c+"_null_mean"] = Scalar(stat.Mean(draws[i], nil)) // 0-d, for tables beside the count
 		out[c+"_p"] = Scalar(float64(1+exceed) / float64(1+n))
 	}
 	return nil
