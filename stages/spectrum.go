@@ -22,10 +22,12 @@ func init() { Register(spectrum{}) }
 func (spectrum) Kind() string    { return "spectrum" }
 func (spectrum) Version() string { return "5" }
 
-// defaultBootstraps is the default n_bootstraps: measured on the sizes of
-// BENCHMARKS-style runs (N = 2000 images; channel view C = 192 at 28×28,
-// full view 100k features), it keeps a bootstrapped spectrum within about
-// 2× the time of one without.
+// defaultBootstraps is the default n_bootstraps. Measured in-process on
+// 2 shared cores: channel view, N = 2000 float32 images of 192×28×28,
+// 7–9 s without draws, 14 s with 100 (15 s with 200); full view, N = 2000
+// × 100k float32 features (Gram route), 50–52 s without, 95 s with 100
+// (~0.3 s per draw: one eigenvalue problem of the ~1264 distinct stimuli).
+// 100 keeps both within 2× of a run without draws.
 const defaultBootstraps = 100
 
 func (spectrum) Doc() string {
@@ -40,41 +42,47 @@ and the centre location's in info, and the headline alpha of the rank-wise
 mean spectrum).
 Estimators (§1.2): stringer (WLS, weights 1/n), ols-range, elmoznino-logspaced,
 elmoznino-tail (these two choose their own ranks), logbinned (per geometric
-bin: ln of the mean λ of its members against their mean ln rank, the
-reference of §3.6) and logbinned-geometric (the mean ln λ per bin instead).
-Default ranks [11, min(500, R-2)], R the last usable rank. Values <= 0 or
-<= 1e-12·λmax are dropped before the range is applied. A fit needs >= 10
-points whose ranks span >= 1 decade (last/first >= 10; for logbinned, the
-ranks the bins cover); otherwise the stage still succeeds and reports "no
-fit": alpha, r2, alpha_ci and alpha_ranges are NaN and info.fit gives the
-reason (info.fit is "ok" for a fit). Spatial-view locations follow the
-same rule (NaN per location, counted in info.locations_unfit).
-Uncertainty of alpha (§1.2, §8.1): alpha_ci is the 2.5% and 97.5%
-percentiles of alpha refitted (same estimator, same fitted ranks) on the
-spectra of n_bootstraps resamples of the stimuli (rows / images drawn with
-replacement, seeded by seed, a stream of its own); draws that give no fit
-are left out and counted in info.bootstrap_no_fit. Full view: the resample
-spectra come from the one N×N Gram (weighted double centering, one N×N-or-
-smaller eigenvalue problem per draw) or, when features <= samples, from one
-weighted F×F covariance per draw. Channel view: each image's moments
-combined with the draws' counts in one pass over the images. Spatial view:
-only the headline (rank-wise mean) spectrum is bootstrapped, every location
-recomputed per draw, so a draw costs about one run without bootstrap.
-cvPCA: both repeats resampled with the same indices, the nshuff shuffles
-redone per draw (a draw costs about one estimate). alpha_ranges is alpha on
-the two neighbouring ranges of the fitted [lo, hi]: shifted down and up in
-log-rank by a quarter of its log-width, lo' = round(lo·(hi/lo)^(∓1/4)), hi'
-likewise, clipped to [1, R] (the project's convention; ranges in
-info.neighbour_ranges; NaN where a neighbour gives no fit, and for the
-elmoznino estimators, which choose their own ranks).
+bin, bins_per_decade: ln of the mean λ of its members against their mean
+ln rank, the reference of §1.2/§3.6) and logbinned-geometric (the mean ln λ
+per bin instead). Default ranks [11, min(500, R-2)], R the last usable rank.
+Fit acceptance (§1.2, §8.1): values <= 0 or <= 1e-12·λmax are dropped
+before the range is applied; a fit needs >= 10 points (bins for logbinned)
+whose ranks span >= 1 decade (last/first >= 10). Otherwise the stage still
+succeeds and reports "no fit": alpha, r2, alpha_ci and alpha_ranges are NaN
+and info.fit gives the reason (info.fit is "ok" for a fit). Spatial-view
+locations follow the same rule (NaN in alpha_per_location, counted in
+info.locations_unfit, the first reason in info.location_no_fit).
+alpha_ci: the 2.5% and 97.5% percentiles of alpha refitted (same estimator,
+same fitted ranks) on the spectra of n_bootstraps resamples of the stimuli
+(rows / images drawn with replacement, seeded by seed in a stream of their
+own). A draw that gives no fit, or whose spectrum does not reach the fitted
+range's last rank (a resample holds only ~0.63·N distinct stimuli), is left
+out and counted in info.bootstrap_no_fit. Resampling spreads a spectrum's
+eigenvalues (duplicated stimuli), so where the range reaches a flat,
+noise-dominated tail the interval is biased upward: info.alpha_in_ci is
+false when it misses alpha itself. Cost per draw: full view, Gram route
+(features > samples): one eigenvalue problem on the drawn stimuli from the
+one N×N Gram; direct route: one F×F covariance (as much as the run itself);
+channel view: per-image moments combined with the draws' counts in one pass
+over the images (~N·C² flops per draw); spatial view: only the headline
+(rank-wise mean) spectrum is bootstrapped, every location recomputed per
+draw, so a draw costs about one run without draws (lower n_bootstraps
+there); cvPCA: both repeats resampled with the same indices and the nshuff
+shuffles redone per draw (a draw costs about one estimate).
+alpha_ranges: alpha on the two neighbouring ranges of the fitted [lo, hi],
+shifted down and up in log-rank by a quarter of its log-width:
+lo' = round(lo·(hi/lo)^(∓1/4)), hi' likewise, clipped to [1, R] (the
+project's convention; the ranges in info.neighbour_ranges). NaN where a
+neighbour gives no fit, and for the elmoznino estimators, which choose
+their own ranks.
 With a second repeat x2 the spectrum is cross-validated PCA (§1.4, full
 view): axes from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat
 swaps; ed is then NaN (ED is for PCA eigenvalues only).
-Outputs: eigenvalues, alpha, r2, ed, fit_range (the first and last rank
-fitted, [0 0] if none), n_points (points fitted: ranks, or bins for
-logbinned), alpha_ci [2.5%, 97.5%], alpha_ranges [down, up], info; spatial
-view also alpha_per_location (H×W), alpha_center (the centre location's,
-NaN if it cannot be fitted) and alpha_median (over the locations that can).`
+Outputs: eigenvalues, alpha, r2, ed, fit_range (first and last rank fitted,
+[0 0] if none), n_points (points fitted: ranks, or bins for logbinned),
+alpha_ci [2.5%, 97.5%], alpha_ranges [down, up], info; spatial view also
+alpha_per_location (H×W), alpha_center (the centre location's, NaN if it
+cannot be fitted) and alpha_median (over the locations that can).`
 }
 
 func (spectrum) Params() []ParamSpec {
@@ -347,22 +355,34 @@ func fitRange(lam []float64, p Params) (fit spectral.Fit, lo, hi int, err error)
 
 // bootstrapCI is alpha_ci: the 2.5% and 97.5% percentiles (numpy's linear
 // interpolation) of α refitted on every draw's spectrum with the main
-// fit's estimator and fitted ranks, draws that give no fit left out (all
-// of them when the main fit is no fit) and counted in info.
+// fit's estimator and fitted ranks [Lo, Hi]. A draw is left out, and
+// counted in info, when it gives no fit or, for a ranged estimator, when
+// its usable ranks do not cover [Lo, Hi] (a resample holds about 0.63·N
+// distinct stimuli, so its spectrum can end before Hi: a fit on fewer
+// ranks would be another estimate); all are left out when the main fit is
+// no fit. info["alpha_in_ci"] flags an interval that misses α itself
+// (null without one): the resamples' spectra are then biased, as where
+// the range reaches the flat, noise-dominated end of a spectrum.
 func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Array {
 	info["n_bootstraps"] = p.Int("n_bootstraps")
 	var alphas []float64
 	if fit.NoFit == "" {
+		ranged := spectral.RangedEstimator(fit.Estimator)
 		for _, lam := range draws {
 			f, err := spectral.FitPowerLaw(lam, fit.Estimator, fit.Lo, fit.Hi, p.Int("bins_per_decade"))
-			if err == nil && f.NoFit == "" {
+			if err == nil && f.NoFit == "" && (!ranged || f.Lo == fit.Lo && f.Hi == fit.Hi) {
 				alphas = append(alphas, f.Alpha)
 			}
 		}
 	}
 	info["bootstrap_no_fit"] = len(draws) - len(alphas)
 	slices.Sort(alphas)
-	return &Array{Shape: []int{2}, F64: []float64{decomp.Quantile(alphas, 0.025), decomp.Quantile(alphas, 0.975)}}
+	lo, hi := decomp.Quantile(alphas, 0.025), decomp.Quantile(alphas, 0.975)
+	info["alpha_in_ci"] = nil
+	if len(alphas) > 0 {
+		info["alpha_in_ci"] = lo <= fit.Alpha && fit.Alpha <= hi
+	}
+	return &Array{Shape: []int{2}, F64: []float64{lo, hi}}
 }
 
 // rangeSensitivity is alpha_ranges: α on the two neighbouring ranges of

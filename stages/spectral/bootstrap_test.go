@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -66,7 +67,8 @@ func withIdentity(b *Bootstrap, n int) *Bootstrap {
 // Gram route (wide), the weighted covariance of the direct route (tall,
 // two blocks of rows), the channel view's moment products (centered and
 // not, two groups of draws, three blocks of images) and the spatial
-// view's mean spectrum. An all-once draw gives the estimate itself.
+// view's mean spectrum. An all-once draw gives the estimate itself, and
+// the draws are bit-identical from memory and from a File.
 func TestBootstrapEqualsExplicitResample(t *testing.T) {
 	defer SetBlockElems(100)() // direct route: rows in blocks of 256; channel: images in blocks of 32
 	defer func(old int) { accElems = old }(accElems)
@@ -117,6 +119,15 @@ func TestBootstrapEqualsExplicitResample(t *testing.T) {
 			sameSpectra(t, fmt.Sprintf("%s draw %d", v.name, d), draws[d], want, 1e-10)
 		}
 		sameSpectra(t, v.name+" all-once draw", draws[len(draws)-1], lam, 1e-12)
+		_, fromFile, err := v.run(onDisk(v.x), b)
+		if err != nil {
+			t.Fatal(v.name, err)
+		}
+		for d := range draws {
+			if !slices.Equal(fromFile[d], draws[d]) {
+				t.Fatalf("%s draw %d: from a File %v, from memory %v", v.name, d, fromFile[d], draws[d])
+			}
+		}
 	}
 }
 

@@ -173,8 +173,11 @@ func pow10(k int) int {
 func noFitReason(f Fit, lo, hi, count int) string {
 	need := fmt.Sprintf("need >= %d points over >= %d decade (the spectrum has %d values above 1e-12·λmax)", MinPoints, MinDecades, count)
 	if f.Points == 0 {
-		if !RangedEstimator(f.Estimator) {
+		switch {
+		case !RangedEstimator(f.Estimator):
 			return "no fit: no usable values; " + need
+		case hi < lo:
+			return fmt.Sprintf("no fit: no usable ranks from rank %d on; %s", lo, need)
 		}
 		return fmt.Sprintf("no fit: no usable ranks in %d..%d; %s", lo, hi, need)
 	}

@@ -144,6 +144,8 @@ func TestNoFit(t *testing.T) {
 			"no fit: 14 usable ranks 2..15 span 0.88 decades; " + fmt.Sprintf(need, 15)},
 		{"range past the spectrum", "stringer", cut, 20, 500,
 			"no fit: no usable ranks in 20..500; " + fmt.Sprintf(need, 15)},
+		{"all dead, default range [11, -2]", "stringer", make([]float64, 32), 11, -2,
+			"no fit: no usable ranks from rank 11 on; " + fmt.Sprintf(need, 0)},
 		{"all dead", "elmoznino-tail", make([]float64, 32),
 			0, 0, "no fit: no usable values; " + fmt.Sprintf(need, 0)},
 		{"elmoznino on 15 values", "elmoznino-logspaced", cut, 0, 0, ""},
