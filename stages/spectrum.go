@@ -357,10 +357,9 @@ func fitRange(lam []float64, p Params) (fit spectral.Fit, lo, hi int, err error)
 // interpolation) of α refitted on every draw's spectrum with the main
 // fit's estimator and fitted ranks [Lo, Hi]. A draw is left out, and
 // counted in info, when it gives no fit or, for a ranged estimator, when
-// its usable ranks do not cover [Lo, Hi] (a resample holds about 0.63·N
-// distinct stimuli, so its spectrum can end before Hi: a fit on fewer
-// ranks would be another estimate); all are left out when the main fit is
-// no fit. info["alpha_in_ci"] flags an interval that misses α itself
+// its usable spectrum ends before Hi (a resample holds about 0.63·N
+// distinct stimuli, so its spectrum can: a fit on fewer ranks would be
+// another estimate); all are left out when the main fit is no fit. info["alpha_in_ci"] flags an interval that misses α itself
 // (null without one): the resamples' spectra are then biased, as where
 // the range reaches the flat, noise-dominated end of a spectrum.
 func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Array {
@@ -370,7 +369,7 @@ func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Ar
 		ranged := spectral.RangedEstimator(fit.Estimator)
 		for _, lam := range draws {
 			f, err := spectral.FitPowerLaw(lam, fit.Estimator, fit.Lo, fit.Hi, p.Int("bins_per_decade"))
-			if err == nil && f.NoFit == "" && (!ranged || f.Lo == fit.Lo && f.Hi == fit.Hi) {
+			if err == nil && f.NoFit == "" && (!ranged || f.R >= fit.Hi) {
 				alphas = append(alphas, f.Alpha)
 			}
 		}

@@ -17,6 +17,7 @@ type Fit struct {
 	R2        float64
 	Lo, Hi    int    // first and last 1-based usable rank among the points (0 if none)
 	Points    int    // number of (rank, value) points (bins for logbinned)
+	R         int    // last usable rank of the spectrum (see usableRanks)
 	NoFit     string // why there is no fit; "" when fitted
 }
 
@@ -96,7 +97,7 @@ func FitPowerLaw(lambda []float64, estimator string, lo, hi, binsPerDecade int) 
 	if err != nil {
 		return Fit{}, err
 	}
-	f := Fit{Estimator: estimator}
+	f := Fit{Estimator: estimator, R: r}
 	var xs, ys, ws, vals []float64
 	var ns []int
 	for _, n := range ranks {

@@ -102,7 +102,7 @@ func TestPlantedSpectrumRecovered(t *testing.T) {
 // deadChannels is the spectrum of issue 10's 32-channel layer: 23 values
 // with a steep roll-off, then 9 dead channels at 1e-17·λ1. The default
 // range is ranks 11..21: 11 points inside 0.28 decades, where the old
-// code silently fitted α ≈ 5.5.
+// code silently fitted α = 4.31 with r² = 0.98.
 func deadChannels() []float64 {
 	lam := make([]float64, 32)
 	for n := 1; n <= 32; n++ {
