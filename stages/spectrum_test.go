@@ -481,6 +481,32 @@ func BenchmarkSpectrumFull(b *testing.B) {
 	b.Run("5000x4000", func(b *testing.B) { benchSpectrum(b, 5000, 4000) })
 }
 
+// BenchmarkSpectrumBootstrap is the cost of alpha_ci at the sizes of
+// defaultBootstraps (float32 Gaussian data with varied means, ranks 2..150):
+// the channel view of 2000×192×28×28 and the full view of 2000×100k, with
+// 0 and 100 draws. Several GB and minutes: run it alone.
+func BenchmarkSpectrumBootstrap(b *testing.B) {
+	for _, tc := range []struct {
+		view  string
+		shape []int
+	}{{"channel", []int{2000, 192, 28, 28}}, {"full", []int{2000, 100000}}} {
+		x := NewF32(tc.shape...)
+		rng := RNG("bench", 1)
+		for i := range x.F32 {
+			x.F32[i] = float32(rng.NormFloat64()) + float32(i%7)
+		}
+		for _, nb := range []int{0, defaultBootstraps} {
+			b.Run(fmt.Sprintf("%s/draws=%d", tc.view, nb), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if _, err := runSpectrum(b, Inputs{"x": x}, Params{"view": tc.view, "ranks": []int{2, 150}, "n_bootstraps": nb}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // randomActs returns N×C×H×W Gaussian activations with location-dependent
 // means (so between-location terms are not zero); reduce_test uses it too.
 func randomActs(n, c, h, w int) *Array {
