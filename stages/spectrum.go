@@ -359,9 +359,10 @@ func fitRange(lam []float64, p Params) (fit spectral.Fit, lo, hi int, err error)
 // counted in info, when it gives no fit or, for a ranged estimator, when
 // its usable spectrum ends before Hi (a resample holds about 0.63·N
 // distinct stimuli, so its spectrum can: a fit on fewer ranks would be
-// another estimate); all are left out when the main fit is no fit. info["alpha_in_ci"] flags an interval that misses α itself
-// (null without one): the resamples' spectra are then biased, as where
-// the range reaches the flat, noise-dominated end of a spectrum.
+// another estimate); all are left out when the main fit is no fit.
+// info["alpha_in_ci"] flags an interval that misses α itself (null
+// without one): the resamples' spectra are then biased, as where the
+// range reaches the flat, noise-dominated end of a spectrum.
 func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Array {
 	info["n_bootstraps"] = p.Int("n_bootstraps")
 	var alphas []float64
