@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
@@ -19,11 +20,20 @@ type spectrum struct{}
 func init() { Register(spectrum{}) }
 
 func (spectrum) Kind() string    { return "spectrum" }
-func (spectrum) Version() string { return "4" }
+func (spectrum) Version() string { return "5" }
+
+// defaultBootstraps is the default n_bootstraps. Measured in-process on
+// 2 shared cores: channel view, N = 2000 float32 images of 192×28×28,
+// 7–9 s without draws, 14 s with 100 (15 s with 200); full view, N = 2000
+// × 100k float32 features (Gram route), 50–52 s without, 95 s with 100
+// (~0.3 s per draw: one eigenvalue problem of the ~1264 distinct stimuli).
+// 100 keeps both within 2× of a run without draws.
+const defaultBootstraps = 100
 
 func (spectrum) Doc() string {
 	return `Covariance eigenspectrum of x (rows are samples; METHODS §1), its power-law
-exponent alpha and effective dimension (participation ratio).
+exponent alpha with its uncertainty, and the effective dimension
+(participation ratio).
 x is an N×F matrix or N×C×H×W activations (float32 is read block by block).
 Views: full (flattened in C order; Gram trick when features > samples),
 channel (positions as samples, C×C covariance), spatial (one C×C covariance
@@ -31,13 +41,46 @@ per location: alpha per location in alpha_per_location, their median, mean
 and the centre location's in info, and the headline alpha of the rank-wise
 mean spectrum).
 Estimators (§1.2): stringer (WLS, weights 1/n), ols-range, elmoznino-logspaced,
-elmoznino-tail (these two choose their own ranks), logbinned. Default ranks
-[11, min(500, R-2)], R the last usable rank; values <= 0 or <= 1e-12·max are
-excluded; fewer than 10 points is an error.
+elmoznino-tail (these two choose their own ranks), logbinned (per geometric
+bin, bins_per_decade: ln of the mean λ of its members against their mean
+ln rank, the reference of §1.2/§3.6) and logbinned-geometric (the mean ln λ
+per bin instead). Default ranks [11, min(500, R-2)], R the last usable rank.
+Fit acceptance (§1.2, §8.1): values <= 0 or <= 1e-12·λmax are dropped
+before the range is applied; a fit needs >= 10 points (bins for logbinned)
+whose ranks span >= 1 decade (last/first >= 10). Otherwise the stage still
+succeeds and reports "no fit": alpha, r2, alpha_ci and alpha_ranges are NaN
+and info.fit gives the reason (info.fit is "ok" for a fit). Spatial-view
+locations follow the same rule (NaN in alpha_per_location, counted in
+info.locations_unfit, the first reason in info.location_no_fit).
+alpha_ci: the 2.5% and 97.5% percentiles of alpha refitted (same estimator,
+same fitted ranks) on the spectra of n_bootstraps resamples of the stimuli
+(rows / images drawn with replacement, seeded by seed in a stream of their
+own). A draw that gives no fit, or whose spectrum does not reach the fitted
+range's last rank (a resample holds only ~0.63·N distinct stimuli), is left
+out and counted in info.bootstrap_no_fit. Resampling spreads a spectrum's
+eigenvalues (duplicated stimuli), so where the range reaches a flat,
+noise-dominated tail the interval is biased upward: info.alpha_in_ci is
+false when it misses alpha itself. Cost per draw: full view, Gram route
+(features > samples): one eigenvalue problem on the drawn stimuli from the
+one N×N Gram; direct route: one F×F covariance (as much as the run itself);
+channel view: per-image moments combined with the draws' counts in one pass
+over the images (~N·C² flops per draw); spatial view: only the headline
+(rank-wise mean) spectrum is bootstrapped, every location recomputed per
+draw, so a draw costs about one run without draws (lower n_bootstraps
+there); cvPCA: both repeats resampled with the same indices and the nshuff
+shuffles redone per draw (a draw costs about one estimate).
+alpha_ranges: alpha on the two neighbouring ranges of the fitted [lo, hi],
+shifted down and up in log-rank by a quarter of its log-width:
+lo' = round(lo·(hi/lo)^(∓1/4)), hi' likewise, clipped to [1, R] (the
+project's convention; the ranges in info.neighbour_ranges). NaN where a
+neighbour gives no fit, and for the elmoznino estimators, which choose
+their own ranks.
 With a second repeat x2 the spectrum is cross-validated PCA (§1.4, full
 view): axes from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat
 swaps; ed is then NaN (ED is for PCA eigenvalues only).
-Outputs: eigenvalues, alpha, r2, ed, fit_range, info; spatial view also
+Outputs: eigenvalues, alpha, r2, ed, fit_range (first and last rank fitted,
+[0 0] if none), n_points (points fitted: ranks, or bins for logbinned),
+alpha_ci [2.5%, 97.5%], alpha_ranges [down, up], info; spatial view also
 alpha_per_location (H×W), alpha_center (the centre location's, NaN if it
 cannot be fitted) and alpha_median (over the locations that can).`
 }
@@ -47,11 +90,12 @@ func (spectrum) Params() []ParamSpec {
 		{Name: "view", Type: String, Default: "full", Choices: []string{"full", "channel", "spatial"}, Doc: "which covariance (§1.1)"},
 		{Name: "estimator", Type: String, Default: "stringer", Choices: spectral.Estimators, Doc: "α estimator (§1.2)"},
 		{Name: "ranks", Type: IntList, Optional: true, Len: 2, Min: Bound(1), Doc: "1-based inclusive rank range [lo, hi] of the fit (default [11, min(500, R-2)])"},
-		{Name: "bins_per_decade", Type: Int, Default: 10, Min: Bound(1), Doc: "rank bins per decade (logbinned only)"},
+		{Name: "bins_per_decade", Type: Int, Default: 10, Min: Bound(1), Doc: "rank bins per decade (logbinned estimators only)"},
 		{Name: "center", Type: Bool, Default: true, Doc: "channel view: center (false: uncentered second moment SᵀS/(NL), Rainbow parity)"},
 		{Name: "drop_nonfinite", Type: Bool, Default: false, Doc: "drop feature columns (channels in the channel and spatial views) holding NaN/Inf instead of failing"},
 		{Name: "nshuff", Type: Int, Default: 10, Min: Bound(0), Doc: "cvPCA: repeat-swap shuffles to average (0: the unshuffled estimate)"},
-		{Name: "seed", Type: Int, Default: 0, Doc: "cvPCA: seed of the shuffles"},
+		{Name: "n_bootstraps", Type: Int, Default: defaultBootstraps, Min: Bound(0), Doc: "bootstrap resamples of the stimuli behind alpha_ci (0: alpha_ci is NaN)"},
+		{Name: "seed", Type: Int, Default: 0, Doc: "seed of the cvPCA shuffles and of the bootstrap draws (separate streams)"},
 	}
 }
 
@@ -62,7 +106,7 @@ func (spectrum) Validate(p Params) error {
 	case r == nil:
 		return nil
 	case !spectral.RangedEstimator(p.String("estimator")):
-		return fmt.Errorf("param \"ranks\": estimator %s chooses its own ranks; remove ranks or pick stringer, ols-range or logbinned", p.String("estimator"))
+		return fmt.Errorf("param \"ranks\": estimator %s chooses its own ranks; remove ranks or pick stringer, ols-range or a logbinned estimator", p.String("estimator"))
 	case r[0] >= r[1]:
 		return fmt.Errorf("param \"ranks\": [%d, %d]: want lo < hi", r[0], r[1])
 	}
@@ -77,7 +121,7 @@ func (spectrum) Inputs() []InputSpec {
 }
 
 func (spectrum) Outputs(p Params) []string {
-	out := []string{"eigenvalues", "alpha", "r2", "ed", "fit_range", "info"}
+	out := []string{"eigenvalues", "alpha", "r2", "ed", "fit_range", "n_points", "alpha_ci", "alpha_ranges", "info"}
 	if p.String("view") == "spatial" {
 		out = append(out, "alpha_per_location", "alpha_center", "alpha_median")
 	}
@@ -94,35 +138,46 @@ func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
 		return nil, err
 	}
 	out := Outputs{"info": info}
-	var lam []float64
-	switch view := p.String("view"); {
-	case x2.Shape != nil:
-		info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
-		lam, err = spectral.CvPCA(RNG("spectrum", p.Int("seed")), x, x2, p.Int("nshuff"))
-	case view == "full":
-		info["route"] = spectral.FullRoute(x.N(), x.Features())
-		lam, err = spectral.FullEigenvalues(x)
-	case view == "channel":
-		lam, err = spectral.ChannelEigenvalues(x, p.Bool("center"))
-	default:
-		lam, err = spatialSpectrum(x, p, out)
+	var boot *spectral.Bootstrap
+	if nb := p.Int("n_bootstraps"); nb > 0 {
+		boot = spectral.NewBootstrap(RNG("spectrum-bootstrap", p.Int("seed")), x.N(), nb)
 	}
+	lam, draws, err := viewSpectra(x, x2, p, boot, out)
 	if err != nil {
 		return nil, fmt.Errorf("input \"x\": %w", err)
 	}
-	fit, err := fitSpectrum(lam, p)
+	fit, err := fitSpectrum(lam, p, info)
 	if err != nil {
 		return nil, err
 	}
-	info["estimator"], info["ranks"], info["n_points"] = fit.Estimator, []int{fit.Lo, fit.Hi}, fit.Points
 	ed := spectral.EffectiveDim(lam)
 	if x2.Shape != nil {
 		ed = math.NaN() // ED is defined for PCA eigenvalues only (§1.3)
 	}
 	out["eigenvalues"] = &Array{Shape: []int{len(lam)}, F64: lam}
 	out["alpha"], out["r2"], out["ed"] = Scalar(fit.Alpha), Scalar(fit.R2), Scalar(ed)
-	out["fit_range"] = Ints(fit.Lo, fit.Hi)
+	out["fit_range"], out["n_points"] = Ints(fit.Lo, fit.Hi), Scalar(float64(fit.Points))
+	out["alpha_ci"] = bootstrapCI(fit, draws, p, info)
+	out["alpha_ranges"] = rangeSensitivity(lam, fit, p, info)
 	return out, nil
+}
+
+// viewSpectra computes the spectrum of the view (or cvPCA with x2) and,
+// with boot, the same spectrum of every bootstrap draw.
+func viewSpectra(x, x2 spectral.Tensor, p Params, boot *spectral.Bootstrap, out Outputs) (lam []float64, draws [][]float64, err error) {
+	info := out["info"].(Record)
+	switch view := p.String("view"); {
+	case x2.Shape != nil:
+		info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
+		return spectral.CvPCA(RNG("spectrum", p.Int("seed")), x, x2, p.Int("nshuff"), boot)
+	case view == "full":
+		info["route"] = spectral.FullRoute(x.N(), x.Features())
+		return spectral.FullSpectra(x, boot)
+	case view == "channel":
+		return spectral.ChannelSpectra(x, p.Bool("center"), boot)
+	default:
+		return spatialSpectrum(x, p, boot, out)
+	}
 }
 
 // spectrumInputs checks x (and x2) against the view, applies the NaN
@@ -269,58 +324,127 @@ func unravel(shape []int, i int) []int {
 	return idx
 }
 
-// fitSpectrum fits α with the params' estimator and range.
-func fitSpectrum(lam []float64, p Params) (spectral.Fit, error) {
-	lo, hi := spectral.DefaultRange(lam)
-	if r := p.Ints("ranks"); r != nil {
-		lo, hi = r[0], r[1]
-	}
-	fit, err := spectral.FitPowerLaw(lam, p.String("estimator"), lo, hi, p.Int("bins_per_decade"))
+// fitSpectrum fits α with the params' estimator and range, and records
+// the fit in info: "fit" is "ok" or why there is no fit, "estimator", and
+// for the ranged estimators "ranks", the range asked for.
+func fitSpectrum(lam []float64, p Params, info Record) (spectral.Fit, error) {
+	fit, lo, hi, err := fitRange(lam, p)
 	if err != nil {
-		return fit, fmt.Errorf("param \"ranks\": %w", err)
+		return fit, err
+	}
+	info["fit"], info["estimator"] = cmp.Or(fit.NoFit, "ok"), fit.Estimator
+	if spectral.RangedEstimator(fit.Estimator) {
+		info["ranks"] = []int{lo, hi}
 	}
 	return fit, nil
 }
 
-// spatialSpectrum is the spatial view (§1.1c): it fits α at every location
-// (NaN where a location's spectrum cannot be fitted, e.g. constant
-// activations), writes them to out["alpha_per_location"] with their
-// median, mean and the centre location's α (H/2, W/2) in the info record,
-// and returns the rank-wise mean spectrum, whose α is the headline.
-func spatialSpectrum(x spectral.Tensor, p Params, out Outputs) ([]float64, error) {
-	spectra, err := spectral.LocationEigenvalues(x)
-	if err != nil {
-		return nil, err
+// fitRange fits lam with the params' estimator over the params' ranks
+// (default: the default range of lam), which it returns.
+func fitRange(lam []float64, p Params) (fit spectral.Fit, lo, hi int, err error) {
+	lo, hi = spectral.DefaultRange(lam)
+	if r := p.Ints("ranks"); r != nil {
+		lo, hi = r[0], r[1]
 	}
+	fit, err = spectral.FitPowerLaw(lam, p.String("estimator"), lo, hi, p.Int("bins_per_decade"))
+	if err != nil {
+		return fit, lo, hi, fmt.Errorf("param \"estimator\": %w", err)
+	}
+	return fit, lo, hi, nil
+}
+
+// bootstrapCI is alpha_ci: the 2.5% and 97.5% percentiles (numpy's linear
+// interpolation) of α refitted on every draw's spectrum with the main
+// fit's estimator and fitted ranks [Lo, Hi]. A draw is left out, and
+// counted in info, when it gives no fit or, for a ranged estimator, when
+// its usable spectrum ends before Hi (a resample holds about 0.63·N
+// distinct stimuli, so its spectrum can: a fit on fewer ranks would be
+// another estimate); all are left out when the main fit is no fit.
+// info["alpha_in_ci"] flags an interval that misses α itself (null
+// without one): the resamples' spectra are then biased, as where the
+// range reaches the flat, noise-dominated end of a spectrum.
+func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Array {
+	info["n_bootstraps"] = p.Int("n_bootstraps")
+	var alphas []float64
+	if fit.NoFit == "" {
+		ranged := spectral.RangedEstimator(fit.Estimator)
+		for _, lam := range draws {
+			f, err := spectral.FitPowerLaw(lam, fit.Estimator, fit.Lo, fit.Hi, p.Int("bins_per_decade"))
+			if err == nil && f.NoFit == "" && (!ranged || f.R >= fit.Hi) {
+				alphas = append(alphas, f.Alpha)
+			}
+		}
+	}
+	info["bootstrap_no_fit"] = len(draws) - len(alphas)
+	slices.Sort(alphas)
+	lo, hi := decomp.Quantile(alphas, 0.025), decomp.Quantile(alphas, 0.975)
+	info["alpha_in_ci"] = nil
+	if len(alphas) > 0 {
+		info["alpha_in_ci"] = lo <= fit.Alpha && fit.Alpha <= hi
+	}
+	return &Array{Shape: []int{2}, F64: []float64{lo, hi}}
+}
+
+// rangeSensitivity is alpha_ranges: α on the two neighbouring ranges of
+// the fitted one (spectral.NeighbourRanges: a quarter of the log-width
+// down and up; METHODS.md §1.2, §8.1), NaN where a neighbour gives no fit.
+// The ranges go to info["neighbour_ranges"] (null when there are none: no
+// fit, or an estimator that chooses its own ranks).
+func rangeSensitivity(lam []float64, fit spectral.Fit, p Params, info Record) *Array {
+	alphas := []float64{math.NaN(), math.NaN()}
+	info["neighbour_ranges"] = nil
+	if fit.NoFit != "" || !spectral.RangedEstimator(fit.Estimator) {
+		return &Array{Shape: []int{2}, F64: alphas}
+	}
+	nr := spectral.NeighbourRanges(lam, fit.Lo, fit.Hi)
+	for i, r := range nr {
+		if f, err := spectral.FitPowerLaw(lam, fit.Estimator, r[0], r[1], p.Int("bins_per_decade")); err == nil {
+			alphas[i] = f.Alpha // NaN for no fit
+		}
+	}
+	info["neighbour_ranges"] = [][]int{nr[0][:], nr[1][:]}
+	return &Array{Shape: []int{2}, F64: alphas}
+}
+
+// spatialSpectrum is the spatial view (§1.1c): it fits α at every location
+// (NaN where a location's spectrum gives no fit), writes them to
+// out["alpha_per_location"] with their median, mean and the centre
+// location's α (H/2, W/2) in the info record, and returns the rank-wise
+// mean spectrum, whose α is the headline, with the mean spectrum of every
+// bootstrap draw.
+func spatialSpectrum(x spectral.Tensor, p Params, boot *spectral.Bootstrap, out Outputs) ([]float64, [][]float64, error) {
+	spectra, draws, err := spectral.LocationSpectra(x, boot)
+	if err != nil {
+		return nil, nil, err
+	}
+	info := out["info"].(Record)
 	alphas := make([]float64, len(spectra))
 	var fitted []float64
-	var firstErr error
 	for l, s := range spectra {
-		fit, err := fitSpectrum(s, p)
+		fit, _, _, err := fitRange(s, p)
 		if err != nil {
-			alphas[l] = math.NaN()
-			firstErr = cmp.Or(firstErr, fmt.Errorf("location %d: %w", l, err))
-			continue
+			return nil, nil, err
 		}
 		alphas[l] = fit.Alpha
-		fitted = append(fitted, fit.Alpha)
-	}
-	if len(fitted) == 0 {
-		return nil, fmt.Errorf("no location's spectrum can be fitted; %w", firstErr)
+		if fit.NoFit == "" {
+			fitted = append(fitted, fit.Alpha)
+		} else if _, seen := info["location_no_fit"]; !seen {
+			info["location_no_fit"] = fmt.Sprintf("location %d: %s", l, fit.NoFit)
+		}
 	}
 	h, w := x.Shape[2], x.Shape[3]
-	info := out["info"].(Record)
 	info["locations_unfit"] = len(spectra) - len(fitted)
 	center := alphas[(h/2)*w+w/2]
+	median, mean := math.NaN(), math.NaN()
+	if k := len(fitted); k > 0 {
+		slices.Sort(fitted)
+		median, mean = (fitted[(k-1)/2]+fitted[k/2])/2, floats.Sum(fitted)/float64(k)
+	}
 	info["alpha_center_location"] = finiteOrNil(center)
-	slices.Sort(fitted)
-	k := len(fitted)
-	median := (fitted[(k-1)/2] + fitted[k/2]) / 2
-	info["alpha_median_location"] = median
-	info["alpha_mean_location"] = floats.Sum(fitted) / float64(k)
+	info["alpha_median_location"], info["alpha_mean_location"] = finiteOrNil(median), finiteOrNil(mean)
 	out["alpha_per_location"] = &Array{Shape: []int{h, w}, F64: alphas}
 	out["alpha_center"], out["alpha_median"] = Scalar(center), Scalar(median)
-	return spectral.MeanSpectrum(spectra), nil
+	return spectral.MeanSpectrum(spectra), draws, nil
 }
 
 // finiteOrNil keeps NaN out of JSON records (null instead).

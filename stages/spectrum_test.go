@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -64,24 +65,29 @@ func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
 
 func f64(o Outputs, name string) []float64 { return o[name].(*Array).F64 }
 
+// stageRanks is the range of the stage goldens (make_goldens.py): on the
+// 60×40×3×3 activations the default [11, R−2] spans less than a decade.
+var stageRanks = []int{2, 38}
+
 // The stage's outputs for every view equal the numpy computation of
 // make_goldens.py (float32 ReLU activations, 60×40×3×3): eigenvalues, the
-// stringer α and r², ED, and for the spatial view the α per location.
+// stringer α and r² on ranks 2..38, ED, and for the spatial view the α per
+// location.
 func TestSpectrumMatchesNumpy(t *testing.T) {
 	x := readGolden(t, "spectrum_acts")
 	for _, view := range []string{"full", "channel", "spatial"} {
-		out, err := runSpectrum(t, Inputs{"x": x}, Params{"view": view})
+		out, err := runSpectrum(t, Inputs{"x": x}, Params{"view": view, "ranks": stageRanks})
 		if err != nil {
 			t.Fatalf("%s: %v", view, err)
 		}
 		want := readGolden(t, "spectrum_"+view).F64
 		closeTo(t, view+" [alpha r2 ed]", []float64{f64(out, "alpha")[0], f64(out, "r2")[0], f64(out, "ed")[0]}, want[:3], 1e-10)
 		closeTo(t, view+" eigenvalues", f64(out, "eigenvalues"), want[3:], 1e-10)
-		if got := out["fit_range"].(*Array).I64; got[0] != 11 || int(got[1]) != len(want)-3-2 {
-			t.Errorf("%s: fit_range %v, want [11, R-2]", view, got)
+		if got := out["fit_range"].(*Array).I64; got[0] != 2 || got[1] != 38 || f64(out, "n_points")[0] != 37 {
+			t.Errorf("%s: fit_range %v, n_points %v; want [2 38], 37", view, got, f64(out, "n_points"))
 		}
 	}
-	out, err := runSpectrum(t, Inputs{"x": x}, Params{"view": "spatial"})
+	out, err := runSpectrum(t, Inputs{"x": x}, Params{"view": "spatial", "ranks": stageRanks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,31 +104,221 @@ func TestSpectrumMatchesNumpy(t *testing.T) {
 	}
 }
 
-// Planted data from the load stage: every estimator recovers α to 1e-8,
-// ED equals that of k^-α, and the info record says what was done.
+// Planted data from the load stage: every estimator recovers α (exactly,
+// but for logbinned's small Jensen bias), ED equals that of k^-α,
+// alpha_ranges equal α (a power law has the same α on every range), and
+// the info record says what was done.
 func TestSpectrumRecoversPlanted(t *testing.T) {
-	for _, shape := range [][2]int{{400, 150}, {150, 400}} {
-		x := loadPlantedX(t, Params{"n": shape[0], "p": shape[1], "alpha": 1.3, "seed": 4})
-		k := min(shape[0]-1, shape[1])
+	for _, tc := range []struct {
+		n, p  int
+		route string
+		r     int // last usable rank: min(n-1, p)
+	}{{400, 150, "direct", 150}, {150, 400, "gram", 149}} {
+		x := loadPlantedX(t, Params{"n": tc.n, "p": tc.p, "alpha": 1.3, "seed": 4})
 		for _, est := range spectral.Estimators {
-			out, err := runSpectrum(t, Inputs{"x": x}, Params{"estimator": est})
+			p := Params{"estimator": est, "n_bootstraps": 0}
+			if spectral.RangedEstimator(est) {
+				p["ranks"] = []int{5, 100} // neighbours [2, 47] and [11, r]
+			}
+			out, err := runSpectrum(t, Inputs{"x": x}, p)
 			if err != nil {
 				t.Fatalf("%s: %v", est, err)
 			}
-			if a := f64(out, "alpha")[0]; math.Abs(a-1.3) > 1e-8 {
-				t.Errorf("%v %s: α = %.12f, want 1.3", shape, est, a)
+			tol := map[bool]float64{true: 1e-3, false: 1e-8}[est == "logbinned"]
+			if a := f64(out, "alpha")[0]; !(math.Abs(a-1.3) <= tol) {
+				t.Errorf("%d×%d %s: α = %.12f, want 1.3", tc.n, tc.p, est, a)
 			}
-			if ed, want := f64(out, "ed")[0], spectral.EffectiveDim(spectral.PowerLaw(1.3, k)); math.Abs(ed-want) > 1e-10*want {
-				t.Errorf("%v: ED %.12f, want %.12f", shape, ed, want)
+			if ed, want := f64(out, "ed")[0], spectral.EffectiveDim(spectral.PowerLaw(1.3, tc.r)); math.Abs(ed-want) > 1e-10*want {
+				t.Errorf("%d×%d: ED %.12f, want %.12f", tc.n, tc.p, ed, want)
+			}
+			ar := f64(out, "alpha_ranges")
+			if spectral.RangedEstimator(est) && !(math.Abs(ar[0]-1.3) <= tol && math.Abs(ar[1]-1.3) <= tol) {
+				t.Errorf("%d×%d %s: alpha_ranges %v, want 1.3 on both neighbours", tc.n, tc.p, est, ar)
 			}
 		}
-		out, _ := runSpectrum(t, Inputs{"x": x}, nil)
+		out, _ := runSpectrum(t, Inputs{"x": x}, Params{"n_bootstraps": 0})
 		info := string(out["info"].(Record).Canonical())
-		want := map[bool]string{true: `"route":"gram"`, false: `"route":"direct"`}[shape[1] > shape[0]]
-		if !strings.Contains(info, want) || !strings.Contains(info, `"ranks":[11,`) || !strings.Contains(info, `"estimator":"stringer"`) {
-			t.Errorf("info %s", info)
+		for _, w := range []string{`"route":"` + tc.route + `"`, fmt.Sprintf(`"ranks":[11,%d]`, tc.r-2), `"estimator":"stringer"`,
+			`"fit":"ok"`, `"n_bootstraps":0`, fmt.Sprintf(`"neighbour_ranges":[[6,77],[21,%d]]`, tc.r)} {
+			if !strings.Contains(info, w) {
+				t.Errorf("info %s lacks %s", info, w)
+			}
+		}
+		if ci := f64(out, "alpha_ci"); !math.IsNaN(ci[0]) || !math.IsNaN(ci[1]) || int(f64(out, "n_points")[0]) != tc.r-12 {
+			t.Errorf("n_bootstraps 0: alpha_ci %v, n_points %v; want NaN, %d", ci, f64(out, "n_points"), tc.r-12)
 		}
 	}
+}
+
+// On an exact planted power law with many more samples than features,
+// alpha_ci holds α and is narrow, every draw fitted. Where the fitted
+// range runs past the ranks a resample can have (about 0.63·N distinct
+// stimuli: N = 150, ranks 2..140), every draw is left out, though its
+// shorter range would still fit: NaN, counted.
+func TestSpectrumBootstrapPlanted(t *testing.T) {
+	x := loadPlantedX(t, Params{"n": 2000, "p": 150, "alpha": 1.3, "seed": 4})
+	out, err := runSpectrum(t, Inputs{"x": x}, Params{"ranks": []int{2, 60}, "n_bootstraps": 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci, info := f64(out, "alpha_ci"), out["info"].(Record); !(ci[0] <= 1.3 && 1.3 <= ci[1] && ci[1]-ci[0] < 0.05) || info["bootstrap_no_fit"] != 0 || info["alpha_in_ci"] != true {
+		t.Errorf("alpha_ci %v, info %v: want a narrow interval around 1.3", ci, out["info"])
+	}
+	x = loadPlantedX(t, Params{"n": 150, "p": 400, "alpha": 1.3, "seed": 4})
+	out, err = runSpectrum(t, Inputs{"x": x}, Params{"ranks": []int{2, 140}, "n_bootstraps": 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci, info := f64(out, "alpha_ci"), out["info"].(Record); !math.IsNaN(ci[0]) || !math.IsNaN(ci[1]) || info["bootstrap_no_fit"] != 30 || info["alpha_in_ci"] != nil {
+		t.Errorf("ranks 2..140 of 150 stimuli: alpha_ci %v, info %v; want NaN, all 30 draws left out", ci, info)
+	}
+}
+
+// White noise (a flat population spectrum) is where resampling biases the
+// spectrum itself: a resample's duplicated stimuli spread its eigenvalues,
+// so the draws' α lies above the estimate, and info.alpha_in_ci says so.
+func TestSpectrumBootstrapFlagsBias(t *testing.T) {
+	for _, shape := range [][2]int{{200, 2000}, {2000, 100}} {
+		out, err := runSpectrum(t, Inputs{"x": gaussianSample(1, shape[0], shape[1], 0)}, Params{"ranks": []int{2, 60}, "n_bootstraps": 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ci := f64(out, "alpha")[0], f64(out, "alpha_ci"); !(a < ci[0]) || out["info"].(Record)["alpha_in_ci"] != false {
+			t.Errorf("%v: α %.4f, alpha_ci %v, alpha_in_ci %v; want the interval above α, flagged", shape, a, ci, out["info"].(Record)["alpha_in_ci"])
+		}
+	}
+}
+
+// gaussianSample is n samples of p independent Gaussian features with
+// variances k^-alpha: the population spectrum is an exact power law.
+func gaussianSample(seed, n, p int, alpha float64) *Array {
+	rng := RNG("test-gaussian", seed)
+	x := NewF64(n, p)
+	for i := 0; i < n; i++ {
+		for j := 0; j < p; j++ {
+			x.F64[i*p+j] = rng.NormFloat64() * math.Pow(float64(j+1), -alpha/2)
+		}
+	}
+	return x
+}
+
+// On Gaussian samples (N = 1000, population α = 1 over 60 features,
+// ranks 2..40, where the sample estimate is nearly unbiased) alpha_ci
+// covers the population α in most of 20 independent samples, and its
+// width matches the spread of α between samples (3.92 sd for a 95%
+// interval) within a factor 1.5: the bootstrap measures the sampling
+// error of α.
+func TestSpectrumBootstrapCalibrated(t *testing.T) {
+	covered := 0
+	var alphas, widths []float64
+	for seed := 0; seed < 20; seed++ {
+		out, err := runSpectrum(t, Inputs{"x": gaussianSample(seed, 1000, 60, 1)}, Params{"ranks": []int{2, 40}, "seed": seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci := f64(out, "alpha_ci")
+		if ci[0] <= 1 && 1 <= ci[1] {
+			covered++
+		}
+		alphas, widths = append(alphas, f64(out, "alpha")[0]), append(widths, ci[1]-ci[0])
+	}
+	_, sd := meanSD(alphas)
+	width, _ := meanSD(widths)
+	if covered < 15 || width < 3.92*sd/1.5 || width > 3.92*sd*1.5 {
+		t.Errorf("alpha_ci covers α = 1 in %d of 20 samples (want >= 15); mean width %.4f, 3.92 sd of α %.4f", covered, width, 3.92*sd)
+	}
+}
+
+// Range sensitivity: on a planted spectrum with an exponential roll-off,
+// α depends on the range, and alpha_ranges shows it; the neighbours are
+// the fitted range shifted a quarter of its log-width (METHODS §1.2, §8.1).
+func TestSpectrumRangeSensitivity(t *testing.T) {
+	lam := spectral.PowerLaw(1, 300)
+	for k := range lam {
+		lam[k] *= math.Exp(-float64(k+1) / 80)
+	}
+	x := spectral.PlantedData(RNG("test-rolloff", 1), 400, 300, lam)
+	out, err := runSpectrum(t, Inputs{"x": &Array{Shape: []int{400, 300}, F64: x.RawMatrix().Data}}, Params{"n_bootstraps": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ar := f64(out, "alpha")[0], f64(out, "alpha_ranges")
+	if !(ar[0] < a-0.2 && a+0.2 < ar[1]) {
+		t.Errorf("α %.4f, alpha_ranges %v: want the lower range flatter and the upper steeper by > 0.2", a, ar)
+	}
+	nr := out["info"].(Record)["neighbour_ranges"].([][]int)
+	if fmt.Sprint(nr) != "[[5 131] [25 300]]" { // [11, 298]: (298/11)^¼ = 2.28, clipped at R = 300
+		t.Errorf("neighbour_ranges %v", nr)
+	}
+}
+
+// "No fit" is an answer, not an error (METHODS §1.2, §8.1): α, r², the CI
+// and the range sensitivity are NaN and info.fit says why. The case of
+// issue 10: a 32-channel layer with 9 dead channels, whose default range
+// 11..21 holds 11 points inside 0.28 decades (stage version 4 reported
+// α = 8.41, r² = 0.98 there); all-dead channels; a range past the
+// spectrum.
+func TestSpectrumNoFit(t *testing.T) {
+	need := "need >= 10 points over >= 1 decade (the spectrum has %d values above 1e-12·λmax)"
+	tests := []struct {
+		name string
+		x    *Array
+		p    Params
+		want string
+	}{
+		{"dead channels", deadChannelActs(23), Params{"view": "channel"},
+			"no fit: 11 usable ranks 11..21 span 0.28 decades; " + fmt.Sprintf(need, 23)},
+		{"all dead", deadChannelActs(0), Params{"view": "channel"},
+			"no fit: no usable ranks from rank 11 on; " + fmt.Sprintf(need, 0)},
+		{"range past the spectrum", NewF64(20, 30), Params{"ranks": []int{11, 15}},
+			"no fit: no usable ranks in 11..15; " + fmt.Sprintf(need, 0)},
+		{"dead channels, spatial", deadChannelActs(23), Params{"view": "spatial"},
+			"no fit: 11 usable ranks 11..21 span 0.28 decades; " + fmt.Sprintf(need, 23)},
+	}
+	for _, tc := range tests {
+		out, err := runSpectrum(t, Inputs{"x": tc.x}, tc.p)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		info := out["info"].(Record)
+		if info["fit"] != tc.want {
+			t.Errorf("%s: info.fit %q\nwant %q", tc.name, info["fit"], tc.want)
+		}
+		for _, name := range []string{"alpha", "r2", "alpha_ci", "alpha_ranges"} {
+			for _, v := range f64(out, name) {
+				if !math.IsNaN(v) {
+					t.Errorf("%s: %s = %v, want NaN", tc.name, name, f64(out, name))
+				}
+			}
+		}
+		if info["bootstrap_no_fit"] != defaultBootstraps || info["neighbour_ranges"] != nil {
+			t.Errorf("%s: bootstrap_no_fit %v, neighbour_ranges %v", tc.name, info["bootstrap_no_fit"], info["neighbour_ranges"])
+		}
+	}
+	out, err := runSpectrum(t, Inputs{"x": deadChannelActs(23)}, Params{"view": "spatial"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := out["info"].(Record)
+	if info["locations_unfit"] != 4 || !math.IsNaN(f64(out, "alpha_median")[0]) || info["alpha_median_location"] != nil ||
+		!strings.HasPrefix(info["location_no_fit"].(string), "location 0: no fit: ") {
+		t.Errorf("spatial: locations_unfit %v, alpha_median %v, location_no_fit %q", info["locations_unfit"], f64(out, "alpha_median"), info["location_no_fit"])
+	}
+}
+
+// deadChannelActs is 600×32×2×2 activations whose first live channels are
+// independent with variances n^-1·exp(-(n/8)²) (a steep roll-off) and
+// whose other channels are dead (exactly 0).
+func deadChannelActs(live int) *Array {
+	rng := RNG("test-dead", 1)
+	x := NewF32(600, 32, 2, 2)
+	for i := range x.F32 {
+		if ch := (i / 4) % 32; ch < live {
+			n := float64(ch + 1)
+			x.F32[i] = float32(rng.NormFloat64() * math.Sqrt(math.Exp(-(n/8)*(n/8))/n))
+		}
+	}
+	return x
 }
 
 // cvPCA through the stage: two identical exact repeats give λ to 1e-12
@@ -194,7 +390,6 @@ func TestSpectrumBadInput(t *testing.T) {
 		{"channel needs 4-d", Inputs{"x": NewF64(20, 30)}, Params{"view": "channel"}, `input "x": param view=channel needs N×C×H×W activations, got float64[20 30]`},
 		{"3-d", Inputs{"x": NewF64(20, 3, 4)}, nil, `input "x": got float64[20 3 4]; want an N×F matrix or N×C×H×W activations`},
 		{"one sample", Inputs{"x": NewF64(1, 10)}, nil, `input "x": 1 sample(s) in float64[1 10]; want at least 2 rows (samples)`},
-		{"range too short", Inputs{"x": NewF64(20, 30)}, Params{"ranks": []int{11, 15}}, `param "ranks": estimator stringer: only 0 usable points in ranks 11..0 (the spectrum has 0 usable values)`},
 		{"ranks with elmoznino", Inputs{"x": NewF64(20, 30)}, Params{"ranks": []int{1, 15}, "estimator": "elmoznino-tail"}, `param "ranks": estimator elmoznino-tail chooses its own ranks`},
 		{"ranks reversed", Inputs{"x": NewF64(20, 30)}, Params{"ranks": []int{15, 11}}, `param "ranks": [15, 11]: want lo < hi`},
 		{"x2 shape", Inputs{"x": NewF64(20, 30), "x2": NewF64(20, 31)}, nil, `input "x2": shape [20 31] differs from input "x" [20 30]`},
@@ -209,37 +404,60 @@ func TestSpectrumBadInput(t *testing.T) {
 	}
 }
 
-// Same inputs, params and seed give the same bytes, whatever GOMAXPROCS.
+// Same inputs, params and seed give the same bytes, whatever GOMAXPROCS,
+// bootstrap draws included; another seed gives other draws.
 func TestSpectrumDeterministic(t *testing.T) {
 	x := readGolden(t, "spectrum_acts")
 	cases := []struct {
 		in Inputs
 		p  Params
 	}{
-		{Inputs{"x": x}, Params{"view": "full"}},
-		{Inputs{"x": x}, Params{"view": "channel"}},
-		{Inputs{"x": x}, Params{"view": "spatial"}},
-		{Inputs{"x": x, "x2": readGolden(t, "spectrum_acts")}, Params{"nshuff": 2, "seed": 3}},
+		{Inputs{"x": x}, Params{"view": "full", "ranks": stageRanks}},
+		{Inputs{"x": x}, Params{"view": "channel", "ranks": stageRanks}},
+		{Inputs{"x": x}, Params{"view": "spatial", "ranks": stageRanks, "n_bootstraps": 10}},
+		{Inputs{"x": x, "x2": readGolden(t, "spectrum_acts")}, Params{"nshuff": 2, "seed": 3, "ranks": stageRanks, "n_bootstraps": 10}},
 	}
-	for _, c := range cases {
+	digest := func(c int, p Params) string {
+		out, err := runSpectrum(t, cases[c].in, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ""
+		for _, name := range (spectrum{}).Outputs(spectrumParams(p)) {
+			d += out[name].Digest().String()
+		}
+		return d
+	}
+	for c, tc := range cases {
 		var digests []string
 		for _, procs := range []int{1, 2, 1} {
 			old := runtime.GOMAXPROCS(procs)
-			out, err := runSpectrum(t, c.in, c.p)
+			digests = append(digests, digest(c, tc.p))
 			runtime.GOMAXPROCS(old)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := ""
-			for _, name := range (spectrum{}).Outputs(spectrumParams(c.p)) {
-				d += out[name].Digest().String()
-			}
-			digests = append(digests, d)
 		}
 		if digests[0] != digests[1] || digests[1] != digests[2] {
-			t.Errorf("%v: outputs differ between runs", c.p)
+			t.Errorf("%v: outputs differ between runs", tc.p)
+		}
+		other := Params{"seed": 1}
+		for k, v := range tc.p {
+			if k != "seed" {
+				other[k] = v
+			}
+		}
+		a, b := runAlphaCI(t, tc.in, tc.p), runAlphaCI(t, tc.in, other)
+		if a == b {
+			t.Errorf("%v: alpha_ci %v with seed 1 too", tc.p, a)
 		}
 	}
+}
+
+// runAlphaCI is the stage's alpha_ci, printed.
+func runAlphaCI(t *testing.T, in Inputs, p Params) string {
+	out, err := runSpectrum(t, in, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(f64(out, "alpha_ci"))
 }
 
 func benchSpectrum(b *testing.B, n, p int) {
@@ -261,6 +479,32 @@ func benchSpectrum(b *testing.B, n, p int) {
 func BenchmarkSpectrumFull(b *testing.B) {
 	b.Run("2000x8000", func(b *testing.B) { benchSpectrum(b, 2000, 8000) })
 	b.Run("5000x4000", func(b *testing.B) { benchSpectrum(b, 5000, 4000) })
+}
+
+// BenchmarkSpectrumBootstrap is the cost of alpha_ci at the sizes of
+// defaultBootstraps (float32 Gaussian data with varied means, ranks 2..150):
+// the channel view of 2000×192×28×28 and the full view of 2000×100k, with
+// 0 and 100 draws. Several GB and minutes: run it alone.
+func BenchmarkSpectrumBootstrap(b *testing.B) {
+	for _, tc := range []struct {
+		view  string
+		shape []int
+	}{{"channel", []int{2000, 192, 28, 28}}, {"full", []int{2000, 100000}}} {
+		x := NewF32(tc.shape...)
+		rng := RNG("bench", 1)
+		for i := range x.F32 {
+			x.F32[i] = float32(rng.NormFloat64()) + float32(i%7)
+		}
+		for _, nb := range []int{0, defaultBootstraps} {
+			b.Run(fmt.Sprintf("%s/draws=%d", tc.view, nb), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if _, err := runSpectrum(b, Inputs{"x": x}, Params{"view": tc.view, "ranks": []int{2, 150}, "n_bootstraps": nb}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
 
 // randomActs returns N×C×H×W Gaussian activations with location-dependent

@@ -18,35 +18,71 @@ import (
 // probability ½ (shuffledSpectrum.m; nshuff = 0 is the unshuffled
 // estimate). Values can be negative; pure noise gives 0 in expectation.
 //
+// For every draw of b (nil: none) draws holds the same estimate on the
+// resampled stimuli (both repeats resampled with the same indices; the
+// swaps of its nshuff shuffles drawn from b.Rng, one per resampled row).
+// A draw costs what the estimate costs, less the Gram below.
+//
 // When P > N it works in stimulus space, as shuffledSpectrum.m does: one
-// Gram of the stacked repeats serves every shuffle, and with a_k the
-// eigenvectors of the centered repeat-1 Gram, cv_k = a_kᵀ C21 a_k/(N−1)
+// Gram of the stacked repeats serves every shuffle and draw, and with a_k
+// the eigenvectors of the centered repeat-1 Gram, cv_k = a_kᵀ C21 a_k/(N−1)
 // (C21 the centered cross-Gram). Otherwise cv_k = u_kᵀ c1ᵀc2 u_k/(N−1)
 // with u_k the eigenvectors of the P×P covariance.
-func CvPCA(rng *rand.Rand, x1, x2 Tensor, nshuff int) ([]float64, error) {
+func CvPCA(rng *rand.Rand, x1, x2 Tensor, nshuff int, b *Bootstrap) (cv []float64, draws [][]float64, err error) {
 	n, p := x1.N(), x1.Features()
 	if x2.N() != n || x2.Features() != p {
-		return nil, fmt.Errorf("the two repeats differ in shape: %v and %v", x1.Shape, x2.Shape)
+		return nil, nil, fmt.Errorf("the two repeats differ in shape: %v and %v", x1.Shape, x2.Shape)
 	}
 	if n < 2 {
-		return nil, fmt.Errorf("need at least 2 samples, got %d", n)
+		return nil, nil, fmt.Errorf("need at least 2 samples, got %d", n)
 	}
 	once := directCv(x1, x2)
 	if FullRoute(n, p) == "gram" {
 		once = gramCv(x1, x2)
 	}
-	swaps := make([]bool, n)
-	if nshuff == 0 {
-		return once(swaps)
+	if cv, err = shuffled(rng, once, identity(n), nshuff); err != nil || b == nil {
+		return cv, nil, err
 	}
-	mean := make([]float64, min(n-1, p))
+	draws = make([][]float64, len(b.Idx))
+	for d, idx := range b.Idx {
+		if draws[d], err = shuffled(b.Rng, once, idx, nshuff); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cv, draws, nil
+}
+
+// identity is the rows 0..n−1: the stimuli as given.
+func identity(n int) []int {
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
+
+// cvOnce is one cvPCA estimate of the stimuli rows (row i of the estimate
+// is stimulus rows[i]) with the repeats of row i swapped where swaps[i].
+type cvOnce func(rows []int, swaps []bool) ([]float64, error)
+
+// shuffled is the cvPCA of rows averaged over nshuff swap patterns drawn
+// from rng (nshuff = 0: the unshuffled estimate).
+func shuffled(rng *rand.Rand, once cvOnce, rows []int, nshuff int) ([]float64, error) {
+	swaps := make([]bool, len(rows))
+	if nshuff == 0 {
+		return once(rows, swaps)
+	}
+	var mean []float64
 	for s := 0; s < nshuff; s++ {
 		for i := range swaps {
 			swaps[i] = rng.IntN(2) == 1
 		}
-		cv, err := once(swaps)
+		cv, err := once(rows, swaps)
 		if err != nil {
 			return nil, err
+		}
+		if mean == nil {
+			mean = make([]float64, len(cv))
 		}
 		for k, v := range cv {
 			mean[k] += v / float64(nshuff)
@@ -55,9 +91,9 @@ func CvPCA(rng *rand.Rand, x1, x2 Tensor, nshuff int) ([]float64, error) {
 	return mean, nil
 }
 
-// gramCv returns the stimulus-space cvPCA for a given swap pattern. Row i
-// of repeat r is row i + r·N of the stacked Gram F = [X1; X2][X1; X2]ᵀ.
-func gramCv(x1, x2 Tensor) func(swaps []bool) ([]float64, error) {
+// gramCv returns the stimulus-space cvPCA. Row i of repeat r is row
+// i + r·N of the stacked Gram F = [X1; X2][X1; X2]ᵀ.
+func gramCv(x1, x2 Tensor) cvOnce {
 	n, p := x1.N(), x1.Features()
 	f := mat.NewSymDense(2*n, nil)
 	b := blockLen(p, 2*n, 256)
@@ -70,10 +106,10 @@ func gramCv(x1, x2 Tensor) func(swaps []bool) ([]float64, error) {
 		}
 		f.SymRankK(f, 1, mat.NewDense(2*n, w, buf[:2*n*w]))
 	}
-	return func(swaps []bool) ([]float64, error) {
+	return func(rows []int, swaps []bool) ([]float64, error) {
 		r1, r2 := make([]int, n), make([]int, n)
 		for i, s := range swaps {
-			r1[i], r2[i] = i, i+n
+			r1[i], r2[i] = rows[i], rows[i]+n
 			if s {
 				r1[i], r2[i] = r2[i], r1[i]
 			}
@@ -126,18 +162,18 @@ func centerByRepeat1(g11 *mat.SymDense, g21 *mat.Dense) {
 	}
 }
 
-// directCv returns the feature-space cvPCA for a given swap pattern.
-func directCv(x1, x2 Tensor) func(swaps []bool) ([]float64, error) {
+// directCv returns the feature-space cvPCA.
+func directCv(x1, x2 Tensor) cvOnce {
 	n, p := x1.N(), x1.Features()
-	return func(swaps []bool) ([]float64, error) {
+	return func(rows []int, swaps []bool) ([]float64, error) {
 		c1, c2 := mat.NewDense(n, p, nil), mat.NewDense(n, p, nil)
 		for i, s := range swaps {
 			a, b := c1.RawRowView(i), c2.RawRowView(i)
 			if s {
 				a, b = b, a
 			}
-			x1.seg(i*p, a)
-			x2.seg(i*p, b)
+			x1.seg(rows[i]*p, a)
+			x2.seg(rows[i]*p, b)
 		}
 		mu := linalg.ColMeans(c1)
 		c1, c2 = linalg.Centered(c1, mu), linalg.Centered(c2, mu)

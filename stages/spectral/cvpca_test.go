@@ -16,7 +16,7 @@ func TestCvPCAEqualsPCAWithoutNoise(t *testing.T) {
 		lam := PowerLaw(1.0, min(n-1, p))
 		x := DenseTensor(PlantedData(rand.New(rand.NewPCG(1, 1)), n, p, lam))
 		for _, nshuff := range []int{0, 3} {
-			cv, err := CvPCA(rand.New(rand.NewPCG(2, 2)), x, x, nshuff)
+			cv, _, err := CvPCA(rand.New(rand.NewPCG(2, 2)), x, x, nshuff, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,8 +38,8 @@ func TestCvPCARoutesAgree(t *testing.T) {
 		for i := range swaps {
 			swaps[i] = rng.IntN(2) == 1
 		}
-		g, err1 := gramCv(x1, x2)(swaps)
-		d, err2 := directCv(x1, x2)(swaps)
+		g, err1 := gramCv(x1, x2)(identity(shape[0]), swaps)
+		d, err2 := directCv(x1, x2)(identity(shape[0]), swaps)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -92,7 +92,7 @@ func TestCvPCARobustToNoise(t *testing.T) {
 		{0, 0.964, 0.964}, {0.61, 0.976, 0.691}, {2.45, 0.948, 0.408},
 	} {
 		x1, x2 := repeat(tc.ratio), repeat(tc.ratio)
-		cv, err := CvPCA(rng, x1, x2, 2)
+		cv, _, err := CvPCA(rng, x1, x2, 2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ func SetBlockElems(n int) (restore func()) {
 // stimulus-space (gram) or the feature-space route.
 func CvSwaps(x1, x2 Tensor, swaps []bool, gram bool) ([]float64, error) {
 	if gram {
-		return gramCv(x1, x2)(swaps)
+		return gramCv(x1, x2)(identity(x1.N()), swaps)
 	}
-	return directCv(x1, x2)(swaps)
+	return directCv(x1, x2)(identity(x1.N()), swaps)
 }

@@ -3,21 +3,26 @@ package spectral
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Fit is a power-law fit λ_n ∝ n^-Alpha and how it was made: estimators
 // disagree (METHODS.md §1.2), so a fit always carries its name and ranks.
+// A spectrum that does not hold MinPoints points over MinDecades decades
+// is not fitted: NoFit then says why, and Alpha, Intercept and R2 are NaN.
 type Fit struct {
 	Estimator string
 	Alpha     float64
 	Intercept float64 // of ln λ against ln n
 	R2        float64
-	Lo, Hi    int // first and last 1-based rank among the fitted points
-	Points    int // number of (rank, value) points fitted (bins for logbinned)
+	Lo, Hi    int    // first and last 1-based usable rank among the points (0 if none)
+	Points    int    // number of (rank, value) points (bins for logbinned)
+	R         int    // last usable rank of the spectrum (see usableRanks)
+	NoFit     string // why there is no fit; "" when fitted
 }
 
 // Estimators lists the α estimators by name (METHODS.md §1.2).
-var Estimators = []string{"stringer", "ols-range", "elmoznino-logspaced", "elmoznino-tail", "logbinned"}
+var Estimators = []string{"stringer", "ols-range", "elmoznino-logspaced", "elmoznino-tail", "logbinned", "logbinned-geometric"}
 
 // RangedEstimator reports whether the estimator fits a given rank range;
 // the elmoznino estimators choose their ranks from the spectrum length.
@@ -25,8 +30,13 @@ func RangedEstimator(name string) bool {
 	return name != "elmoznino-logspaced" && name != "elmoznino-tail"
 }
 
-// MinPoints is the fewest points a fit may rest on (§1.2).
-const MinPoints = 10
+// MinPoints and MinDecades are what a fit must rest on (METHODS.md §1.2
+// and §8.1, "Correction (turn 2)"): at least MinPoints points whose ranks
+// span at least MinDecades decades (Hi ≥ 10^MinDecades·Lo).
+const (
+	MinPoints  = 10
+	MinDecades = 1
+)
 
 // relFloor: eigenvalues at or below relFloor·λ_max are numerically zero.
 const relFloor = 1e-12
@@ -35,8 +45,9 @@ const relFloor = 1e-12
 // λ_n > relFloor·λ_max (§1.2). Negative cvPCA values are excluded, not
 // folded with abs() as Stringer's MATLAB does. R is the last usable rank:
 // the length of the spectrum once its numerically-zero or negative tail
-// is cut, the "number of eigenvalues" of the default range.
-func usableRanks(lambda []float64) (ok []bool, R int) {
+// is cut, the "number of eigenvalues" of the default range; count is the
+// number of usable ranks.
+func usableRanks(lambda []float64) (ok []bool, R, count int) {
 	top := 0.0
 	for _, l := range lambda {
 		top = math.Max(top, l)
@@ -45,15 +56,16 @@ func usableRanks(lambda []float64) (ok []bool, R int) {
 	for i, l := range lambda {
 		if l > 0 && l > relFloor*top {
 			ok[i], R = true, i+1
+			count++
 		}
 	}
-	return ok, R
+	return ok, R, count
 }
 
 // DefaultRange is the default rank range of §1.2, [11, min(500, R−2)],
 // with R the last usable rank (see usableRanks).
 func DefaultRange(lambda []float64) (lo, hi int) {
-	_, r := usableRanks(lambda)
+	_, r, _ := usableRanks(lambda)
 	return 11, min(500, r-2)
 }
 
@@ -66,18 +78,67 @@ func DefaultRange(lambda []float64) (lo, hi int) {
 //   - elmoznino-logspaced: OLS at the 50 ranks round(logspace(0, log10 R, 50)),
 //     duplicates kept (numpy rounds half to even);
 //   - elmoznino-tail: OLS on all ranks n with ln n ≤ 0.95 ln R;
-//   - logbinned [proposal]: OLS over geometric bins (binsPerDecade) of
-//     ranks lo..hi, each bin's mean ln n against its mean ln λ.
+//   - logbinned (§1.2, §3.6): ranks lo..hi grouped in geometric bins
+//     (binsPerDecade), OLS of ln(mean λ of the bin's members) on the mean
+//     ln n of its members (the reference averages λ itself);
+//   - logbinned-geometric: the same with the mean of ln λ per bin (a
+//     geometric mean, a different estimator that fits an exact power law
+//     exactly).
 //
-// Unusable values (≤ 0 or ≤ 1e-12·λ_max) are left out; hi is cut at R.
-// The elmoznino estimators ignore lo and hi. r² of the estimators other
-// than stringer is the squared correlation at the fitted points. Fewer
-// than MinPoints points is an error.
+// Unusable values (≤ 0 or ≤ 1e-12·λ_max) are left out first; hi is cut at
+// R. The elmoznino estimators ignore lo and hi. r² of the estimators
+// other than stringer is the squared correlation at the fitted points.
+// Fewer than MinPoints points, or points whose ranks span less than
+// MinDecades decades, give a Fit with NoFit set, not an error; the error
+// is for an unknown estimator.
 func FitPowerLaw(lambda []float64, estimator string, lo, hi, binsPerDecade int) (Fit, error) {
-	ok, r := usableRanks(lambda)
+	ok, r, count := usableRanks(lambda)
+	ranks, err := estimatorRanks(estimator, lo, hi, r)
+	if err != nil {
+		return Fit{}, err
+	}
+	f := Fit{Estimator: estimator, R: r}
+	var xs, ys, ws, vals []float64
+	var ns []int
+	for _, n := range ranks {
+		if !ok[n-1] {
+			continue
+		}
+		if f.Lo == 0 {
+			f.Lo = n
+		}
+		f.Hi = n
+		ns, vals = append(ns, n), append(vals, lambda[n-1])
+		xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
+		if estimator == "stringer" {
+			ws = append(ws, 1/float64(n))
+		}
+	}
+	if strings.HasPrefix(estimator, "logbinned") {
+		xs, ys = logBins(ns, vals, binsPerDecade, estimator == "logbinned-geometric")
+	}
+	f.Points = len(xs)
+	if f.Points < MinPoints || f.Hi < f.Lo*pow10(MinDecades) {
+		f.Alpha, f.Intercept, f.R2 = math.NaN(), math.NaN(), math.NaN()
+		f.NoFit = noFitReason(f, max(lo, 1), hi, count)
+		return f, nil
+	}
+	slope, icept := weightedLine(xs, ys, ws)
+	f.Alpha, f.Intercept = -slope, icept
+	if estimator == "stringer" {
+		xs, ys = stringerR2Points(lambda, ok, f.Lo, f.Hi)
+	}
+	c := corr(xs, ys)
+	f.R2 = c * c
+	return f, nil
+}
+
+// estimatorRanks lists the ranks the estimator looks at, usable or not,
+// for a spectrum whose last usable rank is r.
+func estimatorRanks(estimator string, lo, hi, r int) ([]int, error) {
 	var ranks []int
 	switch estimator {
-	case "stringer", "ols-range", "logbinned":
+	case "stringer", "ols-range", "logbinned", "logbinned-geometric":
 		for n := max(lo, 1); n <= min(hi, r); n++ {
 			ranks = append(ranks, n)
 		}
@@ -94,45 +155,42 @@ func FitPowerLaw(lambda []float64, estimator string, lo, hi, binsPerDecade int) 
 			ranks = append(ranks, n)
 		}
 	default:
-		return Fit{}, fmt.Errorf("unknown estimator %q; want one of %v", estimator, Estimators)
+		return nil, fmt.Errorf("unknown estimator %q; want one of %v", estimator, Estimators)
 	}
-	f := Fit{Estimator: estimator}
-	var ns []int
-	var xs, ys, ws []float64
-	for _, n := range ranks {
-		if !ok[n-1] {
-			continue
+	return ranks, nil
+}
+
+// pow10 is 10^k for a small k ≥ 0.
+func pow10(k int) int {
+	p := 1
+	for ; k > 0; k-- {
+		p *= 10
+	}
+	return p
+}
+
+// noFitReason says why f (Points, Lo, Hi) is not a fit, with the ranks
+// lo..hi asked for (ranged estimators) and the count of usable values.
+func noFitReason(f Fit, lo, hi, count int) string {
+	need := fmt.Sprintf("need >= %d points over >= %d decade (the spectrum has %d values above 1e-12·λmax)", MinPoints, MinDecades, count)
+	if f.Points == 0 {
+		switch {
+		case !RangedEstimator(f.Estimator):
+			return "no fit: no usable values; " + need
+		case hi < lo:
+			return fmt.Sprintf("no fit: no usable ranks from rank %d on; %s", lo, need)
 		}
-		if f.Lo == 0 {
-			f.Lo = n
-		}
-		f.Hi = n
-		ns = append(ns, n)
-		xs, ys = append(xs, math.Log(float64(n))), append(ys, math.Log(lambda[n-1]))
-		if estimator == "stringer" {
-			ws = append(ws, 1/float64(n))
-		}
+		return fmt.Sprintf("no fit: no usable ranks in %d..%d; %s", lo, hi, need)
 	}
-	if estimator == "logbinned" {
-		xs, ys = logBins(ns, ys, binsPerDecade)
+	unit := "usable ranks"
+	switch {
+	case strings.HasPrefix(f.Estimator, "logbinned"):
+		unit = "bins over usable ranks"
+	case f.Estimator == "elmoznino-logspaced":
+		unit = "log-spaced points over usable ranks"
 	}
-	f.Points = len(xs)
-	if f.Points < MinPoints {
-		where := fmt.Sprintf("ranks %d..%d", max(lo, 1), min(hi, r))
-		if !RangedEstimator(estimator) {
-			where = "its ranks"
-		}
-		return f, fmt.Errorf("estimator %s: only %d usable points in %s (the spectrum has %d usable values); need at least %d: widen the rank range or give more samples",
-			estimator, f.Points, where, r, MinPoints)
-	}
-	slope, icept := weightedLine(xs, ys, ws)
-	f.Alpha, f.Intercept = -slope, icept
-	if estimator == "stringer" {
-		xs, ys = stringerR2Points(lambda, ok, f.Lo, f.Hi)
-	}
-	c := corr(xs, ys)
-	f.R2 = c * c
-	return f, nil
+	span := math.Log10(float64(f.Hi) / float64(f.Lo))
+	return fmt.Sprintf("no fit: %d %s %d..%d span %.2f decades; %s", f.Points, unit, f.Lo, f.Hi, span, need)
 }
 
 // stringerR2Points are get_powerlaw.m's r² points: ranks
@@ -199,19 +257,23 @@ func corr(a, b []float64) float64 {
 	return sab / math.Sqrt(saa*sbb)
 }
 
-// logBins groups the ranks ns (with ys = ln λ) in geometric bins,
+// logBins groups the ranks ns (with values vals = λ) in geometric bins,
 // binsPerDecade per decade with edges 10^(k/binsPerDecade), and returns
-// each non-empty bin's mean ln n and mean ln λ, in rank order. Averaging
-// in log space (geometric means) is this project's convention [proposal;
-// METHODS.md §1.2 says mean λ]: an exact power law then fits exactly,
-// which the arithmetic mean of λ does not (Jensen's inequality).
-func logBins(ns []int, ys []float64, binsPerDecade int) (bx, by []float64) {
+// each non-empty bin's mean ln n and, in rank order, ln of the mean λ of
+// its members (the reference, METHODS.md §1.2 and §3.6) or, with
+// geometric, the mean ln λ.
+func logBins(ns []int, vals []float64, binsPerDecade int, geometric bool) (bx, by []float64) {
 	var k, last = 0, math.MinInt
 	var sx, sy, cnt float64
 	flush := func() {
-		if cnt > 0 {
-			bx, by = append(bx, sx/cnt), append(by, sy/cnt)
+		if cnt == 0 {
+			return
 		}
+		y := sy / cnt
+		if !geometric {
+			y = math.Log(y)
+		}
+		bx, by = append(bx, sx/cnt), append(by, y)
 		sx, sy, cnt = 0, 0, 0
 	}
 	for i, n := range ns {
@@ -220,7 +282,11 @@ func logBins(ns []int, ys []float64, binsPerDecade int) (bx, by []float64) {
 			last = k
 		}
 		sx += math.Log(float64(n))
-		sy += ys[i]
+		if geometric {
+			sy += math.Log(vals[i])
+		} else {
+			sy += vals[i]
+		}
 		cnt++
 	}
 	flush()
@@ -254,4 +320,19 @@ func EffectiveDim(lambda []float64) float64 {
 		return 0
 	}
 	return s * s / s2
+}
+
+// NeighbourRanges are the two rank ranges beside [lo, hi] on which α's
+// sensitivity to the range is measured (METHODS.md §1.2 and §8.1,
+// "Correction (turn 2)": always report α's sensitivity to the range).
+// The project's convention [proposal]: [lo, hi] shifted down and up in
+// log-rank by a quarter of its log-width, lo' = round(lo·(hi/lo)^∓¼) and
+// hi' = round(hi·(hi/lo)^∓¼), clipped to [1, R] with R the last usable
+// rank of lambda. Each keeps three quarters of its log-width in common
+// with [lo, hi] (less where clipped).
+func NeighbourRanges(lambda []float64, lo, hi int) [2][2]int {
+	_, r, _ := usableRanks(lambda)
+	shift := math.Pow(float64(hi)/float64(lo), 0.25)
+	at := func(n int, f float64) int { return max(1, min(r, int(math.Round(float64(n)*f)))) }
+	return [2][2]int{{at(lo, 1/shift), at(hi, 1/shift)}, {at(lo, shift), at(hi, shift)}}
 }

@@ -3,6 +3,7 @@ package spectral
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/linalg"
@@ -15,23 +16,41 @@ import (
 // returned: eigenvalue N of a wide matrix is always ≈ 0 and is dropped.
 // The route (see FullRoute) is the Gram trick when F > N and the F×F
 // covariance otherwise; both accumulate block by block.
-func FullEigenvalues(t Tensor) (_ []float64, err error) {
+func FullEigenvalues(t Tensor) ([]float64, error) {
+	lam, _, err := FullSpectra(t, nil)
+	return lam, err
+}
+
+// FullSpectra is FullEigenvalues with, for every draw of b (nil: none),
+// the same spectrum of the resampled rows (see gramDraws and
+// weightedCovDraws), of the same length.
+func FullSpectra(t Tensor, b *Bootstrap) (lam []float64, draws [][]float64, err error) {
 	defer catchRead(&err)
 	n, f := t.N(), t.Features()
 	if n < 2 {
-		return nil, fmt.Errorf("need at least 2 samples, got %d", n)
+		return nil, nil, fmt.Errorf("need at least 2 samples, got %d", n)
 	}
+	k := min(n-1, f)
 	var s *mat.SymDense
 	if FullRoute(n, f) == "gram" {
-		s = centeredGram(t)
+		s = uncenteredGram(t)
+		if draws, err = gramDraws(s, b, k); err != nil {
+			return nil, nil, err
+		}
+		doubleCenter(s)
+		s.ScaleSym(1/float64(n-1), s)
 	} else {
-		s = fullCov(t)
+		mean := sampleMeans(t, f, 1)
+		s = fullCov(t, mean)
+		if draws, err = weightedCovDraws(t, mean, b, k); err != nil {
+			return nil, nil, err
+		}
 	}
 	vals, _, err := linalg.SymEig(s, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return vals[:min(n-1, f)], nil
+	return vals[:k], draws, nil
 }
 
 // CovEigenvalues is FullEigenvalues of a gonum matrix (rows are samples).
@@ -46,12 +65,12 @@ func FullRoute(n, f int) string {
 	return "direct"
 }
 
-// centeredGram is the Gram trick of §1.1a: the uncentered Gram
-// G = Σ_J X[:,J] X[:,J]ᵀ accumulated over blocks J of feature columns, then
-// double-centered, J G J with J = I − 11ᵀ/N (an exact identity: no column
-// means are needed), divided by N−1. Its nonzero eigenvalues are those of
-// the covariance.
-func centeredGram(t Tensor) *mat.SymDense {
+// uncenteredGram is the first half of the Gram trick of §1.1a: the
+// uncentered Gram G = Σ_J X[:,J] X[:,J]ᵀ accumulated over blocks J of
+// feature columns. Double-centered, J G J with J = I − 11ᵀ/N (an exact
+// identity: no column means are needed), and divided by N−1, its nonzero
+// eigenvalues are those of the covariance.
+func uncenteredGram(t Tensor) *mat.SymDense {
 	n, f := t.N(), t.Features()
 	b := blockLen(f, n, 256)
 	blocks := newColBlocks(t, b)
@@ -59,8 +78,6 @@ func centeredGram(t Tensor) *mat.SymDense {
 	for j := 0; j < f; j += b {
 		g.SymRankK(g, 1, blocks.cols(j, min(f, j+b)))
 	}
-	doubleCenter(g)
-	g.ScaleSym(1/float64(n-1), g)
 	return g
 }
 
@@ -87,21 +104,27 @@ func doubleCenter(g *mat.SymDense) {
 	}
 }
 
-// fullCov is the F×F covariance X_cᵀX_c/(N−1): column means in one pass,
-// then the centered rows accumulated block by block with SYRK.
-func fullCov(t Tensor) *mat.SymDense {
-	n, f := t.N(), t.Features()
-	mean := make([]float64, f)
-	row := make([]float64, f)
-	for i := 0; i < n; i++ {
-		t.seg(i*f, row)
-		for j, v := range row {
-			mean[j] += v
+// sampleMeans returns the mean of each of the c features over the N·l
+// samples of t, whose every unit (first axis) holds c×l values, feature
+// major: the channel means of the channel view (l = H·W) and the column
+// means of an N×F matrix (c = F, l = 1).
+func sampleMeans(t Tensor, c, l int) []float64 {
+	mean := make([]float64, c)
+	seg := make([]float64, c*l)
+	for i := 0; i < t.N(); i++ {
+		t.seg(i*c*l, seg)
+		for ch := range mean {
+			mean[ch] += floats.Sum(seg[ch*l : (ch+1)*l])
 		}
 	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
+	floats.Scale(1/float64(t.N()*l), mean)
+	return mean
+}
+
+// fullCov is the F×F covariance X_cᵀX_c/(N−1), X_c = X − 1 meanᵀ: the
+// centered rows accumulated block by block with SYRK.
+func fullCov(t Tensor, mean []float64) *mat.SymDense {
+	n, f := t.N(), t.Features()
 	h := blockLen(n, f, 256)
 	buf := make([]float64, h*f)
 	c := mat.NewSymDense(f, nil)
@@ -123,44 +146,44 @@ func fullCov(t Tensor) *mat.SymDense {
 // samples. Centered, it is divided by N·L−1 and has min(C, N·L−1) values;
 // uncentered (center false: the Rainbow second moment SᵀS/(N·L), for
 // parity with batch-normalised code) it has min(C, N·L).
-func ChannelEigenvalues(t Tensor, center bool) (_ []float64, err error) {
+func ChannelEigenvalues(t Tensor, center bool) ([]float64, error) {
+	lam, _, err := ChannelSpectra(t, center, nil)
+	return lam, err
+}
+
+// ChannelSpectra is ChannelEigenvalues with, for every draw of b (nil:
+// none), the channel spectrum of the resampled images, each image drawn
+// with all its positions (see channelDraws).
+func ChannelSpectra(t Tensor, center bool, b *Bootstrap) (lam []float64, draws [][]float64, err error) {
 	defer catchRead(&err)
 	if err := t.need4(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s := channelCov(t, center)
-	vals, _, err := linalg.SymEig(s, false)
-	if err != nil {
-		return nil, err
-	}
-	m := t.N() * t.Features() / t.Shape[1]
+	c := t.Shape[1]
+	l := t.Features() / c
+	m := t.N() * l
+	var mean []float64
 	if center {
+		mean = sampleMeans(t, c, l)
 		m--
 	}
-	return vals[:min(t.Shape[1], m)], nil
+	k := min(c, m)
+	vals, _, err := linalg.SymEig(channelCov(t, mean, float64(m)), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if draws, err = channelDraws(t, mean, float64(m), k, b); err != nil {
+		return nil, nil, err
+	}
+	return vals[:k], draws, nil
 }
 
 // channelCov accumulates the channel covariance over blocks of images: in
-// each, the (images·L)×C matrix S is built, centered by the channel means
-// of all N·L samples (a first pass), and added with SYRK.
-func channelCov(t Tensor, center bool) *mat.SymDense {
+// each, the (images·L)×C matrix S is built, shifted by mean (nil: not
+// shifted) and added with SYRK; the sum is divided by div.
+func channelCov(t Tensor, mean []float64, div float64) *mat.SymDense {
 	n, c := t.N(), t.Shape[1]
 	l := t.Features() / c
-	mean := make([]float64, c)
-	if center {
-		seg := make([]float64, l)
-		for i := 0; i < n; i++ {
-			for ch := 0; ch < c; ch++ {
-				t.seg((i*c+ch)*l, seg)
-				for _, v := range seg {
-					mean[ch] += v
-				}
-			}
-		}
-		for ch := range mean {
-			mean[ch] /= float64(n * l)
-		}
-	}
 	b := blockLen(n, l*c, 1)
 	buf, seg := make([]float64, b*l*c), make([]float64, l)
 	cov := mat.NewSymDense(c, nil)
@@ -169,16 +192,16 @@ func channelCov(t Tensor, center bool) *mat.SymDense {
 		for i := i0; i < i1; i++ {
 			for ch := 0; ch < c; ch++ {
 				t.seg((i*c+ch)*l, seg)
+				shift := 0.0
+				if mean != nil {
+					shift = mean[ch]
+				}
 				for pos, v := range seg {
-					buf[((i-i0)*l+pos)*c+ch] = v - mean[ch]
+					buf[((i-i0)*l+pos)*c+ch] = v - shift
 				}
 			}
 		}
 		cov.SymRankK(cov, 1, mat.NewDense((i1-i0)*l, c, buf[:(i1-i0)*l*c]).T())
-	}
-	div := float64(n * l)
-	if center {
-		div--
 	}
 	cov.ScaleSym(1/div, cov)
 	return cov
@@ -186,34 +209,59 @@ func channelCov(t Tensor, center bool) *mat.SymDense {
 
 // LocationEigenvalues is the spatial view of §1.1c: for each location
 // l = h·W + w the covariance of X_l = A[:, :, h, w] (N×C), through
-// FullEigenvalues (so the Gram trick applies when C > N). Locations are
-// gathered in blocks, one pass over the data per block (from a File, one
-// short read per sample and channel in each pass).
-func LocationEigenvalues(t Tensor) (_ [][]float64, err error) {
+// FullEigenvalues (so the Gram trick applies when C > N).
+func LocationEigenvalues(t Tensor) ([][]float64, error) {
+	spectra, _, err := LocationSpectra(t, nil)
+	return spectra, err
+}
+
+// LocationSpectra is LocationEigenvalues with, for every draw of b (nil:
+// none), the rank-wise mean over locations of the resampled locations'
+// spectra (FullSpectra of each X_l with the same draws): the bootstrap of
+// the view's headline spectrum (see MeanSpectrum). Locations are gathered
+// in blocks, one pass over the data per block (from a File, one short read
+// per sample and channel in each pass).
+func LocationSpectra(t Tensor, b *Bootstrap) (spectra, meanDraws [][]float64, err error) {
 	defer catchRead(&err)
 	if err := t.need4(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n, c := t.N(), t.Shape[1]
 	l := t.Features() / c
-	b := blockLen(l, n*c, 1)
-	mats := make([]*mat.Dense, b)
+	blk := blockLen(l, n*c, 1)
+	mats := make([]*mat.Dense, blk)
 	for k := range mats {
 		mats[k] = mat.NewDense(n, c, nil)
 	}
-	out := make([][]float64, l)
-	for l0 := 0; l0 < l; l0 += b {
-		l1 := min(l, l0+b)
+	spectra = make([][]float64, l)
+	for l0 := 0; l0 < l; l0 += blk {
+		l1 := min(l, l0+blk)
 		gatherLocations(t, l0, l1, mats)
 		for pos := l0; pos < l1; pos++ {
-			vals, err := FullEigenvalues(DenseTensor(mats[pos-l0]))
+			vals, draws, err := FullSpectra(DenseTensor(mats[pos-l0]), b)
 			if err != nil {
-				return nil, fmt.Errorf("location %d: %w", pos, err)
+				return nil, nil, fmt.Errorf("location %d: %w", pos, err)
 			}
-			out[pos] = vals
+			spectra[pos] = vals
+			meanDraws = addScaled(meanDraws, draws, 1/float64(l))
 		}
 	}
-	return out, nil
+	return spectra, meanDraws, nil
+}
+
+// addScaled adds a·src to sum element by element, allocating sum (zeros)
+// on first use.
+func addScaled(sum, src [][]float64, a float64) [][]float64 {
+	if sum == nil && src != nil {
+		sum = make([][]float64, len(src))
+		for d, s := range src {
+			sum[d] = make([]float64, len(s))
+		}
+	}
+	for d, s := range src {
+		floats.AddScaled(sum[d], a, s)
+	}
+	return sum
 }
 
 // gatherLocations fills mats[k] with X_l (N×C) for l = l0+k, l < l1.

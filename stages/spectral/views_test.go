@@ -22,6 +22,9 @@ func acts() Tensor {
 	return x
 }
 
+// cov is the covariance of the rows of x (N×F).
+func cov(x Tensor) *mat.SymDense { return fullCov(x, sampleMeans(x, x.Features(), 1)) }
+
 // locationCovs returns Σ_l for every location.
 func locationCovs(x Tensor) []*mat.SymDense {
 	mats := make([]*mat.Dense, l)
@@ -31,7 +34,7 @@ func locationCovs(x Tensor) []*mat.SymDense {
 	gatherLocations(x, 0, l, mats)
 	covs := make([]*mat.SymDense, l)
 	for k, m := range mats {
-		covs[k] = fullCov(DenseTensor(m))
+		covs[k] = cov(DenseTensor(m))
 	}
 	return covs
 }
@@ -47,7 +50,7 @@ func closeEnough(t *testing.T, what string, got, want mat.Matrix) {
 // flattening: feature c·L + l), hence tr Σ_full = Σ_l tr Σ_l.
 func TestFullDiagonalBlocksAreLocations(t *testing.T) {
 	x := acts()
-	full, locs := fullCov(x), locationCovs(x)
+	full, locs := cov(x), locationCovs(x)
 	tr := 0.0
 	for pos, s := range locs {
 		block := mat.NewDense(c, c, nil)
@@ -88,7 +91,7 @@ func TestChannelWithinPlusBetween(t *testing.T) {
 		d.SubVec(m, grand)
 		rhs.SymRankOne(rhs, n, &d)
 	}
-	lhs := channelCov(x, true)
+	lhs := channelCov(x, sampleMeans(x, c, l), n*l-1)
 	lhs.ScaleSym(n*l-1, lhs)
 	closeEnough(t, "channel covariance", lhs, rhs)
 }
@@ -104,7 +107,7 @@ func TestGAPCovarianceFromFullBlocks(t *testing.T) {
 			gap.F64[i] += x.F64[i*l+pos] / l
 		}
 	}
-	full := fullCov(x)
+	full := cov(x)
 	want := mat.NewDense(c, c, nil)
 	for a := 0; a < c; a++ {
 		for b := 0; b < c; b++ {
@@ -117,7 +120,7 @@ func TestGAPCovarianceFromFullBlocks(t *testing.T) {
 			want.Set(a, b, s/(l*l))
 		}
 	}
-	closeEnough(t, "GAP covariance", fullCov(gap), want)
+	closeEnough(t, "GAP covariance", cov(gap), want)
 }
 
 // Same input, same bytes: the views are deterministic run to run.

@@ -13,11 +13,14 @@ Writes here (stages/spectral/testdata):
   N x C x H x W tensor and its METHODS §1.1 spectra computed the textbook way.
 - fit_<case>_lambda.npy, fit_<case>_alpha.npy, fit_<case>_r2.npy: a spectrum and
   each estimator's alpha and r2 (order of spectral.Estimators), written after the
-  reference code (get_powerlaw.m, fit_affine, Elmoznino's LinearRegression).
+  reference code (get_powerlaw.m, fit_affine, Elmoznino's LinearRegression) and
+  METHODS §1.2/§3.6 for logbinned (ln of the mean lambda per bin) and
+  logbinned-geometric (mean ln lambda); rolloff is a fixed non-power-law spectrum.
 - cv_<case>_{x1,x2,swaps,cv}.npy: cvPCA of the spec (§1.4) for a given swap pattern.
 And in ../../testdata (stages/testdata):
 - spectrum_acts.npy and spectrum_<view>.npy: the spectrum stage's outputs for each
-  view (eigenvalues; [alpha, r2, ed]; per-location alpha for the spatial view).
+  view with ranks [2, 38] (eigenvalues; [alpha, r2, ed]; per-location alpha for the
+  spatial view).
 """
 import os
 
@@ -134,22 +137,31 @@ def elmoznino_tail(lam):  # utils.py fix_alpha: drop log n > 0.95 log R
     return ols(n, lam)
 
 
-def logbinned(lam, lo, hi, bpd=10):  # [proposal]: mean log n, mean log lam per bin
+def logbinned(lam, lo, hi, bpd=10, geometric=False):
+    """METHODS §1.2/§3.6: ranks in geometric bins (edges 10**(k/bpd)); per bin x = mean log n of
+    its members, y = log of the mean lam of its members (the reference) or, geometric, the mean
+    log lam; OLS of y on x. Bin k is floor(log10(n)*bpd), checked against exact integer edges."""
     ok, R = usable(lam)
     n = np.arange(lo, min(hi, R) + 1)
     n = n[ok[n - 1]]
     b = np.floor(np.log10(n) * bpd).astype(int)
+    b += (10 ** ((b + 1) / bpd) <= n).astype(int)  # log10 may land just below a decade
+    b -= (10 ** (b / bpd) > n).astype(int)
     xs = np.array([np.log(n[b == k]).mean() for k in np.unique(b)])
-    ys = np.array([np.log(lam[n[b == k] - 1]).mean() for k in np.unique(b)])
+    if geometric:
+        ys = np.array([np.log(lam[n[b == k] - 1]).mean() for k in np.unique(b)])
+    else:
+        ys = np.array([np.log(lam[n[b == k] - 1].mean()) for k in np.unique(b)])
     a = -np.polyfit(xs, ys, 1)[0]
     return a, np.corrcoef(xs, ys)[0, 1] ** 2
 
 
 def estimators(lam):
+    """alpha, r2 of every estimator, in the order of spectral.Estimators."""
     ok, R = usable(lam)
     lo, hi = 11, min(500, R - 2)
     return np.array([stringer(lam, lo, hi), ols_range(lam, lo, hi), elmoznino_logspaced(lam),
-                     elmoznino_tail(lam), logbinned(lam, lo, hi)])
+                     elmoznino_tail(lam), logbinned(lam, lo, hi), logbinned(lam, lo, hi, geometric=True)])
 
 
 R = 2000
@@ -159,7 +171,9 @@ noisy = np.sort(ranks**-1.1 * np.exp(0.05 * rng.standard_normal(R)))[::-1].copy(
 cvlike = ranks**-0.9 * (1 + 0.3 * rng.standard_normal(R))
 cvlike[700:] -= 0.8 * 700**-0.9
 cvlike[-50:] = 0
-for name, lam in {"noisy": noisy, "cvlike": cvlike}.items():
+# Not a power law: a roll-off (exponential cut-off) and a bump, no noise.
+rolloff = ranks**-0.8 * np.exp(-ranks / 300.0) * (1 + 0.5 * np.exp(-((np.log(ranks) - np.log(40)) ** 2)))
+for name, lam in {"noisy": noisy, "cvlike": cvlike, "rolloff": rolloff}.items():
     res = estimators(lam)
     save(f"fit_{name}_lambda", lam)
     save(f"fit_{name}_alpha", res[:, 0].copy())
@@ -188,9 +202,12 @@ for name, (n, p) in {"direct": (80, 30), "gram": (30, 90)}.items():
 
 
 # --- Stage-level goldens: the spectrum stage's outputs per view ---------------------
+# The stage fits ranks STAGE_RANKS (the default [11, R-2] spans less than a decade here: no fit).
+STAGE_RANKS = (2, 38)
+
+
 def summary(lam):
-    lo, hi = 11, min(500, usable(lam)[1] - 2)
-    alpha, r2 = stringer(lam, lo, hi)
+    alpha, r2 = stringer(lam, *STAGE_RANKS)
     return np.array([alpha, r2, lam.sum() ** 2 / (lam**2).sum()])
 
 
@@ -201,5 +218,5 @@ mean = loc.mean(0)
 save("spectrum_full", np.concatenate([summary(full), full]), STAGE_DIR)
 save("spectrum_channel", np.concatenate([summary(chan), chan]), STAGE_DIR)
 save("spectrum_spatial", np.concatenate([summary(mean), mean]), STAGE_DIR)
-per_loc = np.array([stringer(s, 11, min(500, usable(s)[1] - 2))[0] for s in loc])
+per_loc = np.array([stringer(s, *STAGE_RANKS)[0] for s in loc])
 save("spectrum_alpha_per_location", per_loc, STAGE_DIR)
