@@ -12,8 +12,9 @@ import (
 )
 
 // Bootstrap is a set of resamples of the N samples (stimuli, images) of
-// a view: Idx[d] holds the N sample indices of draw d, drawn uniformly
-// with replacement. Rng supplies what else a draw needs (cvPCA's repeat
+// a view: Idx[d] holds the sample indices of draw d, drawn uniformly with
+// replacement (N of them), or, for a cluster bootstrap, every member of
+// each of G groups drawn with replacement (then a draw's length varies). Rng supplies what else a draw needs (cvPCA's repeat
 // swaps), after the indices, so that the draws never share a stream with
 // the estimate itself. The views compute eigenvalues only for a draw,
 // never vectors (cvPCA, which needs its axes, aside).
@@ -35,8 +36,34 @@ func NewBootstrap(rng *rand.Rand, n, draws int) *Bootstrap {
 	return b
 }
 
+// NewGroupBootstrap draws `draws` cluster resamples: groups[i] labels
+// sample i, and each draw takes G of the G distinct groups uniformly with
+// replacement, every member of a drawn group together, in sample order
+// within a group. Samples that share a group (patches cut from one photo,
+// trials of one session) are dependent; resampling them one by one would
+// understate the spread.
+func NewGroupBootstrap(rng *rand.Rand, groups []int, draws int) *Bootstrap {
+	var order []int
+	members := map[int][]int{}
+	for i, g := range groups {
+		if members[g] == nil {
+			order = append(order, g)
+		}
+		members[g] = append(members[g], i)
+	}
+	b := &Bootstrap{Idx: make([][]int, draws), Rng: rng}
+	for d := range b.Idx {
+		var idx []int
+		for range order {
+			idx = append(idx, members[order[rng.IntN(len(order))]]...)
+		}
+		b.Idx[d] = idx
+	}
+	return b
+}
+
 // counts returns how often each of the n samples is in each draw: a
-// draws×n matrix whose rows sum to n.
+// draws×n matrix whose row d sums to len(Idx[d]).
 func (b *Bootstrap) counts(n int) *mat.Dense {
 	w := mat.NewDense(len(b.Idx), n, nil)
 	for d, idx := range b.Idx {
@@ -53,12 +80,13 @@ func (b *Bootstrap) counts(n int) *mat.Dense {
 // uncentered Gram g of the N rows (the Gram route of FullSpectra), padded
 // with zeros to k. The resample is X_w = P X with P the N×N selection
 // matrix of the draw, so PᵀP = D = diag(w), w the counts (Σw = N), and
-// its mean is μ_w = Xᵀw/N. Then X_w − 1μ_wᵀ = P J_w X with
-// J_w = I − 1wᵀ/N (P1 = 1), and the nonzero eigenvalues of
-// (P J_w X)(P J_w X)ᵀ/(N−1) are those of D^½ J_w G J_wᵀ D^½/(N−1): on the
+// its mean is μ_w = Xᵀw/M, M = Σw the draw's rows (N, or the members of
+// a cluster draw). Then X_w − 1μ_wᵀ = P J_w X with
+// J_w = I − 1wᵀ/M (P1 = 1), and the nonzero eigenvalues of
+// (P J_w X)(P J_w X)ᵀ/(M−1) are those of D^½ J_w G J_wᵀ D^½/(M−1): on the
 // K rows drawn (w_i > 0) the K×K matrix with entries
-// √(w_i w_j)(g_ij − r_i − r_j + t)/(N−1), where r_i = Σ_k w_k g_ik/N and
-// t = Σ_k w_k r_k/N (the weighted double centering; w = 1 gives the
+// √(w_i w_j)(g_ij − r_i − r_j + t)/(M−1), where r_i = Σ_k w_k g_ik/M and
+// t = Σ_k w_k r_k/M (the weighted double centering; w = 1 gives the
 // double centering of §1.1a). Its rank is at most K−1.
 func gramDraws(g *mat.SymDense, b *Bootstrap, k int) ([][]float64, error) {
 	if b == nil {
@@ -74,22 +102,22 @@ func gramDraws(g *mat.SymDense, b *Bootstrap, k int) ([][]float64, error) {
 				drawn = append(drawn, i)
 			}
 		}
-		wd := w.RawRowView(d)
+		wd, m := w.RawRowView(d), float64(len(b.Idx[d]))
 		r := make([]float64, len(drawn))
 		t := 0.0
 		for a, i := range drawn {
 			for _, j := range drawn {
 				r[a] += wd[j] * g.At(i, j)
 			}
-			r[a] /= float64(n)
+			r[a] /= m
 			t += wd[i] * r[a]
 		}
-		t /= float64(n)
+		t /= m
 		h := mat.NewSymDense(len(drawn), nil)
 		for a, i := range drawn {
 			for c := a; c < len(drawn); c++ {
 				j := drawn[c]
-				h.SetSym(a, c, math.Sqrt(wd[i]*wd[j])*(g.At(i, j)-r[a]-r[c]+t)/float64(n-1))
+				h.SetSym(a, c, math.Sqrt(wd[i]*wd[j])*(g.At(i, j)-r[a]-r[c]+t)/(m-1))
 			}
 		}
 		vals, _, err := linalg.SymEig(h, false)
@@ -113,7 +141,7 @@ func padTo(v []float64, k int) []float64 {
 // direct route of FullSpectra): with counts w and rows shifted by mean
 // (any fixed shift: the covariance does not depend on it; the full-data
 // mean keeps the sums small), Q = Σ_i w_i x_i x_iᵀ and v = Σ_i w_i x_i,
-// the covariance is (Q − v vᵀ/N)/(N−1). Q is accumulated with SYRK on
+// the covariance is (Q − v vᵀ/M)/(M−1), M = Σw the draw's rows. Q is accumulated with SYRK on
 // blocks of the drawn rows scaled by √w_i: one pass over t per draw, the
 // cost of one F×F covariance.
 func weightedCovDraws(t Tensor, mean []float64, b *Bootstrap, k int) ([][]float64, error) {
@@ -152,8 +180,9 @@ func weightedCovDraws(t Tensor, mean []float64, b *Bootstrap, k int) ([][]float6
 			}
 		}
 		flush()
-		cov.SymRankOne(cov, -1/float64(n), mat.NewVecDense(f, v))
-		cov.ScaleSym(1/float64(n-1), cov)
+		m := float64(len(b.Idx[d]))
+		cov.SymRankOne(cov, -1/m, mat.NewVecDense(f, v))
+		cov.ScaleSym(1/(m-1), cov)
 		vals, _, err := linalg.SymEig(cov, false)
 		if err != nil {
 			return nil, err
@@ -174,14 +203,15 @@ var accElems = 1 << 25
 // C-vectors shifted by mean (nil: the uncentered second moment),
 // Q_w = Σ_i w_i M_i and v_w = Σ_i w_i m_i from each image's moments
 // M_i = Σ_pos s sᵀ and m_i = Σ_pos s, the covariance is
-// (Q_w − v_w v_wᵀ/(N·L))/div (uncentered: Q_w/div). The moments are
+// (Q_w − v_w v_wᵀ/(M·L))/(M·L−1) (uncentered: Q_w/(M·L)), M = Σw the
+// draw's images. The moments are
 // computed image by image (SYRK of the image's C×L block) and combined
 // with the draws' counts by one matrix product per block of images
 // (GEMM: counts × moments, the upper triangles packed), so per-image
 // moments are never kept for all N images, and each draw costs ~N·C²
 // flops instead of the N·L·C² of recomputing its covariance. One pass
 // over the data per group of draws (see accElems).
-func channelDraws(t Tensor, mean []float64, div float64, k int, b *Bootstrap) ([][]float64, error) {
+func channelDraws(t Tensor, mean []float64, k int, b *Bootstrap) ([][]float64, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -196,8 +226,11 @@ func channelDraws(t Tensor, mean []float64, div float64, k int, b *Bootstrap) ([
 		q, v := channelMoments(t, mean, w.Slice(d0, d1, 0, n).(*mat.Dense))
 		for d := 0; d < d1-d0; d++ {
 			s := unpackUpper(q.RawRowView(d), c)
+			ml := float64(len(b.Idx[d0+d]) * l)
+			div := ml
 			if mean != nil {
-				s.SymRankOne(s, -1/float64(n*l), mat.NewVecDense(c, v.RawRowView(d)))
+				s.SymRankOne(s, -1/ml, mat.NewVecDense(c, v.RawRowView(d)))
+				div--
 			}
 			s.ScaleSym(1/div, s)
 			vals, _, err := linalg.SymEig(s, false)

@@ -172,7 +172,7 @@ func ChannelSpectra(t Tensor, center bool, b *Bootstrap) (lam []float64, draws [
 	if err != nil {
 		return nil, nil, err
 	}
-	if draws, err = channelDraws(t, mean, float64(m), k, b); err != nil {
+	if draws, err = channelDraws(t, mean, k, b); err != nil {
 		return nil, nil, err
 	}
 	return vals[:k], draws, nil
