@@ -45,12 +45,12 @@ func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, sam
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
 		xt, yt := fit.Project(rows(x, test), rows(y, test))
-		fs.fits, fs.held = append(fs.fits, fit), append(fs.held, decomp.HeldOut{X: xt, Y: yt})
+		fs.fits, fs.held = append(fs.fits, fit), append(fs.held, decomp.HeldOut{X: xt, Y: yt, Groups: plan.testGroups(test)})
 		fs.k = min(fs.k, len(fit.Sigma))
 	}
 	for i, h := range fs.held {
 		nte, _ := h.X.Dims()
-		fs.held[i] = decomp.HeldOut{X: h.X.Slice(0, nte, 0, fs.k).(*mat.Dense), Y: h.Y.Slice(0, nte, 0, fs.k).(*mat.Dense)}
+		fs.held[i] = decomp.HeldOut{X: h.X.Slice(0, nte, 0, fs.k).(*mat.Dense), Y: h.Y.Slice(0, nte, 0, fs.k).(*mat.Dense), Groups: h.Groups}
 	}
 	return fs, nil
 }
@@ -63,11 +63,12 @@ const (
 )
 
 // foldPlan is the fold label of each row, how the labels were made and,
-// when grouped, the number of distinct groups.
+// when grouped, each row's group and the number of distinct groups.
 type foldPlan struct {
 	labels  []int
 	n       int // folds
 	how     string
+	groups  []int64
 	nGroups int
 }
 
@@ -87,7 +88,10 @@ func planFolds(in Inputs, p Params, n int) (foldPlan, error) {
 		plan.labels, err = suppliedFolds(fa, n)
 	case hasGroups:
 		plan.how = foldsGrouped
-		plan.labels, plan.nGroups, err = groupedFolds(ga, n, p.Int("n_folds"))
+		plan.groups, err = groupLabels(ga, n)
+		if err == nil {
+			plan.labels, plan.nGroups, err = groupedFolds(plan.groups, p.Int("n_folds"))
+		}
 	default:
 		plan.how = foldsRandom
 		plan.labels, err = defaultFolds(n, p)
@@ -105,6 +109,40 @@ func (fp foldPlan) record(r Record) Record {
 		r["n_groups"] = fp.nGroups
 	}
 	return r
+}
+
+// recordResampling adds to an info record how the resamplings asked for
+// redraw: rows, or whole groups when the folds are grouped.
+func (fp foldPlan) recordResampling(r Record, permutations, bootstraps bool) Record {
+	if permutations {
+		r["null"] = map[bool]string{false: nullRows, true: nullGroups}[fp.groups != nil]
+	}
+	if bootstraps {
+		r["bootstrap"] = map[bool]string{false: bootRows, true: bootGroups}[fp.groups != nil]
+	}
+	return r
+}
+
+// How the permutation null and the bootstrap redraw, as info["null"] and
+// info["bootstrap"] report it.
+const (
+	nullRows   = "rows permuted"
+	nullGroups = "groups permuted within folds"
+	bootRows   = "rows"
+	bootGroups = "groups"
+)
+
+// testGroups is HeldOut.Groups for the test rows of a fold: the positions
+// in test of each group's rows; nil when the folds are not grouped.
+func (fp foldPlan) testGroups(test []int) [][]int {
+	if fp.groups == nil {
+		return nil
+	}
+	labels := make([]int64, len(test))
+	for i, r := range test {
+		labels[i] = fp.groups[r]
+	}
+	return decomp.GroupRows(labels)
 }
 
 // source names what made the folds, for errors about them.
@@ -154,15 +192,14 @@ func suppliedFolds(a Artifact, n int) ([]int, error) {
 	return labels, nil
 }
 
-// groupedFolds reads one integer group label per row and assigns the
-// groups to k folds as sklearn 1.2 GroupKFold does.
-func groupedFolds(a Artifact, n, k int) ([]int, int, error) {
+// groupLabels reads one integer group label per row.
+func groupLabels(a Artifact, n int) ([]int64, error) {
 	ga, err := AsArray(a)
 	if err != nil {
-		return nil, 0, fmt.Errorf("input \"groups\": %w", err)
+		return nil, fmt.Errorf("input \"groups\": %w", err)
 	}
 	if ga.Len() != n || len(ga.Shape) != 1 {
-		return nil, 0, fmt.Errorf("input \"groups\": want %d integer group labels (one per row of x), got %s", n, ga.Describe())
+		return nil, fmt.Errorf("input \"groups\": want %d integer group labels (one per row of x), got %s", n, ga.Describe())
 	}
 	groups := make([]int64, n)
 	for i := range groups {
@@ -173,9 +210,15 @@ func groupedFolds(a Artifact, n, k int) ([]int, int, error) {
 		if v := ga.Value(i); v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
 			groups[i] = int64(v)
 		} else {
-			return nil, 0, fmt.Errorf("input \"groups\": value %v at row %d is not an integer; want one integer group label per row (int64, or floats with integer values)", v, i)
+			return nil, fmt.Errorf("input \"groups\": value %v at row %d is not an integer; want one integer group label per row (int64, or floats with integer values)", v, i)
 		}
 	}
+	return groups, nil
+}
+
+// groupedFolds assigns the groups to k folds as sklearn 1.2 GroupKFold
+// does.
+func groupedFolds(groups []int64, k int) ([]int, int, error) {
 	labels, nGroups, err := decomp.GroupFolds(groups, k)
 	if err != nil {
 		return nil, 0, fmt.Errorf("input \"groups\" with param \"n_folds\" = %d: %w; lower n_folds to at most %d or pass finer groups", k, err, nGroups)

@@ -42,15 +42,27 @@ type Metric struct {
 	Normalize float64
 }
 
-// HeldOut are one fold's held-out projections x̃, ỹ (n_te×K, §3.2).
-type HeldOut struct{ X, Y *mat.Dense }
+// HeldOut are one fold's held-out projections x̃, ỹ (n_te×K, §3.2) and,
+// when rows come in groups (near-duplicates of one source), the test rows
+// of each group, which Resample then redraws as wholes.
+type HeldOut struct {
+	X, Y *mat.Dense
+	// Groups lists, per group in the fold, the indices of its rows in X
+	// and Y in their order (every row in exactly one group); nil: rows are
+	// independent.
+	Groups [][]int
+}
 
 // Spectrum is the per-component statistic Σ_i x̃_{a(i)k} ỹ_{b(i)k}/(n−1)
 // of held-out projections (§3.3), over the rows a = xrows and b = yrows
-// (nil: all rows in order). A permutation null passes yrows = π (§3.5), a
-// bootstrap the same resampled rows for both.
+// (nil: all rows in order; the two have equal lengths, which may differ
+// from n_te as in a cluster bootstrap). A permutation null passes
+// yrows = π (§3.5), a bootstrap the same resampled rows for both.
 func Spectrum(h HeldOut, xrows, yrows []int, m Metric) []float64 {
 	n, k := h.X.Dims()
+	if xrows != nil {
+		n = len(xrows)
+	}
 	row := func(z *mat.Dense, rows []int, i int) []float64 {
 		if rows != nil {
 			i = rows[i]

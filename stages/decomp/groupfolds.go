@@ -15,17 +15,13 @@ import (
 // the fold label of each row and the number of distinct groups, and an
 // error when there are fewer groups than folds.
 func GroupFolds(groups []int64, k int) (labels []int, nGroups int, err error) {
-	uniq := slices.Clone(groups)
-	slices.Sort(uniq)
-	uniq = slices.Compact(uniq)
+	uniq, index := unique(groups)
 	if len(uniq) < k {
 		return nil, len(uniq), fmt.Errorf("%d distinct groups cannot fill %d folds (each fold needs at least one group)", len(uniq), k)
 	}
-	index := make([]int, len(groups)) // each row's group, as np.unique's inverse
 	sizes := make([]int64, len(uniq))
-	for i, g := range groups {
-		index[i], _ = slices.BinarySearch(uniq, g)
-		sizes[index[i]]++
+	for _, g := range index {
+		sizes[g]++
 	}
 	order := ArgsortNumpy(sizes)
 	load := make([]int64, k)
@@ -46,6 +42,31 @@ func GroupFolds(groups []int64, k int) (labels []int, nGroups int, err error) {
 		labels[i] = foldOf[g]
 	}
 	return labels, len(uniq), nil
+}
+
+// GroupRows lists the rows of each distinct label, labels ascending, rows
+// in their order: the HeldOut.Groups of a fold whose test rows carry these
+// group labels.
+func GroupRows(labels []int64) [][]int {
+	uniq, index := unique(labels)
+	out := make([][]int, len(uniq))
+	for i, g := range index {
+		out[g] = append(out[g], i)
+	}
+	return out
+}
+
+// unique is np.unique(v, return_inverse=True): the distinct values
+// ascending and the index of each element's value among them.
+func unique(v []int64) (uniq []int64, index []int) {
+	uniq = slices.Clone(v)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	index = make([]int, len(v))
+	for i, x := range v {
+		index[i], _ = slices.BinarySearch(uniq, x)
+	}
+	return uniq, index
 }
 
 // smallSort is the partition size at or below which numpy's quicksort
