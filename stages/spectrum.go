@@ -55,7 +55,9 @@ info.locations_unfit, the first reason in info.location_no_fit).
 alpha_ci: the 2.5% and 97.5% percentiles of alpha refitted (same estimator,
 same fitted ranks) on the spectra of n_bootstraps resamples of the stimuli
 (rows / images drawn with replacement, seeded by seed in a stream of their
-own). A draw that gives no fit, or whose spectrum does not reach the fitted
+own; with the groups input, whole groups drawn with replacement: a cluster
+bootstrap for dependent stimuli such as overlapping patches of one photo;
+info.bootstrap says which). A draw that gives no fit, or whose spectrum does not reach the fitted
 range's last rank (a resample holds only ~0.63·N distinct stimuli), is left
 out and counted in info.bootstrap_no_fit. Resampling spreads a spectrum's
 eigenvalues (duplicated stimuli), so where the range reaches a flat,
@@ -117,6 +119,7 @@ func (spectrum) Inputs() []InputSpec {
 	return []InputSpec{
 		{Name: "x", Doc: "N×F matrix or N×C×H×W activations"},
 		{Name: "x2", Doc: "a second repeat of x (same stimuli, same order): the spectrum is then cvPCA (§1.4, full view)", Optional: true},
+		{Name: "groups", Doc: "one integer group label per stimulus (e.g. load photos' photo): alpha_ci then resamples whole groups (a cluster bootstrap)", Optional: true},
 	}
 }
 
@@ -138,9 +141,9 @@ func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
 		return nil, err
 	}
 	out := Outputs{"info": info}
-	var boot *spectral.Bootstrap
-	if nb := p.Int("n_bootstraps"); nb > 0 {
-		boot = spectral.NewBootstrap(RNG("spectrum-bootstrap", p.Int("seed")), x.N(), nb)
+	boot, err := newBootstrap(in, p, x.N(), info)
+	if err != nil {
+		return nil, err
 	}
 	lam, draws, err := viewSpectra(x, x2, p, boot, out)
 	if err != nil {
@@ -160,6 +163,36 @@ func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
 	out["alpha_ci"] = bootstrapCI(fit, draws, p, info)
 	out["alpha_ranges"] = rangeSensitivity(lam, fit, p, info)
 	return out, nil
+}
+
+// newBootstrap draws the resamples behind alpha_ci (nil with n_bootstraps
+// 0): of the stimuli one by one, or, with the groups input, of whole
+// groups (a cluster bootstrap: patches of one photo overlap, so they are
+// resampled together or the CI is too narrow).
+func newBootstrap(in Inputs, p Params, n int, info Record) (*spectral.Bootstrap, error) {
+	nb := p.Int("n_bootstraps")
+	g, grouped := in["groups"]
+	if nb == 0 {
+		return nil, nil
+	}
+	rng := RNG("spectrum-bootstrap", p.Int("seed"))
+	if !grouped {
+		info["bootstrap"] = "stimuli"
+		return spectral.NewBootstrap(rng, n, nb), nil
+	}
+	labels, err := groupLabels(g, n)
+	if err != nil {
+		return nil, err
+	}
+	ints, seen := make([]int, n), map[int64]bool{}
+	for i, l := range labels {
+		ints[i], seen[l] = int(l), true
+	}
+	if len(seen) < 2 {
+		return nil, fmt.Errorf("input \"groups\": %d distinct group(s); a bootstrap over groups needs at least 2 (remove groups to resample the stimuli)", len(seen))
+	}
+	info["bootstrap"], info["n_groups"] = "groups", len(seen)
+	return spectral.NewGroupBootstrap(rng, ints, nb), nil
 }
 
 // viewSpectra computes the spectrum of the view (or cvPCA with x2) and,

@@ -517,3 +517,41 @@ func randomActs(n, c, h, w int) *Array {
 	}
 	return a
 }
+
+// With groups, alpha_ci resamples whole groups: on data whose groups are
+// r exact copies of one row, the cluster bootstrap draws the same groups
+// as the row bootstrap of the unique rows draws rows (one stream), and α
+// does not depend on the covariance's scale, so the two CIs agree; the
+// row bootstrap of the copies, which ignores the groups, is narrower.
+func TestSpectrumGroupBootstrap(t *testing.T) {
+	const n, p, r = 80, 30, 4
+	unique := gaussianSample(3, n, p, 1)
+	copies := NewF64(n*r, p)
+	groups := &Array{Shape: []int{n * r}, I64: make([]int64, n*r)}
+	for i := 0; i < n*r; i++ {
+		copy(copies.F64[i*p:(i+1)*p], unique.F64[(i/r)*p:(i/r+1)*p])
+		groups.I64[i] = int64(i / r)
+	}
+	params := Params{"ranks": []int{2, 20}, "n_bootstraps": 50}
+	run := func(in Inputs) Outputs {
+		out, err := runSpectrum(t, in, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := f64(run(Inputs{"x": unique}), "alpha_ci")
+	grouped := run(Inputs{"x": copies, "groups": groups})
+	closeTo(t, "alpha_ci of the copies resampled by group", f64(grouped, "alpha_ci"), want, 1e-9)
+	if info := grouped["info"].(Record); info["bootstrap"] != "groups" || info["n_groups"] != n {
+		t.Errorf("info bootstrap %v, n_groups %v; want groups, %d", info["bootstrap"], info["n_groups"], n)
+	}
+	rows := f64(run(Inputs{"x": copies}), "alpha_ci")
+	if rows[1]-rows[0] >= (want[1]-want[0])*0.8 {
+		t.Errorf("row bootstrap of the copies %v is not narrower than the group bootstrap %v", rows, want)
+	}
+	one := &Array{Shape: []int{n * r}, I64: make([]int64, n*r)}
+	if _, err := runSpectrum(t, Inputs{"x": copies, "groups": one}, params); err == nil || !strings.Contains(err.Error(), "1 distinct group(s)") {
+		t.Errorf("one group: err %v, want the distinct-group error", err)
+	}
+}

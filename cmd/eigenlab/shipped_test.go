@@ -22,7 +22,7 @@ var smallRuns = map[string][]string{
 	"planted-sweep":           {"n=200", "p=300", "alpha=[0.8,1.3]", "seed=[0,1]"},
 	"powerlaw-init-spectra":   {"n_images=60", "size=16", "weight_alpha=[0.0,2.0]"},
 	"townley-channel-vs-full": {"n_patches=40", "patch=96"},
-	"townley-powerlaw-init":   {"n_patches=40", "weight_alpha=[0.5,2.0]", "seed=[0,1]", "k=200", "permutations=20"},
+	"townley-powerlaw-init":   {"n_patches=40", "weight_alpha=[0.0,0.5,2.0]", "seed=[0,1]", "k=200", "permutations=20"},
 	"shen-crossdecomp-layers": {"n_patches=40", "patch=96", "k=50", "permutations=20", "bootstraps=20"},
 	"shen-channel-vs-spatial": {"n_patches=40", "patch=96", "features=[2352,9408]", "k_target=200", "permutations=20"},
 	"guth-weight-alignment":   {"n_patches=40", "seed=[1,2]"},
