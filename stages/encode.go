@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/decomp"
+	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
 // encode is the cross-validated ridge encoding score (METHODS.md §6.2).
@@ -124,7 +125,7 @@ func encodeFold(xtr, ytr, xte, yte *mat.Dense, p Params) (r, r2, chosen []float6
 			loo := model.LOO(ytr, t, a)
 			var score float64
 			if p.String("selection") == "pearson" {
-				score = decomp.Pearson(yt, loo)
+				score = linalg.Pearson(yt, loo)
 			} else {
 				for i := range yt {
 					score -= (yt[i] - loo[i]) * (yt[i] - loo[i])
@@ -139,7 +140,7 @@ func encodeFold(xtr, ytr, xte, yte *mat.Dense, p Params) (r, r2, chosen []float6
 	r, r2 = make([]float64, targets), make([]float64, targets)
 	for t := 0; t < targets; t++ {
 		obs, pr := mat.Col(nil, t, yte), mat.Col(nil, t, pred)
-		r[t] = decomp.Pearson(obs, pr)
+		r[t] = linalg.Pearson(obs, pr)
 		var ss, st, m float64
 		for _, v := range obs {
 			m += v / float64(len(obs))

@@ -86,26 +86,6 @@ func (r *Ridge) Predict(x *mat.Dense, alphas []float64) *mat.Dense {
 	return &pred
 }
 
-// Pearson is the correlation of a and b.
-func Pearson(a, b []float64) float64 {
-	n := float64(len(a))
-	var ma, mb float64
-	for i := range a {
-		ma += a[i] / n
-		mb += b[i] / n
-	}
-	var sab, saa, sbb float64
-	for i := range a {
-		sab += (a[i] - ma) * (b[i] - mb)
-		saa += (a[i] - ma) * (a[i] - ma)
-		sbb += (b[i] - mb) * (b[i] - mb)
-	}
-	if saa == 0 || sbb == 0 {
-		return 0
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
 // Standardize returns the column means and standard deviations (ddof 0)
 // of x, with a zero sd replaced by 1 as sklearn's StandardScaler does.
 func Standardize(x *mat.Dense) (mean, sd []float64) {

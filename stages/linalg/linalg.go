@@ -13,6 +13,7 @@ package linalg
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // SymEig returns the eigenvalues of the symmetric matrix a in descending
@@ -210,4 +212,15 @@ func Centered(x *mat.Dense, mean []float64) *mat.Dense {
 		}
 	}
 	return out
+}
+
+// Pearson is the correlation of a and b (gonum stat.Correlation), 0 when
+// either is constant: no linear relation can be measured, and a score
+// averaged over targets must not turn NaN. The project's one Pearson r.
+func Pearson(a, b []float64) float64 {
+	r := stat.Correlation(a, b, nil)
+	if math.IsNaN(r) {
+		return 0
+	}
+	return r
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
 // Fit is a power-law fit λ_n ∝ n^-Alpha and how it was made: estimators
@@ -128,7 +130,7 @@ func FitPowerLaw(lambda []float64, estimator string, lo, hi, binsPerDecade int) 
 	if estimator == "stringer" {
 		xs, ys = stringerR2Points(lambda, ok, f.Lo, f.Hi)
 	}
-	c := corr(xs, ys)
+	c := linalg.Pearson(xs, ys)
 	f.R2 = c * c
 	return f, nil
 }
@@ -234,27 +236,6 @@ func weightedLine(xs, ys, ws []float64) (a, b float64) {
 	}
 	a = sxy / sxx
 	return a, my - a*mx
-}
-
-// corr is the Pearson correlation of a and b; 1 if either is constant.
-func corr(a, b []float64) float64 {
-	n := float64(len(a))
-	var ma, mb float64
-	for i := range a {
-		ma += a[i]
-		mb += b[i]
-	}
-	ma, mb = ma/n, mb/n
-	var sab, saa, sbb float64
-	for i := range a {
-		sab += (a[i] - ma) * (b[i] - mb)
-		saa += (a[i] - ma) * (a[i] - ma)
-		sbb += (b[i] - mb) * (b[i] - mb)
-	}
-	if saa == 0 || sbb == 0 {
-		return 1
-	}
-	return sab / math.Sqrt(saa*sbb)
 }
 
 // logBins groups the ranks ns (with values vals = λ) in geometric bins,
