@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
@@ -115,7 +116,10 @@ func cmdReport(ctx context.Context, args []string) error {
 	fmt.Printf("wrote %s: %d entries (%d figures), %d cited numbers; %d of %d cells without a result\n",
 		filepath.Join(*out, "index.html"), len(page.Blocks), figures, len(page.Cited), len(page.Missing), page.Cells)
 	if len(page.Stale) > 0 {
-		fmt.Printf("left out %d stale results (other params or inputs than the YAML gives; run it to update)\n", len(page.Stale))
+		fmt.Printf("left out %d stale results (run the experiment to update them):\n", len(page.Stale))
+	}
+	for _, st := range page.Stale {
+		fmt.Printf("stale   %s: %s\n", st.Label, strings.Join(st.Reasons, "; "))
 	}
 	return nil
 }
