@@ -28,7 +28,9 @@ SVG per figure (DIR/fig-N.svg), and every cited number as DIR/cited.csv and
 DIR/cited.tex. The page is built from the latest ok or cached result of each
 cell of EXP (with the same --set as the run, the same cells); nothing is
 recomputed. Cells without a result are shown as missing and counted; a result
-computed with other params or inputs than the YAML now gives is left out as stale.
+whose action key is not the one the YAML now gives (other params or inputs, an
+edited input file, a newer stage version: the rule run and plan use) is left
+out as stale and named with the reason.
 
 The experiment's report: section is a list of entries:
 
