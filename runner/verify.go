@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
+	"github.com/eigenlab/eigenlab/action"
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
@@ -43,8 +45,8 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 	if err != nil {
 		return nil, err
 	}
-	if v := stages.VersionOf(st, params); v != e.Version {
-		return nil, fmt.Errorf("stage %s is version %s in this build but the result was made by version %s: it cannot be reproduced exactly", e.Kind, v, e.Version)
+	if err := sameAction(st, params, e); err != nil {
+		return nil, err
 	}
 	sto := store{r.Cache}
 	in := stages.Inputs{}
@@ -82,6 +84,26 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 		checks = append(checks, c)
 	}
 	return checks, nil
+}
+
+// sameAction checks that this build would give e's recorded params and
+// inputs the action key e was recorded under: another stage version or an
+// edited file param would compute something else, so the result cannot be
+// reproduced, and the error says which key lines changed.
+func sameAction(st stages.Stage, params stages.Params, e *results.Execution) error {
+	in := make(map[string]cache.Digest, len(e.Inputs))
+	for _, edge := range e.Inputs {
+		in[edge.Name] = edge.Digest
+	}
+	key, text, err := action.Key(st, params, in)
+	if err != nil {
+		return fmt.Errorf("%s cannot be reproduced: %w", e.Label(), err)
+	}
+	if why := action.Reasons(e.ActionKey, e.KeyText, key, text); why != nil {
+		return fmt.Errorf("%s cannot be reproduced exactly: this build gives it another action key (%s)",
+			e.Label(), strings.Join(why, "; "))
+	}
+	return nil
 }
 
 // scalarValue is the value of a 0-d array, NaN for anything else.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
@@ -27,7 +28,9 @@ SVG per figure (DIR/fig-N.svg), and every cited number as DIR/cited.csv and
 DIR/cited.tex. The page is built from the latest ok or cached result of each
 cell of EXP (with the same --set as the run, the same cells); nothing is
 recomputed. Cells without a result are shown as missing and counted; a result
-computed with other params or inputs than the YAML now gives is left out as stale.
+whose action key is not the one the YAML now gives (other params or inputs, an
+edited input file, a newer stage version: the rule run and plan use) is left
+out as stale and named with the reason.
 
 The experiment's report: section is a list of entries:
 
@@ -115,7 +118,10 @@ func cmdReport(ctx context.Context, args []string) error {
 	fmt.Printf("wrote %s: %d entries (%d figures), %d cited numbers; %d of %d cells without a result\n",
 		filepath.Join(*out, "index.html"), len(page.Blocks), figures, len(page.Cited), len(page.Missing), page.Cells)
 	if len(page.Stale) > 0 {
-		fmt.Printf("left out %d stale results (other params or inputs than the YAML gives; run it to update)\n", len(page.Stale))
+		fmt.Printf("left out %d stale results (run the experiment to update them):\n", len(page.Stale))
+	}
+	for _, st := range page.Stale {
+		fmt.Printf("stale   %s: %s\n", st.Label, strings.Join(st.Reasons, "; "))
 	}
 	return nil
 }

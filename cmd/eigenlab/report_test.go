@@ -86,6 +86,22 @@ func TestReportAndCitedExport(t *testing.T) {
 	}
 }
 
+// A report of other params than the run names every result it leaves out
+// and why, in the form `eigenlab plan` uses.
+func TestReportNamesStaleResults(t *testing.T) {
+	s := newState(t)
+	if out, code := s.run(t, "run", "testdata/report.yaml", "-j", "2"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	out, code := s.run(t, "report", "testdata/report.yaml", "--set", "n=90", "-o", filepath.Join(t.TempDir(), "stale"))
+	for _, want := range []string{"left out 8 stale results", "\nstale   cli-report:data@alpha=0.8,seed=0: param n changed: 80 -> 90\n",
+		"\nstale   cli-report:spec@alpha=0.8,seed=0: input x: cli-report:data@alpha=0.8,seed=0 has no current result\n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("report --set n=90: exit %d, want %q in\n%s", code, want, out)
+		}
+	}
+}
+
 const chromium = "/usr/bin/chromium"
 
 // TestReportInBrowser opens the report in headless Chromium (Debian's

@@ -15,8 +15,8 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strings"
 
+	"github.com/eigenlab/eigenlab/action"
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
 	"github.com/eigenlab/eigenlab/results"
@@ -42,11 +42,20 @@ type Page struct {
 	YAMLDiffers bool // the plan's file differs from the YAML of Run
 	Cells       int
 	Missing     []string // labels of the cells some stage has no current result for
-	// Stale names the latest executions left out because they were
-	// computed with other params or inputs than the plan now gives.
-	Stale  []string
+	// Stale names the latest executions left out because the plan now
+	// gives their stage instance another action key, and why.
+	Stale  []Stale
 	Blocks []Block // the report entries, in YAML order
 	Cited  []Cited // every cited number of the plan's latest results, by id
+}
+
+// Stale is a latest execution that is not current, with the reasons:
+// the action key lines that changed since it ran ("version changed: 1 ->
+// 2", "file path changed: …", "param n changed: 80 -> 90", "input x
+// changed: …"), or the upstream result it lacks.
+type Stale struct {
+	Label   string // results.Execution.Label
+	Reasons []string
 }
 
 // Block is one assembled report entry; exactly one field is set.
@@ -113,7 +122,7 @@ type lookup struct {
 	plan  *experiments.Plan
 	execs map[*experiments.Instance]*results.Execution // nil: no result
 	cites map[string]*Cited                            // by id
-	stale []string                                     // executions not of the plan's params or inputs
+	stale []Stale                                      // latest executions of another action key
 }
 
 func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup, error) {
@@ -131,9 +140,11 @@ func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup
 		if err != nil {
 			return nil, err
 		}
-		if e != nil && !l.current(inst, e) {
-			l.stale = append(l.stale, e.Label())
-			e = nil
+		if e != nil {
+			if why := l.staleness(inst, e); why != nil {
+				l.stale = append(l.stale, Stale{Label: e.Label(), Reasons: why})
+				e = nil
+			}
 		}
 		l.execs[inst] = e
 		if e == nil {
@@ -150,32 +161,37 @@ func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup
 	return l, nil
 }
 
-// current reports whether e computed inst as the plan now has it: the same
-// params and, as inputs, the outputs of the current results upstream. A
-// result of a YAML edited since, or of another --set, is not shown.
-func (l *lookup) current(inst *experiments.Instance, e *results.Execution) bool {
-	lines := inst.Params.Canonical()
-	if len(lines) != len(e.Params) {
-		return false
-	}
-	for _, line := range lines {
-		name, value, _ := strings.Cut(line, "=")
-		if e.Params[name] != value {
-			return false
-		}
-	}
-	for _, in := range inst.Inputs {
-		up := l.execs[in.From]
+// staleness says why e is not the result the plan now gives for inst, nil
+// when it is. It asks the one rule the runner and `eigenlab plan` ask
+// (action.Key): e is current when its recorded action key is the key inst
+// has now, from its params, its stage's current version, the current
+// content of its file params and, as inputs, the outputs of the current
+// results upstream. A result of an edited YAML, another --set, a newer
+// stage version or an edited input file is not shown.
+func (l *lookup) staleness(inst *experiments.Instance, e *results.Execution) []string {
+	in := make(map[string]cache.Digest, len(inst.Inputs))
+	for _, ref := range inst.Inputs {
+		up := l.execs[ref.From]
 		if up == nil {
-			return false
+			return []string{fmt.Sprintf("input %s: %s has no current result", ref.Name, l.instLabel(ref.From))}
 		}
-		got, ok1 := findEdge(e.Inputs, in.Name)
-		want, ok2 := findEdge(up.Outputs, in.Output)
-		if !ok1 || !ok2 || got.Digest != want.Digest {
-			return false
+		out, ok := findEdge(up.Outputs, ref.Output)
+		if !ok {
+			return []string{fmt.Sprintf("input %s: %s wrote no output %s", ref.Name, up.Label(), ref.Output)}
 		}
+		in[ref.Name] = out.Digest
 	}
-	return true
+	key, text, err := action.Key(inst.Stage, inst.Params, in)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return action.Reasons(e.ActionKey, e.KeyText, key, text)
+}
+
+// instLabel names inst as results.Execution.Label names its executions.
+func (l *lookup) instLabel(inst *experiments.Instance) string {
+	e := results.Execution{Experiment: l.plan.Name, Stage: inst.Name, Cell: l.plan.CellLabel(inst)}
+	return e.Label()
 }
 
 func findEdge(edges []results.Edge, name string) (results.Edge, bool) {

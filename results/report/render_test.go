@@ -35,7 +35,7 @@ func handPage() *Page {
 		Run: &results.Run{ID: 3, Status: "ok", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Host: "h",
 			Args: []string{"eigenlab", "run", "demo.yaml"}, Code: results.Code{Version: "v0.1.0", Revision: "abc123"},
 			Env: map[string]string{"go": "go1.26", "blas": "openblas"}},
-		Missing: []string{"alpha=1.5,seed=1"}, Stale: []string{"demo:spec@alpha=2,seed=0"},
+		Missing: []string{"alpha=1.5,seed=1"}, Stale: []Stale{{"demo:spec@alpha=2,seed=0", []string{"version changed: 1 -> 2", "param n changed: 80 -> 90"}}},
 		Blocks: []Block{
 			{Text: "Plain & simple."},
 			{Figure: &Figure{Spec: line, File: "fig-2.svg", Title: "Fitted exponent", XLabel: "alpha", YLabel: "spec.alpha",

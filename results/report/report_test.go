@@ -241,8 +241,11 @@ func TestStaleResultsAreLeftOut(t *testing.T) {
 	s := newState(t)
 	s.run(t, loadPlan(t))
 	page := s.build(t, loadPlan(t, "n=90"))
-	if len(page.Missing) != 4 || len(page.Stale) != 12 || page.Stale[0] != "report-test:data@alpha=0.8,seed=0" {
-		t.Errorf("missing %v, stale %v; want 4 cells missing and data, full, ols stale in each", page.Missing, page.Stale)
+	if len(page.Missing) != 4 || len(page.Stale) != 12 || page.Stale[0].Label != "report-test:data@alpha=0.8,seed=0" {
+		t.Fatalf("missing %v, stale %v; want 4 cells missing and data, full, ols stale in each", page.Missing, page.Stale)
+	}
+	if why := page.Stale[0].Reasons; len(why) != 1 || why[0] != "param n changed: 80 -> 90" {
+		t.Errorf("%s stale because %q; want: param n changed: 80 -> 90", page.Stale[0].Label, why)
 	}
 	if len(page.Cited) == 0 || !strings.HasPrefix(page.Cited[0].ID, "report-test:cd.") {
 		t.Errorf("cited %v, want only cd's numbers (pair does not read n)", page.Cited)

@@ -1,0 +1,71 @@
+package action
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/stages"
+)
+
+// fake is a stage whose version and file param the tests set; it is
+// never registered or run.
+type fake struct{ version string }
+
+func (f fake) Kind() string    { return "test_action" }
+func (f fake) Version() string { return f.version }
+func (fake) Doc() string       { return "" }
+func (fake) Params() []stages.ParamSpec {
+	return []stages.ParamSpec{{Name: "n", Type: stages.Int}, {Name: "path", Type: stages.String, File: true}}
+}
+func (fake) Inputs() []stages.InputSpec               { return []stages.InputSpec{{Name: "x"}} }
+func (fake) Outputs(stages.Params) []string           { return []string{"y"} }
+func (fake) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
+func (fake) Run(context.Context, stages.Inputs, stages.Params) (stages.Outputs, error) {
+	return nil, nil
+}
+
+// Every part of an action's description enters its key, and Changes names
+// the one line that moved.
+func TestEveryPartEntersTheKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	describe := func(version string, n int, x byte) (cache.ActionKey, string) {
+		t.Helper()
+		key, text, err := Key(fake{version}, stages.Params{"n": n, "path": path}, map[string]cache.Digest{"x": {x}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key, text
+	}
+	write("a")
+	key, text := describe("1", 5, 1)
+	for _, tc := range []struct {
+		name  string
+		edit  func() (cache.ActionKey, string)
+		lines []string // the reasons Reasons gives, nil when the key is the same
+	}{
+		{"nothing", func() (cache.ActionKey, string) { return describe("1", 5, 1) }, nil},
+		{"version", func() (cache.ActionKey, string) { return describe("2", 5, 1) }, []string{"version changed: 1 -> 2"}},
+		{"param", func() (cache.ActionKey, string) { return describe("1", 6, 1) }, []string{"param n changed: 5 -> 6"}},
+		{"input", func() (cache.ActionKey, string) { return describe("1", 5, 2) }, []string{"input x changed: 010000000000 -> 020000000000"}},
+		{"file", func() (cache.ActionKey, string) { write("b"); defer write("a"); return describe("1", 5, 1) },
+			[]string{"file path changed: ca978112ca1b -> 3e23e8160039"}},
+	} {
+		k, txt := tc.edit()
+		got := Reasons(key.String(), text, k, txt)
+		if !slices.Equal(got, tc.lines) {
+			t.Errorf("%s: reasons %q, want %q", tc.name, got, tc.lines)
+		}
+	}
+	if _, _, err := Key(fake{"1"}, stages.Params{"n": 5, "path": path + ".gone"}, nil); err == nil {
+		t.Error("a missing file param gave a key")
+	}
+}
