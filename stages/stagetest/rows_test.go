@@ -32,9 +32,9 @@ type row struct {
 	// running it once per bound would cost seconds (real photos, large
 	// downloads).
 	noBoundRuns bool
-	// nanDrops names the params under which NaN in the row's array inputs
+	// nanDrops gives, by input, the params under which NaN in that input
 	// is dropped, as the stage documents, instead of rejected.
-	nanDrops stages.Params
+	nanDrops map[string]stages.Params
 }
 
 // rows is the conformance table: every registered kind and every load
@@ -62,9 +62,9 @@ var rows = []row{
 		setup: func(*testing.T, stages.Params) stages.Inputs { return stages.Inputs{"x": fixed(2, 12, 5)} }},
 	{name: "spectrum", params: stages.Params{"ranks": []int{1, 20}, "n_bootstraps": 20},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
-			return stages.Inputs{"x": fixed(3, 40, 24), "groups": stages.Ints(groupsOf(40, 8)...)}
+			return stages.Inputs{"x": fixed(3, 40, 4, 2, 3), "groups": stages.Ints(groupsOf(40, 8)...)}
 		},
-		nanDrops: stages.Params{"drop_nonfinite": true}},
+		nanDrops: map[string]stages.Params{"x": {"drop_nonfinite": true}}},
 	{name: "crossdecomp", params: stages.Params{"n_folds": 4, "n_permutations": 20, "n_bootstraps": 20},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(4, 32, 6), "y": fixed(5, 32, 5), "groups": stages.Ints(groupsOf(32, 8)...)}
