@@ -343,11 +343,14 @@ func edges(spec stages.ParamSpec, cur any) []edge {
 		add(*spec.Max, true)
 		add(past(spec, *spec.Max, +1), false)
 	}
+	if len(spec.Choices) == 0 {
+		return out
+	}
 	for _, c := range append(slices.Clone(spec.Choices), "\x00none of the choices") {
 		ok := slices.Contains(spec.Choices, c)
 		if spec.Type == stages.StringList {
 			out = append(out, edge{withFirst(cur, c, spec.Len), ok})
-		} else if len(spec.Choices) > 0 {
+		} else {
 			out = append(out, edge{c, ok})
 		}
 	}
