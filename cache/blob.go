@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 )
 
 // PutBlob stores under digest d the bytes that write produces; the cache
@@ -151,5 +153,5 @@ func (c *Cache) adopt(dst, src string) error {
 	if err := os.Rename(src, dst); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }

@@ -5,54 +5,25 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 )
 
-// writeAtomic makes dst hold exactly the bytes write produces, or leaves it
-// as it was. The bytes go to a temporary file in tmp/ (same file system, so
-// the rename is atomic), which is fsynced before the rename so that a crash
-// cannot expose a named but empty file; the directory is fsynced after it
-// so that the new name itself survives a crash. If write fails or panics,
-// the temporary file is removed.
-func (c *Cache) writeAtomic(dst string, write func(io.Writer) error) error {
-	dir := filepath.Dir(dst)
-	// The fan-out directory may not exist yet (see Open).
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Join(c.dir, tmpDir), "w-*")
-	if err != nil {
-		return err
-	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return err
-	}
-	renamed = true
-	return syncDir(dir)
-}
+// fileMode is the mode of blobs and action records, as os.CreateTemp has
+// always made them: the cache is private to its user (a Slurm job runs as
+// the same user), and adopted files (stages.ArrayWriter) are made 0600 too.
+const fileMode = 0o600
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+// writeAtomic makes dst hold exactly the bytes write produces, or leaves it
+// as it was (atomicfile.WriteVia: fsync, rename, directory fsync). The
+// temporary file is made in tmp/ rather than beside dst, so that those a
+// crash leaves behind are where GC removes them (removeStaleTemps).
+func (c *Cache) writeAtomic(dst string, write func(io.Writer) error) error {
+	// The fan-out directory may not exist yet (see Open).
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.WriteVia(c.TempDir(), dst, fileMode, write)
 }
 
 // mtimeInterval bounds how stale a file's mtime may be as its time of last

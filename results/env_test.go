@@ -1,10 +1,14 @@
 package results
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -41,23 +45,62 @@ func TestSIMDFlags(t *testing.T) {
 }
 
 func TestCodeVersion(t *testing.T) {
+	const bin = "sha256:00ff"
+	clean := []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "0123abcd"}}
+	dirty := append(clean, debug.BuildSetting{Key: "vcs.modified", Value: "true"})
 	tests := []struct {
-		info *debug.BuildInfo
-		want Code
+		info   *debug.BuildInfo
+		binary string // the executable's digest, "" if unreadable
+		want   Code
 	}{
-		{nil, Code{"unknown", "unknown", false}},
-		{&debug.BuildInfo{}, Code{"unknown", "unknown", false}},
-		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, Code{"(devel)", "unknown", false}},
-		{&debug.BuildInfo{Main: debug.Module{Version: "v0.3.0"}, Settings: []debug.BuildSetting{
-			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.modified", Value: "true"}}},
-			Code{"v0.3.0", "0123abcd", true}},
+		{nil, bin, Code{"unknown", bin, false}},
+		{nil, "", Code{"unknown", "unknown", false}},
+		{&debug.BuildInfo{}, bin, Code{"unknown", bin, false}},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, bin, Code{"(devel)", bin, false}},
+		{&debug.BuildInfo{Main: debug.Module{Version: "v0.3.0"}, Settings: clean}, bin, Code{"v0.3.0", "0123abcd", false}},
+		{&debug.BuildInfo{Main: debug.Module{Version: "v0.3.0"}, Settings: dirty}, bin, Code{"v0.3.0", "0123abcd+" + bin, true}},
+		{&debug.BuildInfo{Main: debug.Module{Version: "v0.3.0"}, Settings: dirty}, "", Code{"v0.3.0", "0123abcd", true}},
 	}
 	for _, tc := range tests {
-		if got := codeFrom(tc.info, tc.info != nil); got != tc.want {
-			t.Errorf("codeFrom(%+v) = %+v, want %+v", tc.info, got, tc.want)
+		if got := codeFrom(tc.info, tc.info != nil, func() string { return tc.binary }); got != tc.want {
+			t.Errorf("codeFrom(%+v, binary %q) = %+v, want %+v", tc.info, tc.binary, got, tc.want)
 		}
 	}
-	if c := CodeVersion(); c.Version == "" || c.Revision == "" {
-		t.Errorf("CodeVersion() = %+v: empty fields should read unknown", c)
+}
+
+// A test binary has no VCS stamps, so its runs are named by the SHA-256 of
+// the executable itself.
+func TestCodeVersionNamesAnUnstampedBinaryByItsDigest(t *testing.T) {
+	if info, ok := debug.ReadBuildInfo(); ok && slices.ContainsFunc(info.Settings, func(s debug.BuildSetting) bool { return s.Key == "vcs.revision" }) {
+		t.Skip("this test binary is stamped with a VCS revision")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Skip(err)
+	}
+	want := fmt.Sprintf("sha256:%x", sha256.Sum256(b))
+	if c := CodeVersion(); c.Revision != want {
+		t.Errorf("CodeVersion() = %+v, want revision %s (the executable's digest)", c, want)
+	}
+}
+
+func TestShortCode(t *testing.T) {
+	hex := strings.Repeat("0123456789", 7)
+	for _, tc := range []struct {
+		c    Code
+		want string
+	}{
+		{Code{Revision: hex}, "012345678901"},
+		{Code{Revision: "sha256:" + hex}, "sha256:012345678901"},
+		{Code{Revision: hex + "+sha256:" + hex, Modified: true}, "012345678901+sha256:012345678901 (modified)"},
+		{Code{Revision: "unknown"}, "unknown"},
+	} {
+		if got := shortCode(tc.c); got != tc.want {
+			t.Errorf("shortCode(%+v) = %q, want %q", tc.c, got, tc.want)
+		}
 	}
 }

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -20,27 +20,19 @@ import (
 // .npy (exactly one array), .npz (arrays by name, or one model with its
 // weights and architecture), .json (arrays as
 // {dtype, shape, data} and records as they are) or .csv (one array of at
-// most two dimensions). The file appears atomically: a failed export leaves
-// nothing at path.
+// most two dimensions). The file appears atomically, with mode 0644 and
+// fsynced (atomicfile.Write): a failed export leaves nothing at path.
 func Export(path string, arts map[string]stages.Artifact) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	write, ok := exporters[ext]
 	if !ok {
 		return fmt.Errorf("export %s: unknown format %q; want .npy, .npz, .json or .csv", path, ext)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*")
+	err := atomicfile.Write(path, atomicfile.UserMode, func(w io.Writer) error { return write(w, arts) })
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp, arts); err != nil {
-		tmp.Close()
 		return fmt.Errorf("export %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 var exporters = map[string]func(io.Writer, map[string]stages.Artifact) error{

@@ -30,6 +30,11 @@ func TestExportFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if info, err := os.Stat(path); err != nil {
+		t.Error(err)
+	} else if info.Mode().Perm() != 0o644 {
+		t.Errorf("exported file has mode %v, want 0644 (a file for the user)", info.Mode().Perm())
+	}
 	f, _ := os.Open(path)
 	got, err := stages.ReadNPY(f)
 	f.Close()
@@ -81,8 +86,8 @@ func TestExportFormats(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want it to contain %q", c.file, err, c.want)
 		}
-		if _, serr := os.Stat(path); serr == nil {
-			t.Errorf("%s: a failed export left a file", c.file)
+		if left, _ := os.ReadDir(filepath.Dir(path)); len(left) != 0 {
+			t.Errorf("%s: a failed export left %v", c.file, left)
 		}
 	}
 }

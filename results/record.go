@@ -84,7 +84,11 @@ func (d *DB) RecordExecution(ctx context.Context, e Execution) (int64, error) {
 		return insertCited(ctx, tx, id, &e)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("recording %s@%s in run %d: %w", e.Stage, e.Cell, e.RunID, err)
+		at := e.Stage
+		if e.Cell != "" {
+			at += "@" + e.Cell
+		}
+		return 0, fmt.Errorf("recording %s in run %d: %w", at, e.RunID, err)
 	}
 	return id, nil
 }

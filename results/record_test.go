@@ -166,8 +166,8 @@ func TestCiteErrorsAndNaN(t *testing.T) {
 		cite map[string]float64
 		want string
 	}{
-		{map[string]float64{"q": 1}, `recording s@ in run 1: cited output "q" is not among the outputs`},
-		{map[string]float64{"v": 1}, `recording s@ in run 1: cited output "v" has shape [3]; only 0-d outputs are cited`},
+		{map[string]float64{"q": 1}, `recording s in run 1: cited output "q" is not among the outputs`},
+		{map[string]float64{"v": 1}, `recording s in run 1: cited output "v" has shape [3]; only 0-d outputs are cited`},
 	} {
 		_, err := f.db.RecordExecution(ctx, Execution{RunID: run, Stage: "s", Status: "ok", Outputs: []Edge{scalar, vector}, Cite: tc.cite})
 		if err == nil || err.Error() != tc.want {

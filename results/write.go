@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -47,11 +48,21 @@ func (d *DB) statusCounts(ctx context.Context, runID int64) (map[string]int, err
 	return counts, rows.Err()
 }
 
-// shortCode is codeString with the revision cut to 12 digits.
+// shortCode is codeString with the revision and the executable's digest
+// (see CodeVersion) each cut to 12 hex digits.
 func shortCode(c Code) string {
-	if len(c.Revision) > 12 {
-		c.Revision = c.Revision[:12]
+	parts := strings.Split(c.Revision, "+")
+	for i, p := range parts {
+		digits, isBinary := strings.CutPrefix(p, binaryPrefix)
+		if len(digits) > 12 {
+			digits = digits[:12]
+		}
+		if isBinary {
+			digits = binaryPrefix + digits
+		}
+		parts[i] = digits
 	}
+	c.Revision = strings.Join(parts, "+")
 	return codeString(c)
 }
 

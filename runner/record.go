@@ -3,7 +3,8 @@ package runner
 import (
 	"cmp"
 	"context"
-	"log"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -14,7 +15,9 @@ import (
 
 // record writes n's execution to the provenance database. Blobs and the
 // action record are already durable, so no row can point at missing bytes.
-func (s *scheduler) record(n *node) {
+// The error, if any, names n, its status and the run whose record of n is
+// missing.
+func (s *scheduler) record(n *node) error {
 	e := results.Execution{
 		RunID: s.runID, Stage: n.inst.Name, Cell: n.cell, InstanceID: n.inst.ID,
 		Kind: n.inst.Kind, Version: stages.VersionOf(n.inst.Stage, n.inst.Params),
@@ -44,8 +47,37 @@ func (s *scheduler) record(n *node) {
 		}
 	}
 	if _, err := s.r.DB.RecordExecution(context.Background(), e); err != nil {
-		log.Printf("eigenlab: recording %s in the provenance database: %v", n.label(), err)
+		return fmt.Errorf("no record of %s (status %s) in run %d: %w", n.label(), n.status, s.runID, err)
 	}
+	return nil
+}
+
+// ErrProvenance is wrapped by Run's error when part of a run's provenance
+// could not be written to the database. The run then fails even if every
+// stage succeeded: a result nobody can trace is not a result. The outputs
+// stay in the cache (content-addressed, so harmless), and a rerun finds
+// them there and records them without recomputing.
+var ErrProvenance = errors.New("provenance not recorded")
+
+// unrecord notes that n's record could not be written; the run goes on,
+// since every output it computes is cached for the rerun that records it.
+func (s *scheduler) unrecord(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unrecorded = append(s.unrecorded, err)
+}
+
+// provenanceError lists the records missing from the run, or is nil.
+func (s *scheduler) provenanceError(total int) error {
+	if len(s.unrecorded) == 0 {
+		return nil
+	}
+	errs := slices.SortedFunc(slices.Values(s.unrecorded), func(a, b error) int {
+		return strings.Compare(a.Error(), b.Error())
+	})
+	head := fmt.Errorf("%w: run %d has no record of %d of its %d stage instances; their outputs are cached, and a rerun records them without recomputing",
+		ErrProvenance, s.runID, len(errs), total)
+	return errors.Join(append([]error{head}, errs...)...)
 }
 
 // scalar returns the value of a 0-d array output, which reports cite by a

@@ -68,7 +68,10 @@ var ErrStageFailed = errors.New("stage failed")
 
 // Run executes the plan. Independent branches finish even when a stage
 // fails; descendants of a failed stage are skipped. The returned error
-// wraps ErrStageFailed (listing every failure) or the context's error.
+// wraps ErrStageFailed (listing every failure) or the context's error,
+// and ErrProvenance if any part of the run's provenance (a stage's
+// record, the run's end, the marking of dead runs before it) could not
+// be written: such a run fails, even if every stage succeeded.
 func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Summary, error) {
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.NumCPU()
@@ -80,7 +83,9 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 		opt.Progress = nopProgress{}
 	}
 	host, _ := os.Hostname()
-	r.DB.MarkDeadRuns(ctx, host, processAlive)
+	if err := r.DB.MarkDeadRuns(ctx, host, processAlive); err != nil {
+		return nil, fmt.Errorf("%w: marking the dead runs of %s as killed: %w", ErrProvenance, host, err)
+	}
 	start := time.Now()
 	runID, err := r.DB.BeginRun(ctx, r.runRecord(p, opt, host, start))
 	if err != nil {
@@ -96,6 +101,16 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	s.runAll(ctx, nodes)
 	opt.Progress.Finish()
 
+	sum := summarize(runID, nodes, start)
+	status, runErr := s.outcome(ctx, sum)
+	if err := r.DB.EndRun(context.WithoutCancel(ctx), runID, status); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("%w: the end of run %d (status %s): %w", ErrProvenance, runID, status, err))
+	}
+	return sum, runErr
+}
+
+// summarize counts the nodes of a finished run by status.
+func summarize(runID int64, nodes []*node, start time.Time) *Summary {
 	sum := &Summary{RunID: runID, Wall: time.Since(start), nodes: nodes}
 	for _, n := range nodes {
 		switch n.status {
@@ -110,22 +125,31 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 			sum.Skip++
 		}
 	}
-	status, runErr := "ok", error(nil)
+	return sum
+}
+
+// outcome is a finished run's status and error: cancelled (the context's
+// error), failed (ErrStageFailed listing every failure, or ErrProvenance
+// listing every missing record, or both) or ok.
+func (s *scheduler) outcome(ctx context.Context, sum *Summary) (string, error) {
+	status, err := "ok", error(nil)
 	switch {
 	case ctx.Err() != nil:
-		status, runErr = "cancelled", ctx.Err()
+		status, err = "cancelled", ctx.Err()
 	case sum.Failed > 0:
-		status = "failed"
 		errs := []error{ErrStageFailed}
 		for _, f := range sum.Failures {
 			errs = append(errs, f)
 		}
-		runErr = errors.Join(errs...)
+		status, err = "failed", errors.Join(errs...)
 	}
-	if err := r.DB.EndRun(context.WithoutCancel(ctx), runID, status); err != nil && runErr == nil {
-		runErr = err
+	if perr := s.provenanceError(len(sum.nodes)); perr != nil {
+		if status == "ok" {
+			status = "failed"
+		}
+		err = errors.Join(err, perr)
 	}
-	return sum, runErr
+	return status, err
 }
 
 func (r *Runner) runRecord(p *experiments.Plan, opt Options, host string, start time.Time) results.Run {
@@ -146,6 +170,9 @@ type scheduler struct {
 	runID int64
 	slots *slots
 	force map[string]bool
+
+	mu         sync.Mutex
+	unrecorded []error // records that could not be written (record)
 }
 
 // runAll starts every node as soon as its dependencies are resolved and
@@ -192,7 +219,9 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 	defer func() {
 		n.end = time.Now()
 		s.opt.Progress.Done(n.label(), n.status, n.usage.Wall, n.err)
-		s.record(n)
+		if err := s.record(n); err != nil {
+			s.unrecord(err)
+		}
 	}()
 	in, ok := n.inputDigests()
 	if !ok || ctx.Err() != nil {

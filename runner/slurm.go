@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -532,12 +533,12 @@ func ExecStage(ctx context.Context, path string) (stageErr, err error) {
 	if err != nil {
 		return stageErr, err
 	}
-	tmp := job.Result + ".tmp"
-	if err := os.WriteFile(tmp, out, 0o644); err != nil {
-		return stageErr, fmt.Errorf("exec-stage: writing the result: %w", err)
-	}
-	if err := os.Rename(tmp, job.Result); err != nil {
-		os.Remove(tmp)
+	// The runner polls for this file: it must appear whole or not at all.
+	err = atomicfile.Write(job.Result, atomicfile.UserMode, func(w io.Writer) error {
+		_, err := w.Write(out)
+		return err
+	})
+	if err != nil {
 		return stageErr, fmt.Errorf("exec-stage: writing the result: %w", err)
 	}
 	return stageErr, nil

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
 
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 	"github.com/eigenlab/eigenlab/results"
 )
 
@@ -134,23 +134,11 @@ func ExportCited(path string, cited []Cited) error {
 	return writeAtomic(path, func(w io.Writer) error { return write(w, cited) })
 }
 
-// writeAtomic writes a file through a temporary file and a rename, so a
+// writeAtomic writes a file of the report with atomicfile.Write, so a
 // failed write leaves nothing at path.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
+	if err := atomicfile.Write(path, atomicfile.UserMode, write); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }

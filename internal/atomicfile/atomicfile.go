@@ -1,0 +1,84 @@
+// Package atomicfile writes a file so that readers see either its old
+// content or the whole new content, never a part, and so that the new
+// content and its name survive a crash once the write returns. It is the
+// one writer for every file eigenlab hands to a user or another process:
+// cache blobs and action records, exports, reports and cited numbers, and
+// the result file of a Slurm job.
+//
+// It imports nothing of eigenlab, so that cache (which must import no
+// other package of the project) can use it.
+package atomicfile
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// UserMode is the mode of files written for people and their tools
+// (exports, reports): readable by all, as a file made by cp would be.
+const UserMode fs.FileMode = 0o644
+
+// Write makes path hold exactly the bytes that write produces, with mode
+// perm (set as given, whatever the umask), or leaves path as it was. The
+// bytes go to a temporary file in path's directory, so that the rename is
+// atomic; see WriteVia.
+func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
+	return WriteVia(filepath.Dir(path), path, perm, write)
+}
+
+// WriteVia is Write with the temporary file made in tempDir, which must be
+// on path's file system (rename cannot cross file systems). The cache uses
+// it so that the temporary files a crash leaves behind are all in one
+// directory that its GC cleans.
+//
+// The temporary file has a unique random name, so several writers of the
+// same path, in one process or several, never share one: each renames its
+// own whole file, and the last rename wins. It is fsynced before the
+// rename, so a crash cannot expose a named but empty or partial file, and
+// path's directory is fsynced after it, so the new name itself survives.
+// If write fails or panics, or any step fails, the temporary file is
+// removed and path is untouched (unless the final directory fsync fails,
+// after which path holds the new bytes but they may not survive a crash).
+func WriteVia(tempDir, path string, perm fs.FileMode, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(tempDir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	renamed = true
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir fsyncs a directory, making the names created, renamed or removed
+// in it durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,137 @@
+package runner
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/eigenlab/eigenlab/results"
+)
+
+// fileRunner is newRunner with a database file at the returned path, which
+// a test can also open with database/sql to make writes fail.
+func fileRunner(t *testing.T) (*Runner, string) {
+	t.Helper()
+	r := newRunner(t)
+	path := filepath.Join(t.TempDir(), "provenance.db")
+	db, err := results.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r.DB = db
+	return r, path
+}
+
+// sqlExec runs statements on the database file at path.
+func sqlExec(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// A run whose records of one stage cannot be written fails with
+// ErrProvenance naming each missing record and the run, records the run
+// as failed, and keeps the outputs: a rerun computes nothing and records
+// everything.
+func TestMissingRecordFailsTheRun(t *testing.T) {
+	r, path := fileRunner(t)
+	sqlExec(t, path, `CREATE TRIGGER lose_mid BEFORE INSERT ON executions WHEN NEW.stage = 'mid'
+		BEGIN SELECT RAISE(ABORT, 'injected write failure'); END`)
+	resetCounts()
+	s, err := r.Run(context.Background(), plan(t, chain), Options{Jobs: 2})
+	if !errors.Is(err, ErrProvenance) || errors.Is(err, ErrStageFailed) {
+		t.Fatalf("err = %v, want ErrProvenance and no stage failure", err)
+	}
+	if s.Executed != 9 || totalExecutions() != 9 {
+		t.Errorf("executed %d (%d stage calls), want all 9 despite the lost records", s.Executed, totalExecutions())
+	}
+	want := []string{fmt.Sprintf("run %d has no record of 2 of its 9 stage instances", s.RunID)}
+	for _, n := range s.nodes {
+		if n.inst.Name == "mid" {
+			want = append(want, fmt.Sprintf("no record of %s (status ok) in run %d", n.label(), s.RunID))
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if runs, err := r.DB.Runs(context.Background(), ""); err != nil || len(runs) != 1 {
+		t.Errorf("%d runs recorded (%v), want one", len(runs), err)
+	} else if runs[0].Status != "failed" {
+		t.Errorf("run recorded with status %s, want failed (a run with lost records failed)", runs[0].Status)
+	}
+
+	sqlExec(t, path, `DROP TRIGGER lose_mid`)
+	resetCounts()
+	s, err = r.Run(context.Background(), plan(t, chain), Options{Jobs: 2})
+	if err != nil || s.Cached != 9 || totalExecutions() != 0 {
+		t.Fatalf("rerun: %v, %d cached, %d executed; want no error, all 9 cached", err, s.Cached, totalExecutions())
+	}
+	if execs, err := r.DB.Executions(context.Background(), s.RunID); err != nil || len(execs) != 9 {
+		t.Errorf("rerun recorded %d executions (%v), want 9", len(execs), err)
+	}
+}
+
+// closeOnFirstDone closes the database when the first stage is done, just
+// before its record is written: every write after BeginRun fails.
+type closeOnFirstDone struct {
+	nopProgress
+	db   *results.DB
+	once sync.Once
+}
+
+func (p *closeOnFirstDone) Done(string, Status, time.Duration, error) {
+	p.once.Do(func() { p.db.Close() })
+}
+
+func TestClosedDatabaseFailsTheRunAndKeepsTheBlobs(t *testing.T) {
+	r := newRunner(t)
+	s, err := r.Run(context.Background(), plan(t, cutoff), Options{Jobs: 1, Progress: &closeOnFirstDone{db: r.DB}})
+	if !errors.Is(err, ErrProvenance) {
+		t.Fatalf("err = %v, want ErrProvenance", err)
+	}
+	for _, n := range s.nodes {
+		if w := fmt.Sprintf("no record of %s (status ok) in run %d", n.label(), s.RunID); !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+		for name, d := range n.outputs {
+			if !r.Cache.HasBlob(d) {
+				t.Errorf("output %s.%s is not in the cache", n.label(), name)
+			}
+		}
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("the end of run %d (status failed)", s.RunID)) {
+		t.Errorf("error does not say the run's end was not recorded:\n%v", err)
+	}
+}
+
+func TestUnwritableDatabaseRunsNothing(t *testing.T) {
+	r := newRunner(t)
+	r.DB.Close()
+	resetCounts()
+	_, err := r.Run(context.Background(), plan(t, cutoff), Options{Jobs: 1})
+	if !errors.Is(err, ErrProvenance) || !strings.Contains(err.Error(), "marking the dead runs") {
+		t.Errorf("err = %v, want ErrProvenance from marking dead runs", err)
+	}
+	if n := totalExecutions(); n != 0 {
+		t.Errorf("%d stages ran with no database to record them", n)
+	}
+}
