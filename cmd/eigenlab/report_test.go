@@ -27,7 +27,7 @@ func reportOf(t *testing.T, s state) string {
 	}
 	dir := filepath.Join(t.TempDir(), "report")
 	out, code := s.run(t, "report", "testdata/report.yaml", "-o", dir)
-	if code != 0 || !strings.Contains(out, "5 entries (3 figures), 12 cited numbers; 0 of 4 cells without a result") {
+	if code != 0 || !strings.Contains(out, "5 entries (3 figures), 16 cited numbers; 0 of 4 cells without a result") {
 		t.Fatalf("report: exit %d\n%s", code, out)
 	}
 	return dir
@@ -51,7 +51,7 @@ func TestReportAndCitedExport(t *testing.T) {
 	}
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(recs) != 13 || recs[1][0] != "cli-report:spec.alpha@alpha=0.8,seed=0" {
+	if err != nil || len(recs) != 17 || recs[1][0] != "cli-report:spec.alpha@alpha=0.8,seed=0" {
 		t.Fatalf("cited.csv: %v, %v", recs, err)
 	}
 	same, _ := os.ReadFile(filepath.Join(dir, "cited.csv"))

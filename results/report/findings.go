@@ -174,7 +174,7 @@ func sentence(t findingTerms, cells []compared, missing int) string {
 			t.left, t.right, missing, pluralCells(missing), noFitSentence(t, noFit))
 	}
 	e := measure(t, valued)
-	parts := []string{verdict(t, e), counts(t, valued, missing), rangeCheck(t, valued, e.mean), noFitSentence(t, noFit)}
+	parts := []string{verdict(t, e), counts(t, valued, missing), rangeCheck(t, valued, e), noFitSentence(t, noFit)}
 	var out []string
 	for _, p := range parts {
 		if p != "" {
@@ -266,9 +266,14 @@ func ownCIs(t findingTerms, cells []compared) string {
 
 // rangeCheck says whether the sign of the mean difference holds at every
 // fit range tried: the main one and each alternative in the X_ranges
-// companions. It is "" unless every cell has them on its left side and,
-// when the right side is an output, on its right side.
-func rangeCheck(t findingTerms, cells []compared, main float64) string {
+// companions. It is "" for an effect that is not resolved (no direction
+// to hold), and unless every cell has the companions on its left side
+// and, when the right side is an output, on its right side.
+func rangeCheck(t findingTerms, cells []compared, e effect) string {
+	if !e.hasCI || e.lo <= 0 && e.hi >= 0 {
+		return ""
+	}
+	main := e.mean
 	k := 0
 	for _, c := range cells {
 		if c.leftRanges == nil || !t.constant && c.rightRanges == nil {

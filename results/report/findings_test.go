@@ -85,16 +85,18 @@ func TestSentence(t *testing.T) {
 			"; resolved in 2 of 3 cells by their own CIs: α above 1 in 1, below in 1."}, nil},
 		{"a cell without its own CI", termsVs1, []compared{vs1(0, 1.2).ci(1.1, 1.3), vs1(1, 1.3)}, 0, []string{
 			"; resolved in 1 of 2 cells by their own CIs (1 of them without a CI of their own, counted as not resolved)."}, nil},
-		{"holds at every range", termsVs1, []compared{vs1(0, 1.1).ranges(1.08, 1.12), vs1(1, 1.16).ranges(1.12, 1.18)}, 0, []string{
-			"Cell by cell, α exceeded 1 in 2 of 2 compared cells (mean 1.13 vs 1). ",
+		{"holds at every range", termsVs1, []compared{vs1(0, 1.1).ranges(1.08, 1.12), vs1(1, 1.16).ranges(1.12, 1.18), vs1(2, 1.13).ranges(1.10, 1.15)}, 0, []string{
+			"Cell by cell, α exceeded 1 in 3 of 3 compared cells (mean 1.13 vs 1). ",
 			"The direction holds at every fit range tried (3 ranges; mean α − 1 = 0.13 at the main range, then 0.1, 0.15)."}, []string{"does not"}},
-		{"fails at one range", termsVs1, []compared{vs1(0, 1.1).ranges(1.08, 0.95), vs1(1, 1.16).ranges(1.12, 0.97)}, 0, []string{
+		{"fails at one range", termsVs1, []compared{vs1(0, 1.1).ranges(1.08, 0.95), vs1(1, 1.16).ranges(1.12, 0.97), vs1(2, 1.13).ranges(1.10, 0.96)}, 0, []string{
 			"The direction does not hold at every fit range tried (3 ranges; mean α − 1 = 0.13 at the main range, then 0.1, -0.04): alternative range 2 gives -0.04."}, nil},
-		{"no fit at one range", termsVs1, []compared{vs1(0, 1.1).ranges(math.NaN(), 1.1), vs1(1, 1.16).ranges(math.NaN(), 1.2)}, 0, []string{
+		{"no fit at one range", termsVs1, []compared{vs1(0, 1.1).ranges(math.NaN(), 1.1), vs1(1, 1.16).ranges(math.NaN(), 1.2), vs1(2, 1.13).ranges(math.NaN(), 1.15)}, 0, []string{
 			"does not hold at every fit range tried (3 ranges; mean α − 1 = 0.13 at the main range, then no fit, 0.15): alternative range 1 has no fit in any cell."}, nil},
-		{"a range fit in some cells", termsVs1, []compared{vs1(0, 1.1).ranges(math.NaN(), 1.1), vs1(1, 1.16).ranges(1.12, 1.2)}, 0, []string{
-			"The direction holds at every fit range tried (3 ranges; mean α − 1 = 0.13 at the main range, then 0.12 (over the 1 of 2 cells with a fit), 0.15)."}, nil},
-		{"ranges on both sides", termsPair, []compared{pair(1.3, 1).ranges(1.2, 1.4).rranges(1.25, 1.1)}, 0, []string{
+		{"a range fit in some cells", termsVs1, []compared{vs1(0, 1.1).ranges(math.NaN(), 1.1), vs1(1, 1.16).ranges(1.12, 1.2), vs1(2, 1.13).ranges(math.NaN(), 1.15)}, 0, []string{
+			"The direction holds at every fit range tried (3 ranges; mean α − 1 = 0.13 at the main range, then 0.12 (over the 1 of 3 cells with a fit), 0.15)."}, nil},
+		{"no range claim when not resolved", termsVs1, []compared{vs1(0, 1.1).ranges(1.08, 1.12), vs1(1, 1.16).ranges(1.12, 1.18)}, 0, []string{
+			"not resolved"}, []string{"fit range"}},
+		{"ranges on both sides", termsPair, []compared{pair(1.3, 1).ci(1.25, 1.35).rightCI(0.95, 1.05).ranges(1.2, 1.4).rranges(1.25, 1.1)}, 0, []string{
 			"(3 ranges; mean channel α − full α = 0.3 at the main range, then -0.05, 0.3): alternative range 1 gives -0.05."}, nil},
 		{"ranges on the left only", termsPair, []compared{pair(1.3, 1).ci(1.2, 1.4).rightCI(0.9, 1.2).ranges(1.2, 1.4)}, 0, []string{
 			"n = 1; from the stage's bootstrap CIs"}, []string{"range"}},

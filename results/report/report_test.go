@@ -106,8 +106,8 @@ func TestReportOfARealRun(t *testing.T) {
 			above++
 		}
 	}
-	// The real spectrum stage writes no alpha_ci or alpha_ranges: the CI
-	// is the spread over the 4 cells and no fit range is claimed.
+	// The CI is the spread over the 4 cells; the planted α is exactly 1,
+	// so the effect is not resolved and no fit range is claimed for it.
 	want := []string{"In this run, ", "95% CI [", "n = 4; spread over the 4 cells (axes alpha, seed)).",
 		"Cell by cell, stringer α exceeded 1 in " + string(rune('0'+above)) + " of 4 compared cells"}
 	f := page.Blocks[7].Finding
