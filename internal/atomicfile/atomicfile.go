@@ -10,6 +10,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -42,13 +43,49 @@ func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
 // removed and path is untouched (unless the final directory fsync fails,
 // after which path holds the new bytes but they may not survive a crash).
 func WriteVia(tempDir, path string, perm fs.FileMode, write func(io.Writer) error) error {
+	return writeVia(tempDir, path, perm, write, os.Rename)
+}
+
+// WriteNew is Write for a path that must not exist: if it does, or another
+// writer creates it before this one is done, WriteNew leaves it untouched
+// and returns an error that wraps fs.ErrExist. The whole temporary file is
+// published by link(2), which fails atomically on an existing name, so no
+// check-then-rename race can replace a file. On a file system without hard
+// links the existence check and the rename are two steps.
+func WriteNew(path string, perm fs.FileMode, write func(io.Writer) error) error {
+	return writeVia(filepath.Dir(path), path, perm, write, publishNew)
+}
+
+// publishNew gives the finished temporary file tmp the name path, which
+// must not exist, and leaves tmp's own name gone, as a rename would.
+func publishNew(tmp, path string) error {
+	err := os.Link(tmp, path)
+	if err == nil {
+		// path holds the bytes now; a temporary name that cannot be
+		// removed is litter for the user, not a failed write.
+		os.Remove(tmp)
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// No hard links here (FAT, some network and FUSE file systems).
+	if _, statErr := os.Lstat(path); statErr == nil {
+		return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+	}
+	return os.Rename(tmp, path)
+}
+
+// writeVia writes the temporary file and hands it to publish, which gives
+// it the name path (os.Rename replaces; publishNew refuses to).
+func writeVia(tempDir, path string, perm fs.FileMode, write func(io.Writer) error, publish func(tmp, path string) error) error {
 	tmp, err := os.CreateTemp(tempDir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	renamed := false
+	published := false
 	defer func() {
-		if !renamed {
+		if !published {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
@@ -65,10 +102,10 @@ func WriteVia(tempDir, path string, perm fs.FileMode, write func(io.Writer) erro
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := publish(tmp.Name(), path); err != nil {
 		return err
 	}
-	renamed = true
+	published = true
 	return SyncDir(filepath.Dir(path))
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,5 +146,31 @@ func TestConcurrentWritersNeverShareATemporaryFile(t *testing.T) {
 	}
 	if got := names(t, dir); !slices.Equal(got, []string{"result.json"}) {
 		t.Errorf("directory holds %v, want only result.json", got)
+	}
+}
+
+// WriteNew publishes a new file like Write, and refuses an existing one,
+// leaving it and its directory as they were.
+func TestWriteNewRefusesExistingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.npz")
+	if err := WriteNew(path, UserMode, writeString("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "new\n" {
+		t.Fatalf("file holds %q (%v), want \"new\\n\"", b, err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != UserMode {
+		t.Errorf("mode %v (%v), want %v", info.Mode().Perm(), err, UserMode)
+	}
+	err := WriteNew(path, UserMode, writeString("other\n"))
+	if !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second WriteNew: %v, want an error wrapping fs.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new\n" {
+		t.Errorf("refused write changed the file to %q", b)
+	}
+	if got := names(t, dir); !slices.Equal(got, []string{"x.npz"}) {
+		t.Errorf("directory holds %v, want only x.npz", got)
 	}
 }
