@@ -17,19 +17,24 @@ import (
 )
 
 // Export writes named artifacts to path in the format its extension names:
-// .npy (exactly one array), .npz (arrays by name, or one model with its
-// weights and architecture), .json (arrays as
-// {dtype, shape, data} and records as they are) or .csv (one array of at
-// most two dimensions). The file appears atomically, with mode 0644 and
-// fsynced (atomicfile.Write): a failed export leaves nothing at path.
-func Export(path string, arts map[string]stages.Artifact) error {
+// .npy (exactly one array), .npz (see exportNPZ: arrays as NAME.npy, records
+// as NAME.json, or one model with its weights and architecture), .json
+// (arrays as {dtype, shape, data} and records as they are) or .csv (one
+// array of at most two dimensions). The file appears atomically, with mode
+// 0644 and fsynced (atomicfile): a failed export leaves path as it was.
+// Unless replace is set, an existing path is left untouched and the error
+// wraps fs.ErrExist, even if another process creates path meanwhile.
+func Export(path string, arts map[string]stages.Artifact, replace bool) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	write, ok := exporters[ext]
 	if !ok {
 		return fmt.Errorf("export %s: unknown format %q; want .npy, .npz, .json or .csv", path, ext)
 	}
-	err := atomicfile.Write(path, atomicfile.UserMode, func(w io.Writer) error { return write(w, arts) })
-	if err != nil {
+	save := atomicfile.WriteNew
+	if replace {
+		save = atomicfile.Write
+	}
+	if err := save(path, atomicfile.UserMode, func(w io.Writer) error { return write(w, arts) }); err != nil {
 		return fmt.Errorf("export %s: %w", path, err)
 	}
 	return nil
@@ -65,10 +70,12 @@ func exportNPY(w io.Writer, arts map[string]stages.Artifact) error {
 }
 
 // exportNPZ writes an uncompressed .npz (a zip of .npy members), which
-// numpy.load reads. npyio's npz writer cannot give a flat slice an n-d
-// shape, so the members are written with stages.WriteNPY. A model is
-// exported alone, as its own .npz: one member per weight plus
-// "__arch__.json" (the architecture).
+// numpy.load reads: each array output is the member NAME.npy (np.load(f)[NAME])
+// and each record output the member NAME.json, its canonical JSON, which
+// numpy.load hands back as bytes (json.loads(np.load(f)["NAME.json"])).
+// npyio's npz writer cannot give a flat slice an n-d shape, so the members
+// are written with stages.WriteNPY. A model is exported alone, as its own
+// .npz: one member per weight plus "__arch__.json" (the architecture).
 func exportNPZ(w io.Writer, arts map[string]stages.Artifact) error {
 	for name, a := range arts {
 		if m, ok := a.(*stages.Model); ok {
@@ -80,19 +87,36 @@ func exportNPZ(w io.Writer, arts map[string]stages.Artifact) error {
 	}
 	z := zip.NewWriter(w)
 	for _, name := range slices.Sorted(maps.Keys(arts)) {
-		arr, err := stages.AsArray(arts[name])
-		if err != nil {
-			return fmt.Errorf("output %q: %w; use .json", name, err)
-		}
-		f, err := z.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})
-		if err != nil {
-			return err
-		}
-		if err := stages.WriteNPY(f, arr); err != nil {
-			return err
+		if err := npzMember(z, name, arts[name]); err != nil {
+			return fmt.Errorf("output %q: %w", name, err)
 		}
 	}
 	return z.Close()
+}
+
+// npzMember adds one artifact to an .npz: a record as NAME.json, an
+// array (in memory or file-backed, its digest checked) as NAME.npy.
+func npzMember(z *zip.Writer, name string, a stages.Artifact) error {
+	member := func(suffix string) (io.Writer, error) {
+		return z.CreateHeader(&zip.FileHeader{Name: name + suffix, Method: zip.Store})
+	}
+	if rec, ok := a.(stages.Record); ok {
+		f, err := member(".json")
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(rec.Canonical())
+		return err
+	}
+	arr, err := stages.AsArray(a)
+	if err != nil {
+		return err
+	}
+	f, err := member(".npy")
+	if err != nil {
+		return err
+	}
+	return stages.WriteNPY(f, arr)
 }
 
 func exportJSON(w io.Writer, arts map[string]stages.Artifact) error {

@@ -1,13 +1,17 @@
 package results
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"codeberg.org/sbinet/npyio/npz"
 
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -15,7 +19,7 @@ import (
 func exportTo(t *testing.T, name string, arts map[string]stages.Artifact) (string, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
-	return path, Export(path, arts)
+	return path, Export(path, arts, false)
 }
 
 func TestExportFormats(t *testing.T) {
@@ -46,25 +50,6 @@ func TestExportFormats(t *testing.T) {
 	if b, _ := os.ReadFile(path); err != nil || string(b) != "0.5,1.5,2.5\n3.5,4.5,5.5\n" {
 		t.Errorf(".csv = %q, %v", b, err)
 	}
-
-	path, err = exportTo(t, "all.npz", map[string]stages.Artifact{"m": m, "v": v})
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, zf := range z.File {
-		r, _ := zf.Open()
-		a, err := stages.ReadNPY(r)
-		r.Close()
-		want := map[string]*stages.Array{"m.npy": m, "v.npy": v}[zf.Name]
-		if err != nil || want == nil || a.Digest() != want.Digest() {
-			t.Errorf(".npz member %s: %v", zf.Name, err)
-		}
-	}
-	z.Close()
 
 	path, err = exportTo(t, "all.json", map[string]stages.Artifact{"v": v, "info": stages.Record{"k": "x"}})
 	var doc map[string]map[string]any
@@ -112,5 +97,121 @@ func TestExportModel(t *testing.T) {
 	}
 	if _, err := exportTo(t, "both.npz", map[string]stages.Artifact{"model": model, "v": stages.Ints(1)}); err == nil || !strings.Contains(err.Error(), "exports alone") {
 		t.Errorf("model with another output: %v", err)
+	}
+}
+
+// A whole stage exports to one .npz that numpy.load reads: every array
+// output as NAME.npy (a standard .npy, file-backed arrays included) and
+// every record output as NAME.json. Read back here with npyio's npz
+// reader, which parses each member's .npy header as numpy does.
+func TestExportWholeStageNPZ(t *testing.T) {
+	m := stages.NewF64(2, 3)
+	for i := range m.F64 {
+		m.F64[i] = float64(i) + 0.5
+	}
+	v := stages.Ints(4, 5, 6)
+	onDisk := stages.NewF32(2, 2)
+	copy(onDisk.F32, []float32{1, 2, 3, 4})
+	info := stages.Record{"estimator": "stringer", "n_points": 7.0}
+	path, err := exportTo(t, "spec.npz", map[string]stages.Artifact{
+		"m": m, "v": v, "w": arrayFile(t, onDisk), "info": info})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := npz.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	if keys := z.Keys(); !slices.Equal(keys, []string{"info.json", "m.npy", "v.npy", "w.npy"}) {
+		t.Errorf(".npz members %v, want info.json m.npy v.npy w.npy", keys)
+	}
+	for _, c := range []struct {
+		member string
+		want   *stages.Array
+	}{{"m.npy", m}, {"v.npy", v}, {"w.npy", onDisk}} {
+		if got := readMember(t, z, c.member); got == nil || got.Digest() != c.want.Digest() {
+			t.Errorf("%s reads back as %v, want %v", c.member, got, c.want)
+		}
+	}
+	r, err := z.Open("info.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var back stages.Record
+	if err := json.NewDecoder(r).Decode(&back); err != nil || back.Digest() != info.Digest() {
+		t.Errorf("info.json = %v (%v), want %v", back, err, info)
+	}
+}
+
+// readMember reads one .npy member of an .npz through npyio's header
+// parser, into the Go type of its dtype.
+func readMember(t *testing.T, z *npz.Reader, name string) *stages.Array {
+	t.Helper()
+	h := z.Header(name)
+	if h == nil {
+		t.Errorf("%s: no .npy header", name)
+		return nil
+	}
+	a := &stages.Array{Shape: h.Descr.Shape}
+	var err error
+	switch strings.Trim(h.Descr.Type, `'"`) {
+	case "<f8":
+		err = z.Read(name, &a.F64)
+	case "<f4":
+		err = z.Read(name, &a.F32)
+	case "<i8":
+		err = z.Read(name, &a.I64)
+	default:
+		t.Errorf("%s: dtype %q", name, h.Descr.Type)
+		return nil
+	}
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return nil
+	}
+	return a
+}
+
+// arrayFile returns a as a file-backed array, as a cached blob is loaded.
+func arrayFile(t *testing.T, a *stages.Array) *stages.ArrayFile {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "a.npy")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stages.WriteNPY(f, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	af, err := stages.OpenArrayFile(path, a.Digest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return af
+}
+
+// Export leaves an existing file alone unless told to replace it.
+func TestExportRefusesToOverwrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.npy")
+	if err := os.WriteFile(path, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := map[string]stages.Artifact{"v": stages.Ints(1, 2)}
+	if err := Export(path, v, false); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("export over an existing file: %v, want an error wrapping fs.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "mine" {
+		t.Errorf("a refused export changed the file to %q", b)
+	}
+	if err := Export(path, v, true); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o644 || info.Size() == 4 {
+		t.Errorf("replaced file: %v, %v; want the new array, mode 0644", info, err)
 	}
 }

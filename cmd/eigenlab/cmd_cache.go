@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	register("verify", "REF|--all [--rtol R]", "recompute a result and compare within a tolerance, or rehash the whole cache", cmdVerify)
-	register("export", "REF -o FILE | --cited EXP -o FILE", "write artifacts (.npy/.npz/.json/.csv) or cited numbers (.csv/.tex)", cmdExport)
+	register("export", "REF -o FILE [--force] | --cited EXP -o FILE", "write artifacts (.npy/.npz/.json/.csv; a whole stage as .npz, records inside as NAME.json) or cited numbers (.csv/.tex)", cmdExport)
 	register("gc", "[--max-size SIZE]", "evict unpinned artifacts (least recently used first)", cmdGC)
 }
 
@@ -113,8 +114,9 @@ func cmdExport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	var st stateFlags
 	st.add(fs)
-	out := fs.String("o", "", "output file (.npy, .npz, .json, .csv; with --cited .csv or .tex)")
+	out := fs.String("o", "", "output file: .npy or .csv (one array), .json, or .npz (every output of a stage: arrays as NAME.npy, records as NAME.json, for numpy.load); with --cited .csv or .tex")
 	cited := fs.Bool("cited", false, "write every cited number of experiment EXP instead of an artifact")
+	force := fs.Bool("force", false, "replace FILE if it exists (without it, an existing FILE is an error and stays as it was)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -122,8 +124,13 @@ func cmdExport(ctx context.Context, args []string) error {
 	if len(pos) != 1 || *out == "" {
 		return usagef("export takes one REF (or --cited EXP) and -o FILE")
 	}
+	if _, err := os.Lstat(*out); err == nil && !*force {
+		// Checked before anything is loaded; the writer checks again,
+		// atomically, in case FILE appears meanwhile.
+		return forceHint(fmt.Errorf("export %s: %w", *out, os.ErrExist))
+	}
 	if *cited {
-		return exportCited(ctx, st, pos[0], *out)
+		return forceHint(exportCited(ctx, st, pos[0], *out, *force))
 	}
 	r, done, err := st.open()
 	if err != nil {
@@ -142,11 +149,20 @@ func cmdExport(ctx context.Context, args []string) error {
 		}
 		arts[e.Name] = a
 	}
-	if err := results.Export(*out, arts); err != nil {
-		return err
+	if err := results.Export(*out, arts, *force); err != nil {
+		return forceHint(err)
 	}
 	fmt.Printf("wrote %s (%s)\n", *out, strings.Join(edgeNames(edges), ", "))
 	return nil
+}
+
+// forceHint makes an export's refusal to replace an existing file (an
+// error wrapping os.ErrExist) a usage error that says how to replace it.
+func forceHint(err error) error {
+	if errors.Is(err, os.ErrExist) {
+		return usagef("%v; pass --force to replace it", err)
+	}
+	return err
 }
 
 func edgeNames(edges []results.Edge) []string {

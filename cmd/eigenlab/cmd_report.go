@@ -131,8 +131,8 @@ var nameRe = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 // exportCited writes every cited number of an experiment (a YAML path, a
 // shipped name, or the name of an experiment recorded in the database) to
-// a .csv or .tex file.
-func exportCited(ctx context.Context, st stateFlags, exp, path string) error {
+// a .csv or .tex file, replacing an existing one only if replace is set.
+func exportCited(ctx context.Context, st stateFlags, exp, path string, replace bool) error {
 	name := exp
 	if plan, err := experiments.Load(exp, nil); err == nil {
 		name = plan.Name
@@ -151,7 +151,7 @@ func exportCited(ctx context.Context, st stateFlags, exp, path string) error {
 	if len(cited) == 0 {
 		return fmt.Errorf("export --cited %s: no cited numbers of experiment %q in the database; run it first", exp, name)
 	}
-	if err := report.ExportCited(path, cited); err != nil {
+	if err := report.ExportCited(path, cited, replace); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %s (%d cited numbers of %s)\n", path, len(cited), name)

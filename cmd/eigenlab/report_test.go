@@ -75,7 +75,8 @@ func TestReportAndCitedExport(t *testing.T) {
 		want string
 	}{
 		{[]string{"export", "--cited", "testdata/report.yaml", "-o", "x.npy"}, "cited numbers are written as .csv or .tex"},
-		{[]string{"export", "--cited", "no-such-exp", "-o", csvPath}, `no cited numbers of experiment "no-such-exp"`},
+		{[]string{"export", "--cited", "no-such-exp", "-o", csvPath, "--force"}, `no cited numbers of experiment "no-such-exp"`},
+		{[]string{"export", "--cited", "cli-report", "-o", csvPath}, "cited.csv: file already exists; pass --force to replace it"},
 		{[]string{"report", "testdata/report.yaml"}, "report: want -o DIR"},
 		{[]string{"report", "--help"}, "kind: spectrum"},
 		{[]string{"report", "testdata/invalid.yaml", "-o", t.TempDir()}, "testdata/invalid.yaml:1:7"},

@@ -59,19 +59,20 @@ func WriteNew(path string, perm fs.FileMode, write func(io.Writer) error) error 
 // publishNew gives the finished temporary file tmp the name path, which
 // must not exist, and leaves tmp's own name gone, as a rename would.
 func publishNew(tmp, path string) error {
+	exists := &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
 	err := os.Link(tmp, path)
-	if err == nil {
+	switch {
+	case err == nil:
 		// path holds the bytes now; a temporary name that cannot be
 		// removed is litter for the user, not a failed write.
 		os.Remove(tmp)
 		return nil
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return err
+	case errors.Is(err, fs.ErrExist):
+		return exists // not the link error, which names the temporary file
 	}
 	// No hard links here (FAT, some network and FUSE file systems).
 	if _, statErr := os.Lstat(path); statErr == nil {
-		return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+		return exists
 	}
 	return os.Rename(tmp, path)
 }

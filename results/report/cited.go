@@ -120,8 +120,10 @@ func MacroName(id string) string {
 }
 
 // ExportCited writes cited numbers to path as CSV (.csv) or LaTeX macros
-// (.tex). The file appears atomically.
-func ExportCited(path string, cited []Cited) error {
+// (.tex). The file appears atomically, mode 0644. Unless replace is set,
+// an existing path is left untouched and the error wraps fs.ErrExist
+// (atomicfile.WriteNew).
+func ExportCited(path string, cited []Cited, replace bool) error {
 	var write func(io.Writer, []Cited) error
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
@@ -131,7 +133,14 @@ func ExportCited(path string, cited []Cited) error {
 	default:
 		return fmt.Errorf("export %s: cited numbers are written as .csv or .tex, not %q", path, filepath.Ext(path))
 	}
-	return writeAtomic(path, func(w io.Writer) error { return write(w, cited) })
+	save := atomicfile.WriteNew
+	if replace {
+		save = atomicfile.Write
+	}
+	if err := save(path, atomicfile.UserMode, func(w io.Writer) error { return write(w, cited) }); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	return nil
 }
 
 // writeAtomic writes a file of the report with atomicfile.Write, so a
