@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
@@ -215,6 +216,9 @@ func TestCorruptBlobIsRecomputed(t *testing.T) {
 	if executions("src") != 1 || executions("down") != 0 {
 		t.Errorf("after corruption src ran %d (want 1), down ran %d (want 0)", executions("src"), executions("down"))
 	}
+	if s.Executed != 1 || s.Cached != 1 || s.Failed != 0 || s.Skip != 0 {
+		t.Errorf("rerun after corruption: executed %d cached %d failed %d skipped %d; want 1, 1, 0, 0", s.Executed, s.Cached, s.Failed, s.Skip)
+	}
 	if _, err := (store{r.Cache}).load(d); err != nil {
 		t.Errorf("blob not restored: %v", err)
 	}
@@ -244,13 +248,79 @@ func TestOutputsIdenticalAcrossJobs(t *testing.T) {
 	}
 }
 
+// cancelled is a run to cancel midway: block sleeps 10 s unless cancelled,
+// so a cancel that does not reach it fails the test rather than hang it.
+const cancelled = `
+name: cancelled
+stages:
+  src:
+    kind: test_counter
+    params: {label: cancel-src}
+  block:
+    kind: test_counter
+    params: {label: cancel-block, sleep: 10000}
+  next:
+    kind: test_counter
+    inputs: {a: src}
+    params: {label: cancel-next}
+  after:
+    kind: test_counter
+    inputs: {a: block}
+    params: {label: cancel-after}
+`
+
+// cancelWhenBlocked cancels the run from src's Done event once block is
+// running: src has finished, block is cancelled while it runs, and next
+// (whose only input, src, is ready) is launched only after the cancel.
+type cancelWhenBlocked struct {
+	nopProgress
+	cancel  context.CancelFunc
+	running chan struct{} // closed when block runs
+}
+
+func (p *cancelWhenBlocked) Running(label string) {
+	if label == "block" {
+		close(p.running)
+	}
+}
+
+func (p *cancelWhenBlocked) Done(label string, _ Status, _ time.Duration, _ error) {
+	if label != "src" {
+		return
+	}
+	select {
+	case <-p.running:
+	case <-time.After(10 * time.Second): // block never ran; the test fails below
+	}
+	p.cancel()
+}
+
+// A run cancelled midway keeps what finished, stops the running stage and
+// starts nothing more, even a stage whose inputs are all ready.
 func TestCancelSkipsTheRest(t *testing.T) {
+	resetCounts()
 	r := newRunner(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := r.Run(ctx, plan(t, chain), Options{Jobs: 2})
+	defer cancel()
+	progress := &cancelWhenBlocked{cancel: cancel, running: make(chan struct{})}
+	s, err := r.Run(ctx, plan(t, cancelled), Options{Jobs: 2, Progress: progress})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	want := map[string]Status{"src": StatusOK, "block": StatusFailed, "next": StatusSkipped, "after": StatusSkipped}
+	for _, n := range s.nodes {
+		if n.status != want[n.label()] {
+			t.Errorf("%s: status %s (%v), want %s", n.label(), n.status, n.err, want[n.label()])
+		}
+		if n.label() == "block" && !errors.Is(n.err, context.Canceled) {
+			t.Errorf("block: error %v, want context.Canceled", n.err)
+		}
+	}
+	if executions("cancel-next") != 0 || executions("cancel-after") != 0 {
+		t.Errorf("after the cancel next ran %d times and after %d; want 0 and 0", executions("cancel-next"), executions("cancel-after"))
+	}
+	if s.Executed != 1 || s.Failed != 1 || s.Skip != 2 {
+		t.Errorf("executed %d failed %d skipped %d; want 1, 1, 2", s.Executed, s.Failed, s.Skip)
 	}
 }
 
