@@ -184,8 +184,27 @@ func TestNetSIMDBitIdentical(t *testing.T) {
 	}
 }
 
+// TestGoFusesMulAdd requires the goFusesMulAdd probe to predict every
+// affine loop of passGo: on (1+2⁻¹²)·(1+2⁻¹²) − (1+2⁻¹¹) a loop gives 2⁻²⁴
+// if the compiler fused it and 0 if not. The SIMD pass picks its fused or
+// unfused kernel (and useSIMD its CPU requirement) from the probe, so a
+// probe that disagrees with passGo makes the two paths differ in the last
+// bit on every affine layer.
 func TestGoFusesMulAdd(t *testing.T) {
-	t.Logf("compiler fuses v*a+b: %v; SIMD pass: %v", goFusesMulAdd, useSIMD)
+	const v, a, b = 1 + 0x1p-12, 1 + 0x1p-12, -(1 + 0x1p-11)
+	inf := float32(math.Inf(1))
+	for mode := 1; mode < 8; mode += 2 { // affine, with and without add and clamp
+		add, clamp := mode&2 != 0, mode&4 != 0
+		var s []float32
+		if add {
+			s = []float32{0}
+		}
+		d := make([]float32, 1)
+		passGo(d, []float32{v}, s, a, b, inf, true, clamp)
+		if fused := d[0] != 0; fused != goFusesMulAdd {
+			t.Errorf("%s: passGo gives %g (fused %v), but goFusesMulAdd = %v", modeName(mode), d[0], fused, goFusesMulAdd)
+		}
+	}
 }
 
 // TestDepthwiseSIMDBitIdentical requires the AVX2 depthwise kernel (all
