@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ import (
 // passes read bit-identical inputs. Regenerate them (they are committed)
 // with
 //
-//	go test ./stages/nn/tfjs -run TestGenerateInputs -update-inputs
+//	go test ./stages/nn/tfjs -run TestInputsFromPhotos -update-inputs
 //
 // which needs the Debian wallpaper packages that scripts/setup.sh installs.
 var updateInputs = flag.Bool("update-inputs", false, "rewrite testdata/inputs-*.npy from the photos in /usr/share")
@@ -165,13 +166,71 @@ type inputsIndex struct {
 	Note   string            `json:"note"`
 }
 
-func TestGenerateInputs(t *testing.T) {
-	if !*updateInputs {
-		t.Skip("run with -update-inputs to regenerate testdata/inputs-*.npy")
+// inputSizes are the input sizes of the nets with goldens (MobileNetV2,
+// InceptionV3), one committed inputs-SIZE.npy each.
+var inputSizes = []int{224, 299}
+
+// TestInputsFromPhotos requires the committed inputs-*.npy to be the crops
+// of goldenPhotos, in order, as inputs.json says: always the index and the
+// shapes, and, when the photos are installed, the bytes, rebuilt from the
+// photos. So a change to preprocess (which the head check also uses)
+// cannot part the goldens from their inputs unnoticed. With -update-inputs
+// the files are rewritten first.
+func TestInputsFromPhotos(t *testing.T) {
+	if *updateInputs {
+		writeInputs(t)
 	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "inputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx inputsIndex
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		t.Fatalf("inputs.json: %v", err)
+	}
+	if !slices.Equal(idx.Images, goldenPhotos) {
+		t.Errorf("inputs.json lists %v, want goldenPhotos %v", idx.Images, goldenPhotos)
+	}
+	missing := slices.IndexFunc(goldenPhotos, func(p photo) bool { _, err := os.Stat(p.Path); return err != nil })
+	for _, size := range inputSizes {
+		data, shape, err := readU8NPY(filepath.Join("testdata", idx.Files[strconv.Itoa(size)]))
+		if err != nil {
+			t.Fatalf("inputs for size %d: %v", size, err)
+		}
+		if want := []int{len(goldenPhotos), size, size, 3}; !slices.Equal(shape, want) {
+			t.Fatalf("inputs for size %d have shape %v, want %v", size, shape, want)
+		}
+		if missing < 0 {
+			checkCrops(t, data, size)
+		}
+	}
+	if missing >= 0 {
+		t.Skipf("index and shapes checked; crops not rebuilt: %s is not installed (scripts/setup.sh)", goldenPhotos[missing].Path)
+	}
+}
+
+// checkCrops requires data (N×size×size×3) to hold goldenPhotos' crops.
+func checkCrops(t *testing.T, data []uint8, size int) {
+	t.Helper()
+	n := size * size * 3
+	for i, p := range goldenPhotos {
+		px, err := preprocess(p.Path, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(px, data[i*n:(i+1)*n]) {
+			t.Errorf("%s at %d×%d: the committed crop differs from the photo's; if preprocess changed on purpose, rerun with -update-inputs and regenerate the goldens (testdata/README.md)", p.Name, size, size)
+		}
+	}
+}
+
+// writeInputs rewrites testdata/inputs-*.npy and inputs.json from the
+// photos, and the head-only crops to a scratch file for reference.js.
+func writeInputs(t *testing.T) {
+	t.Helper()
 	idx := inputsIndex{Images: goldenPhotos, Files: map[string]string{},
 		Note: "centre square crop, box-filtered to size, uint8 RGB NHWC; input = float32(u/255); see inputs_test.go"}
-	for _, size := range []int{224, 299} {
+	for _, size := range inputSizes {
 		var all []uint8
 		for _, p := range goldenPhotos {
 			px, err := preprocess(p.Path, size)

@@ -6,13 +6,13 @@
 //
 //   bash scripts/fetch-models.sh
 //   d=$(mktemp -d) && cp stages/nn/tfjs/testdata/package*.json $d && (cd $d && npm ci)
-//   go test ./stages/nn/tfjs -run TestGenerateInputs -update-inputs   # optional
+//   go test ./stages/nn/tfjs -run TestInputsFromPhotos -update-inputs   # optional
 //   NODE_PATH=$d/node_modules node stages/nn/tfjs/testdata/reference.js mobilenetv2
 //   NODE_PATH=$d/node_modules node stages/nn/tfjs/testdata/reference.js inceptionv3
 //
 // Inputs: testdata/inputs-<size>.npy (uint8 NHWC; x = float32(u/255)) and,
 // for the head check only, $TMPDIR/eigenlab-head-<size>.npy written by
-// TestGenerateInputs (photos whose crops are not committed).
+// TestInputsFromPhotos -update-inputs (photos whose crops are not committed).
 //
 // Outputs, per net: golden-<net>.json (metadata, per-image statistics of
 // every checked layer over the full tensor, head probabilities) and
