@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register("verify", "REF|--all [--rtol R]", "recompute a result and compare within a tolerance, or rehash the whole cache", cmdVerify)
-	register("export", "REF -o FILE [--force] | --cited EXP -o FILE", "write artifacts (.npy/.npz/.json/.csv; a whole stage as .npz, records inside as NAME.json) or cited numbers (.csv/.tex)", cmdExport)
+	register("export", "REF -o FILE | --cited EXP -o FILE [--force]", "write artifacts (.npy/.npz/.json/.csv; a whole stage as .npz, records inside as NAME.json) or cited numbers (.csv/.tex)", cmdExport)
 	register("gc", "[--max-size SIZE]", "evict unpinned artifacts (least recently used first)", cmdGC)
 }
 
