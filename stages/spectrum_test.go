@@ -112,13 +112,14 @@ func TestSpectrumRecoversPlanted(t *testing.T) {
 	for _, tc := range []struct {
 		n, p  int
 		route string
-		r     int // last usable rank: min(n-1, p)
-	}{{400, 150, "direct", 150}, {150, 400, "gram", 149}} {
+		r     int    // last usable rank: min(n-1, p)
+		below string // the lower neighbour of the default range [11, r-2], rounded outward
+	}{{400, 150, "direct", 150, "[5,78]"}, {150, 400, "gram", 149, "[5,77]"}} {
 		x := loadPlantedX(t, Params{"n": tc.n, "p": tc.p, "alpha": 1.3, "seed": 4})
 		for _, est := range spectral.Estimators {
 			p := Params{"estimator": est, "n_bootstraps": 0}
 			if spectral.RangedEstimator(est) {
-				p["ranks"] = []int{5, 100} // neighbours [2, 47] and [11, r]
+				p["ranks"] = []int{5, 100} // neighbours [2, 48] and [10, r]
 			}
 			out, err := runSpectrum(t, Inputs{"x": x}, p)
 			if err != nil {
@@ -139,7 +140,7 @@ func TestSpectrumRecoversPlanted(t *testing.T) {
 		out, _ := runSpectrum(t, Inputs{"x": x}, Params{"n_bootstraps": 0})
 		info := string(out["info"].(Record).Canonical())
 		for _, w := range []string{`"route":"` + tc.route + `"`, fmt.Sprintf(`"ranks":[11,%d]`, tc.r-2), `"estimator":"stringer"`,
-			`"fit":"ok"`, `"n_bootstraps":0`, fmt.Sprintf(`"neighbour_ranges":[[6,77],[21,%d]]`, tc.r)} {
+			`"fit":"ok"`, `"n_bootstraps":0`, fmt.Sprintf(`"neighbour_ranges":[%s,[21,%d]]`, tc.below, tc.r)} {
 			if !strings.Contains(info, w) {
 				t.Errorf("info %s lacks %s", info, w)
 			}
@@ -247,7 +248,7 @@ func TestSpectrumRangeSensitivity(t *testing.T) {
 		t.Errorf("α %.4f, alpha_ranges %v: want the lower range flatter and the upper steeper by > 0.2", a, ar)
 	}
 	nr := out["info"].(Record)["neighbour_ranges"].([][]int)
-	if fmt.Sprint(nr) != "[[5 131] [25 300]]" { // [11, 298]: (298/11)^¼ = 2.28, clipped at R = 300
+	if fmt.Sprint(nr) != "[[4 131] [25 300]]" { // [11, 298]: (298/11)^¼ = 2.28, rounded outward, clipped at R = 300
 		t.Errorf("neighbour_ranges %v", nr)
 	}
 }

@@ -307,13 +307,18 @@ func EffectiveDim(lambda []float64) float64 {
 // sensitivity to the range is measured (METHODS.md §1.2 and §8.1,
 // "Correction (turn 2)": always report α's sensitivity to the range).
 // The project's convention [proposal]: [lo, hi] shifted down and up in
-// log-rank by a quarter of its log-width, lo' = round(lo·(hi/lo)^∓¼) and
-// hi' = round(hi·(hi/lo)^∓¼), clipped to [1, R] with R the last usable
-// rank of lambda. Each keeps three quarters of its log-width in common
-// with [lo, hi] (less where clipped).
+// log-rank by a quarter of its log-width, rounded outward,
+// lo' = ⌊lo·(hi/lo)^∓¼⌋ and hi' = ⌈hi·(hi/lo)^∓¼⌉, clipped to [1, R] with
+// R the last usable rank of lambda. Rounding outward keeps each
+// neighbour's span at least that of [lo, hi], so a one-decade range has
+// one-decade neighbours (rounding to nearest made [5, 50] into [3, 28]
+// and [9, 89], under a decade: "no fit"). Each keeps about three quarters
+// of its log-width in common with [lo, hi] (less where clipped).
 func NeighbourRanges(lambda []float64, lo, hi int) [2][2]int {
 	_, r, _ := usableRanks(lambda)
 	shift := math.Pow(float64(hi)/float64(lo), 0.25)
-	at := func(n int, f float64) int { return max(1, min(r, int(math.Round(float64(n)*f)))) }
-	return [2][2]int{{at(lo, 1/shift), at(hi, 1/shift)}, {at(lo, shift), at(hi, shift)}}
+	clip := func(v float64) int { return max(1, min(r, int(v))) }
+	lower := func(n int, f float64) int { return clip(math.Floor(float64(n) * f)) }
+	upper := func(n int, f float64) int { return clip(math.Ceil(float64(n) * f)) }
+	return [2][2]int{{lower(lo, 1/shift), upper(hi, 1/shift)}, {lower(lo, shift), upper(hi, shift)}}
 }

@@ -170,15 +170,17 @@ func TestNoFit(t *testing.T) {
 }
 
 // The neighbouring ranges are [lo, hi] shifted a quarter of its log-width
-// down and up, rounded, clipped to [1, R].
+// down and up, rounded outward (so the span never shrinks below that of
+// [lo, hi]), clipped to [1, R].
 func TestNeighbourRanges(t *testing.T) {
 	for _, tc := range []struct {
 		r, lo, hi int
 		want      [2][2]int
 	}{
-		{2000, 11, 500, [2][2]int{{4, 193}, {29, 1298}}}, // (500/11)^¼ = 2.597
-		{600, 11, 500, [2][2]int{{4, 193}, {29, 600}}},
+		{2000, 11, 500, [2][2]int{{4, 193}, {28, 1299}}}, // (500/11)^¼ = 2.597
+		{600, 11, 500, [2][2]int{{4, 193}, {28, 600}}},
 		{2000, 2, 32, [2][2]int{{1, 16}, {4, 64}}},
+		{2000, 5, 50, [2][2]int{{2, 29}, {8, 89}}}, // one decade: neighbours of one decade or more, never "no fit" by rounding
 	} {
 		if got := NeighbourRanges(PowerLaw(1, tc.r), tc.lo, tc.hi); got != tc.want {
 			t.Errorf("R=%d [%d, %d]: %v, want %v", tc.r, tc.lo, tc.hi, got, tc.want)
