@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -69,9 +70,15 @@ func readNPZArray(path, key string) (*Array, error) {
 		return nil, err
 	}
 	defer f.Close()
-	z, err := zip.NewReader(f, info.Size())
+	return readNPZ(f, info.Size(), path, key)
+}
+
+// readNPZ is readNPZArray on the archive r of size bytes, which errors
+// call name.
+func readNPZ(r io.ReaderAt, size int64, name, key string) (*Array, error) {
+	z, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable .npz archive: %w", path, err)
+		return nil, fmt.Errorf("%s: not a readable .npz archive: %w", name, err)
 	}
 	var entry *zip.File
 	keys := make([]string, len(z.File))
@@ -82,16 +89,16 @@ func readNPZArray(path, key string) (*Array, error) {
 		}
 	}
 	if entry == nil {
-		return nil, fmt.Errorf("%s: no array %q; the archive holds %v", path, key, keys)
+		return nil, fmt.Errorf("%s: no array %q; the archive holds %v", name, key, keys)
 	}
-	r, size, err := openNPZEntry(entry, info.Size())
+	er, esize, err := openNPZEntry(entry, size)
 	if err != nil {
-		return nil, fmt.Errorf("%s[%s]: %w", path, key, err)
+		return nil, fmt.Errorf("%s[%s]: %w", name, key, err)
 	}
-	defer r.Close()
-	a, err := ReadNPY(r, size)
+	defer er.Close()
+	a, err := ReadNPY(er, esize)
 	if err != nil {
-		return nil, fmt.Errorf("%s[%s]: %w", path, key, err)
+		return nil, fmt.Errorf("%s[%s]: %w", name, key, err)
 	}
 	return a, nil
 }

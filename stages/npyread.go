@@ -85,6 +85,9 @@ func readNPYHeader(r io.Reader, size int64) (npyHead, error) {
 		return npyHead{}, fmt.Errorf("not a valid .npy file: %w", err)
 	}
 	h, err := parseNPYDict(dict)
+	if err != nil && size != unknownSize {
+		err = fmt.Errorf("%w (the file has %d bytes)", err, size)
+	}
 	if err != nil {
 		return npyHead{}, err
 	}
