@@ -37,7 +37,7 @@ func Stat(path string) (fs.FileInfo, error) {
 // regular file, and returns the open file with its info (its size is the
 // number of bytes a reader will get).
 func Open(path string) (*os.File, fs.FileInfo, error) {
-	if _, err := Stat(path); err != nil {
+	if err := checkPath(path); err != nil {
 		return nil, nil, err
 	}
 	f, err := os.Open(path)
@@ -57,10 +57,21 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 
 // ReadFile is os.ReadFile for regular files only.
 func ReadFile(path string) ([]byte, error) {
-	if _, err := Stat(path); err != nil {
+	if err := checkPath(path); err != nil {
 		return nil, err
 	}
 	return os.ReadFile(path)
+}
+
+// checkPath refuses path if it exists and is not a regular file. A path
+// that cannot be stat'ed is left for the open to fail on, so the error is
+// the familiar "open PATH: no such file or directory".
+func checkPath(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	return check(path, info)
 }
 
 // check returns nil for a regular file, else an error naming path.
