@@ -17,7 +17,7 @@ import (
 // verifyBelow is the blob size under which every read re-hashes the
 // artifact. Larger blobs are re-hashed when decoded for a consumer (which
 // reads every byte anyway) and by `eigenlab verify`.
-const verifyBelow = 64 << 20
+var verifyBelow int64 = 64 << 20 // a variable so tests can lower it
 
 // DefaultStreamAbove is the input size, in bytes, above which the runner
 // hands an array to its stage as a stages.ArrayFile (values left in the
