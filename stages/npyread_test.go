@@ -197,12 +197,9 @@ func TestReadNPYDTypes(t *testing.T) {
 // FuzzNPY: no bytes make a .npy reader panic or allocate beyond what is
 // there, and whatever is accepted agrees with its header everywhere: as a
 // .npy, as a cache blob (decode, peek, verify) and as an npz entry. The
-// seed corpus (testdata/fuzz/FuzzNPY) holds the headers of the fault
-// campaign.
+// seed corpus is the headers of the fault campaign, hostileNPYs
+// (testdata/fuzz/FuzzNPY), and a valid file.
 func FuzzNPY(f *testing.F) {
-	for _, tc := range hostileNPYs {
-		f.Add(tc.npy)
-	}
 	var good bytes.Buffer
 	WriteNPY(&good, counting("f8", 2, 3))
 	f.Add(good.Bytes())
@@ -234,16 +231,13 @@ func FuzzNPY(f *testing.F) {
 }
 
 // FuzzNPZ: no archive makes the npz reader or the model decoder panic or
-// allocate from a size the archive cannot hold.
+// allocate from a size the archive cannot hold. The seed corpus
+// (testdata/fuzz/FuzzNPZ) is hostileNPYs, each as the entry x.npy of an
+// archive, and a model blob.
 func FuzzNPZ(f *testing.F) {
-	for _, tc := range hostileNPYs {
-		var buf bytes.Buffer
-		z := zip.NewWriter(&buf)
-		w, _ := z.Create("x.npy")
-		w.Write(tc.npy)
-		z.Close()
-		f.Add(buf.Bytes())
-	}
+	var model bytes.Buffer
+	WriteArtifact(&model, tinyModel())
+	f.Add(model.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readNPZ(bytes.NewReader(data), int64(len(data)), "x.npz", "x")
 		ReadArtifact(bytes.NewReader(data), int64(len(data)))
