@@ -23,6 +23,7 @@ import (
 	"slices"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/internal/regular"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -71,6 +72,9 @@ func hashPath(path string) (string, error) {
 	}
 	h := sha256.New()
 	if !info.IsDir() {
+		if _, err := regular.Stat(path); err != nil {
+			return "", err // a FIFO would block, a device never end
+		}
 		if err := hashFile(h, path); err != nil {
 			return "", err
 		}

@@ -2,12 +2,17 @@ package action
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/internal/regular"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -67,5 +72,29 @@ func TestEveryPartEntersTheKey(t *testing.T) {
 	}
 	if _, _, err := Key(fake{"1"}, stages.Params{"n": 5, "path": path + ".gone"}, nil); err == nil {
 		t.Error("a missing file param gave a key")
+	}
+}
+
+// TestKeyNonRegularFile: a file param naming a device or a FIFO fails the
+// key by name, promptly, instead of hashing forever or blocking.
+func TestKeyNonRegularFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "x.npy")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for _, path := range []string{"/dev/zero", fifo} {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := Key(fake{"1"}, stages.Params{"n": 1, "path": path}, nil)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, regular.ErrNotRegular) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: %v, want ErrNotRegular naming the file", path, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: still hashing after 5 s", path)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
 // shipped holds the experiments that come with eigenlab, runnable by name.
@@ -27,11 +29,16 @@ func Shipped() []string {
 
 // Load reads an experiment from a YAML file path, or, if ref names no file
 // and has no .yaml/.yml suffix, from the shipped experiment of that name.
+// A path that exists but is not a regular file (/dev/zero, a FIFO) is an
+// error naming it, never read.
 func Load(ref string, sets []string) (*Plan, error) {
-	if src, err := os.ReadFile(ref); err == nil {
+	info, err := os.Stat(ref)
+	if err == nil && !info.IsDir() || strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml") {
+		src, err := regular.ReadFile(ref)
+		if err != nil {
+			return nil, fmt.Errorf("experiment %s: %w", ref, err)
+		}
 		return Parse(ref, src, sets)
-	} else if strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml") {
-		return nil, fmt.Errorf("experiment %s: %w", ref, err)
 	}
 	src, err := shipped.ReadFile(path.Join("shipped", ref+".yaml"))
 	if err != nil {

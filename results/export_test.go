@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,9 +40,7 @@ func TestExportFormats(t *testing.T) {
 	} else if info.Mode().Perm() != 0o644 {
 		t.Errorf("exported file has mode %v, want 0644 (a file for the user)", info.Mode().Perm())
 	}
-	f, _ := os.Open(path)
-	got, err := stages.ReadNPY(f)
-	f.Close()
+	got, err := stages.ReadNPYFile(path)
 	if err != nil || got.Digest() != m.Digest() {
 		t.Errorf(".npy round trip: %v", err)
 	}
@@ -89,9 +88,8 @@ func TestExportModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	back, err := stages.ReadArtifact(f)
+	blob, _ := os.ReadFile(path)
+	back, err := stages.ReadArtifact(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil || back.Digest() != model.Digest() {
 		t.Errorf("model .npz round trip: %v", err)
 	}

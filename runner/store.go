@@ -17,7 +17,7 @@ import (
 // verifyBelow is the blob size under which every read re-hashes the
 // artifact. Larger blobs are re-hashed when decoded for a consumer (which
 // reads every byte anyway) and by `eigenlab verify`.
-const verifyBelow = 64 << 20
+var verifyBelow int64 = 64 << 20 // a variable so tests can lower it
 
 // DefaultStreamAbove is the input size, in bytes, above which the runner
 // hands an array to its stage as a stages.ArrayFile (values left in the
@@ -77,7 +77,7 @@ func (s store) input(d cache.Digest, streamAbove int64) (stages.Artifact, error)
 	if info.Size() <= streamAbove {
 		return s.decode(d, f)
 	}
-	if h, err := stages.PeekHeader(f); err != nil || h.Kind != "array" || h.DType == "" {
+	if h, err := stages.PeekHeader(f, info.Size()); err != nil || h.Kind != "array" || h.DType == "" {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}
@@ -104,7 +104,11 @@ func (s store) load(d cache.Digest) (stages.Artifact, error) {
 
 // decode reads blob d from f, which the caller closes, and checks it.
 func (s store) decode(d cache.Digest, f *os.File) (stages.Artifact, error) {
-	a, err := stages.ReadArtifact(f)
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	a, err := stages.ReadArtifact(f, info.Size())
 	if err != nil || a.Digest() != d {
 		f.Close()
 		s.c.EvictBlob(d)
@@ -160,7 +164,7 @@ func (s *scheduler) describe(name string, d cache.Digest, size int64) results.Ed
 		return e
 	}
 	defer f.Close()
-	if h, err := stages.PeekHeader(f); err == nil {
+	if h, err := stages.PeekHeader(f, size); err == nil {
 		e.Kind, e.DType, e.Shape = h.Kind, string(h.DType), h.Shape
 	}
 	return e

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -188,18 +189,26 @@ func TestFailedChunkedOutputLeavesNothing(t *testing.T) {
 
 // A streamed input whose blob was truncated or altered is caught by the
 // check before the stage runs: evicted, its producer rerun, the consumer
-// given the same bytes as before.
+// given the same bytes as before. So is a blob whose header claims a huge
+// shape, streamed or decoded into memory (which used to panic every run).
 func TestCorruptStreamedInputIsRecomputed(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		edit func(b []byte) []byte
+		name        string
+		edit        func(b []byte) []byte
+		streamAbove int64
 	}{
-		{"flipped byte", func(b []byte) []byte { b[len(b)-5] ^= 0x40; return b }},
-		{"truncated", func(b []byte) []byte { return b[:len(b)-100] }},
+		{"flipped byte", func(b []byte) []byte { b[len(b)-5] ^= 0x40; return b }, 1},
+		{"truncated", func(b []byte) []byte { return b[:len(b)-100] }, 1},
+		{"huge shape, streamed", hugeShape, 1},
+		{"huge shape, in memory", hugeShape, DefaultStreamAbove},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// As for a blob of 64 MB or more: not re-hashed when found,
+			// decoded (or streamed) straight away.
+			defer func(v int64) { verifyBelow = v }(verifyBelow)
+			verifyBelow = 0
 			r := newRunner(t)
-			r.StreamAbove = 1
+			r.StreamAbove = tc.streamAbove
 			p := plan(t, streamed)
 			first := outputsOf(run(t, r, p, 1))
 			path := r.Cache.BlobPath(first["gen.x"])
@@ -230,6 +239,22 @@ func TestCorruptStreamedInputIsRecomputed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugeShape edits a .npy blob's header to claim (100000000, 100000000),
+// keeping the header's length.
+func hugeShape(b []byte) []byte {
+	start := bytes.Index(b, []byte("'shape': (")) + len("'shape': ")
+	end := start + bytes.IndexByte(b[start:], ')') + 1
+	pad := bytes.IndexByte(b, '\n') - bytes.LastIndexByte(b[:bytes.IndexByte(b, '\n')], '}') - 1
+	huge := []byte("(100000000, 100000000)")
+	grow := len(huge) - (end - start)
+	if grow > pad {
+		panic("header has no room for the huge shape")
+	}
+	out := append(append(append([]byte{}, b[:start]...), huge...), b[end:]...)
+	nl := bytes.IndexByte(out, '\n')
+	return append(out[:nl-grow], out[nl:]...)
 }
 
 // `eigenlab verify` recomputes a chunked producer and a streaming consumer

@@ -1,17 +1,12 @@
 package stages
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
-
-	"codeberg.org/sbinet/npyio/npy"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
 // ArrayFile is an array artifact whose values stay in a .npy file and are
@@ -41,19 +36,19 @@ type ArrayFile struct {
 // what is wrong (truncated, trailing bytes, other content), wrapping
 // cache.ErrCorrupt.
 func OpenArrayFile(path string, want cache.Digest) (*ArrayFile, error) {
-	f, err := os.Open(path)
+	f, info, err := regular.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	af, err := readArrayFileHeader(f)
+	h, err := readNPYHeader(f, info.Size())
+	if err == nil && h.typ.keep == "" {
+		err = errInPlace(h)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", path, cache.ErrCorrupt, err)
 	}
-	af.Path, af.digest = path, want
-	if err := af.checkSize(f); err != nil {
-		return nil, err
-	}
+	af := &ArrayFile{Path: path, DType: h.typ.keep, Shape: h.shape, DataOffset: h.offset, digest: want}
 	got, err := hashPayload(io.NewSectionReader(f, af.DataOffset, af.payloadBytes()), af.DType, af.Shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", path, af.Describe(), err)
@@ -62,34 +57,6 @@ func OpenArrayFile(path string, want cache.Digest) (*ArrayFile, error) {
 		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", path, cache.ErrCorrupt, af.Describe(), got.Short(), want.Short())
 	}
 	return af, nil
-}
-
-// readArrayFileHeader parses the .npy header at the start of f into an
-// ArrayFile without Path and digest.
-func readArrayFileHeader(f io.Reader) (*ArrayFile, error) {
-	dtype, shape, off, err := readNPYHeader(f)
-	if err != nil {
-		return nil, err
-	}
-	return &ArrayFile{DType: dtype, Shape: shape, DataOffset: off}, nil
-}
-
-// checkSize holds the file to the length its header promises.
-func (f *ArrayFile) checkSize(file *os.File) error {
-	info, err := file.Stat()
-	if err != nil {
-		return err
-	}
-	want := f.DataOffset + f.payloadBytes()
-	switch {
-	case info.Size() < want:
-		return fmt.Errorf("%s: %w: %s needs %d bytes after the %d-byte header, the file has %d: truncated",
-			f.Path, cache.ErrCorrupt, f.Describe(), f.payloadBytes(), f.DataOffset, info.Size()-f.DataOffset)
-	case info.Size() > want:
-		return fmt.Errorf("%s: %w: %s needs %d bytes after the %d-byte header, the file has %d: trailing bytes",
-			f.Path, cache.ErrCorrupt, f.Describe(), f.payloadBytes(), f.DataOffset, info.Size()-f.DataOffset)
-	}
-	return nil
 }
 
 // Digest implements Artifact.
@@ -140,15 +107,7 @@ func (f *ArrayFile) Load() (*Array, error) {
 		return nil, err
 	}
 	defer p.Close()
-	a := &Array{Shape: append([]int{}, f.Shape...)}
-	switch f.DType {
-	case Float32:
-		a.F32 = make([]float32, f.Len())
-	case Int64:
-		a.I64 = make([]int64, f.Len())
-	default:
-		a.F64 = make([]float64, f.Len())
-	}
+	a := newArrayOf(f.DType, append([]int{}, f.Shape...))
 	if _, err := p.ReadAt(a.Bytes(), 0); err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", f.Path, f.Describe(), err)
 	}
@@ -223,56 +182,4 @@ func hashPayload(r io.Reader, dtype DType, shape []int) (cache.Digest, error) {
 		return cache.Digest{}, fmt.Errorf("payload of %s%v is truncated: %d of %d bytes", dtype, shape, n, want)
 	}
 	return h.Sum(), nil
-}
-
-// readNPYHeader reads the header of a .npy file written by WriteNPY (or
-// numpy) holding float32, float64 or int64 in C order, and returns the
-// dtype, the shape and the length of the header (the payload's offset).
-// It reads the header bytes itself, so a malformed file is an error, never
-// a panic in the parser.
-func readNPYHeader(r io.Reader) (DType, []int, int64, error) {
-	var pre [12]byte
-	if _, err := io.ReadFull(r, pre[:10]); err != nil {
-		return "", nil, 0, fmt.Errorf("not a valid .npy file: %w", err)
-	}
-	if !bytes.Equal(pre[:6], npy.Magic[:]) {
-		return "", nil, 0, errors.New("not a valid .npy file: bad magic")
-	}
-	var hlen, plen int64
-	switch pre[6] {
-	case 1:
-		hlen, plen = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
-	case 2, 3:
-		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
-			return "", nil, 0, fmt.Errorf("not a valid .npy file: %w", err)
-		}
-		hlen, plen = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
-	default:
-		return "", nil, 0, fmt.Errorf("not a valid .npy file: version %d", pre[6])
-	}
-	if hlen > 1<<20 {
-		return "", nil, 0, fmt.Errorf("not a valid .npy file: %d-byte header", hlen)
-	}
-	hdr := make([]byte, plen+hlen)
-	copy(hdr, pre[:plen])
-	if _, err := io.ReadFull(r, hdr[plen:]); err != nil {
-		return "", nil, 0, fmt.Errorf("not a valid .npy file: header: %w", err)
-	}
-	if hlen == 0 || hdr[len(hdr)-1] != '\n' {
-		return "", nil, 0, errors.New("not a valid .npy file: header does not end in a newline")
-	}
-	rd, err := npy.NewReader(bytes.NewReader(hdr))
-	if err != nil {
-		return "", nil, 0, fmt.Errorf("not a valid .npy file: %w", err)
-	}
-	if rd.Header.Descr.Fortran {
-		return "", nil, 0, errors.New(".npy is in Fortran order; save it in C order (numpy.ascontiguousarray)")
-	}
-	descr := strings.Trim(rd.Header.Descr.Type, `'"`)
-	for dt, d := range npyDescr {
-		if d == descr || "|"+d[1:] == descr {
-			return dt, append([]int{}, rd.Header.Descr.Shape...), plen + hlen, nil
-		}
-	}
-	return "", nil, 0, fmt.Errorf(".npy dtype %q cannot be read in place (want float32, float64 or int64)", descr)
 }

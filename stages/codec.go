@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"codeberg.org/sbinet/npyio/npy"
-
 	"github.com/eigenlab/eigenlab/cache"
 )
 
@@ -48,7 +46,7 @@ func npyHeader(dtype DType, shape []int) []byte {
 	total := 10 + len(dict) + 1
 	pad := (64 - total%64) % 64
 	var hdr bytes.Buffer
-	hdr.Write(npy.Magic[:])
+	hdr.WriteString(npyMagic)
 	hdr.Write([]byte{1, 0})
 	binary.Write(&hdr, binary.LittleEndian, uint16(len(dict)+pad+1))
 	hdr.WriteString(dict)
@@ -56,60 +54,6 @@ func npyHeader(dtype DType, shape []int) []byte {
 	hdr.WriteByte('\n')
 	return hdr.Bytes()
 }
-
-// ReadNPY reads one .npy array: npyio parses the header, the payload is
-// read with one io.ReadFull so a short read is an error, never silent
-// corruption. Float32, float64 and int64 are kept; other integer and bool
-// types are widened to int64, float16 is refused.
-func ReadNPY(r io.Reader) (*Array, error) {
-	rd, err := npy.NewReader(r)
-	if err != nil {
-		return nil, fmt.Errorf("not a valid .npy file: %w", err)
-	}
-	h := rd.Header.Descr
-	if h.Fortran {
-		return nil, fmt.Errorf(".npy is in Fortran order; save it in C order (numpy.ascontiguousarray)")
-	}
-	shape := append([]int{}, h.Shape...)
-	a := &Array{Shape: shape}
-	n := a.Len()
-	descr := strings.Trim(h.Type, `'"`)
-	switch descr {
-	case "<f4", "|f4":
-		a.F32 = make([]float32, n)
-	case "<f8", "|f8":
-		a.F64 = make([]float64, n)
-	case "<i8", "|i8":
-		a.I64 = make([]int64, n)
-	default:
-		return readWidened(rd, a, descr)
-	}
-	if _, err := io.ReadFull(r, a.Bytes()); err != nil {
-		return nil, fmt.Errorf(".npy payload of %s%v is truncated: %w", a.DType(), shape, err)
-	}
-	return a, nil
-}
-
-// readWidened reads the small integer and bool dtypes through npyio and
-// widens them to int64.
-func readWidened(rd *npy.Reader, a *Array, descr string) (*Array, error) {
-	var vals []int64
-	switch descr {
-	case "<i4", "<i2", "|i1", "|u1", "<u2", "<u4", "|b1":
-	default:
-		return nil, fmt.Errorf(".npy dtype %q is not supported (want float32, float64 or an integer type)", descr)
-	}
-	if err := rd.Read(&vals); err != nil {
-		return nil, fmt.Errorf(".npy payload of %s%v: %w", descr, a.Shape, err)
-	}
-	if len(vals) != a.Len() {
-		return nil, fmt.Errorf(".npy payload of %s%v is truncated", descr, a.Shape)
-	}
-	a.I64 = vals
-	return a, nil
-}
-
-var recordMagic = []byte("{")
 
 // WriteArtifact encodes an artifact in its blob form: .npy for arrays,
 // canonical JSON for records, .npz for models (see Model).
@@ -129,25 +73,35 @@ func WriteArtifact(w io.Writer, a Artifact) error {
 	}
 }
 
-// ReadArtifact decodes a blob written by WriteArtifact.
-func ReadArtifact(r io.Reader) (Artifact, error) {
+// ReadArtifact decodes a blob written by WriteArtifact; size is the
+// blob's length, against which an array's header is checked before
+// anything is allocated (ReadNPY).
+func ReadArtifact(r io.Reader, size int64) (Artifact, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	head, err := br.Peek(1)
-	if err != nil {
-		return nil, fmt.Errorf("empty artifact: %w", err)
+	if a, ok, err := readRecordOrModel(br); ok {
+		return a, err
 	}
-	if bytes.Equal(head, recordMagic) {
+	return ReadNPY(br, size)
+}
+
+// readRecordOrModel decodes a record or model blob; ok is false when br
+// holds neither (an array, or bytes for the .npy reader to refuse).
+func readRecordOrModel(br *bufio.Reader) (a Artifact, ok bool, err error) {
+	head, err := br.Peek(2)
+	switch {
+	case len(head) == 0:
+		return nil, true, fmt.Errorf("empty artifact: %w", err)
+	case head[0] == '{':
 		var rec Record
-		dec := json.NewDecoder(br)
-		if err := dec.Decode(&rec); err != nil {
-			return nil, fmt.Errorf("record is not valid JSON: %w", err)
+		if err := json.NewDecoder(br).Decode(&rec); err != nil {
+			return nil, true, fmt.Errorf("record is not valid JSON: %w", err)
 		}
-		return rec, nil
+		return rec, true, nil
+	case string(head) == "PK":
+		m, err := readModel(br)
+		return m, true, err
 	}
-	if head, _ := br.Peek(2); string(head) == "PK" {
-		return readModel(br)
-	}
-	return ReadNPY(br)
+	return nil, false, nil
 }
 
 // ErrNotArray is returned when an input that must be an array is a record.
@@ -182,34 +136,44 @@ func writeArrayFile(w io.Writer, f *ArrayFile) error {
 
 // DigestArtifact returns the digest of the artifact a blob written by
 // WriteArtifact holds. Arrays of the dtypes WriteNPY writes are hashed as
-// they stream past, in constant memory whatever their size; records and
+// they stream past, in constant memory whatever their size: exactly the
+// payload their checked header claims, and nothing after it; records and
 // models are decoded.
 func DigestArtifact(r io.Reader) (cache.Digest, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	head, err := br.Peek(6)
-	if err != nil || !bytes.Equal(head, npy.Magic[:]) {
-		a, err := ReadArtifact(br)
+	if a, ok, err := readRecordOrModel(br); ok {
 		if err != nil {
 			return cache.Digest{}, err
 		}
 		return a.Digest(), nil
 	}
-	dtype, shape, _, err := readNPYHeader(br)
+	h, err := readNPYHeader(br, unknownSize)
 	if err != nil {
 		return cache.Digest{}, err
 	}
-	return hashPayload(br, dtype, shape)
+	if h.typ.keep == "" {
+		return cache.Digest{}, errInPlace(h)
+	}
+	d, err := hashPayload(br, h.typ.keep, h.shape)
+	if err != nil {
+		return cache.Digest{}, err
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return cache.Digest{}, fmt.Errorf(".npy %s: trailing bytes after its %d-byte payload", h, h.payload)
+	}
+	return d, nil
 }
 
 // Header describes a stored artifact without decoding its values.
 type Header struct {
 	Kind  string // "array", "record" or "model"
-	DType DType
+	DType DType  // "" for an array of a dtype that is widened when read
 	Shape []int
 }
 
-// PeekHeader reads only the start of a blob written by WriteArtifact.
-func PeekHeader(r io.Reader) (Header, error) {
+// PeekHeader reads only the start of a blob written by WriteArtifact, of
+// size bytes; an array's header is checked against size (readNPYHeader).
+func PeekHeader(r io.Reader, size int64) (Header, error) {
 	br := bufio.NewReaderSize(r, 4096)
 	head, err := br.Peek(2)
 	if err != nil {
@@ -221,15 +185,15 @@ func PeekHeader(r io.Reader) (Header, error) {
 	case string(head) == "PK":
 		return Header{Kind: "model"}, nil
 	}
-	rd, err := npy.NewReader(br)
+	h, err := readNPYHeader(br, size)
 	if err != nil {
-		return Header{}, fmt.Errorf("not a valid .npy file: %w", err)
+		return Header{}, err
 	}
-	h := Header{Kind: "array", Shape: rd.Header.Descr.Shape}
-	for dt, descr := range npyDescr {
-		if descr == strings.Trim(rd.Header.Descr.Type, `'"`) {
-			h.DType = dt
-		}
-	}
-	return h, nil
+	return Header{Kind: "array", DType: h.typ.keep, Shape: h.shape}, nil
+}
+
+// errInPlace refuses a dtype that can only be read widened where the
+// values must be used as stored.
+func errInPlace(h npyHead) error {
+	return fmt.Errorf(".npy dtype %q cannot be read in place (want float32, float64 or int64)", h.descr)
 }

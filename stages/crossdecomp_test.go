@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -19,12 +18,7 @@ import (
 // testdata/make_goldens.py).
 func decompGolden(t testing.TB, name string) *Array {
 	t.Helper()
-	f, err := os.Open(filepath.Join("decomp", "testdata", name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := ReadNPY(f)
+	a, err := ReadNPYFile(filepath.Join("decomp", "testdata", name+".npy"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

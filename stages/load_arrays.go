@@ -1,13 +1,14 @@
 package stages
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"strings"
 
-	"codeberg.org/sbinet/npyio/npz"
+	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
 // layoutParam declares the axis order of a loaded array: the stages take
@@ -43,46 +44,63 @@ func init() {
 // action key through ParamSpec.File.
 func loadNPY(_ context.Context, p Params) (Outputs, error) {
 	path := p.String("path")
-	f, err := os.Open(path)
+	a, err := ReadNPYFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("param \"path\": %w", err)
-	}
-	defer f.Close()
-	a, err := ReadNPY(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return withLayout(a, p, path)
 }
 
 func loadNPZ(_ context.Context, p Params) (Outputs, error) {
 	path, key := p.String("path"), p.String("key")
-	z, err := npz.Open(path)
+	a, err := readNPZArray(path, key)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable .npz archive: %w", path, err)
-	}
-	defer z.Close()
-	found := false
-	for _, k := range z.Keys() {
-		found = found || k == key || k == key+".npy"
-	}
-	if !found {
-		return nil, fmt.Errorf("%s: no array %q; the archive holds %v", path, key, z.Keys())
-	}
-	name := key
-	if z.Header(name) == nil {
-		name = key + ".npy"
-	}
-	r, err := z.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("%s[%s]: %w", path, key, err)
-	}
-	defer r.Close()
-	a, err := ReadNPY(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s[%s]: %w", path, key, err)
+		return nil, err
 	}
 	return withLayout(a, p, fmt.Sprintf("%s[%s]", path, key))
+}
+
+// readNPZArray reads array key (entry key or key.npy) of the .npz at
+// path, checking the entry's claimed size against the archive's before
+// its header is checked against the entry's (ReadNPY); errors name the
+// file and the key.
+func readNPZArray(path, key string) (*Array, error) {
+	f, info, err := regular.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readNPZ(f, info.Size(), path, key)
+}
+
+// readNPZ is readNPZArray on the archive r of size bytes, which errors
+// call name.
+func readNPZ(r io.ReaderAt, size int64, name, key string) (*Array, error) {
+	z, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable .npz archive: %w", name, err)
+	}
+	var entry *zip.File
+	keys := make([]string, len(z.File))
+	for i, e := range z.File {
+		keys[i] = strings.TrimSuffix(e.Name, ".npy")
+		if e.Name == key || e.Name == key+".npy" && entry == nil {
+			entry = e
+		}
+	}
+	if entry == nil {
+		return nil, fmt.Errorf("%s: no array %q; the archive holds %v", name, key, keys)
+	}
+	er, esize, err := openNPZEntry(entry, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s[%s]: %w", name, key, err)
+	}
+	defer er.Close()
+	a, err := ReadNPY(er, esize)
+	if err != nil {
+		return nil, fmt.Errorf("%s[%s]: %w", name, key, err)
+	}
+	return a, nil
 }
 
 // withLayout checks the array's rank against param layout and returns it

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/eigenlab/eigenlab/internal/regular"
 	imaging "github.com/eigenlab/eigenlab/stages/images"
 )
 
@@ -79,6 +81,8 @@ func init() {
 			{Name: "resize", Type: Int, Optional: true, Min: Bound(1), Doc: "short side after the Catmull-Rom resize, before cropping (default size)"},
 			{Name: "crop", Type: String, Default: "center", Choices: []string{"center", "random"}, Doc: "where the size×size crop sits"},
 			nSpec("use the first n files (default all)", true),
+			{Name: "max_pixels", Type: Int, Optional: true, Min: Bound(1),
+				Doc: fmt.Sprintf("refuse a file whose header claims more pixels (width×height) than this, before decoding it (default %d, 100 megapixels: 400 MB decoded)", imaging.DefaultMaxPixels)},
 			channelsSpec(3), normalizeSpec(), seedSpec(),
 		},
 		Outputs:   []string{"images", "files"},
@@ -118,7 +122,8 @@ func validateFolder(p Params) error {
 }
 
 // folderFiles lists the image files of dir in sorted order; a file that is
-// not an image by name is an error, so nothing is silently left out.
+// not an image by name, or not a regular file (a FIFO named a.png would
+// block the read), is an error, so nothing is silently left out.
 func folderFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -133,6 +138,11 @@ func folderFiles(dir string) ([]string, error) {
 		if !imaging.IsImageName(name) {
 			return nil, fmt.Errorf("%s: unsupported file (the folder source reads %s files only)",
 				filepath.Join(dir, name), strings.Join(imaging.Extensions, ", "))
+		}
+		if !e.Type().IsRegular() {
+			if _, err := regular.Stat(filepath.Join(dir, name)); err != nil {
+				return nil, err
+			}
 		}
 		files = append(files, name)
 	}
@@ -155,14 +165,20 @@ func loadFolder(ctx context.Context, p Params) (Outputs, error) {
 		}
 		files = files[:p.Int("n")]
 	}
-	ch := p.Int("channels")
+	ch, maxPixels := p.Int("channels"), imaging.DefaultMaxPixels
+	if p.Has("max_pixels") {
+		maxPixels = p.Int("max_pixels")
+	}
 	var out *Array
 	for i, name := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		path := filepath.Join(dir, name)
-		img, err := imaging.Decode(path)
+		img, err := imaging.Decode(path, maxPixels)
+		if errors.Is(err, imaging.ErrTooLarge) {
+			return nil, fmt.Errorf("%w (param max_pixels)", err)
+		}
 		if err != nil {
 			return nil, err
 		}

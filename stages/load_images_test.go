@@ -1,12 +1,17 @@
 package stages
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
 // load merges the parameters of all sources by name, keeping the first
@@ -180,6 +185,41 @@ func TestFolderSource(t *testing.T) {
 		if got := loadErr(t, tc.p); !strings.Contains(got, tc.want) {
 			t.Errorf("%v:\n got  %q\n want %q", tc.p, got, tc.want)
 		}
+	}
+}
+
+// TestFolderHostileFiles: a FIFO named b.png in the folder is refused by
+// name, promptly, when the folder is listed (it would block the read);
+// param max_pixels refuses an image whose header claims more pixels,
+// naming the file, its claimed size and the param.
+func TestFolderHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	a, err := os.ReadFile(filepath.Join(imageFixtures, "ok", "a.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a.png"), a, 0o644)
+	fifo := filepath.Join(dir, "b.png")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := runLoad(t, Params{"source": "folder", "path": dir}); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, regular.ErrNotRegular) || !strings.Contains(err.Error(), fifo+": not a regular file: it is a named pipe") {
+			t.Errorf("FIFO b.png: %v, want ErrNotRegular naming it", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("FIFO b.png: still reading after 5 s")
+	}
+	ok := filepath.Join(imageFixtures, "ok")
+	want := ok + "/a.png: PNG header claims 48×32 = 1536 pixels: image larger than the pixel budget of 1535 (param max_pixels)"
+	if got := loadErr(t, Params{"source": "folder", "path": ok, "max_pixels": 1535}); got != want {
+		t.Errorf("max_pixels 1535:\n got  %s\n want %s", got, want)
+	}
+	if got := loadErr(t, Params{"source": "folder", "path": ok, "size": 8, "max_pixels": 48 * 32}); got != "" {
+		t.Errorf("max_pixels 1536, the largest file's 48×32: %s", got)
 	}
 }
 

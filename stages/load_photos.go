@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/eigenlab/eigenlab/internal/regular"
 	imaging "github.com/eigenlab/eigenlab/stages/images"
 )
 
@@ -143,12 +144,12 @@ func loadPhotos(ctx context.Context, p Params) (Outputs, error) {
 // stream RNG("load/photos#i", seed), and returns the file's SHA-256.
 func photoPatches(p Params, i int, dst []float32, count int) (string, error) {
 	path := photoPath(i)
-	data, err := os.ReadFile(path)
+	data, err := regular.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(data)
-	img, err := imaging.DecodeBytes(data)
+	img, err := imaging.DecodeBytes(data, imaging.DefaultMaxPixels)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}

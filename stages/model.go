@@ -185,13 +185,7 @@ func readModel(r io.Reader) (*Model, error) {
 	m := &Model{Weights: map[string]*Array{}}
 	sawArch := false
 	for _, f := range z.File {
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("model entry %q: %w", f.Name, err)
-		}
-		err = m.readEntry(f.Name, rc, &sawArch)
-		rc.Close()
-		if err != nil {
+		if err := m.readEntry(f, int64(len(raw)), &sawArch); err != nil {
 			return nil, fmt.Errorf("model entry %q: %w", f.Name, err)
 		}
 	}
@@ -201,18 +195,25 @@ func readModel(r io.Reader) (*Model, error) {
 	return m, nil
 }
 
-func (m *Model) readEntry(name string, r io.Reader, sawArch *bool) error {
-	if name == archEntry {
+// readEntry reads entry f of a model blob of archiveSize bytes: the
+// architecture or one weight.
+func (m *Model) readEntry(f *zip.File, archiveSize int64, sawArch *bool) error {
+	weight, isWeight := strings.CutSuffix(f.Name, ".npy")
+	if f.Name != archEntry && !isWeight {
+		return fmt.Errorf("want %s or <weight>.npy", archEntry)
+	}
+	r, size, err := openNPZEntry(f, archiveSize)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if !isWeight {
 		dec := json.NewDecoder(r)
 		dec.DisallowUnknownFields()
 		*sawArch = true
 		return dec.Decode(&m.Arch)
 	}
-	weight, ok := strings.CutSuffix(name, ".npy")
-	if !ok {
-		return fmt.Errorf("want %s or <weight>.npy", archEntry)
-	}
-	a, err := ReadNPY(r)
+	a, err := ReadNPY(r, size)
 	if err != nil {
 		return err
 	}

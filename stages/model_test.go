@@ -34,10 +34,10 @@ func roundTrip(t *testing.T, a Artifact) Artifact {
 	if err := WriteArtifact(&buf, a); err != nil {
 		t.Fatal(err)
 	}
-	if h, err := PeekHeader(bytes.NewReader(buf.Bytes())); err != nil || h.Kind != "model" {
+	if h, err := PeekHeader(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil || h.Kind != "model" {
 		t.Fatalf("PeekHeader = %+v, %v; want kind model", h, err)
 	}
-	back, err := ReadArtifact(&buf)
+	back, err := ReadArtifact(&buf, int64(buf.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestModelBadBlobs(t *testing.T) {
 		{"no arch", noArch.Bytes(), "has no __arch__.json"},
 		{"unknown field", unknownField.Bytes(), `unknown field "layers"`},
 	} {
-		_, err := ReadArtifact(bytes.NewReader(tc.blob))
+		_, err := ReadArtifact(bytes.NewReader(tc.blob), int64(len(tc.blob)))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -39,12 +38,7 @@ func runSpectrum(t testing.TB, in Inputs, p Params) (Outputs, error) {
 
 func readGolden(t *testing.T, name string) *Array {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := ReadNPY(f)
+	a, err := ReadNPYFile(filepath.Join("testdata", name+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,12 +51,7 @@ func TestInspectCommands(t *testing.T) {
 	if out, code := s.run(t, "export", ref, "-o", path); code != 0 {
 		t.Fatalf("export: %s", out)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := stages.ReadNPY(f)
+	a, err := stages.ReadNPYFile(path)
 	if err != nil || len(a.Shape) != 0 || a.F64[0] < 1.19 || a.F64[0] > 1.21 {
 		t.Errorf("exported alpha = %v (%v), want a scalar near 1.2", a, err)
 	}

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,12 +137,7 @@ func TestSentence(t *testing.T) {
 // scipy.stats.t.interval (and, for one cell, the companions' formula) in
 // testdata/finding_effects.npy, written by testdata/make_goldens.py.
 func TestMeasureMatchesScipy(t *testing.T) {
-	f, err := os.Open(filepath.Join("testdata", "finding_effects.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	golden, err := stages.ReadNPY(f)
+	golden, err := stages.ReadNPYFile(filepath.Join("testdata", "finding_effects.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func TestResizeAntialias(t *testing.T) {
 
 func decodeRaw(t testing.TB, name string) image.Image {
 	t.Helper()
-	img, err := Decode("testdata/" + name)
+	img, err := Decode("testdata/"+name, DefaultMaxPixels)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
 // IDX is an unsigned-byte array read from an IDX file, the format of
@@ -71,7 +72,7 @@ func ReadIDX(r io.Reader, ndims int) (*IDX, error) {
 // ReadIDXFile reads an IDX file, gunzipping it when it starts with the
 // gzip magic (whatever its name); errors name the file.
 func ReadIDXFile(path string, ndims int) (*IDX, error) {
-	f, err := os.Open(path)
+	f, _, err := regular.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func readNPZ(t *testing.T, path string) map[string]*stages.Array {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := stages.ReadNPY(r)
+		a, err := stages.ReadNPY(r, int64(f.UncompressedSize64))
 		r.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name, err)

@@ -5,7 +5,6 @@ package golden
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,12 +14,7 @@ import (
 // Read loads dir/name.npy, failing the test if it cannot.
 func Read(t testing.TB, dir, name string) *stages.Array {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, err := stages.ReadNPY(f)
+	a, err := stages.ReadNPYFile(filepath.Join(dir, name+".npy"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
