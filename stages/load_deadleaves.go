@@ -24,13 +24,21 @@ func init() {
 			{Name: "rmax", Type: Float, Optional: true, Min: Bound(0.5), Doc: "largest disc radius in pixels (default size)"},
 			normalizeSpec(), seedSpec(),
 		},
-		Outputs:  []string{"images"},
-		Run:      loadDeadLeaves,
-		Validate: func(p Params) error { return firstErr(checkChannels(p), deadLeavesOf(p).Check()) },
-		Resources: func(p Params) Resources {
-			return Resources{Threads: imageThreads, MemBytes: int64(p.Int("n")*p.Int("channels")*p.Int("size")*p.Int("size"))*4 + 1<<20}
-		},
+		Outputs:   []string{"images"},
+		Run:       loadDeadLeaves,
+		Validate:  func(p Params) error { return firstErr(checkChannels(p), deadLeavesOf(p).Check()) },
+		Resources: deadLeavesResources,
 	})
+}
+
+// deadLeavesResources bounds what loadDeadLeaves allocates: the
+// n×channels×size×size float32 output, each worker's size×size coverage
+// mask and per-row counters, and 1 MB.
+func deadLeavesResources(p Params) Resources {
+	n, size := p.Int("n"), p.Int("size")
+	workers := max(1, min(imageThreads, n))
+	return Resources{Threads: imageThreads, MemBytes: SumBytes(ArrayBytes(4, n, p.Int("channels"), size, size),
+		ArrayBytes(1, workers, size, size), ArrayBytes(8, workers, size), 1<<20)}
 }
 
 // deadLeavesOf reads the generator's configuration from the params.

@@ -17,12 +17,13 @@ func init() {
 		{Name: "seed", Type: Int, Default: 0, Doc: "random seed of the orthonormal bases"},
 	}
 	RegisterSource(Source{
-		Name:     "planted",
-		Doc:      "n×p data whose covariance spectrum is exactly k^-alpha (METHODS §1.1)",
-		Params:   append([]ParamSpec{{Name: "p", Type: Int, Min: Bound(1), Doc: "features (columns)"}}, common...),
-		Outputs:  []string{"x"},
-		Run:      loadPlanted,
-		Validate: func(p Params) error { return checkRank(p, p.Int("p")) },
+		Name:      "planted",
+		Doc:       "n×p data whose covariance spectrum is exactly k^-alpha (METHODS §1.1)",
+		Params:    append([]ParamSpec{{Name: "p", Type: Int, Min: Bound(1), Doc: "features (columns)"}}, common...),
+		Outputs:   []string{"x"},
+		Run:       loadPlanted,
+		Validate:  func(p Params) error { return checkRank(p, p.Int("p")) },
+		Resources: plantedResources,
 	})
 	RegisterSource(Source{
 		Name: "planted-pair",
@@ -31,9 +32,10 @@ func init() {
 			{Name: "dx", Type: Int, Min: Bound(1), Doc: "features of x"},
 			{Name: "dy", Type: Int, Min: Bound(1), Doc: "features of y"},
 		}, common...),
-		Outputs:  []string{"x", "y"},
-		Run:      loadPlantedPair,
-		Validate: func(p Params) error { return checkRank(p, min(p.Int("dx"), p.Int("dy"))) },
+		Outputs:   []string{"x", "y"},
+		Run:       loadPlantedPair,
+		Validate:  func(p Params) error { return checkRank(p, min(p.Int("dx"), p.Int("dy"))) },
+		Resources: plantedPairResources,
 	})
 }
 
@@ -43,6 +45,32 @@ func plantedRank(p Params, features int) int {
 		return p.Int("rank")
 	}
 	return min(p.Int("n")-1, features)
+}
+
+// orthonormalBytes bounds the allocations of spectral.Orthonormal(n, k):
+// the n×k draw, QR's copy of it and the thin n×k result, plus the full
+// n×n Q that gonum's QTo builds and copies.
+func orthonormalBytes(n, k int) int64 {
+	return SumBytes(ArrayBytes(8, 2, n, n), ArrayBytes(8, 3, n, k))
+}
+
+// plantedResources bounds what loadPlanted allocates: both orthonormal
+// bases, the n×p product and its copy into the output array, and 1 MB.
+func plantedResources(p Params) Resources {
+	n, f := p.Int("n"), p.Int("p")
+	k := plantedRank(p, f)
+	return Resources{Threads: 1, MemBytes: SumBytes(orthonormalBytes(n, k), orthonormalBytes(f, k),
+		ArrayBytes(8, 2, n, f), 1<<20)}
+}
+
+// plantedPairResources bounds what loadPlantedPair allocates: three
+// orthonormal bases, x and y and their copies into the output arrays, and
+// 1 MB.
+func plantedPairResources(p Params) Resources {
+	n, dx, dy := p.Int("n"), p.Int("dx"), p.Int("dy")
+	k := plantedRank(p, min(dx, dy))
+	return Resources{Threads: 1, MemBytes: SumBytes(orthonormalBytes(n, k), orthonormalBytes(dx, k), orthonormalBytes(dy, k),
+		ArrayBytes(8, 2, n, dx), ArrayBytes(8, 2, n, dy), 1<<20)}
 }
 
 func checkRank(p Params, features int) error {
