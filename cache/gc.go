@@ -22,12 +22,12 @@ type GCStats struct {
 // String summarises the collection for the `eigenlab gc` command.
 func (s GCStats) String() string {
 	return fmt.Sprintf("gc: %d of %d artifacts evicted, %s -> %s; removed %d stale action records, %d orphaned temp files, %d idle lock files",
-		s.BlobsBefore-s.BlobsAfter, s.BlobsBefore, human(s.BytesBefore), human(s.BytesAfter),
+		s.BlobsBefore-s.BlobsAfter, s.BlobsBefore, HumanBytes(s.BytesBefore), HumanBytes(s.BytesAfter),
 		s.ActionsRemoved, s.TmpRemoved, s.LocksRemoved)
 }
 
-// human formats a byte count with a binary unit.
-func human(n int64) string {
+// HumanBytes formats a byte count with a binary unit: "512 B", "1.5 GiB".
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -24,6 +24,13 @@ type Options struct {
 	Executor Executor // nil means Local
 	Args     []string // the command line, for provenance
 	Progress Progress // nil means no progress output
+	// MemBudget is the memory in bytes that the stages running at once
+	// may use by their Resources estimates; 0 means the machine's
+	// available memory (AvailableMemory), no limit where that is unknown.
+	// A stage whose estimate alone exceeds it is refused before anything
+	// runs (ErrOverBudget). Remote executors ignore it: there the
+	// cluster's scheduler admits each job by its own estimate.
+	MemBudget int64
 }
 
 // Runner executes plans against one cache and one provenance database.
@@ -71,7 +78,9 @@ var ErrStageFailed = errors.New("stage failed")
 // wraps ErrStageFailed (listing every failure) or the context's error,
 // and ErrProvenance if any part of the run's provenance (a stage's
 // record, the run's end, the marking of dead runs before it) could not
-// be written: such a run fails, even if every stage succeeded.
+// be written: such a run fails, even if every stage succeeded. A plan
+// with a stage whose memory estimate exceeds the budget (opt.MemBudget)
+// is refused with ErrOverBudget before anything runs or is recorded.
 func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Summary, error) {
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.NumCPU()
@@ -81,6 +90,10 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	}
 	if opt.Progress == nil {
 		opt.Progress = nopProgress{}
+	}
+	budget := memBudget(opt)
+	if err := checkBudget(p, budget, opt.MemBudget > 0); err != nil {
+		return nil, err
 	}
 	host, _ := os.Hostname()
 	if err := r.DB.MarkDeadRuns(ctx, host, processAlive); err != nil {
@@ -93,7 +106,7 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	}
 	nodes := buildGraph(p)
 	s := &scheduler{r: r, p: p, opt: opt, host: host, runID: runID,
-		slots: newSlots(opt.Jobs), force: map[string]bool{}}
+		slots: newSlots(opt.Jobs, budget), force: map[string]bool{}}
 	for _, f := range opt.Force {
 		s.force[f] = true
 	}
@@ -278,9 +291,10 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 		n.status = StatusCached
 		return nil
 	}
-	// Inputs are read only once the stage holds its slots: stages waiting
-	// for a slot hold no input memory, so peak memory is bounded by -j.
-	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params).Threads)
+	// Inputs are read only once the stage holds its slots and memory:
+	// stages waiting hold no input memory, so peak memory is bounded by -j
+	// and by the budget.
+	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params))
 	if err != nil {
 		return err
 	}
