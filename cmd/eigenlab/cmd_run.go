@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("run", "EXP [--set k=v]... [-j N] [--dry-run] [--force STAGE] [--executor local|slurm]",
+	register("run", "EXP [--set k=v]... [-j N] [--mem SIZE] [--dry-run] [--force STAGE] [--executor local|slurm]",
 		"run an experiment (a .yaml path or a shipped name)", cmdRun)
 	register("plan", "EXP [--set k=v]...",
 		"show which stages are cached and why each stale one is stale", cmdPlan)
@@ -43,6 +43,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	var ef expFlags
 	ef.add(fs)
 	jobs := fs.Int("j", 0, "worker slots (default: number of CPUs)")
+	mem := fs.String("mem", "", "memory budget of the stages running at once, e.g. 500M or 20G (default: the machine's available memory); "+
+		"a stage estimated above it is refused before anything runs")
 	dry := fs.Bool("dry-run", false, "show the plan, run nothing")
 	executor := fs.String("executor", "local", "where stages run: local (this process) or slurm (one sbatch job per stage; SLURM_CONF honoured)")
 	partition := fs.String("partition", "", "with --executor slurm: the Slurm partition (default: the cluster's default)")
@@ -57,6 +59,10 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	if *partition != "" && *executor != "slurm" {
 		return usagef("--partition is for --executor slurm")
+	}
+	budget, err := parseBudget(*mem)
+	if err != nil {
+		return err
 	}
 	plan, err := ef.load(pos)
 	if err != nil {
@@ -82,13 +88,25 @@ func cmdRun(ctx context.Context, args []string) error {
 		exec = s
 	}
 	sum, err := r.Run(ctx, plan, runner.Options{
-		Jobs: *jobs, Force: force, Executor: exec, Args: os.Args, Progress: progressFor(os.Stderr),
+		Jobs: *jobs, MemBudget: budget, Force: force, Executor: exec, Args: os.Args, Progress: progressFor(os.Stderr),
 	})
 	if sum != nil {
 		printSummary(os.Stdout, plan, sum, ef.stateFlags)
 		printScalars(os.Stdout, sum.Scalars(r.Cache))
 	}
 	return err
+}
+
+// parseBudget reads --mem: a positive size, or "" for the default (0).
+func parseBudget(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	b, err := parseSize(s)
+	if err != nil || b == 0 {
+		return 0, usagef("--mem %q: want a positive size such as 500M or 20G", s)
+	}
+	return b, nil
 }
 
 func checkForce(p *experiments.Plan, force []string) error {

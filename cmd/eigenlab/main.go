@@ -12,9 +12,11 @@ import (
 	"syscall"
 
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/runner"
 )
 
-// Exit codes (DESIGN.md): 0 ok, 1 a stage failed, 2 the experiment is invalid.
+// Exit codes (DESIGN.md): 0 ok, 1 a stage failed, 2 the experiment is
+// invalid (or, by its memory estimates, too big for the memory budget).
 const (
 	exitOK      = 0
 	exitFailed  = 1
@@ -39,7 +41,7 @@ func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "eigenlab:", err)
 	var inv *experiments.InvalidError
 	var usage usageError
-	if errors.As(err, &inv) || errors.As(err, &usage) {
+	if errors.As(err, &inv) || errors.As(err, &usage) || errors.Is(err, runner.ErrOverBudget) {
 		return exitInvalid
 	}
 	return exitFailed // a stage failed (runner.ErrStageFailed), or I/O
