@@ -57,8 +57,8 @@ func (gauge) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.
 const pair = `
 name: pair
 stages:
-  a: {kind: test_gauge, params: {mem: 600, sleep: 150, value: 1}}
-  b: {kind: test_gauge, params: {mem: 600, sleep: 150, value: 2}}
+  a: {kind: test_gauge, params: {mem: 600, sleep: 300, value: 1}}
+  b: {kind: test_gauge, params: {mem: 600, sleep: 300, value: 2}}
 `
 
 // runPair runs pair on two slots under budget and returns the peak number
