@@ -57,12 +57,13 @@ same fitted ranks) on the spectra of n_bootstraps resamples of the stimuli
 (rows / images drawn with replacement, seeded by seed in a stream of their
 own; with the groups input, whole groups drawn with replacement: a cluster
 bootstrap for dependent stimuli such as overlapping patches of one photo;
-info.bootstrap says which). A draw that gives no fit, or whose spectrum does not reach the fitted
-range's last rank (a resample holds only ~0.63·N distinct stimuli), is left
-out and counted in info.bootstrap_no_fit. Resampling spreads a spectrum's
+info.bootstrap says which). A draw that gives no fit, or whose spectrum
+does not reach the fitted range's last rank (a resample holds only ~0.63·N
+distinct stimuli), is left out and counted in info.bootstrap_no_fit. Resampling spreads a spectrum's
 eigenvalues (duplicated stimuli), so where the range reaches a flat,
-noise-dominated tail the interval is biased upward: info.alpha_in_ci is
-false when it misses alpha itself. Cost per draw: full view, Gram route
+noise-dominated tail the interval is biased upward, and full-view (Gram)
+intervals of network activations were seen to sit below alpha:
+info.alpha_in_ci is false when the interval misses alpha itself. Cost per draw: full view, Gram route
 (features > samples): one eigenvalue problem on the drawn stimuli from the
 one N×N Gram; direct route: one F×F covariance (as much as the run itself);
 channel view: per-image moments combined with the draws' counts in one pass
@@ -72,9 +73,10 @@ draw, so a draw costs about one run without draws (lower n_bootstraps
 there); cvPCA: both repeats resampled with the same indices and the nshuff
 shuffles redone per draw (a draw costs about one estimate).
 alpha_ranges: alpha on the two neighbouring ranges of the fitted [lo, hi],
-shifted down and up in log-rank by a quarter of its log-width:
-lo' = round(lo·(hi/lo)^(∓1/4)), hi' likewise, clipped to [1, R] (the
-project's convention; the ranges in info.neighbour_ranges). NaN where a
+shifted down and up in log-rank by a quarter of its log-width and rounded
+outward: lo' = floor(lo·(hi/lo)^(∓1/4)), hi' = ceil(hi·(hi/lo)^(∓1/4)),
+clipped to [1, R] (the project's convention; a one-decade range keeps
+one-decade neighbours; the ranges in info.neighbour_ranges). NaN where a
 neighbour gives no fit, and for the elmoznino estimators, which choose
 their own ranks.
 With a second repeat x2 the spectrum is cross-validated PCA (§1.4, full
