@@ -1,0 +1,73 @@
+#!/bin/sh
+# Cold run and no-op rerun of the same planted sweep (load planted → spectrum,
+# N cells = 2N stages) through the eigenlab binary on disk and through
+# Snakemake (Debian), interleaved in one run, and prints the BENCHMARKS.md
+# rows: wall time, peak RSS (/usr/bin/time), provenance rows recorded, and
+# the ratio eigenlab/Snakemake. Snakemake runs its fastest settings: cold
+# `--cores 2 --force-use-threads --scheduler greedy --nolock`, no-op
+# `-j 2 -q --nolock --rerun-triggers mtime`; its steps are `run:` blocks
+# in-process, so neither side pays a Python start per stage.
+# Usage: bench/rerun_vs_snakemake.sh [N ...]   (default: 1000 10000)
+set -eu
+cd "$(dirname "$0")/.."
+bin=${EIGENLAB:-bin/eigenlab}
+[ -x "$bin" ] || { echo "build $bin first (make build)" >&2; exit 2; }
+command -v snakemake >/dev/null || { echo "snakemake missing: apt-get install snakemake" >&2; exit 2; }
+[ $# -gt 0 ] || set -- 1000 10000
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+repo=$(pwd)
+timed() { # label cmd...: prints "label wall_s rss_MB"
+	l=$1; shift
+	/usr/bin/time -f "$l %e %M" -o "$tmp/t" "$@" >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; exit 1; }
+	awk '{printf "%s %.2f %.0f\n", $1, $2, $3/1024}' "$tmp/t"
+}
+echo "cores: $(nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); snakemake $(snakemake --version)"
+echo
+echo "| stages | work | eigenlab | Snakemake | ratio | eigenlab peak RSS | Snakemake peak RSS | rows recorded |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+for n in "$@"; do
+	d="$tmp/$n"; mkdir -p "$d/el" "$d/sm"
+	seeds=$(seq -s, 0 $((n - 1)))
+	cat >"$d/el/sweep.yaml" <<YAML
+name: rerun-bench
+matrix:
+  seed: [$seeds]
+stages:
+  data:
+    kind: load
+    params: {source: planted, n: 64, p: 32, alpha: 1.0, seed: \${seed}}
+  spectrum:
+    kind: spectrum
+    inputs: {x: data}
+    params: {view: full, estimator: stringer, ranks: [2, 30], n_bootstraps: 0}
+YAML
+	cat >"$d/sm/Snakefile" <<SMK
+import sys
+sys.path.insert(0, "$repo/bench")
+import snakemake_planted as sp
+SEEDS = range($n)
+rule all:
+    input: expand("spectrum/{s}.npy", s=SEEDS)
+rule data:
+    output: "data/{s}.npy"
+    run: sp.data(int(wildcards.s), 64, 32, 1.0, output[0])
+rule spectrum:
+    input: "data/{s}.npy"
+    output: "spectrum/{s}.npy"
+    run: sp.spectrum(input[0], output[0])
+SMK
+	el="cd $d/el && $repo/$bin run -j 2 sweep.yaml"
+	smcold="cd $d/sm && snakemake --cores 2 --force-use-threads --scheduler greedy --nolock -q"
+	smnoop="cd $d/sm && snakemake -j 2 -q --nolock --rerun-triggers mtime"
+	ec=$(timed el sh -c "$el"); sc=$(timed sm sh -c "$smcold")
+	en=$(timed el sh -c "$el"); sn=$(timed sm sh -c "$smnoop")
+	rows=$(sqlite3 "$d/el/.eigenlab/provenance.db" \
+		'select group_concat(c, " + ") from (select count(*) c from executions group by run_id order by run_id)' 2>/dev/null || echo "?")
+	for pair in "cold:$ec:$sc" "no-op:$en:$sn"; do
+		echo "$pair" | awk -F: -v n=$((2 * n)) -v rows="$rows" '{
+			split($2, e, " "); split($3, s, " ")
+			printf "| %d | %s | %.2f s | %.2f s | %.2f× | %d MB | %d MB | %s |\n", n, $1, e[2], s[2], e[2] / s[2], e[3], s[3], rows
+		}'
+	done
+done
