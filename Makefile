@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 GOBUILD := $(GO) build -buildvcs=auto
 FUZZTIME ?= 10s
 
-.PHONY: setup build demo test test-long bench lint data clean models
+.PHONY: setup build demo test fuzz test-long bench lint data clean models
 
 setup:
 	@bash scripts/setup.sh
@@ -28,15 +28,23 @@ demo: build
 	$(BIN) run powerlaw-init-spectra
 	$(BIN) report powerlaw-init-spectra -o report
 
+# Every parser of untrusted bytes, as PACKAGE:TARGET.
+FUZZ := experiments:FuzzParse stages:FuzzNPY stages:FuzzNPZ stages/images:FuzzDecode \
+	stages/images:FuzzIDX stages/nn/tfjs:FuzzLoad results:FuzzResolve
+
 test: setup lint
 	$(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./experiments
-	$(GO) test -run '^$$' -fuzz '^FuzzNPY$$' -fuzztime $(FUZZTIME) ./stages
-	$(GO) test -run '^$$' -fuzz '^FuzzNPZ$$' -fuzztime $(FUZZTIME) ./stages
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./stages/images
+	@$(MAKE) --no-print-directory fuzz
+
+fuzz:
+	@set -e; for t in $(FUZZ); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
 
 test-long: setup
 	EIGENLAB_LONG=1 $(GO) test -count=1 -timeout 120m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=2m
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./...

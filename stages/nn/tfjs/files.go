@@ -118,6 +118,24 @@ func findShard(dir, p string) (string, bool, error) {
 	return "", false, fmt.Errorf("weight shard %q is not in %s (as %s, %s.min.js or %s.js)", p, dir, p, p, p)
 }
 
+// elements is the number of values of a weight of the given shape, with an
+// error for a negative dimension or a count that more than `left` bytes of
+// shards (at ≥ 1 byte a value) could not hold, checked before any product
+// can overflow, so nothing is allocated from a number in the manifest.
+func elements(shape []int, left int) (int, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+		if d != 0 && n > left/d {
+			return 0, fmt.Errorf("shape %v needs more values than the %d bytes the shards have left", shape, left)
+		}
+		n *= d
+	}
+	return n, nil
+}
+
 // readShards concatenates a group's shards in manifest order.
 func readShards(dir string, paths []string) ([]byte, error) {
 	var buf []byte
@@ -162,12 +180,9 @@ func decodeWeights(dir string, groups []manifestGroup) (map[string]Weight, error
 		}
 		off := 0
 		for _, w := range g.Weights {
-			n := 1
-			for _, d := range w.Shape {
-				if d < 0 {
-					return nil, fmt.Errorf("weight %q has shape %v", w.Name, w.Shape)
-				}
-				n *= d
+			n, err := elements(w.Shape, len(buf)-off)
+			if err != nil {
+				return nil, fmt.Errorf("weight %q (group %d, byte %d): %w", w.Name, gi, off, err)
 			}
 			data, size, err := decodeWeight(w, n, buf[off:])
 			if err != nil {
@@ -197,12 +212,12 @@ func decodeWeight(w manifestWeight, n int, buf []byte) ([]float32, int, error) {
 	if w.DType != "float32" {
 		return nil, 0, fmt.Errorf("dtype %q; only float32 weights are supported", w.DType)
 	}
-	data := make([]float32, n)
 	q := w.Quantization
 	if q == nil {
 		if len(buf) < 4*n {
 			return nil, 0, fmt.Errorf("needs %d bytes, the shards have %d left", 4*n, len(buf))
 		}
+		data := make([]float32, n)
 		for i := range data {
 			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
 		}
@@ -218,6 +233,7 @@ func decodeWeight(w manifestWeight, n int, buf []byte) ([]float32, int, error) {
 	if len(buf) < width*n {
 		return nil, 0, fmt.Errorf("needs %d bytes, the shards have %d left", width*n, len(buf))
 	}
+	data := make([]float32, n)
 	for i := range data {
 		v := uint32(buf[i])
 		if width == 2 {

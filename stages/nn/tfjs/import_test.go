@@ -38,7 +38,7 @@ func TestExportedLiteral(t *testing.T) {
 
 // kerasDir writes a tfjs model folder: model.json (or a browserify-style
 // model.min.js when bundle) and one weight shard, raw or base64 JS.
-func kerasDir(t *testing.T, layers []map[string]any, weights []map[string]any, data []byte, bundle bool) string {
+func kerasDir(t testing.TB, layers []map[string]any, weights []map[string]any, data []byte, bundle bool) string {
 	t.Helper()
 	dir := t.TempDir()
 	mj := map[string]any{
