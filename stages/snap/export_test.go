@@ -1,0 +1,4 @@
+package snap
+
+// RidgePredict exposes ridgePredict to the golden test.
+var RidgePredict = ridgePredict
