@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing eigenlab needs on a fresh Debian
-# machine: gcc for cgo (go-sqlite3, OpenBLAS), OpenBLAS (BLAS and LAPACK), and
+# machine: gcc for cgo (go-sqlite3, OpenBLAS, HDF5), OpenBLAS (BLAS and LAPACK), libhdf5, and
 # the Debian data packages the image tests read. Idempotent: packages that
 # are present are not reinstalled. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-pkgs=(gcc libc6-dev libopenblas-dev)
+pkgs=(gcc libc6-dev libopenblas-dev libhdf5-dev pkg-config)  # cgo: OpenBLAS, HDF5 (stages/hdf5)
 if [ "${EIGENLAB_DATA:-1}" = 1 ]; then
   pkgs+=(mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
          plasma-workspace-wallpapers dataset-fashion-mnist)
