@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -82,9 +83,9 @@ func (counter) Run(ctx context.Context, in stages.Inputs, p stages.Params) (stag
 	if p.Bool("floor") {
 		x = float64(int(x))
 	}
-	out := stages.NewF64(3)
+	out := ndarray.NewF64(3)
 	for i := range out.F64 {
 		out.F64[i] = x + float64(i)
 	}
-	return stages.Outputs{"out": out, "scalar": stages.Scalar(x)}, nil
+	return stages.Outputs{"out": out, "scalar": ndarray.Scalar(x)}, nil
 }

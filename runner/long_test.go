@@ -14,6 +14,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -98,7 +99,7 @@ func (plantedStream) Run(ctx context.Context, _ stages.Inputs, p stages.Params) 
 	for j := range sign {
 		sign[j] = rng.IntN(2) == 1
 	}
-	w, err := stages.CreateArray(ctx, stages.Float32, []int{n, cols})
+	w, err := stages.CreateArray(ctx, ndarray.Float32, []int{n, cols})
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func (randomImages) Params() []stages.ParamSpec {
 
 func (randomImages) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	n, size := p.Int("n"), p.Int("size")
-	w, err := stages.CreateArray(ctx, stages.Float32, []int{n, 3, size, size})
+	w, err := stages.CreateArray(ctx, ndarray.Float32, []int{n, 3, size, size})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
@@ -103,7 +104,7 @@ func planFolds(in Inputs, p Params, n int) (foldPlan, error) {
 }
 
 // record adds how the folds were made to an info record.
-func (fp foldPlan) record(r Record) Record {
+func (fp foldPlan) record(r ndarray.Record) ndarray.Record {
 	r["folds"] = fp.how
 	if fp.how == foldsGrouped {
 		r["n_groups"] = fp.nGroups
@@ -113,7 +114,7 @@ func (fp foldPlan) record(r Record) Record {
 
 // recordResampling adds to an info record how the resamplings asked for
 // redraw: rows, or whole groups when the folds are grouped.
-func (fp foldPlan) recordResampling(r Record, permutations, bootstraps bool) Record {
+func (fp foldPlan) recordResampling(r ndarray.Record, permutations, bootstraps bool) ndarray.Record {
 	if permutations {
 		r["null"] = map[bool]string{false: nullRows, true: nullGroups}[fp.groups != nil]
 	}

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
@@ -70,8 +71,8 @@ func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 		return nil, err
 	}
 	_, targets := y.Dims()
-	rFolds, r2Folds, alphas := NewF64(plan.n, targets), NewF64(plan.n, targets), NewF64(plan.n, targets)
-	meanFolds, medianFolds := NewF64(plan.n), NewF64(plan.n)
+	rFolds, r2Folds, alphas := ndarray.NewF64(plan.n, targets), ndarray.NewF64(plan.n, targets), ndarray.NewF64(plan.n, targets)
+	meanFolds, medianFolds := ndarray.NewF64(plan.n), ndarray.NewF64(plan.n)
 	for f := 0; f < plan.n; f++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -93,10 +94,10 @@ func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	mean, median := meanMedian(r.F64)
 	return Outputs{
 		"r": r, "r_folds": rFolds, "r2": meanRows(r2Folds), "alpha": alphas,
-		"mean_r": Scalar(mean), "median_r": Scalar(median),
+		"mean_r": ndarray.Scalar(mean), "median_r": ndarray.Scalar(median),
 		"mean_r_folds": meanFolds, "mean_r_ci": foldCI(meanFolds.F64),
 		"median_r_folds": medianFolds, "median_r_ci": foldCI(medianFolds.F64),
-		"info": plan.record(Record{"n_folds": plan.n, "targets": targets, "selection": p.String("selection")}),
+		"info": plan.record(ndarray.Record{"n_folds": plan.n, "targets": targets, "selection": p.String("selection")}),
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
 )
 
@@ -77,7 +78,7 @@ func TestPretrainedModelArtifact(t *testing.T) {
 		t.Error("model digest changed across its .npz round trip")
 	}
 	for _, w := range back.Weights {
-		if w.DType() != Float32 {
+		if w.DType() != ndarray.Float32 {
 			t.Fatalf("imported weights are %s; want float32", w.DType())
 		}
 	}

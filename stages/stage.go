@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Stage is one kind of computation. Implementations are pure: the outputs
@@ -90,7 +92,7 @@ type Inputs map[string]Artifact
 
 // Array returns input name as an array, with an error naming the input if
 // it is missing or not an array.
-func (in Inputs) Array(name string) (*Array, error) {
+func (in Inputs) Array(name string) (*ndarray.Array, error) {
 	a, ok := in[name]
 	if !ok {
 		return nil, fmt.Errorf("input %q is missing", name)

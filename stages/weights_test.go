@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 func TestWeightsStage(t *testing.T) {
@@ -17,7 +19,7 @@ func TestWeightsStage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := out["w"].(*Array)
+	w := out["w"].(*ndarray.Array)
 	if got, want := w.Shape, []int{32, 32, 3, 3}; !slices.Equal(got, want) {
 		t.Errorf("conv2 kernel shape %v, want %v", got, want)
 	}

@@ -37,6 +37,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -125,7 +126,7 @@ func (r row) check(t *testing.T) (rowPins, bool) {
 		in = r.setup(t, p)
 	}
 	fillDefaults(t, st, p)
-	ctx := stages.WithScratch(context.Background(), stages.NewScratch(t.TempDir()))
+	ctx := stages.WithScratch(context.Background(), ndarray.NewScratch(t.TempDir()))
 	first := runConforming(t, ctx, st, in, p)
 	second := runConforming(t, ctx, st, in, p)
 	pins := rowPins{version: stages.VersionOf(st, p), digests: digests(first)}
@@ -402,8 +403,8 @@ func withFirst[T any](cur any, x T, n int) []T {
 // must never panic.
 func (r row) checkNaN(t *testing.T, ctx context.Context, st stages.Stage, in stages.Inputs, p stages.Params) {
 	for _, name := range slices.Sorted(maps.Keys(in)) {
-		a, ok := in[name].(*stages.Array)
-		if !ok || a.DType() == stages.Int64 || a.Len() == 0 {
+		a, ok := in[name].(*ndarray.Array)
+		if !ok || a.DType() == ndarray.Int64 || a.Len() == 0 {
 			continue
 		}
 		bad := maps.Clone(in)
@@ -438,8 +439,8 @@ func mentionsNonfinite(err error) bool {
 }
 
 // withNaN is a float64 copy of a with its middle element NaN.
-func withNaN(a *stages.Array) *stages.Array {
-	b := &stages.Array{Shape: a.Shape, Axes: a.Axes, F64: slices.Clone(a.Float64s())}
+func withNaN(a *ndarray.Array) *ndarray.Array {
+	b := &ndarray.Array{Shape: a.Shape, Axes: a.Axes, F64: slices.Clone(a.Float64s())}
 	b.F64[len(b.F64)/2] = math.NaN()
 	return b
 }
