@@ -30,7 +30,7 @@ func (fake) Params() []stages.ParamSpec {
 func (fake) Inputs() []stages.InputSpec               { return []stages.InputSpec{{Name: "x"}} }
 func (fake) Outputs(stages.Params) []string           { return []string{"y"} }
 func (fake) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (fake) Run(context.Context, stages.Inputs, stages.Params) (stages.Outputs, error) {
+func (fake) Run(context.Context, *ndarray.Scratch, stages.Inputs, stages.Params) (stages.Outputs, error) {
 	return nil, nil
 }
 

@@ -80,7 +80,7 @@ func TestExportFormats(t *testing.T) {
 // A model exports as its own .npz, which reads back as the same model.
 func TestExportModel(t *testing.T) {
 	st, _ := stages.Lookup("powerlaw_init")
-	out, err := st.Run(context.Background(), nil, stages.Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
+	out, err := st.Run(context.Background(), nil, nil, stages.Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (counter) Params() []stages.ParamSpec {
 	}
 }
 
-func (counter) Run(ctx context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (counter) Run(ctx context.Context, _ *ndarray.Scratch, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	v, _ := runs.LoadOrStore(p.String("label"), new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
 	select {

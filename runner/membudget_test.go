@@ -40,7 +40,7 @@ func (gauge) Params() []stages.ParamSpec {
 	}
 }
 
-func (gauge) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (gauge) Run(ctx context.Context, _ *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	gaugeRuns.Add(1)
 	now := gaugeNow.Add(1)
 	defer gaugeNow.Add(-1)

@@ -307,7 +307,7 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	s.opt.Progress.Running(n.label())
 	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, usage, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{n.inst.Stage, inputs, n.inst.Params, n.label()})
+	outs, usage, err := s.opt.Executor.Execute(ctx, Job{Stage: n.inst.Stage, Inputs: inputs, Params: n.inst.Params, Scratch: scratch, Label: n.label()})
 	s.slots.release(held)
 	n.usage = usage
 	if err != nil {
@@ -381,7 +381,7 @@ func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.Inp
 	}
 	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, _, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{prod.inst.Stage, in, prod.inst.Params, prod.label()})
+	outs, _, err := s.opt.Executor.Execute(ctx, Job{Stage: prod.inst.Stage, Inputs: in, Params: prod.inst.Params, Scratch: scratch, Label: prod.label()})
 	if err != nil {
 		return nil, fmt.Errorf("recomputing %s after a corrupt blob: %w", prod.label(), err)
 	}

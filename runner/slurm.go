@@ -571,7 +571,7 @@ func execJob(ctx context.Context, c *cache.Cache, job *slurmJob) ([]cache.Output
 	}
 	scratch := ndarray.NewScratch(c.TempDir())
 	defer scratch.RemoveAll()
-	outs, u, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{Stage: st, Inputs: in, Params: params, Label: job.Label})
+	outs, u, err := Local{}.Execute(ctx, Job{Stage: st, Inputs: in, Params: params, Scratch: scratch, Label: job.Label})
 	if err != nil {
 		return nil, u, err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/eigenlab/eigenlab/stages"
 )
 
-// chunked is a fake stage that writes its output "x" through CreateArray,
+// chunked is a fake stage that writes its output "x" through Scratch.CreateArray,
 // a row at a time, as extract does; with fail it stops halfway.
 type chunked struct{}
 
@@ -53,11 +53,11 @@ func chunkedValues(i, size int) []float32 {
 	return row
 }
 
-func (chunked) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (chunked) Run(_ context.Context, scratch *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	v, _ := seen.LoadOrStore("chunked runs", new(int))
 	*v.(*int)++
 	shape := p.Ints("shape")
-	w, err := stages.CreateArray(ctx, ndarray.Float32, shape)
+	w, err := scratch.CreateArray(ndarray.Float32, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (probe) Inputs() []stages.InputSpec               { return []stages.InputSp
 func (probe) Outputs(stages.Params) []string           { return []string{"n"} }
 func (probe) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
 
-func (probe) Run(_ context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (probe) Run(_ context.Context, _ *ndarray.Scratch, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	_, file := in["x"].(*ndarray.ArrayFile)
 	seen.Store(p.String("label"), file)
 	x, err := in.Array("x") // every stage can still load it

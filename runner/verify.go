@@ -59,7 +59,7 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 	}
 	scratch := ndarray.NewScratch(r.Cache.TempDir())
 	defer scratch.RemoveAll() // the recomputed outputs are compared, never kept
-	outs, _, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{Stage: st, Inputs: in, Params: params, Label: e.Label()})
+	outs, _, err := Local{}.Execute(ctx, Job{Stage: st, Inputs: in, Params: params, Scratch: scratch, Label: e.Label()})
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func (crossdecomp) Outputs(p Params) []string {
 
 func (crossdecomp) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err

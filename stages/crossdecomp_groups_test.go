@@ -65,7 +65,7 @@ func TestGroupsStopLeakage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		enc, err := encode{}.Run(t.Context(), tc.ein, encodeDefaults)
+		enc, err := encode{}.Run(t.Context(), nil, tc.ein, encodeDefaults)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func crossParams(p Params) Params {
 
 func runCross(t testing.TB, in Inputs, p Params) (Outputs, error) {
 	t.Helper()
-	return crossdecomp{}.Run(context.Background(), in, crossParams(p))
+	return crossdecomp{}.Run(context.Background(), nil, in, crossParams(p))
 }
 
 func closeRel(t testing.TB, what string, got, want []float64, tol float64) {

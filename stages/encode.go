@@ -65,7 +65,7 @@ func (encode) Outputs(Params) []string {
 
 func (encode) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (encode) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err

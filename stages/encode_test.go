@@ -27,7 +27,7 @@ func TestEncodePlantedSNR(t *testing.T) {
 		y.F64[i*2] = s + rng.NormFloat64()   // σ = 1: r → √(1/2)
 		y.F64[i*2+1] = 3 * rng.NormFloat64() // noise only
 	}
-	out, err := encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, encodeDefaults)
+	out, err := encode{}.Run(context.Background(), nil, Inputs{"x": x, "y": y}, encodeDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestEncodePlantedSNR(t *testing.T) {
 		mse[k] = v
 	}
 	mse["selection"] = "mse"
-	out, err = encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, mse)
+	out, err = encode{}.Run(context.Background(), nil, Inputs{"x": x, "y": y}, mse)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestEncodeBadInput(t *testing.T) {
 		{Inputs{"x": ndarray.NewF64(10, 3), "y": ndarray.NewF64(10, 2), "groups": ndarray.Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4), "folds": ndarray.Ints(make([]int, 10)...)}, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
 		{Inputs{"x": ndarray.NewF64(10, 3), "y": ndarray.NewF64(10, 2), "groups": ndarray.Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4)}, `input "groups": fold 0 has 2 test and 8 train rows; want at least 3 of each in every fold 0..4`},
 	} {
-		_, err := encode{}.Run(context.Background(), tc.in, encodeDefaults)
+		_, err := encode{}.Run(context.Background(), nil, tc.in, encodeDefaults)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("err = %v\nwant %s", err, tc.want)
 		}
@@ -83,7 +83,7 @@ func TestEncodeFoldScores(t *testing.T) {
 			y.F64[i*targets+tg] = x.F64[i*p+tg]*float64(tg)/4 + rng.NormFloat64()
 		}
 	}
-	out, err := encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, encodeDefaults)
+	out, err := encode{}.Run(context.Background(), nil, Inputs{"x": x, "y": y}, encodeDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}

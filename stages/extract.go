@@ -65,7 +65,7 @@ func (extract) Outputs(p Params) []string { return p.Strings("layers") }
 
 func (extract) Resources(Params) Resources { return Resources{Threads: runtime.NumCPU()} }
 
-func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (extract) Run(ctx context.Context, scratch *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	m, err := in.Model("model")
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("param \"layers\": %w", err)
 		}
-		if outs[k], err = CreateArray(ctx, ndarray.Float32, append([]int{n}, shape...)); err != nil {
+		if outs[k], err = scratch.CreateArray(ndarray.Float32, append([]int{n}, shape...)); err != nil {
 			return nil, fmt.Errorf("output %q: %w", l, err)
 		}
 	}

@@ -30,8 +30,7 @@ func runExtract(t testing.TB, m Artifact, imgs *ndarray.Array, batch int, layers
 	if err := (extract{}).Validate(p); err != nil {
 		return nil, err
 	}
-	ctx := WithScratch(context.Background(), ndarray.NewScratch(t.TempDir()))
-	out, err := extract{}.Run(ctx, Inputs{"model": m, "images": imgs}, p)
+	out, err := extract{}.Run(context.Background(), ndarray.NewScratch(t.TempDir()), Inputs{"model": m, "images": imgs}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -172,14 +171,14 @@ func fileOf(t *testing.T, s *ndarray.Scratch, a *ndarray.Array) *ndarray.ArrayFi
 func TestExtractImagesFromFile(t *testing.T) {
 	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
 	scratch := ndarray.NewScratch(t.TempDir())
-	ctx := WithScratch(context.Background(), scratch)
+	ctx := context.Background()
 	imgs := randImages(4, 6, 3, 8, 8)
 	want, err := runExtract(t, m, imgs, 4, "conv2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := fileOf(t, scratch, imgs)
-	got, err := extract{}.Run(ctx, Inputs{"model": m, "images": file}, Params{"layers": []string{"conv2"}, "batch": 4})
+	got, err := extract{}.Run(ctx, scratch, Inputs{"model": m, "images": file}, Params{"layers": []string{"conv2"}, "batch": 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +188,7 @@ func TestExtractImagesFromFile(t *testing.T) {
 
 	nan := randImages(4, 6, 3, 8, 8)
 	nan.F32[17] = float32(math.NaN())
-	_, err = extract{}.Run(ctx, Inputs{"model": m, "images": fileOf(t, scratch, nan)}, Params{"layers": []string{"conv2"}, "batch": 4})
+	_, err = extract{}.Run(ctx, scratch, Inputs{"model": m, "images": fileOf(t, scratch, nan)}, Params{"layers": []string{"conv2"}, "batch": 4})
 	if wantErr := `input "images": element 17 (row 0, column 17) is NaN`; err == nil || !strings.HasPrefix(err.Error(), wantErr) {
 		t.Errorf("NaN in a file: %v; want prefix %s", err, wantErr)
 	}

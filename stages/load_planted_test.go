@@ -21,7 +21,7 @@ func runLoad(t testing.TB, p Params) (Outputs, error) {
 	if err := l.Validate(p); err != nil {
 		return nil, err
 	}
-	return l.Run(context.Background(), nil, p)
+	return l.Run(context.Background(), nil, nil, p)
 }
 
 // loadPlantedX returns the x of the planted source with params p.

@@ -48,7 +48,7 @@ func roundTrip(t *testing.T, a Artifact) Artifact {
 // TestModelRoundTrip writes and reads models (float32 and float64
 // weights) and requires equal content and digests.
 func TestModelRoundTrip(t *testing.T) {
-	out, err := powerlawInit{}.Run(context.Background(), nil, Params{"arch": "resnet-small", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
+	out, err := powerlawInit{}.Run(context.Background(), nil, nil, Params{"arch": "resnet-small", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
 	if err != nil {
 		t.Fatal(err)
 	}

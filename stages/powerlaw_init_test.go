@@ -23,7 +23,7 @@ func initParams(arch string, alpha float64, seed int, variant string) Params {
 
 func runInit(t testing.TB, p Params) *Model {
 	t.Helper()
-	out, err := powerlawInit{}.Run(context.Background(), nil, p)
+	out, err := powerlawInit{}.Run(context.Background(), nil, nil, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func (pretrained) Outputs(Params) []string { return []string{"model"} }
 
 func (pretrained) Resources(Params) Resources { return Resources{Threads: 1, MemBytes: 512 << 20} }
 
-func (pretrained) Run(_ context.Context, _ Inputs, p Params) (Outputs, error) {
+func (pretrained) Run(_ context.Context, _ *ndarray.Scratch, _ Inputs, p Params) (Outputs, error) {
 	name := p.String("model")
 	m, err := tfjs.Load(p.String("dir"), name)
 	if err != nil {

@@ -58,7 +58,7 @@ func TestPretrainedDefaultsAndValidate(t *testing.T) {
 // artifact through its .npz form and extracts a backbone layer.
 func TestPretrainedModelArtifact(t *testing.T) {
 	p := pretrainedParams(t, "nsfwjs-mobilenetv2")
-	out, err := pretrained{}.Run(context.Background(), nil, p)
+	out, err := pretrained{}.Run(context.Background(), nil, nil, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestPretrainedRejectsWrongFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	p["dir"] = dir
-	_, err = pretrained{}.Run(context.Background(), nil, p)
+	_, err = pretrained{}.Run(context.Background(), nil, nil, p)
 	if err == nil || !strings.Contains(err.Error(), "299") {
 		t.Fatalf("Run on the InceptionV3 folder as MobileNetV2: %v; want an input-size error", err)
 	}

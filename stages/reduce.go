@@ -97,7 +97,7 @@ func (reduce) Outputs(p Params) []string {
 
 func (reduce) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (reduce) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (reduce) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, err := in.Array("x")
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func reduceParams(t testing.TB, p Params) Params {
 
 func runReduceIn(t testing.TB, in Inputs, p Params) (Outputs, error) {
 	t.Helper()
-	return reduce{}.Run(context.Background(), in, reduceParams(t, p))
+	return reduce{}.Run(context.Background(), nil, in, reduceParams(t, p))
 }
 
 func runReduce(t testing.TB, x *ndarray.Array, p Params) Outputs {

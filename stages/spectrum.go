@@ -136,7 +136,7 @@ func (spectrum) Outputs(p Params) []string {
 
 func (spectrum) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
+func (spectrum) Run(_ context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	var files closers
 	defer files.close()
 	x, x2, info, err := spectrumInputs(in, p, &files)

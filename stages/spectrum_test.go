@@ -34,7 +34,7 @@ func runSpectrum(t testing.TB, in Inputs, p Params) (Outputs, error) {
 	if err := (spectrum{}).Validate(full); err != nil {
 		return nil, err
 	}
-	return spectrum{}.Run(context.Background(), in, full)
+	return spectrum{}.Run(context.Background(), nil, in, full)
 }
 
 func readGolden(t *testing.T, name string) *ndarray.Array {

@@ -31,8 +31,11 @@ type Stage interface {
 	// Resources estimates what one execution needs, for the scheduler.
 	Resources(p Params) Resources
 	// Run computes the outputs. It returns an error for bad input data,
-	// naming the input and the expected form.
-	Run(ctx context.Context, in Inputs, p Params) (Outputs, error)
+	// naming the input and the expected form. Outputs too large to build
+	// in memory are written into scratch (scratch.CreateArray); whoever
+	// runs the stage owns scratch, takes those outputs over and removes
+	// the rest. Stages that build their outputs in memory ignore it.
+	Run(ctx context.Context, scratch *ndarray.Scratch, in Inputs, p Params) (Outputs, error)
 }
 
 // ParamVersioner is implemented by stages whose numerics are chosen by a

@@ -84,7 +84,7 @@ func (weightAlign) Outputs(p Params) []string {
 
 func (weightAlign) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (weightAlign) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (weightAlign) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	w1, c1, taps1, err := weightMatrix(in, "w1")
 	if err != nil {
 		return nil, err

@@ -30,14 +30,14 @@ var alignDefaults = Params{"center": false, "standardize": false, "tau": 0.5, "p
 func TestWeightAlignSameAndRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	w := randArray(rng, 64, 3, 3, 3)
-	out, err := weightAlign{}.Run(context.Background(), Inputs{"w1": w, "w2": w}, alignDefaults)
+	out, err := weightAlign{}.Run(context.Background(), nil, Inputs{"w1": w, "w2": w}, alignDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := out["n_shared_diag"].(*ndarray.Array).F64[0]; n != 27 {
 		t.Errorf("identical weights share %v eigenvectors, want all 27", n)
 	}
-	out, err = weightAlign{}.Run(context.Background(), Inputs{"w1": w, "w2": randArray(rng, 64, 3, 3, 3)}, alignDefaults)
+	out, err = weightAlign{}.Run(context.Background(), nil, Inputs{"w1": w, "w2": randArray(rng, 64, 3, 3, 3)}, alignDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestWeightAlignBadInput(t *testing.T) {
 		{Inputs{"w1": randArray(rng, 8, 3, 3), "w2": randArray(rng, 8, 3, 3)}, `input "w1": want C_out×C_in×k×k or C_out×D weights, got float64[8 3 3]`},
 	}
 	for _, tc := range tests {
-		_, err := weightAlign{}.Run(context.Background(), tc.in, alignDefaults)
+		_, err := weightAlign{}.Run(context.Background(), nil, tc.in, alignDefaults)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("err = %v\nwant %s", err, tc.want)
 		}
@@ -74,7 +74,7 @@ func alignParams(changes Params) Params {
 
 func runAlign(t *testing.T, in Inputs, p Params) Outputs {
 	t.Helper()
-	out, err := weightAlign{}.Run(context.Background(), in, p)
+	out, err := weightAlign{}.Run(context.Background(), nil, in, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func (withCompanions) Outputs(p stages.Params) []string {
 	return out
 }
 func (withCompanions) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (withCompanions) Run(_ context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (withCompanions) Run(_ context.Context, _ *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	x := p.Float("base") + p.Float("step")*float64(p.Int("seed"))
 	info := ndarray.Record{}
 	if p.Int("seed") == p.Int("nan_seed") {

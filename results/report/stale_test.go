@@ -32,7 +32,7 @@ func (versioned) Params() []stages.ParamSpec {
 func (versioned) Inputs() []stages.InputSpec               { return []stages.InputSpec{{Name: "x", Optional: true}} }
 func (versioned) Outputs(stages.Params) []string           { return []string{"x"} }
 func (versioned) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (versioned) Run(_ context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (versioned) Run(_ context.Context, _ *ndarray.Scratch, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	x := p.Float("value")
 	if a, err := in.Array("x"); err == nil {
 		x += a.Value(0)

@@ -118,7 +118,7 @@ func convnet(t *testing.T) stages.Artifact {
 var convnetOnce = sync.OnceValues(func() (stages.Artifact, error) {
 	st, _ := stages.Lookup("powerlaw_init")
 	p := stages.Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 1}
-	out, err := st.Run(context.Background(), nil, p)
+	out, err := st.Run(context.Background(), nil, nil, p)
 	if err != nil {
 		return nil, err
 	}
