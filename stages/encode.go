@@ -73,22 +73,19 @@ func (encode) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) 
 	_, targets := y.Dims()
 	rFolds, r2Folds, alphas := ndarray.NewF64(plan.n, targets), ndarray.NewF64(plan.n, targets), ndarray.NewF64(plan.n, targets)
 	meanFolds, medianFolds := ndarray.NewF64(plan.n), ndarray.NewF64(plan.n)
-	for f := 0; f < plan.n; f++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		train, test, err := plan.split(f, 3)
-		if err != nil {
-			return nil, err
-		}
+	err = plan.eachFold(ctx, 3, func(f int, train, test []int) error {
 		r, r2, chosen, err := encodeFold(rows(x, train), rows(y, train), rows(x, test), rows(y, test), p)
 		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", f, err)
+			return fmt.Errorf("fold %d: %w", f, err)
 		}
 		copy(rFolds.F64[f*targets:], r)
 		copy(r2Folds.F64[f*targets:], r2)
 		copy(alphas.F64[f*targets:], chosen)
 		meanFolds.F64[f], medianFolds.F64[f] = meanMedian(r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	r := meanRows(rFolds)
 	mean, median := meanMedian(r.F64)
