@@ -29,7 +29,7 @@ demo: build
 	$(BIN) report powerlaw-init-spectra -o report
 
 # Every parser of untrusted bytes, as PACKAGE:TARGET.
-FUZZ := experiments:FuzzParse stages:FuzzNPY stages:FuzzNPZ stages/images:FuzzDecode \
+FUZZ := experiments:FuzzParse ndarray:FuzzNPY stages:FuzzNPZ stages/images:FuzzDecode \
 	stages/images:FuzzIDX stages/nn/tfjs:FuzzLoad results:FuzzResolve
 
 test: setup lint

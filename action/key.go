@@ -24,6 +24,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/internal/regular"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -40,7 +41,7 @@ import (
 // that made them: a recomputed input with unchanged values leaves this key
 // unchanged (early cutoff). Key fails only when a file param cannot be
 // read.
-func Key(st stages.Stage, p stages.Params, inputs map[string]cache.Digest) (cache.ActionKey, string, error) {
+func Key(st stages.Stage, p stages.Params, inputs map[string]ndarray.Digest) (cache.ActionKey, string, error) {
 	var b cache.KeyBuilder
 	b.Line("kind %s", st.Kind())
 	b.Line("version %s", stages.VersionOf(st, p))

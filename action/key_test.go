@@ -13,6 +13,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/internal/regular"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -29,7 +30,7 @@ func (fake) Params() []stages.ParamSpec {
 func (fake) Inputs() []stages.InputSpec               { return []stages.InputSpec{{Name: "x"}} }
 func (fake) Outputs(stages.Params) []string           { return []string{"y"} }
 func (fake) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (fake) Run(context.Context, stages.Inputs, stages.Params) (stages.Outputs, error) {
+func (fake) Run(context.Context, *ndarray.Scratch, stages.Inputs, stages.Params) (stages.Outputs, error) {
 	return nil, nil
 }
 
@@ -44,7 +45,7 @@ func TestEveryPartEntersTheKey(t *testing.T) {
 	}
 	describe := func(version string, n int, x byte) (cache.ActionKey, string) {
 		t.Helper()
-		key, text, err := Key(fake{version}, stages.Params{"n": n, "path": path}, map[string]cache.Digest{"x": {x}})
+		key, text, err := Key(fake{version}, stages.Params{"n": n, "path": path}, map[string]ndarray.Digest{"x": {x}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Output is one named output of an action.
 type Output struct {
 	Name   string
-	Digest Digest
+	Digest ndarray.Digest
 	Size   int64 // bytes of the blob
 }
 
@@ -136,7 +138,7 @@ func parseAction(text string) (Entry, error) {
 		if len(f) != 4 || f[0] != "output" || f[1] == "" {
 			return e, fmt.Errorf("malformed record line %q", line)
 		}
-		d, err := ParseDigest(f[2])
+		d, err := ndarray.ParseDigest(f[2])
 		size, err2 := strconv.ParseInt(f[3], 10, 64)
 		if err != nil || err2 != nil || size < 0 {
 			return e, fmt.Errorf("malformed record line %q", line)

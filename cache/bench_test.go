@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // BenchmarkPutBlob stores a new 4 KiB blob per iteration: temp file, two
@@ -118,7 +120,7 @@ func BenchmarkArrayHasher(b *testing.B) {
 	data := make([]byte, 64<<20)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		h := NewArrayHasher("float32", []int{len(data) / 4})
+		h := ndarray.NewArrayHasher("float32", []int{len(data) / 4})
 		h.Write(data)
 		h.Sum()
 	}

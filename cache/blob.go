@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/eigenlab/eigenlab/internal/atomicfile"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // PutBlob stores under digest d the bytes that write produces; the cache
@@ -20,7 +21,7 @@ import (
 // content, so the first copy is as good as any. Several processes putting
 // the same digest at once each write their own temporary file, and the
 // last rename wins with the same bytes.
-func (c *Cache) PutBlob(d Digest, write func(io.Writer) error) error {
+func (c *Cache) PutBlob(d ndarray.Digest, write func(io.Writer) error) error {
 	if c.HasBlob(d) {
 		return nil
 	}
@@ -35,12 +36,12 @@ func (c *Cache) PutBlob(d Digest, write func(io.Writer) error) error {
 
 // BlobPath is where blob d lives, whether or not it exists. Read it only
 // through OpenBlob or after HasBlob, which keep GC's use times current.
-func (c *Cache) BlobPath(d Digest) string { return c.path(blobsDir, d.String(), "") }
+func (c *Cache) BlobPath(d ndarray.Digest) string { return c.path(blobsDir, d.String(), "") }
 
 // HasBlob reports whether blob d is present. It counts as a use for GC: a
 // run that finds its outputs cached needs them as much as one that reads
 // them.
-func (c *Cache) HasBlob(d Digest) bool {
+func (c *Cache) HasBlob(d ndarray.Digest) bool {
 	info, ok := c.statBlob(d)
 	if ok {
 		touch(c.BlobPath(d), info.ModTime())
@@ -49,7 +50,7 @@ func (c *Cache) HasBlob(d Digest) bool {
 }
 
 // statBlob is HasBlob without the use mark, for GC.
-func (c *Cache) statBlob(d Digest) (fs.FileInfo, bool) {
+func (c *Cache) statBlob(d ndarray.Digest) (fs.FileInfo, bool) {
 	info, err := os.Stat(c.BlobPath(d))
 	return info, err == nil && info.Mode().IsRegular()
 }
@@ -57,7 +58,7 @@ func (c *Cache) statBlob(d Digest) (fs.FileInfo, bool) {
 // OpenBlob opens blob d for reading. A missing blob is an error wrapping
 // ErrNotFound and the reason it is missing: fs.ErrNotExist, or ErrCorrupt
 // if this process evicted it in Verify.
-func (c *Cache) OpenBlob(d Digest) (*os.File, error) {
+func (c *Cache) OpenBlob(d ndarray.Digest) (*os.File, error) {
 	p := c.BlobPath(d)
 	f, err := os.Open(p)
 	if err != nil {
@@ -71,7 +72,7 @@ func (c *Cache) OpenBlob(d Digest) (*os.File, error) {
 
 // blobMiss turns a failed open of blob d into a miss, with the eviction
 // reason if this process evicted it.
-func (c *Cache) blobMiss(d Digest, err error) error {
+func (c *Cache) blobMiss(d ndarray.Digest, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		c.mu.Lock()
 		why := c.evicted[d]
@@ -84,7 +85,7 @@ func (c *Cache) blobMiss(d Digest, err error) error {
 }
 
 // EvictBlob removes blob d; removing an absent blob is not an error.
-func (c *Cache) EvictBlob(d Digest) error {
+func (c *Cache) EvictBlob(d ndarray.Digest) error {
 	err := os.Remove(c.BlobPath(d))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache: evicting blob %s: %w", d.Short(), err)
@@ -94,9 +95,9 @@ func (c *Cache) EvictBlob(d Digest) error {
 
 // Blobs calls fn for every blob in the cache, in digest order, with its
 // size in bytes. Files whose names are not digests are skipped.
-func (c *Cache) Blobs(fn func(d Digest, size int64) error) error {
+func (c *Cache) Blobs(fn func(d ndarray.Digest, size int64) error) error {
 	return c.walk(blobsDir, "", func(name string, info fs.FileInfo) error {
-		d, err := ParseDigest(name)
+		d, err := ndarray.ParseDigest(name)
 		if err != nil {
 			return nil
 		}
@@ -120,7 +121,7 @@ func (c *Cache) TempDir() string { return filepath.Join(c.dir, tmpDir) }
 // The cache takes the file over: on success it no longer exists at path,
 // renamed into place or, if blob d was already present, removed (equal
 // digests mean equal content). On error it is left at path for the caller.
-func (c *Cache) AdoptBlob(d Digest, path string) error {
+func (c *Cache) AdoptBlob(d ndarray.Digest, path string) error {
 	if c.HasBlob(d) {
 		return os.Remove(path)
 	}

@@ -12,13 +12,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
-func digestOf(s string) Digest { return Digest(sha256.Sum256([]byte(s))) }
+func digestOf(s string) ndarray.Digest { return ndarray.Digest(sha256.Sum256([]byte(s))) }
 
 // rawHash is a decoder for test blobs: the digest of the bytes, which must
 // not be empty.
-func rawHash(r io.Reader) (Digest, error) {
+func rawHash(r io.Reader) (ndarray.Digest, error) {
 	b, err := io.ReadAll(r)
 	if err == nil && len(b) == 0 {
 		err = errors.New("empty blob")
@@ -39,7 +41,7 @@ func writeString(s string) func(io.Writer) error {
 	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
 
-func put(t testing.TB, c *Cache, s string) Digest {
+func put(t testing.TB, c *Cache, s string) ndarray.Digest {
 	t.Helper()
 	d := digestOf(s)
 	if err := c.PutBlob(d, writeString(s)); err != nil {
@@ -171,7 +173,7 @@ func TestPutBlobIdempotent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for s, d := range map[string]Digest{"hello": d, "concurrent": e} {
+	for s, d := range map[string]ndarray.Digest{"hello": d, "concurrent": e} {
 		if b, err := os.ReadFile(c.BlobPath(d)); err != nil || string(b) != s {
 			t.Errorf("blob %s holds %q, %v", s, b, err)
 		}
@@ -217,21 +219,21 @@ func TestBlobMissKeepsReason(t *testing.T) {
 }
 
 func TestUseRefreshesMtime(t *testing.T) {
-	uses := map[string]func(c *Cache, d Digest) error{
-		"HasBlob": func(c *Cache, d Digest) error {
+	uses := map[string]func(c *Cache, d ndarray.Digest) error{
+		"HasBlob": func(c *Cache, d ndarray.Digest) error {
 			if !c.HasBlob(d) {
 				return errors.New("missing")
 			}
 			return nil
 		},
-		"OpenBlob": func(c *Cache, d Digest) error {
+		"OpenBlob": func(c *Cache, d ndarray.Digest) error {
 			f, err := c.OpenBlob(d)
 			if err == nil {
 				f.Close()
 			}
 			return err
 		},
-		"PutBlob": func(c *Cache, d Digest) error { return c.PutBlob(d, writeString("blob")) },
+		"PutBlob": func(c *Cache, d ndarray.Digest) error { return c.PutBlob(d, writeString("blob")) },
 	}
 	for name, use := range uses {
 		for _, ago := range []time.Duration{10 * time.Minute, 2 * time.Hour} {
@@ -258,13 +260,13 @@ func TestUseRefreshesMtime(t *testing.T) {
 
 func TestBlobsAndSize(t *testing.T) {
 	c := openCache(t)
-	want := map[Digest]int64{}
+	want := map[ndarray.Digest]int64{}
 	for _, s := range []string{"a", "bb", "cccc"} {
 		want[put(t, c, s)] = int64(len(s))
 	}
 	writeRaw(t, filepath.Join(c.Dir(), "blobs", "ab", "not-a-digest"), "zz")
-	var prev Digest
-	err := c.Blobs(func(d Digest, size int64) error {
+	var prev ndarray.Digest
+	err := c.Blobs(func(d ndarray.Digest, size int64) error {
 		if size != want[d] || d.String() < prev.String() {
 			t.Errorf("blob %s size %d (want %d), after %s", d.Short(), size, want[d], prev.Short())
 		}

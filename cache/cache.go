@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Cache is a content-addressed store rooted at one directory:
@@ -29,7 +31,7 @@ type Cache struct {
 	// evicted remembers why this process evicted a blob, so that a later
 	// miss on it says "evicted as corrupt" rather than just "absent".
 	mu      sync.Mutex
-	evicted map[Digest]error
+	evicted map[ndarray.Digest]error
 }
 
 // ErrNotFound is wrapped by every lookup miss. The wrapping error keeps the
@@ -39,7 +41,9 @@ type Cache struct {
 var ErrNotFound = errors.New("not in cache")
 
 // ErrCorrupt is wrapped when a blob's content no longer matches its digest.
-var ErrCorrupt = errors.New("corrupt cache entry")
+// It is ndarray.ErrCorrupt, so a file-backed array that fails its check
+// and a cache blob that fails verification are the same kind of error.
+var ErrCorrupt = ndarray.ErrCorrupt
 
 // missError is a miss with its reason, after Go's entryNotFoundError: every
 // miss is handled alike, but `eigenlab verify` can still say why.
@@ -82,7 +86,7 @@ func Open(dir string) (*Cache, error) {
 			return nil, fmt.Errorf("cache: opening %s: %w", dir, err)
 		}
 	}
-	return &Cache{dir: dir, evicted: map[Digest]error{}}, nil
+	return &Cache{dir: dir, evicted: map[ndarray.Digest]error{}}, nil
 }
 
 // Dir is the cache's root directory.
@@ -98,7 +102,7 @@ func (c *Cache) path(top, hex, suffix string) string {
 // figure GC's maxSize bounds.
 func (c *Cache) Size() (int64, error) {
 	var total int64
-	err := c.Blobs(func(_ Digest, size int64) error {
+	err := c.Blobs(func(_ ndarray.Digest, size int64) error {
 		total += size
 		return nil
 	})

@@ -13,97 +13,34 @@
 // per-key file locks let one process compute a key while the others wait.
 // It is not safe on network file systems whose flock or rename are not
 // atomic (NFS without lock support).
+//
+// The cache imports only the standard library, internal packages and
+// ndarray, the leaf package that defines the canonical digest (Digest is
+// ndarray.Digest): it knows arrays by their digest, never stages, runs or
+// provenance (DESIGN.md; importrules_test.go enforces it).
 package cache
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash"
-	"strconv"
 	"strings"
-)
 
-// Digest is the SHA-256 of an artifact's canonical content: for an array its
-// dtype, shape and raw little-endian values, never the bytes of a container
-// file, so re-saving the same values in another .npy does not change it.
-type Digest [32]byte
+	"github.com/eigenlab/eigenlab/ndarray"
+)
 
 // ActionKey is the SHA-256 of a complete description of a repeatable
 // computation. Two stage executions with equal keys must produce equal
 // outputs.
 type ActionKey [32]byte
 
-// String returns the lowercase hex form of d.
-func (d Digest) String() string { return hex.EncodeToString(d[:]) }
-
-// Short returns the first 12 hex digits of d, enough to name it to a user.
-func (d Digest) Short() string { return d.String()[:12] }
-
-// IsZero reports whether d is the zero digest (no artifact).
-func (d Digest) IsZero() bool { return d == Digest{} }
-
 // String returns the lowercase hex form of k.
 func (k ActionKey) String() string { return hex.EncodeToString(k[:]) }
 
-// ParseDigest parses the 64-digit hex form of a digest.
-func ParseDigest(s string) (Digest, error) {
-	var d Digest
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(d) {
-		return d, fmt.Errorf("digest %q: want 64 hex digits", s)
-	}
-	copy(d[:], b)
-	return d, nil
-}
-
 // ParseActionKey parses the 64-digit hex form of an action key.
 func ParseActionKey(s string) (ActionKey, error) {
-	d, err := ParseDigest(s)
+	d, err := ndarray.ParseDigest(s)
 	return ActionKey(d), err
-}
-
-// ArrayHasher computes the canonical digest of an array. Write the raw
-// little-endian element bytes in C order to it, then call Sum.
-type ArrayHasher struct{ h hash.Hash }
-
-// NewArrayHasher starts the digest of an array of the given numpy dtype
-// name (e.g. "float32") and shape. The header is length-prefixed so that no
-// two (dtype, shape) pairs can produce the same prefix.
-func NewArrayHasher(dtype string, shape []int) *ArrayHasher {
-	h := sha256.New()
-	dims := make([]string, len(shape))
-	for i, n := range shape {
-		dims[i] = strconv.Itoa(n)
-	}
-	header := "eigenlab-array-v1\n" + dtype + "\n" + strings.Join(dims, ",") + "\n"
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(len(header)))
-	h.Write(n[:])
-	h.Write([]byte(header))
-	return &ArrayHasher{h: h}
-}
-
-// Write adds raw little-endian element bytes to the digest.
-func (a *ArrayHasher) Write(p []byte) (int, error) { return a.h.Write(p) }
-
-// Sum returns the digest.
-func (a *ArrayHasher) Sum() Digest {
-	var d Digest
-	copy(d[:], a.h.Sum(nil))
-	return d
-}
-
-// DigestRecord returns the canonical digest of a record artifact given its
-// canonical JSON encoding (sorted keys, shortest round-trip numbers).
-func DigestRecord(canonicalJSON []byte) Digest {
-	h := sha256.New()
-	h.Write([]byte("eigenlab-record-v1\n"))
-	h.Write(canonicalJSON)
-	var d Digest
-	copy(d[:], h.Sum(nil))
-	return d
 }
 
 // KeyBuilder accumulates the readable lines that describe an action and

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // GCStats reports what a collection did.
@@ -55,11 +57,11 @@ const tmpGrace = time.Hour
 // GC may run while other processes use the cache. A blob evicted under a
 // running stage makes it recompute, never misread: a record whose blob is
 // gone is a miss, and readers that lose a blob get ErrNotFound.
-func (c *Cache) GC(maxSize int64, pinned func(Digest) bool) (GCStats, error) {
+func (c *Cache) GC(maxSize int64, pinned func(ndarray.Digest) bool) (GCStats, error) {
 	var st GCStats
 	var err error
 	if pinned == nil {
-		pinned = func(Digest) bool { return false }
+		pinned = func(ndarray.Digest) bool { return false }
 	}
 	if st.TmpRemoved, err = c.removeStaleTemps(time.Now().Add(-tmpGrace)); err != nil {
 		return st, err
@@ -93,15 +95,15 @@ func (c *Cache) removeStaleTemps(cutoff time.Time) (int, error) {
 // evictLRU evicts unpinned blobs in order of last use (mtime, then digest
 // for a deterministic order among equals) until at most maxSize bytes
 // remain, and fills in the blob counts of st.
-func (c *Cache) evictLRU(st *GCStats, maxSize int64, pinned func(Digest) bool) error {
+func (c *Cache) evictLRU(st *GCStats, maxSize int64, pinned func(ndarray.Digest) bool) error {
 	type blob struct {
-		d    Digest
+		d    ndarray.Digest
 		size int64
 		used time.Time
 	}
 	var blobs []blob
 	err := c.walk(blobsDir, "", func(name string, info fs.FileInfo) error {
-		if d, err := ParseDigest(name); err == nil {
+		if d, err := ndarray.ParseDigest(name); err == nil {
 			blobs = append(blobs, blob{d, info.Size(), info.ModTime()})
 			st.BytesBefore += info.Size()
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 func TestGCEvictsLeastRecentlyUsedUnpinned(t *testing.T) {
@@ -29,12 +31,12 @@ func TestGCEvictsLeastRecentlyUsedUnpinned(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := openCache(t)
-			digests := map[string]Digest{}
+			digests := map[string]ndarray.Digest{}
 			for i, n := range names {
 				digests[n] = put(t, c, n+"-23456789")
 				age(t, c.BlobPath(digests[n]), time.Duration(10-i)*time.Hour)
 			}
-			st, err := c.GC(tc.maxSize, func(d Digest) bool {
+			st, err := c.GC(tc.maxSize, func(d ndarray.Digest) bool {
 				return slices.ContainsFunc(tc.pinned, func(n string) bool { return digests[n] == d })
 			})
 			if err != nil {
@@ -90,7 +92,7 @@ func TestGCRemovesStaleActions(t *testing.T) {
 		}
 	}
 	writeRaw(t, c.path(actionsDir, keyOf("malformed").String(), ""), "junk\n")
-	st, err := c.GC(-1, func(d Digest) bool { return d == kept })
+	st, err := c.GC(-1, func(d ndarray.Digest) bool { return d == kept })
 	if err != nil || st.ActionsRemoved != 2 {
 		t.Fatalf("stats %+v, %v; want 2 action records removed", st, err)
 	}

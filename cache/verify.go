@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Verify re-hashes blob d with the caller's decoder: the cache does not
@@ -11,7 +13,7 @@ import (
 // bytes. A blob that cannot be decoded, or whose content hashes to another
 // digest, is evicted (the next run recomputes it) and the error wraps
 // ErrCorrupt. A missing blob is an error wrapping ErrNotFound.
-func (c *Cache) Verify(d Digest, rehash func(io.Reader) (Digest, error)) error {
+func (c *Cache) Verify(d ndarray.Digest, rehash func(io.Reader) (ndarray.Digest, error)) error {
 	f, err := c.OpenBlob(d)
 	if err != nil {
 		return err
@@ -34,7 +36,7 @@ func (c *Cache) Verify(d Digest, rehash func(io.Reader) (Digest, error)) error {
 // evictCorrupt removes blob d, which f has open and found corrupt, and
 // remembers why. If another process renamed a fresh copy into place while
 // f was being read, the fresh copy is left alone.
-func (c *Cache) evictCorrupt(d Digest, f *os.File, why error) error {
+func (c *Cache) evictCorrupt(d ndarray.Digest, f *os.File, why error) error {
 	opened, err1 := f.Stat()
 	current, err2 := os.Stat(c.BlobPath(d))
 	if err1 == nil && err2 == nil && !os.SameFile(opened, current) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 func TestVerify(t *testing.T) {
@@ -50,7 +52,7 @@ func TestVerifySparesFreshCopy(t *testing.T) {
 	if err := os.WriteFile(c.BlobPath(d), []byte("hellO"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := c.Verify(d, func(r io.Reader) (Digest, error) {
+	err := c.Verify(d, func(r io.Reader) (ndarray.Digest, error) {
 		got, err := rawHash(r)
 		if err := c.writeAtomic(c.BlobPath(d), writeString("hello")); err != nil {
 			t.Fatal(err)

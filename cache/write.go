@@ -11,7 +11,7 @@ import (
 
 // fileMode is the mode of blobs and action records, as os.CreateTemp has
 // always made them: the cache is private to its user (a Slurm job runs as
-// the same user), and adopted files (stages.ArrayWriter) are made 0600 too.
+// the same user), and adopted files (ndarray.ArrayWriter) are made 0600 too.
 const fileMode = 0o600
 
 // writeAtomic makes dst hold exactly the bytes write produces, or leaves it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -37,7 +38,7 @@ func (fake) Inputs() []stages.InputSpec {
 }
 func (fake) Outputs(p stages.Params) []string         { return p.Strings("names") }
 func (fake) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (fake) Run(context.Context, stages.Inputs, stages.Params) (stages.Outputs, error) {
+func (fake) Run(context.Context, *ndarray.Scratch, stages.Inputs, stages.Params) (stages.Outputs, error) {
 	return nil, fmt.Errorf("fake stages do not run")
 }
 
@@ -66,6 +67,6 @@ func (fakePair) Validate(p stages.Params) error {
 }
 func (fakePair) Outputs(stages.Params) []string           { return []string{"result", "extra"} }
 func (fakePair) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (fakePair) Run(context.Context, stages.Inputs, stages.Params) (stages.Outputs, error) {
+func (fakePair) Run(context.Context, *ndarray.Scratch, stages.Inputs, stages.Params) (stages.Outputs, error) {
 	return nil, fmt.Errorf("fake stages do not run")
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/eigenlab/eigenlab/internal/atomicfile"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -47,7 +48,7 @@ var exporters = map[string]func(io.Writer, map[string]stages.Artifact) error{
 	".csv":  exportCSV,
 }
 
-func single(arts map[string]stages.Artifact) (*stages.Array, error) {
+func single(arts map[string]stages.Artifact) (*ndarray.Array, error) {
 	if len(arts) != 1 {
 		return nil, fmt.Errorf("this format holds one array and the reference names %d (%s); name one output (STAGE.OUTPUT) or use .npz/.json", len(arts), strings.Join(slices.Sorted(maps.Keys(arts)), ", "))
 	}
@@ -66,7 +67,7 @@ func exportNPY(w io.Writer, arts map[string]stages.Artifact) error {
 	if err != nil {
 		return err
 	}
-	return stages.WriteNPY(w, a)
+	return ndarray.WriteNPY(w, a)
 }
 
 // exportNPZ writes an uncompressed .npz (a zip of .npy members), which
@@ -74,7 +75,7 @@ func exportNPY(w io.Writer, arts map[string]stages.Artifact) error {
 // and each record output the member NAME.json, its canonical JSON, which
 // numpy.load hands back as bytes (json.loads(np.load(f)["NAME.json"])).
 // npyio's npz writer cannot give a flat slice an n-d shape, so the members
-// are written with stages.WriteNPY. A model is exported alone, as its own
+// are written with ndarray.WriteNPY. A model is exported alone, as its own
 // .npz: one member per weight plus "__arch__.json" (the architecture).
 func exportNPZ(w io.Writer, arts map[string]stages.Artifact) error {
 	for name, a := range arts {
@@ -100,7 +101,7 @@ func npzMember(z *zip.Writer, name string, a stages.Artifact) error {
 	member := func(suffix string) (io.Writer, error) {
 		return z.CreateHeader(&zip.FileHeader{Name: name + suffix, Method: zip.Store})
 	}
-	if rec, ok := a.(stages.Record); ok {
+	if rec, ok := a.(ndarray.Record); ok {
 		f, err := member(".json")
 		if err != nil {
 			return err
@@ -116,14 +117,14 @@ func npzMember(z *zip.Writer, name string, a stages.Artifact) error {
 	if err != nil {
 		return err
 	}
-	return stages.WriteNPY(f, arr)
+	return ndarray.WriteNPY(f, arr)
 }
 
 func exportJSON(w io.Writer, arts map[string]stages.Artifact) error {
 	out := map[string]any{}
 	for name, a := range arts {
 		switch a := a.(type) {
-		case *stages.Array:
+		case *ndarray.Array:
 			out[name] = map[string]any{"dtype": a.DType(), "shape": a.Shape, "data": a.Float64s()}
 		default:
 			out[name] = a

@@ -14,6 +14,7 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -24,12 +25,12 @@ func exportTo(t *testing.T, name string, arts map[string]stages.Artifact) (strin
 }
 
 func TestExportFormats(t *testing.T) {
-	m := stages.NewF64(2, 3)
+	m := ndarray.NewF64(2, 3)
 	for i := range m.F64 {
 		m.F64[i] = float64(i) + 0.5
 	}
-	v := stages.Ints(4, 5)
-	cube := stages.NewF32(2, 2, 2)
+	v := ndarray.Ints(4, 5)
+	cube := ndarray.NewF32(2, 2, 2)
 
 	path, err := exportTo(t, "m.npy", map[string]stages.Artifact{"m": m})
 	if err != nil {
@@ -40,7 +41,7 @@ func TestExportFormats(t *testing.T) {
 	} else if info.Mode().Perm() != 0o644 {
 		t.Errorf("exported file has mode %v, want 0644 (a file for the user)", info.Mode().Perm())
 	}
-	got, err := stages.ReadNPYFile(path)
+	got, err := ndarray.ReadNPYFile(path)
 	if err != nil || got.Digest() != m.Digest() {
 		t.Errorf(".npy round trip: %v", err)
 	}
@@ -50,7 +51,7 @@ func TestExportFormats(t *testing.T) {
 		t.Errorf(".csv = %q, %v", b, err)
 	}
 
-	path, err = exportTo(t, "all.json", map[string]stages.Artifact{"v": v, "info": stages.Record{"k": "x"}})
+	path, err = exportTo(t, "all.json", map[string]stages.Artifact{"v": v, "info": ndarray.Record{"k": "x"}})
 	var doc map[string]map[string]any
 	if b, _ := os.ReadFile(path); err != nil || json.Unmarshal(b, &doc) != nil || doc["info"]["k"] != "x" || doc["v"]["dtype"] != "int64" {
 		t.Errorf(".json = %v, %v", doc, err)
@@ -63,7 +64,7 @@ func TestExportFormats(t *testing.T) {
 	}{
 		{"x.npy", map[string]stages.Artifact{"m": m, "v": v}, "this format holds one array and the reference names 2 (m, v)"},
 		{"x.csv", map[string]stages.Artifact{"c": cube}, "csv holds at most 2 dimensions"},
-		{"x.npy", map[string]stages.Artifact{"info": stages.Record{}}, `output "info"`},
+		{"x.npy", map[string]stages.Artifact{"info": ndarray.Record{}}, `output "info"`},
 		{"x.txt", map[string]stages.Artifact{"m": m}, `unknown format ".txt"`},
 	} {
 		path, err := exportTo(t, c.file, c.arts)
@@ -79,7 +80,7 @@ func TestExportFormats(t *testing.T) {
 // A model exports as its own .npz, which reads back as the same model.
 func TestExportModel(t *testing.T) {
 	st, _ := stages.Lookup("powerlaw_init")
-	out, err := st.Run(context.Background(), nil, stages.Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
+	out, err := st.Run(context.Background(), nil, nil, stages.Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestExportModel(t *testing.T) {
 	if err != nil || back.Digest() != model.Digest() {
 		t.Errorf("model .npz round trip: %v", err)
 	}
-	if _, err := exportTo(t, "both.npz", map[string]stages.Artifact{"model": model, "v": stages.Ints(1)}); err == nil || !strings.Contains(err.Error(), "exports alone") {
+	if _, err := exportTo(t, "both.npz", map[string]stages.Artifact{"model": model, "v": ndarray.Ints(1)}); err == nil || !strings.Contains(err.Error(), "exports alone") {
 		t.Errorf("model with another output: %v", err)
 	}
 }
@@ -103,14 +104,14 @@ func TestExportModel(t *testing.T) {
 // every record output as NAME.json. Read back here with npyio's npz
 // reader, which parses each member's .npy header as numpy does.
 func TestExportWholeStageNPZ(t *testing.T) {
-	m := stages.NewF64(2, 3)
+	m := ndarray.NewF64(2, 3)
 	for i := range m.F64 {
 		m.F64[i] = float64(i) + 0.5
 	}
-	v := stages.Ints(4, 5, 6)
-	onDisk := stages.NewF32(2, 2)
+	v := ndarray.Ints(4, 5, 6)
+	onDisk := ndarray.NewF32(2, 2)
 	copy(onDisk.F32, []float32{1, 2, 3, 4})
-	info := stages.Record{"estimator": "stringer", "n_points": 7.0}
+	info := ndarray.Record{"estimator": "stringer", "n_points": 7.0}
 	path, err := exportTo(t, "spec.npz", map[string]stages.Artifact{
 		"m": m, "v": v, "w": arrayFile(t, onDisk), "info": info})
 	if err != nil {
@@ -126,7 +127,7 @@ func TestExportWholeStageNPZ(t *testing.T) {
 	}
 	for _, c := range []struct {
 		member string
-		want   *stages.Array
+		want   *ndarray.Array
 	}{{"m.npy", m}, {"v.npy", v}, {"w.npy", onDisk}} {
 		if got := readMember(t, z, c.member); got == nil || got.Digest() != c.want.Digest() {
 			t.Errorf("%s reads back as %v, want %v", c.member, got, c.want)
@@ -137,7 +138,7 @@ func TestExportWholeStageNPZ(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var back stages.Record
+	var back ndarray.Record
 	if err := json.NewDecoder(r).Decode(&back); err != nil || back.Digest() != info.Digest() {
 		t.Errorf("info.json = %v (%v), want %v", back, err, info)
 	}
@@ -145,14 +146,14 @@ func TestExportWholeStageNPZ(t *testing.T) {
 
 // readMember reads one .npy member of an .npz through npyio's header
 // parser, into the Go type of its dtype.
-func readMember(t *testing.T, z *npz.Reader, name string) *stages.Array {
+func readMember(t *testing.T, z *npz.Reader, name string) *ndarray.Array {
 	t.Helper()
 	h := z.Header(name)
 	if h == nil {
 		t.Errorf("%s: no .npy header", name)
 		return nil
 	}
-	a := &stages.Array{Shape: h.Descr.Shape}
+	a := &ndarray.Array{Shape: h.Descr.Shape}
 	var err error
 	switch strings.Trim(h.Descr.Type, `'"`) {
 	case "<f8":
@@ -173,20 +174,20 @@ func readMember(t *testing.T, z *npz.Reader, name string) *stages.Array {
 }
 
 // arrayFile returns a as a file-backed array, as a cached blob is loaded.
-func arrayFile(t *testing.T, a *stages.Array) *stages.ArrayFile {
+func arrayFile(t *testing.T, a *ndarray.Array) *ndarray.ArrayFile {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "a.npy")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stages.WriteNPY(f, a); err != nil {
+	if err := ndarray.WriteNPY(f, a); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	af, err := stages.OpenArrayFile(path, a.Digest())
+	af, err := ndarray.OpenArrayFile(path, a.Digest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestExportRefusesToOverwrite(t *testing.T) {
 	if err := os.WriteFile(path, []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v := map[string]stages.Artifact{"v": stages.Ints(1, 2)}
+	v := map[string]stages.Artifact{"v": ndarray.Ints(1, 2)}
 	if err := Export(path, v, false); !errors.Is(err, fs.ErrExist) {
 		t.Errorf("export over an existing file: %v, want an error wrapping fs.ErrExist", err)
 	}

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // dg is a made-up digest named by text.
-func dg(parts ...string) cache.Digest {
-	return cache.Digest(sha256.Sum256([]byte(strings.Join(parts, "|"))))
+func dg(parts ...string) ndarray.Digest {
+	return ndarray.Digest(sha256.Sum256([]byte(strings.Join(parts, "|"))))
 }
 
 // cell is one cell of the fixture experiment: its axis values and the

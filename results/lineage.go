@@ -6,7 +6,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Lineage is the provenance of an artifact: the execution that computed
@@ -28,7 +28,7 @@ type Lineage struct {
 
 // Lineage walks the provenance of the artifact with this digest from its
 // latest recorded producer.
-func (d *DB) Lineage(ctx context.Context, digest cache.Digest) (*Lineage, error) {
+func (d *DB) Lineage(ctx context.Context, digest ndarray.Digest) (*Lineage, error) {
 	e, err := d.latestProducer(ctx, digest.String())
 	if err != nil {
 		return nil, err

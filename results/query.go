@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // execColumns and scanExecution read an executions row (e) joined with its
@@ -120,7 +120,7 @@ func (d *DB) fill(ctx context.Context, e *Execution) error {
 		if err := rows.Scan(&dir, &g.Name, &hex, &g.Kind, &g.DType, &shape, &g.Bytes); err != nil {
 			return err
 		}
-		if g.Digest, err = cache.ParseDigest(hex); err != nil {
+		if g.Digest, err = ndarray.ParseDigest(hex); err != nil {
 			return fmt.Errorf("edge %s: %w", g.Name, err)
 		}
 		if err := json.Unmarshal([]byte(shape), &g.Shape); err != nil {
@@ -159,20 +159,20 @@ func (d *DB) Executions(ctx context.Context, runID int64) ([]*Execution, error) 
 
 // PinnedDigests are the inputs and outputs of the latest ok run of every
 // experiment: gc keeps them so that current results stay reproducible.
-func (d *DB) PinnedDigests(ctx context.Context) (map[cache.Digest]bool, error) {
+func (d *DB) PinnedDigests(ctx context.Context) (map[ndarray.Digest]bool, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT g.digest FROM edges g JOIN executions e ON e.id = g.execution_id
 		WHERE e.run_id IN (SELECT MAX(id) FROM runs WHERE status = 'ok' GROUP BY experiment)`)
 	if err != nil {
 		return nil, fmt.Errorf("pinned digests: %w", err)
 	}
 	defer rows.Close()
-	pinned := map[cache.Digest]bool{}
+	pinned := map[ndarray.Digest]bool{}
 	for rows.Next() {
 		var hex string
 		if err := rows.Scan(&hex); err != nil {
 			return nil, fmt.Errorf("pinned digests: %w", err)
 		}
-		dg, err := cache.ParseDigest(hex)
+		dg, err := ndarray.ParseDigest(hex)
 		if err != nil {
 			return nil, fmt.Errorf("pinned digests: %w", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Execution is one stage instance's outcome within a run.
@@ -48,7 +48,7 @@ func (e *Execution) Label() string {
 // back for both.
 type Edge struct {
 	Name   string
-	Digest cache.Digest
+	Digest ndarray.Digest
 	Kind   string // array | record | model
 	DType  string
 	Shape  []int
@@ -195,7 +195,7 @@ type Citation struct {
 	ID          string // see CitationID
 	ExecutionID int64  // the latest execution that produced it
 	Output      string
-	Digest      cache.Digest
+	Digest      ndarray.Digest
 	Value       float64 // NaN is stored as NULL and read back as NaN
 }
 
@@ -227,7 +227,7 @@ func (d *DB) Citations(ctx context.Context, experiment string) ([]Citation, erro
 		if err := rows.Scan(&c.ID, &c.ExecutionID, &c.Output, &hex, &value); err != nil {
 			return nil, fmt.Errorf("citations of %s: %w", experiment, err)
 		}
-		if c.Digest, err = cache.ParseDigest(hex); err != nil {
+		if c.Digest, err = ndarray.ParseDigest(hex); err != nil {
 			return nil, fmt.Errorf("citation %s: %w", c.ID, err)
 		}
 		c.Value = math.NaN()

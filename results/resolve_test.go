@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // twoRuns records run 1 with cells (alpha=1,seed=0) and (alpha=2,seed=0),
@@ -80,7 +80,7 @@ func TestResolveErrors(t *testing.T) {
 
 // collidingDigests finds two made-up digests whose hex forms share their
 // first n digits.
-func collidingDigests(n int) (a, b cache.Digest) {
+func collidingDigests(n int) (a, b ndarray.Digest) {
 	seen := map[string]int{}
 	for i := 0; ; i++ {
 		d := dg("collide", fmt.Sprint(i))

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -15,6 +16,9 @@ type Job struct {
 	Stage  stages.Stage
 	Inputs stages.Inputs
 	Params stages.Params
+	// Scratch is where the stage writes outputs too large for memory
+	// (stages.Stage.Run); the scheduler adopts them and removes the rest.
+	Scratch *ndarray.Scratch
 	// Label names the stage instance (STAGE or STAGE@CELL), for messages
 	// and a cluster job's name.
 	Label string
@@ -63,7 +67,7 @@ func (Local) Execute(ctx context.Context, job Job) (out stages.Outputs, u Usage,
 		}
 		u = Usage{Wall: time.Since(start), CPU: cpuTime() - cpu0, PeakRSS: peakRSS()}
 	}()
-	out, err = job.Stage.Run(ctx, job.Inputs, job.Params)
+	out, err = job.Stage.Run(ctx, job.Scratch, job.Inputs, job.Params)
 	return out, u, err
 }
 

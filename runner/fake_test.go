@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -62,7 +63,7 @@ func (counter) Params() []stages.ParamSpec {
 	}
 }
 
-func (counter) Run(ctx context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (counter) Run(ctx context.Context, _ *ndarray.Scratch, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	v, _ := runs.LoadOrStore(p.String("label"), new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
 	select {
@@ -82,9 +83,9 @@ func (counter) Run(ctx context.Context, in stages.Inputs, p stages.Params) (stag
 	if p.Bool("floor") {
 		x = float64(int(x))
 	}
-	out := stages.NewF64(3)
+	out := ndarray.NewF64(3)
 	for i := range out.F64 {
 		out.F64[i] = x + float64(i)
 	}
-	return stages.Outputs{"out": out, "scalar": stages.Scalar(x)}, nil
+	return stages.Outputs{"out": out, "scalar": ndarray.Scalar(x)}, nil
 }

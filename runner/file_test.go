@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"codeberg.org/sbinet/npyio"
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 const fromFile = `
@@ -37,7 +37,7 @@ func TestInputFileContentDrivesKeys(t *testing.T) {
 		}
 		defer f.Close()
 		if ours {
-			err = stages.WriteNPY(f, &stages.Array{Shape: []int{len(vals)}, F64: vals})
+			err = ndarray.WriteNPY(f, &ndarray.Array{Shape: []int{len(vals)}, F64: vals})
 		} else {
 			err = npyio.Write(f, vals)
 		}
@@ -78,7 +78,7 @@ func TestRecomputeRefusesAChangedAction(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if err := stages.WriteNPY(f, &stages.Array{Shape: []int{len(vals)}, F64: vals}); err != nil {
+		if err := ndarray.WriteNPY(f, &ndarray.Array{Shape: []int{len(vals)}, F64: vals}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Status is the outcome of one stage instance in a run.
@@ -32,9 +33,9 @@ type node struct {
 	// Set once the node is resolved.
 	key     cache.ActionKey
 	keyText string
-	outputs map[string]cache.Digest
+	outputs map[string]ndarray.Digest
 	sizes   map[string]int64
-	inputs  map[string]cache.Digest
+	inputs  map[string]ndarray.Digest
 	status  Status
 	err     error
 	usage   Usage
@@ -74,12 +75,12 @@ func buildGraph(p *experiments.Plan) []*node {
 
 // inputDigests maps n's input names to the digests its producers made. It
 // returns false if a producer did not succeed.
-func (n *node) inputDigests() (map[string]cache.Digest, bool) {
+func (n *node) inputDigests() (map[string]ndarray.Digest, bool) {
 	byInst := map[*experiments.Instance]*node{}
 	for _, d := range n.deps {
 		byInst[d.inst] = d
 	}
-	in := make(map[string]cache.Digest, len(n.inst.Inputs))
+	in := make(map[string]ndarray.Digest, len(n.inst.Inputs))
 	for _, ref := range n.inst.Inputs {
 		dep := byInst[ref.From]
 		if dep.status != StatusOK && dep.status != StatusCached {

@@ -14,6 +14,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -84,7 +85,7 @@ func (plantedStream) Params() []stages.ParamSpec {
 	}
 }
 
-func (plantedStream) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (plantedStream) Run(_ context.Context, scratch *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	n, cols, k := p.Int("n"), p.Int("p"), p.Int("k")
 	rng := stages.RNG("test_planted_stream", p.Int("seed"))
 	u := thinOrthonormal(rng, n, k)
@@ -98,7 +99,7 @@ func (plantedStream) Run(ctx context.Context, _ stages.Inputs, p stages.Params) 
 	for j := range sign {
 		sign[j] = rng.IntN(2) == 1
 	}
-	w, err := stages.CreateArray(ctx, stages.Float32, []int{n, cols})
+	w, err := scratch.CreateArray(ndarray.Float32, []int{n, cols})
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +214,9 @@ func (randomImages) Params() []stages.ParamSpec {
 	return []stages.ParamSpec{{Name: "n", Type: stages.Int}, {Name: "size", Type: stages.Int}}
 }
 
-func (randomImages) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (randomImages) Run(_ context.Context, scratch *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	n, size := p.Int("n"), p.Int("size")
-	w, err := stages.CreateArray(ctx, stages.Float32, []int{n, 3, size, size})
+	w, err := scratch.CreateArray(ndarray.Float32, []int{n, 3, size, size})
 	if err != nil {
 		return nil, err
 	}

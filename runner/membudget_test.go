@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -39,7 +40,7 @@ func (gauge) Params() []stages.ParamSpec {
 	}
 }
 
-func (gauge) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (gauge) Run(ctx context.Context, _ *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	gaugeRuns.Add(1)
 	now := gaugeNow.Add(1)
 	defer gaugeNow.Add(-1)
@@ -50,7 +51,7 @@ func (gauge) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return stages.Outputs{"out": stages.Scalar(float64(p.Int("value")))}, nil
+	return stages.Outputs{"out": ndarray.Scalar(float64(p.Int("value")))}, nil
 }
 
 // pair is two independent gauges of 600 bytes each.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -91,7 +92,7 @@ func (s *scheduler) scalar(out results.Edge) (float64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	arr, ok := a.(*stages.Array)
+	arr, ok := a.(*ndarray.Array)
 	if !ok {
 		return 0, false
 	}

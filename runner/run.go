@@ -13,6 +13,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -40,7 +41,7 @@ type Runner struct {
 	// Backend names the BLAS in use, for the environment fingerprint.
 	Backend string
 	// StreamAbove is the size in bytes above which an array input is
-	// handed to its stage as a stages.ArrayFile, read from the cache on
+	// handed to its stage as a ndarray.ArrayFile, read from the cache on
 	// demand, rather than decoded into memory; 0 means DefaultStreamAbove.
 	// Stages that stream (spectrum) then stay within their own block
 	// buffers; the others load the array whole, as below the threshold.
@@ -269,7 +270,7 @@ func (s *scheduler) lookup(n *node) bool {
 }
 
 func (n *node) setOutputs(outs []cache.Output) {
-	n.outputs = make(map[string]cache.Digest, len(outs))
+	n.outputs = make(map[string]ndarray.Digest, len(outs))
 	n.sizes = make(map[string]int64, len(outs))
 	for _, o := range outs {
 		n.outputs[o.Name] = o.Digest
@@ -304,9 +305,9 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 		return err
 	}
 	s.opt.Progress.Running(n.label())
-	scratch := stages.NewScratch(s.r.Cache.TempDir())
+	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, usage, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{n.inst.Stage, inputs, n.inst.Params, n.label()})
+	outs, usage, err := s.opt.Executor.Execute(ctx, Job{Stage: n.inst.Stage, Inputs: inputs, Params: n.inst.Params, Scratch: scratch, Label: n.label()})
 	s.slots.release(held)
 	n.usage = usage
 	if err != nil {
@@ -366,7 +367,7 @@ func (s *scheduler) loadInputs(ctx context.Context, n *node) (stages.Inputs, err
 
 // regenerate recomputes the producer of a lost or corrupt blob and checks
 // that it yields the same digest (stages are deterministic).
-func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.InputRef, d cache.Digest) (stages.Artifact, error) {
+func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.InputRef, d ndarray.Digest) (stages.Artifact, error) {
 	var prod *node
 	for _, dep := range n.deps {
 		if dep.inst == ref.From {
@@ -378,9 +379,9 @@ func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.Inp
 	if err != nil {
 		return nil, err
 	}
-	scratch := stages.NewScratch(s.r.Cache.TempDir())
+	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, _, err := s.opt.Executor.Execute(stages.WithScratch(ctx, scratch), Job{prod.inst.Stage, in, prod.inst.Params, prod.label()})
+	outs, _, err := s.opt.Executor.Execute(ctx, Job{Stage: prod.inst.Stage, Inputs: in, Params: prod.inst.Params, Scratch: scratch, Label: prod.label()})
 	if err != nil {
 		return nil, fmt.Errorf("recomputing %s after a corrupt blob: %w", prod.label(), err)
 	}
@@ -423,7 +424,7 @@ func (s *Summary) Scalars(c *cache.Cache) []ScalarRow {
 				continue
 			}
 			if a, err := LoadArtifact(c, d); err == nil {
-				if arr, ok := a.(*stages.Array); ok && len(arr.Shape) == 0 {
+				if arr, ok := a.(*ndarray.Array); ok && len(arr.Shape) == 0 {
 					row.Values[name] = arr.Value(0)
 				}
 			}

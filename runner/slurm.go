@@ -19,6 +19,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/internal/atomicfile"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -482,7 +483,7 @@ func readResult(path string) (*slurmResult, error) {
 func (s *Slurm) outputs(res *slurmResult) (stages.Outputs, error) {
 	outs := stages.Outputs{}
 	for _, o := range res.Outputs {
-		d, err := cache.ParseDigest(o.Digest)
+		d, err := ndarray.ParseDigest(o.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", o.Name, err)
 		}
@@ -558,7 +559,7 @@ func execJob(ctx context.Context, c *cache.Cache, job *slurmJob) ([]cache.Output
 	sto := store{c}
 	in := stages.Inputs{}
 	for name, text := range job.Inputs {
-		d, err := cache.ParseDigest(text)
+		d, err := ndarray.ParseDigest(text)
 		if err != nil {
 			return nil, Usage{}, fmt.Errorf("input %q: %w", name, err)
 		}
@@ -568,9 +569,9 @@ func execJob(ctx context.Context, c *cache.Cache, job *slurmJob) ([]cache.Output
 		}
 		in[name] = a
 	}
-	scratch := stages.NewScratch(c.TempDir())
+	scratch := ndarray.NewScratch(c.TempDir())
 	defer scratch.RemoveAll()
-	outs, u, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{Stage: st, Inputs: in, Params: params, Label: job.Label})
+	outs, u, err := Local{}.Execute(ctx, Job{Stage: st, Inputs: in, Params: params, Scratch: scratch, Label: job.Label})
 	if err != nil {
 		return nil, u, err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -154,7 +155,7 @@ stages:
 			}
 			// The runner's put of outputs already in the cache is a no-op.
 			before := blobTimes(t, c)
-			if _, err := (store{c}).put(outs, stages.NewScratch(c.TempDir())); err != nil {
+			if _, err := (store{c}).put(outs, ndarray.NewScratch(c.TempDir())); err != nil {
 				t.Fatal(err)
 			}
 			if after := blobTimes(t, c); len(after) != len(before) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -20,7 +21,7 @@ import (
 var verifyBelow int64 = 64 << 20 // a variable so tests can lower it
 
 // DefaultStreamAbove is the input size, in bytes, above which the runner
-// hands an array to its stage as a stages.ArrayFile (values left in the
+// hands an array to its stage as a ndarray.ArrayFile (values left in the
 // cache blob, read on demand) instead of decoding it into memory: the
 // memory budget of one input (see Runner.StreamAbove).
 const DefaultStreamAbove = 1 << 30
@@ -32,13 +33,13 @@ type store struct{ c *cache.Cache }
 // An ArrayFile that the execution wrote into scratch becomes its blob by
 // rename (cache.AdoptBlob), and its Path then names the blob; any other
 // artifact is encoded into the cache.
-func (s store) put(outs stages.Outputs, scratch *stages.Scratch) ([]cache.Output, error) {
+func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Output, error) {
 	res := make([]cache.Output, 0, len(outs))
 	for _, name := range slices.Sorted(maps.Keys(outs)) {
 		a := outs[name]
 		d := a.Digest()
 		var err error
-		if f, ok := a.(*stages.ArrayFile); ok && scratch.Owns(f.Path) {
+		if f, ok := a.(*ndarray.ArrayFile); ok && scratch.Owns(f.Path) {
 			if err = s.c.AdoptBlob(d, f.Path); err == nil {
 				f.Path = s.c.BlobPath(d)
 			}
@@ -64,7 +65,7 @@ func (s store) put(outs stages.Outputs, scratch *stages.Scratch) ([]cache.Output
 // otherwise. Either way the content was checked against d (the ArrayFile
 // by one streaming pass, in constant memory); a mismatch evicts the blob
 // and returns an error wrapping cache.ErrCorrupt.
-func (s store) input(d cache.Digest, streamAbove int64) (stages.Artifact, error) {
+func (s store) input(d ndarray.Digest, streamAbove int64) (stages.Artifact, error) {
 	f, err := s.c.OpenBlob(d)
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func (s store) input(d cache.Digest, streamAbove int64) (stages.Artifact, error)
 		}
 		return s.decode(d, f)
 	}
-	a, err := stages.OpenArrayFile(f.Name(), d)
+	a, err := ndarray.OpenArrayFile(f.Name(), d)
 	if err != nil {
 		s.c.EvictBlob(d)
 		return nil, fmt.Errorf("artifact %s: %w", d.Short(), errors.Join(cache.ErrCorrupt, err))
@@ -93,7 +94,7 @@ func (s store) input(d cache.Digest, streamAbove int64) (stages.Artifact, error)
 
 // load decodes a blob and checks that its content still has digest d.
 // A mismatch evicts the blob and returns an error wrapping cache.ErrCorrupt.
-func (s store) load(d cache.Digest) (stages.Artifact, error) {
+func (s store) load(d ndarray.Digest) (stages.Artifact, error) {
 	f, err := s.c.OpenBlob(d)
 	if err != nil {
 		return nil, err
@@ -103,7 +104,7 @@ func (s store) load(d cache.Digest) (stages.Artifact, error) {
 }
 
 // decode reads blob d from f, which the caller closes, and checks it.
-func (s store) decode(d cache.Digest, f *os.File) (stages.Artifact, error) {
+func (s store) decode(d ndarray.Digest, f *os.File) (stages.Artifact, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func (s store) decode(d cache.Digest, f *os.File) (stages.Artifact, error) {
 }
 
 // LoadArtifact reads an artifact from the cache, checking its digest.
-func LoadArtifact(c *cache.Cache, d cache.Digest) (stages.Artifact, error) {
+func LoadArtifact(c *cache.Cache, d ndarray.Digest) (stages.Artifact, error) {
 	return store{c}.load(d)
 }
 
@@ -141,9 +142,9 @@ func (s store) intact(e cache.Entry) bool {
 // Rehash is the decoder the cache uses to verify a blob: it returns the
 // digest of the blob's canonical content, hashing arrays as they stream
 // past, so verifying a blob larger than memory needs constant memory.
-func Rehash(r io.Reader) (cache.Digest, error) { return stages.DigestArtifact(r) }
+func Rehash(r io.Reader) (ndarray.Digest, error) { return stages.DigestArtifact(r) }
 
-func blobSize(c *cache.Cache, d cache.Digest) int64 {
+func blobSize(c *cache.Cache, d ndarray.Digest) int64 {
 	f, err := c.OpenBlob(d)
 	if err != nil {
 		return 0
@@ -157,7 +158,7 @@ func blobSize(c *cache.Cache, d cache.Digest) int64 {
 }
 
 // describe builds the provenance row of an output from its blob header.
-func (s *scheduler) describe(name string, d cache.Digest, size int64) results.Edge {
+func (s *scheduler) describe(name string, d ndarray.Digest, size int64) results.Edge {
 	e := results.Edge{Name: name, Digest: d, Bytes: size}
 	f, err := s.r.Cache.OpenBlob(d)
 	if err != nil {

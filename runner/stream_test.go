@@ -11,11 +11,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
-// chunked is a fake stage that writes its output "x" through CreateArray,
+// chunked is a fake stage that writes its output "x" through Scratch.CreateArray,
 // a row at a time, as extract does; with fail it stops halfway.
 type chunked struct{}
 
@@ -53,11 +53,11 @@ func chunkedValues(i, size int) []float32 {
 	return row
 }
 
-func (chunked) Run(ctx context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (chunked) Run(_ context.Context, scratch *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	v, _ := seen.LoadOrStore("chunked runs", new(int))
 	*v.(*int)++
 	shape := p.Ints("shape")
-	w, err := stages.CreateArray(ctx, stages.Float32, shape)
+	w, err := scratch.CreateArray(ndarray.Float32, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -93,14 +93,14 @@ func (probe) Inputs() []stages.InputSpec               { return []stages.InputSp
 func (probe) Outputs(stages.Params) []string           { return []string{"n"} }
 func (probe) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
 
-func (probe) Run(_ context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
-	_, file := in["x"].(*stages.ArrayFile)
+func (probe) Run(_ context.Context, _ *ndarray.Scratch, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+	_, file := in["x"].(*ndarray.ArrayFile)
 	seen.Store(p.String("label"), file)
 	x, err := in.Array("x") // every stage can still load it
 	if err != nil {
 		return nil, err
 	}
-	return stages.Outputs{"n": stages.Scalar(float64(x.Len()))}, nil
+	return stages.Outputs{"n": ndarray.Scalar(float64(x.Len()))}, nil
 }
 
 const streamed = `
@@ -128,8 +128,8 @@ stages:
 `
 
 // outputsOf returns every output digest of a run by "stage.output".
-func outputsOf(s *Summary) map[string]cache.Digest {
-	out := map[string]cache.Digest{}
+func outputsOf(s *Summary) map[string]ndarray.Digest {
+	out := map[string]ndarray.Digest{}
 	for _, n := range s.nodes {
 		for name, d := range n.outputs {
 			out[n.inst.Name+"."+name] = d
@@ -142,11 +142,11 @@ func outputsOf(s *Summary) map[string]cache.Digest {
 // of it read in place from the cache are bit-identical to those of it
 // decoded into memory, in every view; the scratch is left empty.
 func TestStreamedInputsMatchInMemory(t *testing.T) {
-	want := stages.NewF32(30, 24, 4, 4)
+	want := ndarray.NewF32(30, 24, 4, 4)
 	for i := 0; i < 30; i++ {
 		copy(want.F32[i*384:], chunkedValues(i, 384))
 	}
-	runs := map[string]map[string]cache.Digest{}
+	runs := map[string]map[string]ndarray.Digest{}
 	for _, tc := range []struct {
 		name        string
 		streamAbove int64

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/eigenlab/eigenlab/action"
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -17,7 +17,7 @@ import (
 // Check is the outcome of recomputing one recorded output.
 type Check struct {
 	Output    string
-	Want, Got cache.Digest
+	Want, Got ndarray.Digest
 	// MaxRelDiff is the largest element difference relative to the larger
 	// magnitude of the two elements: 0 when the digests agree, +Inf when
 	// the outputs are not comparable arrays (other shape, a record).
@@ -57,9 +57,9 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 		}
 		in[edge.Name] = a
 	}
-	scratch := stages.NewScratch(r.Cache.TempDir())
+	scratch := ndarray.NewScratch(r.Cache.TempDir())
 	defer scratch.RemoveAll() // the recomputed outputs are compared, never kept
-	outs, _, err := Local{}.Execute(stages.WithScratch(ctx, scratch), Job{Stage: st, Inputs: in, Params: params, Label: e.Label()})
+	outs, _, err := Local{}.Execute(ctx, Job{Stage: st, Inputs: in, Params: params, Scratch: scratch, Label: e.Label()})
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 // edited file param would compute something else, so the result cannot be
 // reproduced, and the error says which key lines changed.
 func sameAction(st stages.Stage, params stages.Params, e *results.Execution) error {
-	in := make(map[string]cache.Digest, len(e.Inputs))
+	in := make(map[string]ndarray.Digest, len(e.Inputs))
 	for _, edge := range e.Inputs {
 		in[edge.Name] = edge.Digest
 	}
@@ -108,7 +108,7 @@ func sameAction(st stages.Stage, params stages.Params, e *results.Execution) err
 
 // scalarValue is the value of a 0-d array, NaN for anything else.
 func scalarValue(a stages.Artifact) float64 {
-	if x, ok := a.(*stages.Array); ok && len(x.Shape) == 0 {
+	if x, ok := a.(*ndarray.Array); ok && len(x.Shape) == 0 {
 		return x.Value(0)
 	}
 	return math.NaN()

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
@@ -113,7 +114,7 @@ func (crossdecomp) Outputs(p Params) []string {
 
 func (crossdecomp) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
@@ -129,8 +130,8 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	if err != nil {
 		return nil, err
 	}
-	held, sigma, rank := folds.held, NewF64(folds.k), folds.k
-	perFold, totals := NewF64(len(folds.fits), folds.k), NewF64(len(folds.fits))
+	held, sigma, rank := folds.held, ndarray.NewF64(folds.k), folds.k
+	perFold, totals := ndarray.NewF64(len(folds.fits), folds.k), ndarray.NewF64(len(folds.fits))
 	for f, fd := range folds.fits {
 		spec := decomp.Spectrum(held[f], nil, nil, metric)
 		copy(perFold.F64[f*folds.k:], spec)
@@ -142,9 +143,9 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	binned, used := binFolds(bins, perFold)
 	mean := meanRows(perFold)
 	out := Outputs{
-		"spectrum": mean, "total": Scalar(floats.Sum(mean.F64)), "total_folds": totals, "total_ci": foldCI(totals.F64),
+		"spectrum": mean, "total": ndarray.Scalar(floats.Sum(mean.F64)), "total_folds": totals, "total_ci": foldCI(totals.F64),
 		"spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
-		"info": plan.recordResampling(plan.record(Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.fits), "n_components": folds.k,
+		"info": plan.recordResampling(plan.record(ndarray.Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.fits), "n_components": folds.k,
 			"numerical_rank": rank, "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
 			"route": folds.fits[0].Route}), p.Int("n_permutations") > 0, p.Int("n_bootstraps") > 0),
 	}
@@ -153,7 +154,7 @@ func (crossdecomp) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	if np := p.Int("n_permutations"); np > 0 {
 		draws := decomp.Resample(held, decomp.Permute, metric, np, permSeed, 0)
 		out["null_quantiles"] = binnedQuantiles(bins, used, draws, nullLevels, false)
-		out["dims_above_null"] = Scalar(float64(dimsAboveNull(mean.F64, draws, dimsLevel)))
+		out["dims_above_null"] = ndarray.Scalar(float64(dimsAboveNull(mean.F64, draws, dimsLevel)))
 	}
 	if nb := p.Int("n_bootstraps"); nb > 0 {
 		draws := decomp.Resample(held, decomp.Bootstrap, metric, nb, bootSeed, 0)
@@ -174,7 +175,7 @@ func crossInputs(in Inputs, p Params) (x, y *mat.Dense, plan foldPlan, err error
 	}
 	for _, c := range []struct {
 		name string
-		a    *Array
+		a    *ndarray.Array
 	}{{"x", xa}, {"y", ya}} {
 		if len(c.a.Shape) < 2 {
 			return nil, nil, plan, fmt.Errorf("input %q: want N×d (samples × features), got %s", c.name, c.a.Describe())
@@ -190,7 +191,7 @@ func crossInputs(in Inputs, p Params) (x, y *mat.Dense, plan foldPlan, err error
 	if plan, err = planFolds(in, p, n); err != nil {
 		return nil, nil, plan, err
 	}
-	return xa.Matrix(), ya.Matrix(), plan, nil
+	return matrix(xa), matrix(ya), plan, nil
 }
 
 // crossMetric is the test statistic the metric params ask for (§3.3).
@@ -213,10 +214,10 @@ func crossMetric(p Params, dx, dy int) (decomp.Metric, error) {
 
 // foldCI is the 95% t-interval of the mean of per-fold values v:
 // mean ± t(0.975, F−1)·sd/√F, sd with ddof 1 (float64 [2]: low, high).
-func foldCI(v []float64) *Array {
+func foldCI(v []float64) *ndarray.Array {
 	m, sd := meanSD(v)
 	half := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(v) - 1)}.Quantile(0.975) * sd / math.Sqrt(float64(len(v)))
-	return &Array{Shape: []int{2}, F64: []float64{m - half, m + half}}
+	return &ndarray.Array{Shape: []int{2}, F64: []float64{m - half, m + half}}
 }
 
 func addScaled(acc, v []float64, s float64) {
@@ -232,7 +233,7 @@ var nullLevels = []float64{0.683, 0.955, 0.997, 0.99}
 // binFolds bins each fold's spectrum and returns per used bin its centre,
 // the mean over folds and the sd over folds (ddof 1), as §3.5 plots, and
 // the indices of the used bins.
-func binFolds(b decomp.Bins, perFold *Array) (*Array, []int) {
+func binFolds(b decomp.Bins, perFold *ndarray.Array) (*ndarray.Array, []int) {
 	nf, k := perFold.Shape[0], perFold.Shape[1]
 	var used []int
 	var binned [][]float64
@@ -240,7 +241,7 @@ func binFolds(b decomp.Bins, perFold *Array) (*Array, []int) {
 		idx, means, _ := b.Mean(perFold.F64[f*k : (f+1)*k])
 		used, binned = idx, append(binned, means)
 	}
-	out := NewF64(len(used), 3)
+	out := ndarray.NewF64(len(used), 3)
 	for i, bin := range used {
 		col := make([]float64, nf)
 		for f := range binned {
@@ -266,7 +267,7 @@ func meanSD(v []float64) (mean, sd float64) {
 // binnedQuantiles bins every draw (a row of fold-mean spectra) and returns
 // per used bin its centre, optionally the sd over draws (ddof 1), and the
 // quantiles over draws at the given levels.
-func binnedQuantiles(b decomp.Bins, used []int, draws *mat.Dense, levels []float64, withSD bool) *Array {
+func binnedQuantiles(b decomp.Bins, used []int, draws *mat.Dense, levels []float64, withSD bool) *ndarray.Array {
 	n, _ := draws.Dims()
 	cols := make([][]float64, len(used)) // per bin: one value per draw
 	for d := 0; d < n; d++ {
@@ -279,7 +280,7 @@ func binnedQuantiles(b decomp.Bins, used []int, draws *mat.Dense, levels []float
 	if withSD {
 		width++
 	}
-	out := NewF64(len(used), width)
+	out := ndarray.NewF64(len(used), width)
 	for i, col := range cols {
 		row := out.F64[i*width : (i+1)*width]
 		row[0] = b.Centres[used[i]]
@@ -320,9 +321,9 @@ func dimsAboveNull(spec []float64, draws *mat.Dense, level float64) int {
 	return len(spec)
 }
 
-func meanRows(a *Array) *Array {
+func meanRows(a *ndarray.Array) *ndarray.Array {
 	r, c := a.Shape[0], a.Shape[1]
-	out := NewF64(c)
+	out := ndarray.NewF64(c)
 	for i := 0; i < r; i++ {
 		addScaled(out.F64, a.F64[i*c:(i+1)*c], 1/float64(r))
 	}

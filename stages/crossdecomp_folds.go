@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
@@ -25,28 +26,25 @@ func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, sam
 	_, dx := x.Dims()
 	_, dy := y.Dims()
 	fs := &foldSet{k: min(dx, dy)}
-	for f := 0; f < plan.n; f++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		train, test, err := plan.split(f, 2)
-		if err != nil {
-			return nil, err
-		}
+	err := plan.eachFold(ctx, 2, func(f int, train, test []int) error {
 		o := decomp.CrossOptions{Same: same, Route: p.String("route")}
 		if p.Has("n_components") {
 			o.K = p.Int("n_components")
 			if bound := min(len(train)-1, dx, dy); o.K > bound {
-				return nil, fmt.Errorf("param \"n_components\": %d exceeds min(n_train-1, dX, dY) = min(%d, %d, %d) in fold %d", o.K, len(train)-1, dx, dy, f)
+				return fmt.Errorf("param \"n_components\": %d exceeds min(n_train-1, dX, dY) = min(%d, %d, %d) in fold %d", o.K, len(train)-1, dx, dy, f)
 			}
 		}
 		fit, err := decomp.FitCross(rows(x, train), rows(y, train), o)
 		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", f, err)
+			return fmt.Errorf("fold %d: %w", f, err)
 		}
 		xt, yt := fit.Project(rows(x, test), rows(y, test))
 		fs.fits, fs.held = append(fs.fits, fit), append(fs.held, decomp.HeldOut{X: xt, Y: yt, Groups: plan.testGroups(test)})
 		fs.k = min(fs.k, len(fit.Sigma))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i, h := range fs.held {
 		nte, _ := h.X.Dims()
@@ -103,7 +101,7 @@ func planFolds(in Inputs, p Params, n int) (foldPlan, error) {
 }
 
 // record adds how the folds were made to an info record.
-func (fp foldPlan) record(r Record) Record {
+func (fp foldPlan) record(r ndarray.Record) ndarray.Record {
 	r["folds"] = fp.how
 	if fp.how == foldsGrouped {
 		r["n_groups"] = fp.nGroups
@@ -113,7 +111,7 @@ func (fp foldPlan) record(r Record) Record {
 
 // recordResampling adds to an info record how the resamplings asked for
 // redraw: rows, or whole groups when the folds are grouped.
-func (fp foldPlan) recordResampling(r Record, permutations, bootstraps bool) Record {
+func (fp foldPlan) recordResampling(r ndarray.Record, permutations, bootstraps bool) ndarray.Record {
 	if permutations {
 		r["null"] = map[bool]string{false: nullRows, true: nullGroups}[fp.groups != nil]
 	}
@@ -154,6 +152,26 @@ func (fp foldPlan) source() string {
 		return `input "groups"`
 	}
 	return `param "n_folds"`
+}
+
+// eachFold calls do with the train and test rows of folds 0..n-1 in
+// order (split, each side at least least rows), stopping at the first
+// error or when ctx is done: the k-fold loop of every stage that
+// cross-validates (crossdecomp, encode).
+func (fp foldPlan) eachFold(ctx context.Context, least int, do func(f int, train, test []int) error) error {
+	for f := 0; f < fp.n; f++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		train, test, err := fp.split(f, least)
+		if err != nil {
+			return err
+		}
+		if err := do(f, train, test); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // split returns fold f's train and test rows, with an error naming the

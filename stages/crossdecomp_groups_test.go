@@ -4,6 +4,8 @@ import (
 	"maps"
 	"runtime"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // leakyGroups returns g groups of m near-duplicate rows (as overlapping
@@ -11,13 +13,13 @@ import (
 // independently, plus noise of sd 0.1, so x and y share nothing beyond
 // chance across groups, except that B_j's first shared features equal
 // A_j's; and the group label of each row.
-func leakyGroups(seed, g, m, dx, dy, shared int) (x, y, groups *Array) {
+func leakyGroups(seed, g, m, dx, dy, shared int) (x, y, groups *ndarray.Array) {
 	rng := RNG("test-leaky-groups", seed)
-	x, y, groups = NewF64(g*m, dx), NewF64(g*m, dy), Ints(make([]int, g*m)...)
+	x, y, groups = ndarray.NewF64(g*m, dx), ndarray.NewF64(g*m, dy), ndarray.Ints(make([]int, g*m)...)
 	for j := 0; j < g; j++ {
 		var a []float64 // A_j
 		for _, side := range []struct {
-			z *Array
+			z *ndarray.Array
 			d int
 		}{{x, dx}, {y, dy}} {
 			centre := make([]float64, side.d)
@@ -63,13 +65,13 @@ func TestGroupsStopLeakage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		enc, err := encode{}.Run(t.Context(), tc.ein, encodeDefaults)
+		enc, err := encode{}.Run(t.Context(), nil, tc.ein, encodeDefaults)
 		if err != nil {
 			t.Fatal(err)
 		}
-		total, ci := out["total"].(*Array).F64[0], out["total_ci"].(*Array).F64
-		dims := out["dims_above_null"].(*Array).F64[0]
-		rci := enc["mean_r_ci"].(*Array).F64
+		total, ci := out["total"].(*ndarray.Array).F64[0], out["total_ci"].(*ndarray.Array).F64
+		dims := out["dims_above_null"].(*ndarray.Array).F64[0]
+		rci := enc["mean_r_ci"].(*ndarray.Array).F64
 		if tc.grouped {
 			if !(ci[0] < 0 && 0 < ci[1]) || dims > 2 || !(rci[0] < 0 && 0 < rci[1]) {
 				t.Errorf("grouped folds: total %.3f, CI %v, dims_above_null %v, encode mean r CI %v; want CIs covering 0 and at most 2 dims", total, ci, dims, rci)
@@ -78,7 +80,7 @@ func TestGroupsStopLeakage(t *testing.T) {
 			t.Errorf("random folds: total %.3f, CI %v, dims_above_null %v, encode mean r CI %v; want the leak to inflate all (CI above 2, ≥ 5 dims, r CI above 0.4)", total, ci, dims, rci)
 		}
 		want := map[bool]string{false: "random", true: "grouped"}[tc.grouped]
-		for stage, info := range map[string]Record{"crossdecomp": out["info"].(Record), "encode": enc["info"].(Record)} {
+		for stage, info := range map[string]ndarray.Record{"crossdecomp": out["info"].(ndarray.Record), "encode": enc["info"].(ndarray.Record)} {
 			if info["folds"] != want || (info["n_groups"] == 100) != tc.grouped {
 				t.Errorf("%s info: folds %v, n_groups %v; want %s (n_groups 100 only when grouped)", stage, info["folds"], info["n_groups"], want)
 			}
@@ -110,21 +112,21 @@ func TestCrossdecompGroupNull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dims := out["dims_above_null"].(*Array).F64[0]
+			dims := out["dims_above_null"].(*ndarray.Array).F64[0]
 			if shared > 0 {
 				if dims < 1 {
 					t.Errorf("seed %d, 3 shared features: dims_above_null %v, want ≥ 1", seed, dims)
 				}
 				continue
 			}
-			binned, null := out["binned"].(*Array), out["null_quantiles"].(*Array)
+			binned, null := out["binned"].(*ndarray.Array), out["null_quantiles"].(*ndarray.Array)
 			for b := 0; b < binned.Shape[0]; b++ {
 				if binned.F64[b*3+1] > null.F64[b*5+4] { // 99% level
 					bins0++
 				}
 			}
 			dims0, binsAll = dims0+dims, binsAll+float64(binned.Shape[0])
-			if info := out["info"].(Record); info["null"] != "groups permuted within folds" || info["bootstrap"] != "groups" {
+			if info := out["info"].(ndarray.Record); info["null"] != "groups permuted within folds" || info["bootstrap"] != "groups" {
 				t.Errorf("info null %q, bootstrap %q; want the grouped ones", info["null"], info["bootstrap"])
 			}
 		}
@@ -179,7 +181,7 @@ func TestCrossdecompGroupNullDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info := out["info"].(Record); info["null"] != tc.null || info["bootstrap"] != tc.bs {
+		if info := out["info"].(ndarray.Record); info["null"] != tc.null || info["bootstrap"] != tc.bs {
 			t.Errorf("permutations %d, bootstraps %d, groups %v: info null %v, bootstrap %v; want %v, %v", tc.perm, tc.boot, tc.in["groups"] != nil, info["null"], info["bootstrap"], tc.null, tc.bs)
 		}
 	}

@@ -10,15 +10,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"gonum.org/v1/gonum/floats"
 )
 
 // decompGolden reads a golden of stages/decomp (made by its
 // testdata/make_goldens.py).
-func decompGolden(t testing.TB, name string) *Array {
+func decompGolden(t testing.TB, name string) *ndarray.Array {
 	t.Helper()
-	a, err := ReadNPYFile(filepath.Join("decomp", "testdata", name+".npy"))
+	a, err := ndarray.ReadNPYFile(filepath.Join("decomp", "testdata", name+".npy"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -41,7 +42,7 @@ func crossParams(p Params) Params {
 
 func runCross(t testing.TB, in Inputs, p Params) (Outputs, error) {
 	t.Helper()
-	return crossdecomp{}.Run(context.Background(), in, crossParams(p))
+	return crossdecomp{}.Run(context.Background(), nil, in, crossParams(p))
 }
 
 func closeRel(t testing.TB, what string, got, want []float64, tol float64) {
@@ -83,9 +84,9 @@ func TestCrossdecompMatchesSklearnPLSSVD(t *testing.T) {
 				}
 				want := decompGolden(t, "cross_"+c+"_"+golden)
 				what := c + " " + golden + " " + route
-				closeRel(t, what+" spectrum_folds", out["spectrum_folds"].(*Array).F64, want.F64, 1e-10)
-				closeRel(t, what+" spectrum", out["spectrum"].(*Array).F64, meanRows(want).F64, 1e-10)
-				closeRel(t, what+" train_sigma", out["train_sigma"].(*Array).F64, meanRows(decompGolden(t, "cross_"+c+"_sigma")).F64, 1e-10)
+				closeRel(t, what+" spectrum_folds", out["spectrum_folds"].(*ndarray.Array).F64, want.F64, 1e-10)
+				closeRel(t, what+" spectrum", out["spectrum"].(*ndarray.Array).F64, meanRows(want).F64, 1e-10)
+				closeRel(t, what+" train_sigma", out["train_sigma"].(*ndarray.Array).F64, meanRows(decompGolden(t, "cross_"+c+"_sigma")).F64, 1e-10)
 			}
 		}
 	}
@@ -102,7 +103,7 @@ func TestCrossdecompBinned(t *testing.T) {
 	folds := decompGolden(t, "cross_widexy_spec")
 	nf, k := folds.Shape[0], folds.Shape[1] // 4 folds, K = 35: bins 0..5
 	b := decomp.NewBins(3)
-	binned := out["binned"].(*Array)
+	binned := out["binned"].(*ndarray.Array)
 	if binned.Shape[0] != b.Of(k)+1 || binned.Shape[1] != 3 {
 		t.Fatalf("binned shape %v, want [%d 3]", binned.Shape, b.Of(k)+1)
 	}
@@ -130,7 +131,7 @@ func TestCrossdecompSymmetric(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
-	closeRel(t, "spectrum after swapping x and y", b["spectrum"].(*Array).F64, a["spectrum"].(*Array).F64, 1e-10)
+	closeRel(t, "spectrum after swapping x and y", b["spectrum"].(*ndarray.Array).F64, a["spectrum"].(*ndarray.Array).F64, 1e-10)
 }
 
 // The null and bootstrap tables: one row per used bin with the bin's
@@ -157,7 +158,7 @@ func TestCrossdecompNullAndBootstrap(t *testing.T) {
 	if digests[0] != digests[1] {
 		t.Error("outputs differ between GOMAXPROCS 1 and 2")
 	}
-	binned, null, boot := out["binned"].(*Array), out["null_quantiles"].(*Array), out["bootstrap_ci"].(*Array)
+	binned, null, boot := out["binned"].(*ndarray.Array), out["null_quantiles"].(*ndarray.Array), out["bootstrap_ci"].(*ndarray.Array)
 	if null.Shape[0] != binned.Shape[0] || null.Shape[1] != 5 || boot.Shape[0] != binned.Shape[0] || boot.Shape[1] != 4 {
 		t.Fatalf("null %v, bootstrap %v for %v bins", null.Shape, boot.Shape, binned.Shape)
 	}
@@ -194,10 +195,10 @@ func TestCrossdecompDefaultFolds(t *testing.T) {
 
 func TestCrossdecompBadInput(t *testing.T) {
 	x := decompGolden(t, "cross_tall_x") // 80×30
-	short := NewF64(10, 3)
-	nan := NewF64(80, 2)
+	short := ndarray.NewF64(10, 3)
+	nan := ndarray.NewF64(80, 2)
 	nan.F64[5] = math.NaN()
-	labels := func(v ...int) *Array { return Ints(v...) }
+	labels := func(v ...int) *ndarray.Array { return ndarray.Ints(v...) }
 	twoFolds := make([]int, 80)
 	twoFolds[0] = 1
 	tests := []struct {
@@ -210,15 +211,15 @@ func TestCrossdecompBadInput(t *testing.T) {
 		{Inputs{"x": short, "y": short}, Params{"n_folds": 8}, `param "n_folds": 8 folds need at least 16 samples (2 per test fold), x has 10`},
 		{Inputs{"x": x, "y": x}, Params{"n_folds": 4, "n_components": 31}, `param "n_components": 31 exceeds min(n_train-1, dX, dY) = min(59, 30, 30) in fold 0`},
 		{Inputs{"x": x, "y": x, "folds": labels(0, 1)}, nil, `input "folds": want 80 integer labels (one per row of x), got int64[2]`},
-		{Inputs{"x": x, "y": x, "folds": Ints(append([]int{-1}, make([]int, 79)...)...)}, nil, `input "folds": label -1 at row 0; want integers 0..n_folds-1`},
-		{Inputs{"x": x, "y": x, "folds": Ints(twoFolds...)}, nil, `input "folds": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
-		{Inputs{"x": &Array{Shape: []int{80}, F64: make([]float64, 80)}, "y": x}, nil, `input "x": want N×d (samples × features), got float64[80]`},
-		{Inputs{"x": x, "y": x, "folds": Ints(make([]int, 80)...), "groups": Ints(make([]int, 80)...)}, nil, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
+		{Inputs{"x": x, "y": x, "folds": ndarray.Ints(append([]int{-1}, make([]int, 79)...)...)}, nil, `input "folds": label -1 at row 0; want integers 0..n_folds-1`},
+		{Inputs{"x": x, "y": x, "folds": ndarray.Ints(twoFolds...)}, nil, `input "folds": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
+		{Inputs{"x": &ndarray.Array{Shape: []int{80}, F64: make([]float64, 80)}, "y": x}, nil, `input "x": want N×d (samples × features), got float64[80]`},
+		{Inputs{"x": x, "y": x, "folds": ndarray.Ints(make([]int, 80)...), "groups": ndarray.Ints(make([]int, 80)...)}, nil, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
 		{Inputs{"x": x, "y": x, "groups": labels(0, 1)}, nil, `input "groups": want 80 integer group labels (one per row of x), got int64[2]`},
 		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 3, 1.5)}, nil, `input "groups": value 1.5 at row 3 is not an integer; want one integer group label per row (int64, or floats with integer values)`},
 		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 7, math.NaN())}, nil, `input "groups": value NaN at row 7 is not an integer`},
 		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 0, 2)}, Params{"n_folds": 4}, `input "groups" with param "n_folds" = 4: 3 distinct groups cannot fill 4 folds (each fold needs at least one group); lower n_folds to at most 3 or pass finer groups`},
-		{Inputs{"x": x, "y": x, "groups": Ints(twoFolds...)}, Params{"n_folds": 2}, `input "groups": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
+		{Inputs{"x": x, "y": x, "groups": ndarray.Ints(twoFolds...)}, Params{"n_folds": 2}, `input "groups": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},
 		{Inputs{"x": x, "y": x}, Params{"metric": "correlation-uncentered", "recenter_test": true}, `param "recenter_test": true would turn metric correlation-uncentered into the centered Pearson r; use metric: correlation for that, or drop recenter_test`},
 	}
 	for _, tc := range tests {
@@ -243,8 +244,8 @@ func BenchmarkCrossdecomp5000x4000vs5000x1000(b *testing.B) {
 
 // lcgArray fills an n×d float64 array with the 64-bit LCG stream (seeded
 // by seed) mapped to [−1, 1), as bench/numpy_crossdecomp.py does.
-func lcgArray(n, d int, seed uint64) *Array {
-	a := NewF64(n, d)
+func lcgArray(n, d int, seed uint64) *ndarray.Array {
+	a := ndarray.NewF64(n, d)
 	s := seed
 	for i := range a.F64 {
 		s = s*6364136223846793005 + 1442695040888963407
@@ -258,14 +259,14 @@ func lcgArray(n, d int, seed uint64) *Array {
 func TestCrossdecompDimsAboveNull(t *testing.T) {
 	const n, dx, dy = 400, 20, 15
 	rng := RNG("test-shared-dims", 1)
-	x, y := NewF64(n, dx), NewF64(n, dy)
+	x, y := ndarray.NewF64(n, dx), ndarray.NewF64(n, dy)
 	strength := []float64{3, 2, 1.5}
 	z := make([]float64, n*len(strength))
 	for i := range z {
 		z[i] = rng.NormFloat64() * strength[i%len(strength)]
 	}
 	for _, side := range []struct {
-		a *Array
+		a *ndarray.Array
 		d int
 	}{{x, dx}, {y, dy}} {
 		for i := 0; i < n; i++ {
@@ -282,18 +283,18 @@ func TestCrossdecompDimsAboveNull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := out["dims_above_null"].(*Array).F64[0]; got != 3 {
+	if got := out["dims_above_null"].(*ndarray.Array).F64[0]; got != 3 {
 		t.Errorf("dims_above_null = %v, want the 3 planted shared dimensions", got)
 	}
-	spec := out["spectrum"].(*Array).F64
-	if got, want := out["total"].(*Array).F64[0], floats.Sum(spec); got != want {
+	spec := out["spectrum"].(*ndarray.Array).F64
+	if got, want := out["total"].(*ndarray.Array).F64[0], floats.Sum(spec); got != want {
 		t.Errorf("total = %v, want sum of spectrum %v", got, want)
 	}
 }
 
 // floatGroups is n float64 group labels i%3 (three groups), with v at row.
-func floatGroups(n, row int, v float64) *Array {
-	a := NewF64(n)
+func floatGroups(n, row int, v float64) *ndarray.Array {
+	a := ndarray.NewF64(n)
 	for i := range a.F64 {
 		a.F64[i] = float64(i % 3)
 	}
@@ -317,9 +318,9 @@ func TestCrossdecompTotalCI(t *testing.T) {
 		for f := range sums {
 			sums[f] = floats.Sum(spec.F64[f*k : (f+1)*k])
 		}
-		closeRel(t, c+" total_folds", out["total_folds"].(*Array).F64, sums, 1e-10)
-		closeRel(t, c+" total_ci", out["total_ci"].(*Array).F64, decompGolden(t, "cross_"+c+"_total_ci").F64, 1e-10)
-		if info := out["info"].(Record); info["folds"] != "supplied" || info["n_groups"] != nil {
+		closeRel(t, c+" total_folds", out["total_folds"].(*ndarray.Array).F64, sums, 1e-10)
+		closeRel(t, c+" total_ci", out["total_ci"].(*ndarray.Array).F64, decompGolden(t, "cross_"+c+"_total_ci").F64, 1e-10)
+		if info := out["info"].(ndarray.Record); info["folds"] != "supplied" || info["n_groups"] != nil {
 			t.Errorf("%s: info folds %v, n_groups %v; want supplied and no n_groups", c, info["folds"], info["n_groups"])
 		}
 	}
@@ -333,13 +334,13 @@ func TestCrossdecompGroupsAreGroupKFold(t *testing.T) {
 	groups := decompGolden(t, "groups_mixed")
 	n := groups.Len()
 	rng := RNG("test-groups", 0)
-	x, y := NewF64(n, 12), NewF64(n, 9)
-	for _, a := range []*Array{x, y} {
+	x, y := ndarray.NewF64(n, 12), ndarray.NewF64(n, 9)
+	for _, a := range []*ndarray.Array{x, y} {
 		for i := range a.F64 {
 			a.F64[i] = rng.NormFloat64()
 		}
 	}
-	asFloat := NewF64(n)
+	asFloat := ndarray.NewF64(n)
 	for i, g := range groups.I64 {
 		asFloat.F64[i] = float64(g)
 	}
@@ -349,7 +350,7 @@ func TestCrossdecompGroupsAreGroupKFold(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range []*Array{groups, asFloat} {
+		for _, g := range []*ndarray.Array{groups, asFloat} {
 			got, err := runCross(t, Inputs{"x": x, "y": y, "groups": g}, p)
 			if err != nil {
 				t.Fatal(err)
@@ -359,7 +360,7 @@ func TestCrossdecompGroupsAreGroupKFold(t *testing.T) {
 					t.Errorf("k=%d %s groups: output %s differs from the run on GroupKFold's folds", k, g.DType(), name)
 				}
 			}
-			if info := got["info"].(Record); info["folds"] != "grouped" || info["n_groups"] != 60 || info["n_folds"] != k {
+			if info := got["info"].(ndarray.Record); info["folds"] != "grouped" || info["n_groups"] != 60 || info["n_folds"] != k {
 				t.Errorf("k=%d: info %v; want folds grouped, n_groups 60, n_folds %d", k, info, k)
 			}
 		}
@@ -372,7 +373,7 @@ func TestCrossdecompGroupsAreGroupKFold(t *testing.T) {
 func TestCrossdecompCorrelationWithShiftedTestMean(t *testing.T) {
 	const groups, m, d = 4, 30, 6
 	rng := RNG("test-shifted-mean", 0)
-	x, y, g := NewF64(groups*m, d), NewF64(groups*m, d), Ints(make([]int, groups*m)...)
+	x, y, g := ndarray.NewF64(groups*m, d), ndarray.NewF64(groups*m, d), ndarray.Ints(make([]int, groups*m)...)
 	for i := 0; i < groups*m; i++ {
 		g.I64[i] = int64(i / m)
 		shift := 3 * float64(i/m) // the group's latent level
@@ -387,7 +388,7 @@ func TestCrossdecompCorrelationWithShiftedTestMean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, v := range out["spectrum_folds"].(*Array).F64 {
+	for i, v := range out["spectrum_folds"].(*ndarray.Array).F64 {
 		if v < -1 || v > 1 {
 			t.Fatalf("correlation spectrum_folds[%d] = %v, outside [-1, 1]", i, v)
 		}
@@ -396,7 +397,7 @@ func TestCrossdecompCorrelationWithShiftedTestMean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if top := floats.Max(old["spectrum_folds"].(*Array).F64); top <= 1 {
+	if top := floats.Max(old["spectrum_folds"].(*ndarray.Array).F64); top <= 1 {
 		t.Errorf("correlation-uncentered: largest per-fold value %v; want > 1 with shifted test means", top)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
@@ -64,39 +65,36 @@ func (encode) Outputs(Params) []string {
 
 func (encode) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (encode) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (encode) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
 	}
 	_, targets := y.Dims()
-	rFolds, r2Folds, alphas := NewF64(plan.n, targets), NewF64(plan.n, targets), NewF64(plan.n, targets)
-	meanFolds, medianFolds := NewF64(plan.n), NewF64(plan.n)
-	for f := 0; f < plan.n; f++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		train, test, err := plan.split(f, 3)
-		if err != nil {
-			return nil, err
-		}
+	rFolds, r2Folds, alphas := ndarray.NewF64(plan.n, targets), ndarray.NewF64(plan.n, targets), ndarray.NewF64(plan.n, targets)
+	meanFolds, medianFolds := ndarray.NewF64(plan.n), ndarray.NewF64(plan.n)
+	err = plan.eachFold(ctx, 3, func(f int, train, test []int) error {
 		r, r2, chosen, err := encodeFold(rows(x, train), rows(y, train), rows(x, test), rows(y, test), p)
 		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", f, err)
+			return fmt.Errorf("fold %d: %w", f, err)
 		}
 		copy(rFolds.F64[f*targets:], r)
 		copy(r2Folds.F64[f*targets:], r2)
 		copy(alphas.F64[f*targets:], chosen)
 		meanFolds.F64[f], medianFolds.F64[f] = meanMedian(r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	r := meanRows(rFolds)
 	mean, median := meanMedian(r.F64)
 	return Outputs{
 		"r": r, "r_folds": rFolds, "r2": meanRows(r2Folds), "alpha": alphas,
-		"mean_r": Scalar(mean), "median_r": Scalar(median),
+		"mean_r": ndarray.Scalar(mean), "median_r": ndarray.Scalar(median),
 		"mean_r_folds": meanFolds, "mean_r_ci": foldCI(meanFolds.F64),
 		"median_r_folds": medianFolds, "median_r_ci": foldCI(medianFolds.F64),
-		"info": plan.record(Record{"n_folds": plan.n, "targets": targets, "selection": p.String("selection")}),
+		"info": plan.record(ndarray.Record{"n_folds": plan.n, "targets": targets, "selection": p.String("selection")}),
 	}, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 var encodeDefaults = Params{"n_folds": 5, "alphas": []float64{0.1, 1, 10, 100, 1000, 1e4, 1e5}, "selection": "pearson", "seed": 0}
@@ -15,7 +17,7 @@ var encodeDefaults = Params{"n_folds": 5, "alphas": []float64{0.1, 1, 10, 100, 1
 func TestEncodePlantedSNR(t *testing.T) {
 	const n, p = 1000, 20
 	rng := rand.New(rand.NewPCG(9, 9))
-	x, y := NewF64(n, p), NewF64(n, 2)
+	x, y := ndarray.NewF64(n, p), ndarray.NewF64(n, 2)
 	for i := 0; i < n; i++ {
 		s := 0.0
 		for j := 0; j < p; j++ {
@@ -25,11 +27,11 @@ func TestEncodePlantedSNR(t *testing.T) {
 		y.F64[i*2] = s + rng.NormFloat64()   // σ = 1: r → √(1/2)
 		y.F64[i*2+1] = 3 * rng.NormFloat64() // noise only
 	}
-	out, err := encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, encodeDefaults)
+	out, err := encode{}.Run(context.Background(), nil, Inputs{"x": x, "y": y}, encodeDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := out["r"].(*Array).F64
+	r := out["r"].(*ndarray.Array).F64
 	if math.Abs(r[0]-math.Sqrt(0.5)) > 0.05 || math.Abs(r[1]) > 0.1 {
 		t.Errorf("r = %.3f (want %.3f ± 0.05), noise r = %.3f (want ≈ 0)", r[0], math.Sqrt(0.5), r[1])
 	}
@@ -38,11 +40,11 @@ func TestEncodePlantedSNR(t *testing.T) {
 		mse[k] = v
 	}
 	mse["selection"] = "mse"
-	out, err = encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, mse)
+	out, err = encode{}.Run(context.Background(), nil, Inputs{"x": x, "y": y}, mse)
 	if err != nil {
 		t.Fatal(err)
 	}
-	alpha := out["alpha"].(*Array)
+	alpha := out["alpha"].(*ndarray.Array)
 	if alpha.F64[0] >= alpha.F64[1] {
 		t.Errorf("fold 0 penalties (MSE selection): signal %g, noise %g; want the noise target penalised more", alpha.F64[0], alpha.F64[1])
 	}
@@ -53,11 +55,11 @@ func TestEncodeBadInput(t *testing.T) {
 		in   Inputs
 		want string
 	}{
-		{Inputs{"x": NewF64(10, 3), "y": NewF64(9, 2)}, `inputs "x" and "y" must have one row per stimulus in the same order: x has 10 rows, y has 9`},
-		{Inputs{"x": NewF64(10, 3), "y": NewF64(10, 2), "groups": Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4), "folds": Ints(make([]int, 10)...)}, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
-		{Inputs{"x": NewF64(10, 3), "y": NewF64(10, 2), "groups": Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4)}, `input "groups": fold 0 has 2 test and 8 train rows; want at least 3 of each in every fold 0..4`},
+		{Inputs{"x": ndarray.NewF64(10, 3), "y": ndarray.NewF64(9, 2)}, `inputs "x" and "y" must have one row per stimulus in the same order: x has 10 rows, y has 9`},
+		{Inputs{"x": ndarray.NewF64(10, 3), "y": ndarray.NewF64(10, 2), "groups": ndarray.Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4), "folds": ndarray.Ints(make([]int, 10)...)}, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
+		{Inputs{"x": ndarray.NewF64(10, 3), "y": ndarray.NewF64(10, 2), "groups": ndarray.Ints(0, 0, 1, 1, 2, 2, 3, 3, 4, 4)}, `input "groups": fold 0 has 2 test and 8 train rows; want at least 3 of each in every fold 0..4`},
 	} {
-		_, err := encode{}.Run(context.Background(), tc.in, encodeDefaults)
+		_, err := encode{}.Run(context.Background(), nil, tc.in, encodeDefaults)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("err = %v\nwant %s", err, tc.want)
 		}
@@ -72,7 +74,7 @@ func TestEncodeBadInput(t *testing.T) {
 func TestEncodeFoldScores(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	const n, p, targets = 200, 8, 5
-	x, y := NewF64(n, p), NewF64(n, targets)
+	x, y := ndarray.NewF64(n, p), ndarray.NewF64(n, targets)
 	for i := 0; i < n; i++ {
 		for j := 0; j < p; j++ {
 			x.F64[i*p+j] = rng.NormFloat64()
@@ -81,11 +83,11 @@ func TestEncodeFoldScores(t *testing.T) {
 			y.F64[i*targets+tg] = x.F64[i*p+tg]*float64(tg)/4 + rng.NormFloat64()
 		}
 	}
-	out, err := encode{}.Run(context.Background(), Inputs{"x": x, "y": y}, encodeDefaults)
+	out, err := encode{}.Run(context.Background(), nil, Inputs{"x": x, "y": y}, encodeDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rFolds := out["r_folds"].(*Array)
+	rFolds := out["r_folds"].(*ndarray.Array)
 	nf := rFolds.Shape[0]
 	for _, s := range []struct {
 		name string
@@ -94,7 +96,7 @@ func TestEncodeFoldScores(t *testing.T) {
 		{"mean_r", func(v []float64) float64 { m, _ := meanMedian(v); return m }},
 		{"median_r", func(v []float64) float64 { _, m := meanMedian(v); return m }},
 	} {
-		folds := out[s.name+"_folds"].(*Array).F64
+		folds := out[s.name+"_folds"].(*ndarray.Array).F64
 		if len(folds) != nf {
 			t.Fatalf("%s_folds has %d values, want %d", s.name, len(folds), nf)
 		}
@@ -103,7 +105,7 @@ func TestEncodeFoldScores(t *testing.T) {
 				t.Errorf("%s_folds[%d] = %v, want %v", s.name, f, folds[f], want)
 			}
 		}
-		ci := out[s.name+"_ci"].(*Array).F64
+		ci := out[s.name+"_ci"].(*ndarray.Array).F64
 		if want := foldCI(folds).F64; ci[0] != want[0] || ci[1] != want[1] {
 			t.Errorf("%s_ci = %v, want %v", s.name, ci, want)
 		}
@@ -111,11 +113,11 @@ func TestEncodeFoldScores(t *testing.T) {
 			t.Errorf("%s_ci %v does not contain the fold mean %v", s.name, ci, m)
 		}
 	}
-	mean, ci := out["mean_r"].(*Array).F64[0], out["mean_r_ci"].(*Array).F64
-	if m, _ := meanMedian(out["mean_r_folds"].(*Array).F64); math.Abs(m-mean) > 1e-12 || math.Abs((ci[0]+ci[1])/2-mean) > 1e-12 {
+	mean, ci := out["mean_r"].(*ndarray.Array).F64[0], out["mean_r_ci"].(*ndarray.Array).F64
+	if m, _ := meanMedian(out["mean_r_folds"].(*ndarray.Array).F64); math.Abs(m-mean) > 1e-12 || math.Abs((ci[0]+ci[1])/2-mean) > 1e-12 {
 		t.Errorf("mean_r %v: fold mean %v, CI centre %v", mean, m, (ci[0]+ci[1])/2)
 	}
-	if out["info"].(Record)["folds"] != "random" {
+	if out["info"].(ndarray.Record)["folds"] != "random" {
 		t.Errorf("info %v: want folds random", out["info"])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
 
@@ -64,7 +65,7 @@ func (extract) Outputs(p Params) []string { return p.Strings("layers") }
 
 func (extract) Resources(Params) Resources { return Resources{Threads: runtime.NumCPU()} }
 
-func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (extract) Run(ctx context.Context, scratch *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	m, err := in.Model("model")
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input \"model\" on %d×%d images: %w", shape[2], shape[3], err)
 	}
-	outs := make([]*ArrayWriter, len(layers))
+	outs := make([]*ndarray.ArrayWriter, len(layers))
 	defer func() {
 		for _, w := range outs {
 			if w != nil {
@@ -98,7 +99,7 @@ func (extract) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("param \"layers\": %w", err)
 		}
-		if outs[k], err = CreateArray(ctx, Float32, append([]int{n}, shape...)); err != nil {
+		if outs[k], err = scratch.CreateArray(ndarray.Float32, append([]int{n}, shape...)); err != nil {
 			return nil, fmt.Errorf("output %q: %w", l, err)
 		}
 	}
@@ -149,9 +150,9 @@ type imageSource func(i int, dst []float64) error
 func images(in Inputs, m *Model, files *closers) ([]int, imageSource, error) {
 	var shape []int
 	var desc string
-	var dtype DType
-	file, isFile := in["images"].(*ArrayFile)
-	var arr *Array
+	var dtype ndarray.DType
+	file, isFile := in["images"].(*ndarray.ArrayFile)
+	var arr *ndarray.Array
 	if isFile {
 		shape, desc, dtype = file.Shape, file.Describe(), file.DType
 	} else {
@@ -161,10 +162,10 @@ func images(in Inputs, m *Model, files *closers) ([]int, imageSource, error) {
 		}
 		shape, desc, dtype = arr.Shape, arr.Describe(), arr.DType()
 	}
-	if len(shape) != 4 || numel(shape) == 0 {
+	if len(shape) != 4 || ndarray.Numel(shape) == 0 {
 		return nil, nil, fmt.Errorf("input \"images\" is %s; want a non-empty N×C×H×W array", desc)
 	}
-	if dtype == Int64 {
+	if dtype == ndarray.Int64 {
 		return nil, nil, fmt.Errorf("input \"images\" is %s; want float32 or float64", desc)
 	}
 	node, err := m.Arch.Input()
@@ -188,12 +189,12 @@ func images(in Inputs, m *Model, files *closers) ([]int, imageSource, error) {
 		return nil, nil, fmt.Errorf("input \"images\": %w", err)
 	}
 	*files = append(*files, pl)
-	return shape, fileImages(pl, dtype, numel(shape[1:])), nil
+	return shape, fileImages(pl, dtype, ndarray.Numel(shape[1:])), nil
 }
 
 // imageLoader converts image i to float64 on demand, so a float32 stack
 // is never copied whole.
-func imageLoader(imgs *Array) imageSource {
+func imageLoader(imgs *ndarray.Array) imageSource {
 	size := imgs.Len() / imgs.Shape[0]
 	return func(i int, dst []float64) error {
 		if imgs.F32 != nil {
@@ -209,14 +210,14 @@ func imageLoader(imgs *Array) imageSource {
 
 // fileImages reads image i of size values from an image stack's payload;
 // it is safe for the concurrent workers (ReadAt is pread).
-func fileImages(pl *Payload, dtype DType, size int) imageSource {
+func fileImages(pl *ndarray.Payload, dtype ndarray.DType, size int) imageSource {
 	return func(i int, dst []float64) error {
-		if dtype == Float64 {
-			_, err := pl.ReadAt((&Array{F64: dst}).Bytes(), int64(i*size)*8)
+		if dtype == ndarray.Float64 {
+			_, err := pl.ReadAt((&ndarray.Array{F64: dst}).Bytes(), int64(i*size)*8)
 			return err
 		}
 		buf := make([]float32, size)
-		if _, err := pl.ReadAt((&Array{F32: buf}).Bytes(), int64(i*size)*4); err != nil {
+		if _, err := pl.ReadAt((&ndarray.Array{F32: buf}).Bytes(), int64(i*size)*4); err != nil {
 			return err
 		}
 		for j, v := range buf {

@@ -11,25 +11,26 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
-func randImages(seed uint64, shape ...int) *Array {
+func randImages(seed uint64, shape ...int) *ndarray.Array {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	a := NewF32(shape...)
+	a := ndarray.NewF32(shape...)
 	for i := range a.F32 {
 		a.F32[i] = float32(rng.Float64())
 	}
 	return a
 }
 
-func runExtract(t testing.TB, m Artifact, imgs *Array, batch int, layers ...string) (Outputs, error) {
+func runExtract(t testing.TB, m Artifact, imgs *ndarray.Array, batch int, layers ...string) (Outputs, error) {
 	t.Helper()
 	p := Params{"layers": layers, "batch": batch}
 	if err := (extract{}).Validate(p); err != nil {
 		return nil, err
 	}
-	ctx := WithScratch(context.Background(), NewScratch(t.TempDir()))
-	out, err := extract{}.Run(ctx, Inputs{"model": m, "images": imgs}, p)
+	out, err := extract{}.Run(context.Background(), ndarray.NewScratch(t.TempDir()), Inputs{"model": m, "images": imgs}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func TestExtractShapesAndValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string][]int{"conv1": {5, 32, 16, 12}, "pool2": {5, 64, 4, 3}, "conv6": {5, 128, 4, 3}} {
-		if got := out[name].(*Array); !slices.Equal(got.Shape, want) || got.DType() != Float32 {
+		if got := out[name].(*ndarray.Array); !slices.Equal(got.Shape, want) || got.DType() != ndarray.Float32 {
 			t.Errorf("%s: %s, want float32%v", name, got.Describe(), want)
 		}
 	}
@@ -62,7 +63,7 @@ func TestExtractShapesAndValues(t *testing.T) {
 	if again["conv6"].Digest() != out["conv6"].Digest() {
 		t.Error("conv6 differs between batch 2 and batch 5 (after a model round trip)")
 	}
-	conv1 := out["conv1"].(*Array).F32
+	conv1 := out["conv1"].(*ndarray.Array).F32
 	w := m.Weights["conv1/kernel"].F64
 	for _, at := range [][4]int{{0, 0, 0, 0}, {4, 31, 15, 11}, {2, 7, 8, 5}, {3, 12, 0, 6}} {
 		n, o, y, x := at[0], at[1], at[2], at[3]
@@ -90,7 +91,7 @@ func TestExtractFlatLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := out["pool"].(*Array); !slices.Equal(got.Shape, []int{3, 64}) {
+	if got := out["pool"].(*ndarray.Array); !slices.Equal(got.Shape, []int{3, 64}) {
 		t.Errorf("pool: %s, want [3 64]", got.Describe())
 	}
 }
@@ -101,7 +102,7 @@ func TestExtractFlatLayer(t *testing.T) {
 func TestExtractComputesOnlyWhatIsAsked(t *testing.T) {
 	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
 	small, err := runExtract(t, m, randImages(4, 2, 3, 2, 2), 4, "conv2")
-	if err != nil || !slices.Equal(small["conv2"].(*Array).Shape, []int{2, 32, 2, 2}) {
+	if err != nil || !slices.Equal(small["conv2"].(*ndarray.Array).Shape, []int{2, 32, 2, 2}) {
 		t.Fatalf("conv2 on 2×2 images: %v", err)
 	}
 	imgs := randImages(5, 2, 3, 8, 8)
@@ -127,14 +128,14 @@ func TestExtractBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		model  Artifact
-		imgs   *Array
+		imgs   *ndarray.Array
 		layers []string
 		want   string
 	}{
 		{"unknown layer", m, randImages(3, 2, 3, 8, 8), []string{"conv2", "fc7"}, `param "layers": model "convnet6" has no layer "fc7"; available: [input conv1 conv2 pool1`},
 		{"channels", m, randImages(3, 2, 1, 8, 8), []string{"conv1"}, `input "images" has 1 channels (float32[2 1 8 8]) but model "convnet6" takes 3`},
 		{"not 4-d", m, randImages(3, 2, 3, 64), []string{"conv1"}, `input "images" is float32[2 3 64]; want a non-empty N×C×H×W array`},
-		{"not a model", Record{"a": 1}, randImages(3, 2, 3, 8, 8), []string{"conv1"}, `input "model": artifact is record{"a":1}, not a model`},
+		{"not a model", ndarray.Record{"a": 1}, randImages(3, 2, 3, 8, 8), []string{"conv1"}, `input "model": artifact is record{"a":1}, not a model`},
 		{"nan", m, nan, []string{"conv1"}, `input "images": element 17`},
 		{"too small", m, randImages(3, 1, 3, 2, 2), []string{"conv6"}, `input "model" on 2×2 images: arch "convnet6": node "pool2" (max_pool2d): height: size 1 is smaller than the kernel 2`},
 		{"no layers", m, randImages(3, 2, 3, 8, 8), []string{}, `param "layers": want at least one layer name`},
@@ -147,19 +148,37 @@ func TestExtractBadInput(t *testing.T) {
 	}
 }
 
+// fileOf writes a into an ArrayFile in s.
+func fileOf(t *testing.T, s *ndarray.Scratch, a *ndarray.Array) *ndarray.ArrayFile {
+	t.Helper()
+	w, err := s.CreateArray(a.DType(), a.Shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(a.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // Images left in an ArrayFile are read image by image and give the bytes
 // of the same images in memory; a NaN in them, or a read that fails, is
 // reported as for images in memory.
 func TestExtractImagesFromFile(t *testing.T) {
 	m := runInit(t, initParams("convnet6", 1, 0, "exact"))
-	ctx := WithScratch(context.Background(), NewScratch(t.TempDir()))
+	scratch := ndarray.NewScratch(t.TempDir())
+	ctx := context.Background()
 	imgs := randImages(4, 6, 3, 8, 8)
 	want, err := runExtract(t, m, imgs, 4, "conv2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := writeChunked(t, ctx, imgs)
-	got, err := extract{}.Run(ctx, Inputs{"model": m, "images": file}, Params{"layers": []string{"conv2"}, "batch": 4})
+	file := fileOf(t, scratch, imgs)
+	got, err := extract{}.Run(ctx, scratch, Inputs{"model": m, "images": file}, Params{"layers": []string{"conv2"}, "batch": 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +188,7 @@ func TestExtractImagesFromFile(t *testing.T) {
 
 	nan := randImages(4, 6, 3, 8, 8)
 	nan.F32[17] = float32(math.NaN())
-	_, err = extract{}.Run(ctx, Inputs{"model": m, "images": writeChunked(t, ctx, nan)}, Params{"layers": []string{"conv2"}, "batch": 4})
+	_, err = extract{}.Run(ctx, scratch, Inputs{"model": m, "images": fileOf(t, scratch, nan)}, Params{"layers": []string{"conv2"}, "batch": 4})
 	if wantErr := `input "images": element 17 (row 0, column 17) is NaN`; err == nil || !strings.HasPrefix(err.Error(), wantErr) {
 		t.Errorf("NaN in a file: %v; want prefix %s", err, wantErr)
 	}
@@ -182,7 +201,7 @@ func TestExtractImagesFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pl.Close()
-	if err := fileImages(pl, Float32, 3*8*8)(2, make([]float64, 3*8*8)); !errors.Is(err, io.EOF) {
+	if err := fileImages(pl, ndarray.Float32, 3*8*8)(2, make([]float64, 3*8*8)); !errors.Is(err, io.EOF) {
 		t.Errorf("reading an image past the end of a truncated file: %v; want EOF", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Source is one way the load stage can produce data: arrays from files,
@@ -162,6 +164,6 @@ func (load) Validate(p Params) error {
 	return nil
 }
 
-func (load) Run(ctx context.Context, _ Inputs, p Params) (Outputs, error) {
+func (load) Run(ctx context.Context, _ *ndarray.Scratch, _ Inputs, p Params) (Outputs, error) {
 	return sources[p.String("source")].Run(ctx, p)
 }

@@ -1,14 +1,10 @@
 package stages
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 
-	"github.com/eigenlab/eigenlab/internal/regular"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // layoutParam declares the axis order of a loaded array: the stages take
@@ -44,7 +40,7 @@ func init() {
 // action key through ParamSpec.File.
 func loadNPY(_ context.Context, p Params) (Outputs, error) {
 	path := p.String("path")
-	a, err := ReadNPYFile(path)
+	a, err := ndarray.ReadNPYFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -53,59 +49,16 @@ func loadNPY(_ context.Context, p Params) (Outputs, error) {
 
 func loadNPZ(_ context.Context, p Params) (Outputs, error) {
 	path, key := p.String("path"), p.String("key")
-	a, err := readNPZArray(path, key)
+	a, err := ndarray.ReadNPZFile(path, key)
 	if err != nil {
 		return nil, err
 	}
 	return withLayout(a, p, fmt.Sprintf("%s[%s]", path, key))
 }
 
-// readNPZArray reads array key (entry key or key.npy) of the .npz at
-// path, checking the entry's claimed size against the archive's before
-// its header is checked against the entry's (ReadNPY); errors name the
-// file and the key.
-func readNPZArray(path, key string) (*Array, error) {
-	f, info, err := regular.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readNPZ(f, info.Size(), path, key)
-}
-
-// readNPZ is readNPZArray on the archive r of size bytes, which errors
-// call name.
-func readNPZ(r io.ReaderAt, size int64, name, key string) (*Array, error) {
-	z, err := zip.NewReader(r, size)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable .npz archive: %w", name, err)
-	}
-	var entry *zip.File
-	keys := make([]string, len(z.File))
-	for i, e := range z.File {
-		keys[i] = strings.TrimSuffix(e.Name, ".npy")
-		if e.Name == key || e.Name == key+".npy" && entry == nil {
-			entry = e
-		}
-	}
-	if entry == nil {
-		return nil, fmt.Errorf("%s: no array %q; the archive holds %v", name, key, keys)
-	}
-	er, esize, err := openNPZEntry(entry, size)
-	if err != nil {
-		return nil, fmt.Errorf("%s[%s]: %w", name, key, err)
-	}
-	defer er.Close()
-	a, err := ReadNPY(er, esize)
-	if err != nil {
-		return nil, fmt.Errorf("%s[%s]: %w", name, key, err)
-	}
-	return a, nil
-}
-
 // withLayout checks the array's rank against param layout and returns it
 // in the order the stages use (N×C×H×W for images); name is the file.
-func withLayout(a *Array, p Params, name string) (Outputs, error) {
+func withLayout(a *ndarray.Array, p Params, name string) (Outputs, error) {
 	layout := ""
 	if p.Has("layout") {
 		layout = p.String("layout")
@@ -113,13 +66,13 @@ func withLayout(a *Array, p Params, name string) (Outputs, error) {
 	rank := len(a.Shape)
 	switch {
 	case layout == "" && rank == 4:
-		return nil, fmt.Errorf("%s: 4-d array %s needs param layout: NCHW or NHWC (channel-last arrays are read as N×H×W×C only when said so)", name, numpyShape(a.Shape))
+		return nil, fmt.Errorf("%s: 4-d array %s needs param layout: NCHW or NHWC (channel-last arrays are read as N×H×W×C only when said so)", name, ndarray.NumpyShape(a.Shape))
 	case layout == "" && rank == 3:
-		return nil, fmt.Errorf("%s: 3-d array %s needs param layout: NHW (grayscale images, read as N×1×H×W); other 3-d arrays: reshape to N×features or to 4-d", name, numpyShape(a.Shape))
+		return nil, fmt.Errorf("%s: 3-d array %s needs param layout: NHW (grayscale images, read as N×1×H×W); other 3-d arrays: reshape to N×features or to 4-d", name, ndarray.NumpyShape(a.Shape))
 	case layout == "" && rank <= 2:
 		return Outputs{"x": a}, nil
 	case len(layout) != rank:
-		return nil, fmt.Errorf("%s: param layout %s is for %d-d arrays, but the array is %d-d %s", name, layout, len(layout), rank, numpyShape(a.Shape))
+		return nil, fmt.Errorf("%s: param layout %s is for %d-d arrays, but the array is %d-d %s", name, layout, len(layout), rank, ndarray.NumpyShape(a.Shape))
 	case layout == "NHWC":
 		return Outputs{"x": nhwcToNCHW(a)}, nil
 	case layout == "NHW":
@@ -128,22 +81,10 @@ func withLayout(a *Array, p Params, name string) (Outputs, error) {
 	return Outputs{"x": a}, nil
 }
 
-// numpyShape formats a shape as numpy prints it: (10, 32, 32, 3), (10,).
-func numpyShape(shape []int) string {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = strconv.Itoa(d)
-	}
-	if len(shape) == 1 {
-		return "(" + dims[0] + ",)"
-	}
-	return "(" + strings.Join(dims, ", ") + ")"
-}
-
 // nhwcToNCHW returns a (N×H×W×C) transposed to N×C×H×W in C order.
-func nhwcToNCHW(a *Array) *Array {
+func nhwcToNCHW(a *ndarray.Array) *ndarray.Array {
 	n, h, w, c := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
-	return &Array{Shape: []int{n, c, h, w}, F32: nhwcToNCHWData(a.F32, n, h*w, c),
+	return &ndarray.Array{Shape: []int{n, c, h, w}, F32: nhwcToNCHWData(a.F32, n, h*w, c),
 		F64: nhwcToNCHWData(a.F64, n, h*w, c), I64: nhwcToNCHWData(a.I64, n, h*w, c)}
 }
 

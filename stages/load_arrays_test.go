@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // writeNPY writes a as dir/name and returns the path.
-func writeNPY(t *testing.T, dir, name string, a *Array) string {
+func writeNPY(t *testing.T, dir, name string, a *ndarray.Array) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
@@ -18,7 +20,7 @@ func writeNPY(t *testing.T, dir, name string, a *Array) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := WriteNPY(f, a); err != nil {
+	if err := ndarray.WriteNPY(f, a); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -26,7 +28,7 @@ func writeNPY(t *testing.T, dir, name string, a *Array) string {
 
 // writeNPZ writes a as the array key of the archive dir/name (what
 // numpy.savez writes: a zip of key.npy members) and returns the path.
-func writeNPZ(t *testing.T, dir, name, key string, a *Array) string {
+func writeNPZ(t *testing.T, dir, name, key string, a *ndarray.Array) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
@@ -39,7 +41,7 @@ func writeNPZ(t *testing.T, dir, name, key string, a *Array) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteNPY(w, a); err != nil {
+	if err := ndarray.WriteNPY(w, a); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {
@@ -49,8 +51,8 @@ func writeNPZ(t *testing.T, dir, name, key string, a *Array) string {
 }
 
 // counting returns an array of the given shape and dtype holding 0, 1, 2, …
-func counting(dtype string, shape ...int) *Array {
-	a := &Array{Shape: shape}
+func counting(dtype string, shape ...int) *ndarray.Array {
+	a := &ndarray.Array{Shape: shape}
 	n := a.Len()
 	switch dtype {
 	case "f4":
@@ -80,13 +82,13 @@ func counting(dtype string, shape ...int) *Array {
 // naming the file and shape.
 func TestLoadLayouts(t *testing.T) {
 	dir := t.TempDir()
-	type check func(t *testing.T, in, out *Array)
-	same := func(t *testing.T, in, out *Array) {
+	type check func(t *testing.T, in, out *ndarray.Array)
+	same := func(t *testing.T, in, out *ndarray.Array) {
 		if !slices.Equal(out.Shape, in.Shape) || out.Value(out.Len()-1) != in.Value(in.Len()-1) {
 			t.Errorf("got %s, want the array unchanged %s", out.Describe(), in.Describe())
 		}
 	}
-	transposed := func(t *testing.T, in, out *Array) {
+	transposed := func(t *testing.T, in, out *ndarray.Array) {
 		n, h, w, c := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
 		if !slices.Equal(out.Shape, []int{n, c, h, w}) || out.DType() != in.DType() {
 			t.Fatalf("got %s, want %s[%d %d %d %d]", out.Describe(), in.DType(), n, c, h, w)
@@ -103,14 +105,14 @@ func TestLoadLayouts(t *testing.T) {
 			}
 		}
 	}
-	oneChannel := func(t *testing.T, in, out *Array) {
+	oneChannel := func(t *testing.T, in, out *ndarray.Array) {
 		if want := []int{in.Shape[0], 1, in.Shape[1], in.Shape[2]}; !slices.Equal(out.Shape, want) || out.Value(out.Len()-1) != in.Value(in.Len()-1) {
 			t.Errorf("got %s, want shape %v with the same values", out.Describe(), want)
 		}
 	}
 	for _, tc := range []struct {
 		name   string
-		a      *Array
+		a      *ndarray.Array
 		layout string
 		ok     check
 		want   string // error, with %s for the file
@@ -154,7 +156,7 @@ func TestLoadLayouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.ok(t, tc.a, out["x"].(*Array))
+			tc.ok(t, tc.a, out["x"].(*ndarray.Array))
 		})
 	}
 }

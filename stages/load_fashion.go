@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	imaging "github.com/eigenlab/eigenlab/stages/images"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // fashionDir is where Debian's dataset-fashion-mnist installs its IDX files
@@ -105,6 +107,6 @@ func loadFashion(ctx context.Context, p Params) (Outputs, error) {
 	if err := normalizeImages(out, p); err != nil {
 		return nil, err
 	}
-	lab := &Array{Shape: []int{n}, Axes: []string{"image"}, I64: labels[:n:n]}
+	lab := &ndarray.Array{Shape: []int{n}, Axes: []string{"image"}, I64: labels[:n:n]}
 	return Outputs{"images": out, "labels": lab}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 func haveFashion(t testing.TB) {
@@ -30,7 +32,7 @@ func TestFashionSource(t *testing.T) {
 		{"all", []int64{9, 0, 0, 3, 0, 2, 7, 2, 5, 5}},
 	} {
 		out := loadImages(t, Params{"source": "fashion-mnist", "split": tc.split, "n": 10})
-		a, lab := imagesOf(out), out["labels"].(*Array)
+		a, lab := imagesOf(out), out["labels"].(*ndarray.Array)
 		if a.Describe() != "float32[10 1 28 28]" || !reflect.DeepEqual(lab.I64, tc.labels) {
 			t.Errorf("%s: %s, labels %v, want %v", tc.split, a.Describe(), lab.I64, tc.labels)
 		}
@@ -49,7 +51,7 @@ func TestFashionSource(t *testing.T) {
 		}
 	}
 	out := loadImages(t, Params{"source": "fashion-mnist", "split": "test"})
-	if imagesOf(out).Shape[0] != 10000 || out["labels"].(*Array).Len() != 10000 {
+	if imagesOf(out).Shape[0] != 10000 || out["labels"].(*ndarray.Array).Len() != 10000 {
 		t.Errorf("test split: %s", imagesOf(out).Describe())
 	}
 	if got := loadErr(t, Params{"source": "fashion-mnist", "split": "test", "n": 10001}); !strings.Contains(got, `split "test" holds 10000 images`) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eigenlab/eigenlab/internal/regular"
+	"github.com/eigenlab/eigenlab/ndarray"
 	imaging "github.com/eigenlab/eigenlab/stages/images"
 )
 
@@ -54,14 +55,14 @@ func checkChannels(p Params) error {
 }
 
 // newImages allocates the images output and returns it with its values.
-func newImages(n, c, h, w int) *Array {
-	a := NewF32(n, c, h, w)
+func newImages(n, c, h, w int) *ndarray.Array {
+	a := ndarray.NewF32(n, c, h, w)
 	a.Axes = imageAxes
 	return a
 }
 
 // normalizeImages applies param normalize to unit-range images in place.
-func normalizeImages(a *Array, p Params) error {
+func normalizeImages(a *ndarray.Array, p Params) error {
 	err := imaging.Normalize(a.F32, a.Shape[1], a.Shape[2]*a.Shape[3], imaging.Normalization(p.String("normalize")))
 	if err != nil {
 		return fmt.Errorf("param \"normalize\": %w", err)
@@ -169,7 +170,7 @@ func loadFolder(ctx context.Context, p Params) (Outputs, error) {
 	if p.Has("max_pixels") {
 		maxPixels = p.Int("max_pixels")
 	}
-	var out *Array
+	var out *ndarray.Array
 	for i, name := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -198,7 +199,7 @@ func loadFolder(ctx context.Context, p Params) (Outputs, error) {
 	if err := normalizeImages(out, p); err != nil {
 		return nil, err
 	}
-	return Outputs{"images": out, "files": Record{"folder": dir, "files": files}}, nil
+	return Outputs{"images": out, "files": ndarray.Record{"folder": dir, "files": files}}, nil
 }
 
 // folderFrame resizes file i as params size and resize say and returns the

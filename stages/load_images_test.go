@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eigenlab/eigenlab/internal/regular"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // load merges the parameters of all sources by name, keeping the first
@@ -62,14 +63,14 @@ func loadImages(t testing.TB, p Params) Outputs {
 	if err != nil {
 		t.Fatalf("%v: %v", p, err)
 	}
-	a := out["images"].(*Array)
-	if a.DType() != Float32 || len(a.Shape) != 4 || !reflect.DeepEqual(a.Axes, imageAxes) {
+	a := out["images"].(*ndarray.Array)
+	if a.DType() != ndarray.Float32 || len(a.Shape) != 4 || !reflect.DeepEqual(a.Axes, imageAxes) {
 		t.Fatalf("%v: images %s axes %v", p, a.Describe(), a.Axes)
 	}
 	return out
 }
 
-func imagesOf(o Outputs) *Array { return o["images"].(*Array) }
+func imagesOf(o Outputs) *ndarray.Array { return o["images"].(*ndarray.Array) }
 
 func TestDeadLeavesSource(t *testing.T) {
 	base := func() Params { return Params{"source": "deadleaves", "n": 5, "size": 24} }
@@ -135,7 +136,7 @@ func TestFolderSource(t *testing.T) {
 	if a.Describe() != "float32[3 3 32 32]" {
 		t.Fatalf("ok, size 32: %s", a.Describe())
 	}
-	if files := out["files"].(Record)["files"]; !reflect.DeepEqual(files, []string{"a.png", "b.jpg", "c.gif"}) {
+	if files := out["files"].(ndarray.Record)["files"]; !reflect.DeepEqual(files, []string{"a.png", "b.jpg", "c.gif"}) {
 		t.Errorf("files %v, want a.png b.jpg c.gif (sorted, .hidden skipped)", files)
 	}
 	// Without size the images keep their pixels: a.png and c.png are the
@@ -272,7 +273,7 @@ func TestPhotosSource(t *testing.T) {
 	havePhotos(t)
 	p := Params{"source": "photos", "n": 20, "patch": 32, "scale": 256, "split": "test", "min_std": 8.0, "sampling": "grid"}
 	out := loadImages(t, p)
-	a, photo := imagesOf(out), out["photo"].(*Array)
+	a, photo := imagesOf(out), out["photo"].(*ndarray.Array)
 	if a.Describe() != "float32[20 3 32 32]" || photo.Describe() != "int64[20]" {
 		t.Fatalf("got %s, %s", a.Describe(), photo.Describe())
 	}
@@ -281,7 +282,7 @@ func TestPhotosSource(t *testing.T) {
 	if !reflect.DeepEqual(photo.I64, want) {
 		t.Errorf("photo per patch %v, want %v", photo.I64, want)
 	}
-	rec := out["photos"].(Record)
+	rec := out["photos"].(ndarray.Record)
 	if len(rec["sha256"].([]string)) != 9 || rec["split"] != "test" {
 		t.Errorf("record %v", rec)
 	}

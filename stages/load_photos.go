@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/eigenlab/eigenlab/internal/regular"
+	"github.com/eigenlab/eigenlab/ndarray"
 	imaging "github.com/eigenlab/eigenlab/stages/images"
 )
 
@@ -98,7 +99,7 @@ func loadPhotos(ctx context.Context, p Params) (Outputs, error) {
 		idx = idx[:n] // one patch each from the first n photos: decode no more
 	}
 	out := newImages(n, ch, size, size)
-	photo := &Array{Shape: []int{n}, Axes: []string{"image"}, I64: make([]int64, n)}
+	photo := &ndarray.Array{Shape: []int{n}, Axes: []string{"image"}, I64: make([]int64, n)}
 	// Photo k of the split takes patches [first[k], first[k+1]).
 	first := make([]int, len(idx)+1)
 	for k := range idx {
@@ -136,7 +137,7 @@ func loadPhotos(ctx context.Context, p Params) (Outputs, error) {
 	if err := normalizeImages(out, p); err != nil {
 		return nil, err
 	}
-	rec := Record{"split": p.String("split"), "index": idx, "paths": pathsOf(idx), "packages": packagesOf(idx), "sha256": sums}
+	rec := ndarray.Record{"split": p.String("split"), "index": idx, "paths": pathsOf(idx), "packages": packagesOf(idx), "sha256": sums}
 	return Outputs{"images": out, "photo": photo, "photos": rec}, nil
 }
 

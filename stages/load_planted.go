@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
@@ -93,17 +94,17 @@ func loadPlantedPair(_ context.Context, p Params) (Outputs, error) {
 }
 
 // fromDense copies a gonum matrix into a float64 array.
-func fromDense(m *mat.Dense) *Array {
+func fromDense(m *mat.Dense) *ndarray.Array {
 	r, c := m.Dims()
-	a := NewF64(r, c)
+	a := ndarray.NewF64(r, c)
 	for i := 0; i < r; i++ {
 		copy(a.F64[i*c:(i+1)*c], m.RawRowView(i))
 	}
 	return a
 }
 
-// Matrix views an array as an n×(rest) float64 matrix (rows = samples,
+// matrix views an array as an n×(rest) float64 matrix (rows = samples,
 // METHODS §0.1), converting float32 to float64 (a copy) as needed.
-func (a *Array) Matrix() *mat.Dense {
+func matrix(a *ndarray.Array) *mat.Dense {
 	return mat.NewDense(a.Rows(), a.Cols(), a.Float64s())
 }

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/linalg"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -20,18 +21,18 @@ func runLoad(t testing.TB, p Params) (Outputs, error) {
 	if err := l.Validate(p); err != nil {
 		return nil, err
 	}
-	return l.Run(context.Background(), nil, p)
+	return l.Run(context.Background(), nil, nil, p)
 }
 
 // loadPlantedX returns the x of the planted source with params p.
-func loadPlantedX(t testing.TB, p Params) *Array {
+func loadPlantedX(t testing.TB, p Params) *ndarray.Array {
 	t.Helper()
 	p["source"] = "planted"
 	out, err := runLoad(t, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out["x"].(*Array)
+	return out["x"].(*ndarray.Array)
 }
 
 // The planted source's covariance spectrum is k^-alpha exactly, over the
@@ -46,7 +47,7 @@ func TestPlantedSource(t *testing.T) {
 		{Params{"n": 100, "p": 40, "alpha": 2.0, "rank": 12}, 12},
 	} {
 		x := loadPlantedX(t, tc.p)
-		if x.DType() != Float64 || x.Rows() != tc.p.Int("n") || x.Cols() != tc.p.Int("p") {
+		if x.DType() != ndarray.Float64 || x.Rows() != tc.p.Int("n") || x.Cols() != tc.p.Int("p") {
 			t.Fatalf("%v: got %s", tc.p, x.Describe())
 		}
 		got, err := spectral.FullEigenvalues(spectral.Tensor{Shape: x.Shape, F64: x.F64})
@@ -74,11 +75,11 @@ func TestPlantedPairSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y := out["x"].(*Array), out["y"].(*Array)
+	x, y := out["x"].(*ndarray.Array), out["y"].(*ndarray.Array)
 	if x.Describe() != "float64[80 50]" || y.Describe() != "float64[80 30]" {
 		t.Fatalf("got %s, %s", x.Describe(), y.Describe())
 	}
-	xc, yc := spectral.Center(x.Matrix()), spectral.Center(y.Matrix())
+	xc, yc := spectral.Center(matrix(x)), spectral.Center(matrix(y))
 	c := linalg.CrossProd(xc, yc)
 	c.Scale(1.0/79, c)
 	s, err := linalg.SingularValues(c)

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
 
@@ -25,7 +25,7 @@ import (
 // then one "<weight>.npy" per weight, uncompressed, in name order.
 type Model struct {
 	Arch    nn.Arch
-	Weights map[string]*Array
+	Weights map[string]*ndarray.Array
 }
 
 // archEntry is the name of the architecture inside a model's .npz.
@@ -78,7 +78,7 @@ func (m *Model) names() []string {
 // JSON and the sorted (weight name, array digest) list, each field
 // length-prefixed, so it depends on content only (not on map order or on
 // the container file) and cannot collide with an array or record digest.
-func (m *Model) Digest() cache.Digest {
+func (m *Model) Digest() ndarray.Digest {
 	h := sha256.New()
 	field := func(b []byte) {
 		var n [8]byte
@@ -93,7 +93,7 @@ func (m *Model) Digest() cache.Digest {
 		field([]byte(name))
 		field(d[:])
 	}
-	var d cache.Digest
+	var d ndarray.Digest
 	copy(d[:], h.Sum(nil))
 	return d
 }
@@ -128,7 +128,7 @@ func (m *Model) Net(h, w int, layers ...string) (*nn.Net, error) {
 		if node, _, _ := strings.Cut(name, "/"); !kept[node] {
 			continue
 		}
-		if a.DType() == Int64 {
+		if a.DType() == ndarray.Int64 {
 			return nil, fmt.Errorf("model %q: weight %q is %s; want float32 or float64", m.Arch.Name, name, a.Describe())
 		}
 		ws[name] = nn.Tensor{Shape: a.Shape, Data: a.Float64s()}
@@ -139,9 +139,9 @@ func (m *Model) Net(h, w int, layers ...string) (*nn.Net, error) {
 // NewModel wraps an architecture and float64 weights from package nn as a
 // model artifact, sharing their storage.
 func NewModel(a *nn.Arch, ws map[string]nn.Tensor) *Model {
-	m := &Model{Arch: *a, Weights: make(map[string]*Array, len(ws))}
+	m := &Model{Arch: *a, Weights: make(map[string]*ndarray.Array, len(ws))}
 	for name, t := range ws {
-		m.Weights[name] = &Array{Shape: t.Shape, F64: t.Data}
+		m.Weights[name] = &ndarray.Array{Shape: t.Shape, F64: t.Data}
 	}
 	return m
 }
@@ -165,7 +165,7 @@ func writeModel(w io.Writer, m *Model) error {
 		if err != nil {
 			return err
 		}
-		if err := WriteNPY(f, m.Weights[name]); err != nil {
+		if err := ndarray.WriteNPY(f, m.Weights[name]); err != nil {
 			return fmt.Errorf("weight %q: %w", name, err)
 		}
 	}
@@ -182,7 +182,7 @@ func readModel(r io.Reader) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model is not a valid .npz archive: %w", err)
 	}
-	m := &Model{Weights: map[string]*Array{}}
+	m := &Model{Weights: map[string]*ndarray.Array{}}
 	sawArch := false
 	for _, f := range z.File {
 		if err := m.readEntry(f, int64(len(raw)), &sawArch); err != nil {
@@ -202,7 +202,7 @@ func (m *Model) readEntry(f *zip.File, archiveSize int64, sawArch *bool) error {
 	if f.Name != archEntry && !isWeight {
 		return fmt.Errorf("want %s or <weight>.npy", archEntry)
 	}
-	r, size, err := openNPZEntry(f, archiveSize)
+	r, size, err := ndarray.OpenNPZEntry(f, archiveSize)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (m *Model) readEntry(f *zip.File, archiveSize int64, sawArch *bool) error {
 		*sawArch = true
 		return dec.Decode(&m.Arch)
 	}
-	a, err := ReadNPY(r, size)
+	a, err := ndarray.ReadNPY(r, size)
 	if err != nil {
 		return err
 	}

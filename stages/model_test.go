@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
 
@@ -18,12 +19,12 @@ func tinyModel() *Model {
 		{Name: "conv", Op: nn.OpConv, Inputs: []string{"input"}, Channels: 3, Kernel: []int{1, 1}, Stride: []int{1, 1}, Padding: "valid", Bias: true},
 		{Name: "bn", Op: nn.OpBatchNorm, Inputs: []string{"conv"}, Epsilon: 1e-3},
 	}}
-	m := &Model{Arch: a, Weights: map[string]*Array{
+	m := &Model{Arch: a, Weights: map[string]*ndarray.Array{
 		"conv/kernel": {Shape: []int{3, 2, 1, 1}, F32: []float32{1, -2, 0.5, 3, -1, 0.25}},
 		"conv/bias":   {Shape: []int{3}, F32: []float32{0.1, 0, -0.1}},
 	}}
 	for i, p := range []string{"gamma", "beta", "mean", "var"} {
-		m.Weights["bn/"+p] = &Array{Shape: []int{3}, F64: []float64{1 + float64(i), 0.5, 2}}
+		m.Weights["bn/"+p] = &ndarray.Array{Shape: []int{3}, F64: []float64{1 + float64(i), 0.5, 2}}
 	}
 	return m
 }
@@ -47,7 +48,7 @@ func roundTrip(t *testing.T, a Artifact) Artifact {
 // TestModelRoundTrip writes and reads models (float32 and float64
 // weights) and requires equal content and digests.
 func TestModelRoundTrip(t *testing.T) {
-	out, err := powerlawInit{}.Run(context.Background(), nil, Params{"arch": "resnet-small", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
+	out, err := powerlawInit{}.Run(context.Background(), nil, nil, Params{"arch": "resnet-small", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestModelDigest(t *testing.T) {
 		{"epsilon", func(m *Model) { m.Arch.Nodes[2].Epsilon = 1e-5 }},
 		{"arch name", func(m *Model) { m.Arch.Name = "tiny2" }},
 		{"weight name", func(m *Model) { m.Weights["conv/bias2"] = m.Weights["conv/bias"]; delete(m.Weights, "conv/bias") }},
-		{"dtype", func(m *Model) { m.Weights["conv/bias"] = &Array{Shape: []int{3}, F64: []float64{0.1, 0, -0.1}} }},
+		{"dtype", func(m *Model) { m.Weights["conv/bias"] = &ndarray.Array{Shape: []int{3}, F64: []float64{0.1, 0, -0.1}} }},
 	} {
 		m := tinyModel()
 		tc.edit(m)
@@ -103,7 +104,7 @@ func TestModelBadBlobs(t *testing.T) {
 	noArch := new(bytes.Buffer)
 	z := zip.NewWriter(noArch)
 	f, _ := z.Create("conv/kernel.npy")
-	WriteNPY(f, NewF32(2))
+	ndarray.WriteNPY(f, ndarray.NewF32(2))
 	z.Close()
 	unknownField := new(bytes.Buffer)
 	z = zip.NewWriter(unknownField)

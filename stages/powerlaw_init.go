@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
 
@@ -50,7 +51,7 @@ func (powerlawInit) Outputs(Params) []string { return []string{"model"} }
 
 func (powerlawInit) Resources(Params) Resources { return Resources{Threads: 1, MemBytes: 64 << 20} }
 
-func (powerlawInit) Run(_ context.Context, _ Inputs, p Params) (Outputs, error) {
+func (powerlawInit) Run(_ context.Context, _ *ndarray.Scratch, _ Inputs, p Params) (Outputs, error) {
 	a, err := nn.Builtin(p.String("arch"), p.Int("in_channels"))
 	if err != nil {
 		return nil, err

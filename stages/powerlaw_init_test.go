@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/linalg"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -22,7 +23,7 @@ func initParams(arch string, alpha float64, seed int, variant string) Params {
 
 func runInit(t testing.TB, p Params) *Model {
 	t.Helper()
-	out, err := powerlawInit{}.Run(context.Background(), nil, p)
+	out, err := powerlawInit{}.Run(context.Background(), nil, nil, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,10 +54,10 @@ func TestPowerLawInitExactSpectra(t *testing.T) {
 	}
 }
 
-func checkSpectrum(t *testing.T, w *Array, alpha float64) {
+func checkSpectrum(t *testing.T, w *ndarray.Array, alpha float64) {
 	cout, d := w.Shape[0], w.Len()/w.Shape[0]
 	var s mat.SymDense
-	s.SymOuterK(1/float64(cout), w.Matrix().T())
+	s.SymOuterK(1/float64(cout), matrix(w).T())
 	l, _, err := linalg.SymEig(&s, false)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestPowerLawInitAlphaZeroBaselines(t *testing.T) {
 		for _, name := range []string{"conv2", "conv3", "conv4", "conv5", "conv6"} {
 			w := m.Weights[name+"/kernel"]
 			t.Run(variant+"/"+name, func(t *testing.T) {
-				s := singularValues(t, w.Matrix())
+				s := singularValues(t, matrix(w))
 				he := heNormalSingularValues(t, rng, w.Shape[0], w.Len()/w.Shape[0])
 				ks := ksStatistic(s, he)
 				if variant == "exact" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
 )
 
@@ -71,7 +72,7 @@ func (pretrained) Outputs(Params) []string { return []string{"model"} }
 
 func (pretrained) Resources(Params) Resources { return Resources{Threads: 1, MemBytes: 512 << 20} }
 
-func (pretrained) Run(_ context.Context, _ Inputs, p Params) (Outputs, error) {
+func (pretrained) Run(_ context.Context, _ *ndarray.Scratch, _ Inputs, p Params) (Outputs, error) {
 	name := p.String("model")
 	m, err := tfjs.Load(p.String("dir"), name)
 	if err != nil {
@@ -84,9 +85,9 @@ func (pretrained) Run(_ context.Context, _ Inputs, p Params) (Outputs, error) {
 	if want := tfjs.Catalogue[name].Size; in.Height != want || in.Width != want || in.Channels != 3 {
 		return nil, fmt.Errorf("param \"dir\": %s takes %d×%d×%d images, want 3×%d×%d for %s", p.String("dir"), in.Channels, in.Height, in.Width, want, want, name)
 	}
-	out := &Model{Arch: m.Arch, Weights: make(map[string]*Array, len(m.Weights))}
+	out := &Model{Arch: m.Arch, Weights: make(map[string]*ndarray.Array, len(m.Weights))}
 	for k, w := range m.Weights {
-		out.Weights[k] = &Array{Shape: w.Shape, F32: w.Data}
+		out.Weights[k] = &ndarray.Array{Shape: w.Shape, F32: w.Data}
 	}
 	return Outputs{"model": out}, nil
 }

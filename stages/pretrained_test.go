@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
 )
 
@@ -57,7 +58,7 @@ func TestPretrainedDefaultsAndValidate(t *testing.T) {
 // artifact through its .npz form and extracts a backbone layer.
 func TestPretrainedModelArtifact(t *testing.T) {
 	p := pretrainedParams(t, "nsfwjs-mobilenetv2")
-	out, err := pretrained{}.Run(context.Background(), nil, p)
+	out, err := pretrained{}.Run(context.Background(), nil, nil, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestPretrainedModelArtifact(t *testing.T) {
 		t.Error("model digest changed across its .npz round trip")
 	}
 	for _, w := range back.Weights {
-		if w.DType() != Float32 {
+		if w.DType() != ndarray.Float32 {
 			t.Fatalf("imported weights are %s; want float32", w.DType())
 		}
 	}
@@ -102,7 +103,7 @@ func TestPretrainedRejectsWrongFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	p["dir"] = dir
-	_, err = pretrained{}.Run(context.Background(), nil, p)
+	_, err = pretrained{}.Run(context.Background(), nil, nil, p)
 	if err == nil || !strings.Contains(err.Error(), "299") {
 		t.Fatalf("Run on the InceptionV3 folder as MobileNetV2: %v; want an input-size error", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
@@ -96,7 +97,7 @@ func (reduce) Outputs(p Params) []string {
 
 func (reduce) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (reduce) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (reduce) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, err := in.Array("x")
 	if err != nil {
 		return nil, err
@@ -106,14 +107,14 @@ func (reduce) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 			return nil, fmt.Errorf("input \"x\": %w", err)
 		}
 	}
-	if x.DType() == Int64 {
-		x = &Array{Shape: x.Shape, F64: x.Float64s()}
+	if x.DType() == ndarray.Int64 {
+		x = &ndarray.Array{Shape: x.Shape, F64: x.Float64s()}
 	}
-	info := Record{"method": p.String("method"), "input_shape": x.Shape, "dtype": string(x.DType())}
+	info := ndarray.Record{"method": p.String("method"), "input_shape": x.Shape, "dtype": string(x.DType())}
 	out := Outputs{"info": info}
 	switch p.String("method") {
 	case "flatten":
-		out["x"] = &Array{Shape: []int{x.Rows(), x.Cols()}, F32: x.F32, F64: x.F64}
+		out["x"] = &ndarray.Array{Shape: []int{x.Rows(), x.Cols()}, F32: x.F32, F64: x.F64}
 	case "gap", "gmp":
 		out["x"], err = pool(x, p.String("method") == "gmp")
 	case "srp":
@@ -124,13 +125,13 @@ func (reduce) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	info["output_shape"] = out["x"].(*Array).Shape
+	info["output_shape"] = out["x"].(*ndarray.Array).Shape
 	return out, nil
 }
 
 // pool takes the mean or max over H, W of N×C×H×W activations, or over
 // the tokens of N×T×C ones (§2.3).
-func pool(x *Array, useMax bool) (*Array, error) {
+func pool(x *ndarray.Array, useMax bool) (*ndarray.Array, error) {
 	var n, c, l, cStride, lStride int
 	switch len(x.Shape) {
 	case 4:
@@ -143,11 +144,11 @@ func pool(x *Array, useMax bool) (*Array, error) {
 		return nil, fmt.Errorf("input \"x\": pooling needs N×C×H×W activations or N×T×C tokens, got %s", x.Describe())
 	}
 	if x.F32 != nil {
-		out := NewF32(n, c)
+		out := ndarray.NewF32(n, c)
 		poolInto(out.F32, x.F32, n, c, l, cStride, lStride, useMax)
 		return out, nil
 	}
-	out := NewF64(n, c)
+	out := ndarray.NewF64(n, c)
 	poolInto(out.F64, x.F64, n, c, l, cStride, lStride, useMax)
 	return out, nil
 }
@@ -178,7 +179,7 @@ func poolInto[T decomp.Float](out, x []T, n, c, l, cStride, lStride int, useMax 
 
 // projectSRP applies one shared sparse projection over the chosen axes
 // (§2.2, §2.3).
-func projectSRP(x *Array, p Params, info Record) (*Array, error) {
+func projectSRP(x *ndarray.Array, p Params, info ndarray.Record) (*ndarray.Array, error) {
 	lay, d := decomp.Layout{Groups: 1, Inner: 1}, x.Cols()
 	if axes := p.String("axes"); axes != "full" {
 		if len(x.Shape) != 4 {
@@ -222,13 +223,13 @@ func projectSRP(x *Array, p Params, info Record) (*Array, error) {
 	case "spatial": // N × C × k
 		shape = []int{x.Rows(), x.Shape[1], k}
 	}
-	var out *Array
+	var out *ndarray.Array
 	var bad int
 	if x.F32 != nil {
-		out = NewF32(shape...)
+		out = ndarray.NewF32(shape...)
 		bad = decomp.Apply(r, x.F32, out.F32, x.Rows(), lay, 0)
 	} else {
-		out = NewF64(shape...)
+		out = ndarray.NewF64(shape...)
 		bad = decomp.Apply(r, x.F64, out.F64, x.Rows(), lay, 0)
 	}
 	if bad >= 0 {

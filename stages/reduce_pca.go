@@ -5,25 +5,26 @@ import (
 	"math"
 	"slices"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
 // runPCA fits PCA on the training rows and transforms every row (§2.1).
-func runPCA(x *Array, in Inputs, p Params, out Outputs) error {
+func runPCA(x *ndarray.Array, in Inputs, p Params, out Outputs) error {
 	train, err := pcaTrainRows(x.Rows(), in, p)
 	if err != nil {
 		return err
 	}
-	m := x.Matrix()
+	m := matrix(x)
 	model, err := decomp.FitPCA(rows(m, train), p.Int("k"))
 	if err != nil {
 		return fmt.Errorf("param \"k\": %w (fitted on %d train rows)", err, len(train))
 	}
 	out["x"] = fromDense(model.Transform(m))
 	out["components"] = fromDense(model.Components)
-	out["explained_variance"] = &Array{Shape: []int{len(model.Variance)}, F64: model.Variance}
-	out["train_idx"] = Ints(train...)
-	info := out["info"].(Record)
+	out["explained_variance"] = &ndarray.Array{Shape: []int{len(model.Variance)}, F64: model.Variance}
+	out["train_idx"] = ndarray.Ints(train...)
+	info := out["info"].(ndarray.Record)
 	info["k"], info["n_train"], info["route"] = p.Int("k"), len(train), model.Route
 	return nil
 }
@@ -53,7 +54,7 @@ func pcaTrainRows(n int, in Inputs, p Params) ([]int, error) {
 		return nil, fmt.Errorf("param \"split\": give either split or the train_idx input, not both")
 	}
 	idx, err := AsArray(a)
-	if err != nil || idx.DType() != Int64 || len(idx.Shape) != 1 {
+	if err != nil || idx.DType() != ndarray.Int64 || len(idx.Shape) != 1 {
 		return nil, fmt.Errorf("input \"train_idx\": want a 1-d int64 array of row indices")
 	}
 	train := make([]int, idx.Len())

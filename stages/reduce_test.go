@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -34,10 +35,10 @@ func reduceParams(t testing.TB, p Params) Params {
 
 func runReduceIn(t testing.TB, in Inputs, p Params) (Outputs, error) {
 	t.Helper()
-	return reduce{}.Run(context.Background(), in, reduceParams(t, p))
+	return reduce{}.Run(context.Background(), nil, in, reduceParams(t, p))
 }
 
-func runReduce(t testing.TB, x *Array, p Params) Outputs {
+func runReduce(t testing.TB, x *ndarray.Array, p Params) Outputs {
 	t.Helper()
 	out, err := runReduceIn(t, Inputs{"x": x}, p)
 	if err != nil {
@@ -62,8 +63,8 @@ func TestGAPCovarianceIdentity(t *testing.T) {
 	const n, c, h, w = 25, 3, 2, 3
 	l := h * w
 	x := randomActs(n, c, h, w)
-	got := cov(runReduce(t, x, Params{"method": "gap"})["x"].(*Array).Matrix())
-	full := cov(x.Matrix())
+	got := cov(matrix(runReduce(t, x, Params{"method": "gap"})["x"].(*ndarray.Array)))
+	full := cov(matrix(x))
 	for a := 0; a < c; a++ {
 		for b := 0; b < c; b++ {
 			want := 0.0
@@ -82,18 +83,18 @@ func TestGAPCovarianceIdentity(t *testing.T) {
 // GMP is the max over H, W; on N×T×C tokens pooling runs over T (§2.3);
 // float32 stays float32.
 func TestPooling(t *testing.T) {
-	x := &Array{Shape: []int{1, 2, 2, 2}, F32: []float32{1, -2, 5, 0, -1, -3, -2, -4}}
-	if got := runReduce(t, x, Params{"method": "gmp"})["x"].(*Array); !reflect.DeepEqual(got.F32, []float32{5, -1}) {
+	x := &ndarray.Array{Shape: []int{1, 2, 2, 2}, F32: []float32{1, -2, 5, 0, -1, -3, -2, -4}}
+	if got := runReduce(t, x, Params{"method": "gmp"})["x"].(*ndarray.Array); !reflect.DeepEqual(got.F32, []float32{5, -1}) {
 		t.Errorf("gmp = %v, want [5 -1]", got.F32)
 	}
-	if got := runReduce(t, x, Params{"method": "gap"})["x"].(*Array); !reflect.DeepEqual(got.F32, []float32{1, -2.5}) {
+	if got := runReduce(t, x, Params{"method": "gap"})["x"].(*ndarray.Array); !reflect.DeepEqual(got.F32, []float32{1, -2.5}) {
 		t.Errorf("gap = %v, want [1 -2.5]", got.F32)
 	}
-	tokens := &Array{Shape: []int{1, 3, 2}, F64: []float64{1, 10, 2, 20, 6, 60}}
-	if got := runReduce(t, tokens, Params{"method": "gap"})["x"].(*Array); !reflect.DeepEqual(got.F64, []float64{3, 30}) {
+	tokens := &ndarray.Array{Shape: []int{1, 3, 2}, F64: []float64{1, 10, 2, 20, 6, 60}}
+	if got := runReduce(t, tokens, Params{"method": "gap"})["x"].(*ndarray.Array); !reflect.DeepEqual(got.F64, []float64{3, 30}) {
 		t.Errorf("gap over tokens = %v, want [3 30]", got.F64)
 	}
-	flat := runReduce(t, x, Params{"method": "flatten"})["x"].(*Array)
+	flat := runReduce(t, x, Params{"method": "flatten"})["x"].(*ndarray.Array)
 	if !reflect.DeepEqual(flat.Shape, []int{1, 8}) || flat.F32[5] != -3 {
 		t.Errorf("flatten: %v %v", flat.Shape, flat.F32)
 	}
@@ -106,7 +107,7 @@ func TestSRPAxes(t *testing.T) {
 	const n, c, h, w = 4, 6, 2, 2
 	l := h * w
 	x := randomActs(n, c, h, w)
-	x32 := &Array{Shape: x.Shape, F32: make([]float32, len(x.F64))}
+	x32 := &ndarray.Array{Shape: x.Shape, F32: make([]float32, len(x.F64))}
 	for i, v := range x.F64 {
 		x32.F32[i] = float32(v)
 	}
@@ -129,9 +130,9 @@ func TestSRPAxes(t *testing.T) {
 			digests = append(digests, runReduce(t, x, p)["x"].Digest().String())
 			runtime.GOMAXPROCS(old)
 		}
-		out := runReduce(t, x, p)["x"].(*Array)
-		out32 := runReduce(t, x32, p)["x"].(*Array)
-		if !reflect.DeepEqual(out.Shape, tc.shape) || out32.DType() != Float32 || digests[0] != digests[1] {
+		out := runReduce(t, x, p)["x"].(*ndarray.Array)
+		out32 := runReduce(t, x32, p)["x"].(*ndarray.Array)
+		if !reflect.DeepEqual(out.Shape, tc.shape) || out32.DType() != ndarray.Float32 || digests[0] != digests[1] {
 			t.Fatalf("%s: shape %v (want %v), float32 input gives %s, digests %v", tc.axes, out.Shape, tc.shape, out32.DType(), digests)
 		}
 		r := decomp.NewSRP(RNG("reduce", 3), tc.d, tc.k, 0.5)
@@ -157,11 +158,11 @@ func TestSRPAxes(t *testing.T) {
 func TestSRPSizing(t *testing.T) {
 	x := randomActs(1000, 2, 1, 1)
 	out := runReduce(t, x, Params{"method": "srp", "jl_eps": 0.1})
-	info := out["info"].(Record)
-	if out["x"].(*Array) != x || info["identity"] != true || info["k"] != 5920 {
+	info := out["info"].(ndarray.Record)
+	if out["x"].(*ndarray.Array) != x || info["identity"] != true || info["k"] != 5920 {
 		t.Errorf("D = 2, jl_eps 0.1, n = 1000: info %v, want identity with k = 5920", info)
 	}
-	grown := runReduce(t, randomActs(5, 2, 2, 2), Params{"method": "srp", "k": 20, "allow_expansion": true})["x"].(*Array)
+	grown := runReduce(t, randomActs(5, 2, 2, 2), Params{"method": "srp", "k": 20, "allow_expansion": true})["x"].(*ndarray.Array)
 	if !reflect.DeepEqual(grown.Shape, []int{5, 20}) {
 		t.Errorf("allow_expansion: shape %v, want [5 20]", grown.Shape)
 	}
@@ -182,11 +183,11 @@ func TestSRPFeatures(t *testing.T) {
 		{"channel", 5, []int{3, 1, 7, 4}},   // at least one
 	} {
 		out := runReduce(t, x, Params{"method": "srp", "axes": tc.axes, "features": tc.features, "allow_expansion": true})
-		got := out["x"].(*Array)
+		got := out["x"].(*ndarray.Array)
 		if !reflect.DeepEqual(got.Shape, tc.wantShape) {
 			t.Errorf("axes %s, features %d: shape %v, want %v", tc.axes, tc.features, got.Shape, tc.wantShape)
 		}
-		if f := out["info"].(Record)["output_features"]; f != got.Cols() {
+		if f := out["info"].(ndarray.Record)["output_features"]; f != got.Cols() {
 			t.Errorf("axes %s: info output_features %v, want %d", tc.axes, f, got.Cols())
 		}
 	}
@@ -197,12 +198,12 @@ func TestSRPFeatures(t *testing.T) {
 func TestReducePCA(t *testing.T) {
 	x := decompGolden(t, "pca_wide_x")
 	out := runReduce(t, x, Params{"method": "pca", "k": 5})
-	closeRel(t, "explained_variance", out["explained_variance"].(*Array).F64, decompGolden(t, "pca_wide_var").F64, 1e-10)
-	closeRel(t, "components", out["components"].(*Array).F64, decompGolden(t, "pca_wide_comp").F64, 1e-10)
-	closeRel(t, "scores", out["x"].(*Array).F64, decompGolden(t, "pca_wide_z").F64, 1e-10)
+	closeRel(t, "explained_variance", out["explained_variance"].(*ndarray.Array).F64, decompGolden(t, "pca_wide_var").F64, 1e-10)
+	closeRel(t, "components", out["components"].(*ndarray.Array).F64, decompGolden(t, "pca_wide_comp").F64, 1e-10)
+	closeRel(t, "scores", out["x"].(*ndarray.Array).F64, decompGolden(t, "pca_wide_z").F64, 1e-10)
 
 	split := runReduce(t, x, Params{"method": "pca", "k": 3, "split": 0.75, "seed": 2})
-	idx := split["train_idx"].(*Array)
+	idx := split["train_idx"].(*ndarray.Array)
 	if idx.Len() != 15 || !sortedUnique(idx.I64) {
 		t.Fatalf("split 0.75 of 20 rows: train_idx %v, want 15 distinct sorted rows", idx.I64)
 	}
@@ -214,13 +215,13 @@ func TestReducePCA(t *testing.T) {
 	for i, v := range idx.I64 {
 		sub[i] = int(v)
 	}
-	model, err := decomp.FitPCA(rows(x.Matrix(), sub), 3)
+	model, err := decomp.FitPCA(rows(matrix(x), sub), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range []Outputs{split, given} {
-		closeRel(t, "variance of the train rows", o["explained_variance"].(*Array).F64, model.Variance, 1e-12)
-		closeRel(t, "scores of every row", o["x"].(*Array).F64, fromDense(model.Transform(x.Matrix())).F64, 1e-12)
+		closeRel(t, "variance of the train rows", o["explained_variance"].(*ndarray.Array).F64, model.Variance, 1e-12)
+		closeRel(t, "scores of every row", o["x"].(*ndarray.Array).F64, fromDense(model.Transform(matrix(x))).F64, 1e-12)
 	}
 }
 
@@ -242,12 +243,12 @@ func TestReduceBadInput(t *testing.T) {
 	}{
 		{Inputs{"x": x}, Params{"method": "pca", "k": 21}, `param "k": k = 21 exceeds min(samples, features) = min(60, 20)`},
 		{Inputs{"x": x}, Params{"method": "pca", "k": 5, "split": 0.01}, `param "split": 0.01 of 60 rows leaves 1 to fit on`},
-		{Inputs{"x": x, "train_idx": Ints(1, 60)}, Params{"method": "pca", "k": 1}, `input "train_idx": index 60 outside 0..59`},
-		{Inputs{"x": x, "train_idx": Ints(4, 1, 4)}, Params{"method": "pca", "k": 1}, `input "train_idx": row 4 appears twice; want distinct row indices`},
-		{Inputs{"x": x, "train_idx": Ints(1, 2)}, Params{"method": "pca", "k": 1, "split": 0.5}, `param "split": give either split or the train_idx input`},
+		{Inputs{"x": x, "train_idx": ndarray.Ints(1, 60)}, Params{"method": "pca", "k": 1}, `input "train_idx": index 60 outside 0..59`},
+		{Inputs{"x": x, "train_idx": ndarray.Ints(4, 1, 4)}, Params{"method": "pca", "k": 1}, `input "train_idx": row 4 appears twice; want distinct row indices`},
+		{Inputs{"x": x, "train_idx": ndarray.Ints(1, 2)}, Params{"method": "pca", "k": 1, "split": 0.5}, `param "split": give either split or the train_idx input`},
 		{Inputs{"x": x}, Params{"method": "srp", "axes": "channel", "k": 2}, `input "x": axes channel needs N×C×H×W activations, got float64[60 20]`},
 		{Inputs{"x": x}, Params{"method": "gap"}, `input "x": pooling needs N×C×H×W activations or N×T×C tokens, got float64[60 20]`},
-		{Inputs{"x": &Array{Shape: []int{1, 2}, F64: []float64{1, math.Inf(1)}}}, Params{"method": "flatten"}, `input "x": element 1 (row 0, column 1) is +Inf`},
+		{Inputs{"x": &ndarray.Array{Shape: []int{1, 2}, F64: []float64{1, math.Inf(1)}}}, Params{"method": "flatten"}, `input "x": element 1 (row 0, column 1) is +Inf`},
 		{Inputs{"x": nanAt(20, 300, 2345)}, Params{"method": "srp", "k": 10}, `input "x": element 2345 (row 7) is NaN`},
 		{Inputs{"x": nanAt(20, 3, 31)}, Params{"method": "srp", "k": 10}, `input "x": element 31 (row 10, column 1) is NaN`},
 	} {
@@ -259,8 +260,8 @@ func TestReduceBadInput(t *testing.T) {
 }
 
 // nanAt is an n×d float32 array of ones with a NaN at flat index i.
-func nanAt(n, d, i int) *Array {
-	a := NewF32(n, d)
+func nanAt(n, d, i int) *ndarray.Array {
+	a := ndarray.NewF32(n, d)
 	for j := range a.F32 {
 		a.F32[j] = 1
 	}
@@ -291,7 +292,7 @@ func TestReduceValidate(t *testing.T) {
 // (matrix generation included): 2000×100000 → 8000, the size
 // bench/sklearn_srp.py compares with sklearn.
 func BenchmarkReduceSRP2000x100000to8000(b *testing.B) {
-	x := &Array{Shape: []int{2000, 100000}, F32: make([]float32, 2000*100000)}
+	x := &ndarray.Array{Shape: []int{2000, 100000}, F32: make([]float32, 2000*100000)}
 	s := uint64(1)
 	for i := range x.F32 {
 		s = s*6364136223846793005 + 1442695040888963407

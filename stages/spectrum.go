@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
@@ -135,7 +136,7 @@ func (spectrum) Outputs(p Params) []string {
 
 func (spectrum) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
+func (spectrum) Run(_ context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	var files closers
 	defer files.close()
 	x, x2, info, err := spectrumInputs(in, p, &files)
@@ -159,9 +160,9 @@ func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
 	if x2.Shape != nil {
 		ed = math.NaN() // ED is defined for PCA eigenvalues only (§1.3)
 	}
-	out["eigenvalues"] = &Array{Shape: []int{len(lam)}, F64: lam}
-	out["alpha"], out["r2"], out["ed"] = Scalar(fit.Alpha), Scalar(fit.R2), Scalar(ed)
-	out["fit_range"], out["n_points"] = Ints(fit.Lo, fit.Hi), Scalar(float64(fit.Points))
+	out["eigenvalues"] = &ndarray.Array{Shape: []int{len(lam)}, F64: lam}
+	out["alpha"], out["r2"], out["ed"] = ndarray.Scalar(fit.Alpha), ndarray.Scalar(fit.R2), ndarray.Scalar(ed)
+	out["fit_range"], out["n_points"] = ndarray.Ints(fit.Lo, fit.Hi), ndarray.Scalar(float64(fit.Points))
 	out["alpha_ci"] = bootstrapCI(fit, draws, p, info)
 	out["alpha_ranges"] = rangeSensitivity(lam, fit, p, info)
 	return out, nil
@@ -171,7 +172,7 @@ func (spectrum) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
 // 0): of the stimuli one by one, or, with the groups input, of whole
 // groups (a cluster bootstrap: patches of one photo overlap, so they are
 // resampled together or the CI is too narrow).
-func newBootstrap(in Inputs, p Params, n int, info Record) (*spectral.Bootstrap, error) {
+func newBootstrap(in Inputs, p Params, n int, info ndarray.Record) (*spectral.Bootstrap, error) {
 	nb := p.Int("n_bootstraps")
 	g, grouped := in["groups"]
 	if nb == 0 {
@@ -200,7 +201,7 @@ func newBootstrap(in Inputs, p Params, n int, info Record) (*spectral.Bootstrap,
 // viewSpectra computes the spectrum of the view (or cvPCA with x2) and,
 // with boot, the same spectrum of every bootstrap draw.
 func viewSpectra(x, x2 spectral.Tensor, p Params, boot *spectral.Bootstrap, out Outputs) (lam []float64, draws [][]float64, err error) {
-	info := out["info"].(Record)
+	info := out["info"].(ndarray.Record)
 	switch view := p.String("view"); {
 	case x2.Shape != nil:
 		info["cvpca"], info["nshuff"] = true, p.Int("nshuff")
@@ -219,7 +220,7 @@ func viewSpectra(x, x2 spectral.Tensor, p Params, boot *spectral.Bootstrap, out 
 // policy (METHODS.md §0.1) and starts the info record. An input held in an
 // ArrayFile is read in place (its file added to files), except with x2:
 // cvPCA takes its repeats in memory.
-func spectrumInputs(in Inputs, p Params, files *closers) (x, x2 spectral.Tensor, info Record, err error) {
+func spectrumInputs(in Inputs, p Params, files *closers) (x, x2 spectral.Tensor, info ndarray.Record, err error) {
 	view := p.String("view")
 	_, cv := in["x2"]
 	if x, err = viewTensor(in, "x", view, !cv, files); err != nil {
@@ -240,7 +241,7 @@ func spectrumInputs(in Inputs, p Params, files *closers) (x, x2 spectral.Tensor,
 	if x, x2, dropped, err = dropNonfinite(x, x2, view != "full", p.Bool("drop_nonfinite")); err != nil {
 		return x, x2, nil, err
 	}
-	info = Record{"view": view, "n_samples": x.N(), "n_features": x.Features(), "dropped_columns": dropped}
+	info = ndarray.Record{"view": view, "n_samples": x.N(), "n_features": x.Features(), "dropped_columns": dropped}
 	return x, x2, info, nil
 }
 
@@ -308,13 +309,13 @@ func dropNonfinite(x, x2 spectral.Tensor, byChannel, allow bool) (_, _ spectral.
 func viewTensor(in Inputs, name, view string, stream bool, files *closers) (spectral.Tensor, error) {
 	var t spectral.Tensor
 	var desc string
-	if f, ok := in[name].(*ArrayFile); ok && stream && f.DType != Int64 {
+	if f, ok := in[name].(*ndarray.ArrayFile); ok && stream && f.DType != ndarray.Int64 {
 		pl, err := f.OpenPayload()
 		if err != nil {
 			return t, fmt.Errorf("input %q: %w", name, err)
 		}
 		*files = append(*files, pl)
-		t = spectral.Tensor{Shape: f.Shape, File: &spectral.File{Name: fmt.Sprintf("input %q (%s)", name, f.Path), R: pl, F32: f.DType == Float32}}
+		t = spectral.Tensor{Shape: f.Shape, File: &spectral.File{Name: fmt.Sprintf("input %q (%s)", name, f.Path), R: pl, F32: f.DType == ndarray.Float32}}
 		desc = f.Describe()
 	} else {
 		a, err := in.Array(name)
@@ -322,7 +323,7 @@ func viewTensor(in Inputs, name, view string, stream bool, files *closers) (spec
 			return t, err
 		}
 		t = spectral.Tensor{Shape: a.Shape, F64: a.F64, F32: a.F32}
-		if a.DType() == Int64 {
+		if a.DType() == ndarray.Int64 {
 			t.F64 = a.Float64s()
 		}
 		desc = a.Describe()
@@ -334,7 +335,7 @@ func viewTensor(in Inputs, name, view string, stream bool, files *closers) (spec
 		return t, fmt.Errorf("input %q: param view=%s needs N×C×H×W activations, got %s", name, view, desc)
 	case t.Shape[0] < 2:
 		return t, fmt.Errorf("input %q: %d sample(s) in %s; want at least 2 rows (samples)", name, t.Shape[0], desc)
-	case numel(t.Shape) == 0:
+	case ndarray.Numel(t.Shape) == 0:
 		return t, fmt.Errorf("input %q: %s holds no values", name, desc)
 	}
 	return t, nil
@@ -362,7 +363,7 @@ func unravel(shape []int, i int) []int {
 // fitSpectrum fits α with the params' estimator and range, and records
 // the fit in info: "fit" is "ok" or why there is no fit, "estimator", and
 // for the ranged estimators "ranks", the range asked for.
-func fitSpectrum(lam []float64, p Params, info Record) (spectral.Fit, error) {
+func fitSpectrum(lam []float64, p Params, info ndarray.Record) (spectral.Fit, error) {
 	fit, lo, hi, err := fitRange(lam, p)
 	if err != nil {
 		return fit, err
@@ -398,7 +399,7 @@ func fitRange(lam []float64, p Params) (fit spectral.Fit, lo, hi int, err error)
 // info["alpha_in_ci"] flags an interval that misses α itself (null
 // without one): the resamples' spectra are then biased, as where the
 // range reaches the flat, noise-dominated end of a spectrum.
-func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Array {
+func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info ndarray.Record) *ndarray.Array {
 	info["n_bootstraps"] = p.Int("n_bootstraps")
 	var alphas []float64
 	if fit.NoFit == "" {
@@ -417,7 +418,7 @@ func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Ar
 	if len(alphas) > 0 {
 		info["alpha_in_ci"] = lo <= fit.Alpha && fit.Alpha <= hi
 	}
-	return &Array{Shape: []int{2}, F64: []float64{lo, hi}}
+	return &ndarray.Array{Shape: []int{2}, F64: []float64{lo, hi}}
 }
 
 // rangeSensitivity is alpha_ranges: α on the two neighbouring ranges of
@@ -425,11 +426,11 @@ func bootstrapCI(fit spectral.Fit, draws [][]float64, p Params, info Record) *Ar
 // down and up; METHODS.md §1.2, §8.1), NaN where a neighbour gives no fit.
 // The ranges go to info["neighbour_ranges"] (null when there are none: no
 // fit, or an estimator that chooses its own ranks).
-func rangeSensitivity(lam []float64, fit spectral.Fit, p Params, info Record) *Array {
+func rangeSensitivity(lam []float64, fit spectral.Fit, p Params, info ndarray.Record) *ndarray.Array {
 	alphas := []float64{math.NaN(), math.NaN()}
 	info["neighbour_ranges"] = nil
 	if fit.NoFit != "" || !spectral.RangedEstimator(fit.Estimator) {
-		return &Array{Shape: []int{2}, F64: alphas}
+		return &ndarray.Array{Shape: []int{2}, F64: alphas}
 	}
 	nr := spectral.NeighbourRanges(lam, fit.Lo, fit.Hi)
 	for i, r := range nr {
@@ -438,7 +439,7 @@ func rangeSensitivity(lam []float64, fit spectral.Fit, p Params, info Record) *A
 		}
 	}
 	info["neighbour_ranges"] = [][]int{nr[0][:], nr[1][:]}
-	return &Array{Shape: []int{2}, F64: alphas}
+	return &ndarray.Array{Shape: []int{2}, F64: alphas}
 }
 
 // spatialSpectrum is the spatial view (§1.1c): it fits α at every location
@@ -452,7 +453,7 @@ func spatialSpectrum(x spectral.Tensor, p Params, boot *spectral.Bootstrap, out 
 	if err != nil {
 		return nil, nil, err
 	}
-	info := out["info"].(Record)
+	info := out["info"].(ndarray.Record)
 	alphas := make([]float64, len(spectra))
 	var fitted []float64
 	for l, s := range spectra {
@@ -477,8 +478,8 @@ func spatialSpectrum(x spectral.Tensor, p Params, boot *spectral.Bootstrap, out 
 	}
 	info["alpha_center_location"] = finiteOrNil(center)
 	info["alpha_median_location"], info["alpha_mean_location"] = finiteOrNil(median), finiteOrNil(mean)
-	out["alpha_per_location"] = &Array{Shape: []int{h, w}, F64: alphas}
-	out["alpha_center"], out["alpha_median"] = Scalar(center), Scalar(median)
+	out["alpha_per_location"] = &ndarray.Array{Shape: []int{h, w}, F64: alphas}
+	out["alpha_center"], out["alpha_median"] = ndarray.Scalar(center), ndarray.Scalar(median)
 	return spectral.MeanSpectrum(spectra), draws, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
@@ -33,12 +34,12 @@ func runSpectrum(t testing.TB, in Inputs, p Params) (Outputs, error) {
 	if err := (spectrum{}).Validate(full); err != nil {
 		return nil, err
 	}
-	return spectrum{}.Run(context.Background(), in, full)
+	return spectrum{}.Run(context.Background(), nil, in, full)
 }
 
-func readGolden(t *testing.T, name string) *Array {
+func readGolden(t *testing.T, name string) *ndarray.Array {
 	t.Helper()
-	a, err := ReadNPYFile(filepath.Join("testdata", name+".npy"))
+	a, err := ndarray.ReadNPYFile(filepath.Join("testdata", name+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
 	}
 }
 
-func f64(o Outputs, name string) []float64 { return o[name].(*Array).F64 }
+func f64(o Outputs, name string) []float64 { return o[name].(*ndarray.Array).F64 }
 
 // stageRanks is the range of the stage goldens (make_goldens.py): on the
 // 60×40×3×3 activations the default [11, R−2] spans less than a decade.
@@ -77,7 +78,7 @@ func TestSpectrumMatchesNumpy(t *testing.T) {
 		want := readGolden(t, "spectrum_"+view).F64
 		closeTo(t, view+" [alpha r2 ed]", []float64{f64(out, "alpha")[0], f64(out, "r2")[0], f64(out, "ed")[0]}, want[:3], 1e-10)
 		closeTo(t, view+" eigenvalues", f64(out, "eigenvalues"), want[3:], 1e-10)
-		if got := out["fit_range"].(*Array).I64; got[0] != 2 || got[1] != 38 || f64(out, "n_points")[0] != 37 {
+		if got := out["fit_range"].(*ndarray.Array).I64; got[0] != 2 || got[1] != 38 || f64(out, "n_points")[0] != 37 {
 			t.Errorf("%s: fit_range %v, n_points %v; want [2 38], 37", view, got, f64(out, "n_points"))
 		}
 	}
@@ -87,7 +88,7 @@ func TestSpectrumMatchesNumpy(t *testing.T) {
 	}
 	per := readGolden(t, "spectrum_alpha_per_location").F64
 	closeTo(t, "alpha_per_location", f64(out, "alpha_per_location"), per, 1e-10)
-	info := out["info"].(Record)
+	info := out["info"].(ndarray.Record)
 	if c := info["alpha_center_location"].(float64); c != f64(out, "alpha_per_location")[4] || f64(out, "alpha_center")[0] != c {
 		t.Errorf("centre location α %v (output %v), want location (1,1) = %v", c, f64(out, "alpha_center"), per[4])
 	}
@@ -132,7 +133,7 @@ func TestSpectrumRecoversPlanted(t *testing.T) {
 			}
 		}
 		out, _ := runSpectrum(t, Inputs{"x": x}, Params{"n_bootstraps": 0})
-		info := string(out["info"].(Record).Canonical())
+		info := string(out["info"].(ndarray.Record).Canonical())
 		for _, w := range []string{`"route":"` + tc.route + `"`, fmt.Sprintf(`"ranks":[11,%d]`, tc.r-2), `"estimator":"stringer"`,
 			`"fit":"ok"`, `"n_bootstraps":0`, fmt.Sprintf(`"neighbour_ranges":[%s,[21,%d]]`, tc.below, tc.r)} {
 			if !strings.Contains(info, w) {
@@ -156,7 +157,7 @@ func TestSpectrumBootstrapPlanted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ci, info := f64(out, "alpha_ci"), out["info"].(Record); !(ci[0] <= 1.3 && 1.3 <= ci[1] && ci[1]-ci[0] < 0.05) || info["bootstrap_no_fit"] != 0 || info["alpha_in_ci"] != true {
+	if ci, info := f64(out, "alpha_ci"), out["info"].(ndarray.Record); !(ci[0] <= 1.3 && 1.3 <= ci[1] && ci[1]-ci[0] < 0.05) || info["bootstrap_no_fit"] != 0 || info["alpha_in_ci"] != true {
 		t.Errorf("alpha_ci %v, info %v: want a narrow interval around 1.3", ci, out["info"])
 	}
 	x = loadPlantedX(t, Params{"n": 150, "p": 400, "alpha": 1.3, "seed": 4})
@@ -164,7 +165,7 @@ func TestSpectrumBootstrapPlanted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ci, info := f64(out, "alpha_ci"), out["info"].(Record); !math.IsNaN(ci[0]) || !math.IsNaN(ci[1]) || info["bootstrap_no_fit"] != 30 || info["alpha_in_ci"] != nil {
+	if ci, info := f64(out, "alpha_ci"), out["info"].(ndarray.Record); !math.IsNaN(ci[0]) || !math.IsNaN(ci[1]) || info["bootstrap_no_fit"] != 30 || info["alpha_in_ci"] != nil {
 		t.Errorf("ranks 2..140 of 150 stimuli: alpha_ci %v, info %v; want NaN, all 30 draws left out", ci, info)
 	}
 }
@@ -178,17 +179,17 @@ func TestSpectrumBootstrapFlagsBias(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a, ci := f64(out, "alpha")[0], f64(out, "alpha_ci"); !(a < ci[0]) || out["info"].(Record)["alpha_in_ci"] != false {
-			t.Errorf("%v: α %.4f, alpha_ci %v, alpha_in_ci %v; want the interval above α, flagged", shape, a, ci, out["info"].(Record)["alpha_in_ci"])
+		if a, ci := f64(out, "alpha")[0], f64(out, "alpha_ci"); !(a < ci[0]) || out["info"].(ndarray.Record)["alpha_in_ci"] != false {
+			t.Errorf("%v: α %.4f, alpha_ci %v, alpha_in_ci %v; want the interval above α, flagged", shape, a, ci, out["info"].(ndarray.Record)["alpha_in_ci"])
 		}
 	}
 }
 
 // gaussianSample is n samples of p independent Gaussian features with
 // variances k^-alpha: the population spectrum is an exact power law.
-func gaussianSample(seed, n, p int, alpha float64) *Array {
+func gaussianSample(seed, n, p int, alpha float64) *ndarray.Array {
 	rng := RNG("test-gaussian", seed)
-	x := NewF64(n, p)
+	x := ndarray.NewF64(n, p)
 	for i := 0; i < n; i++ {
 		for j := 0; j < p; j++ {
 			x.F64[i*p+j] = rng.NormFloat64() * math.Pow(float64(j+1), -alpha/2)
@@ -233,7 +234,7 @@ func TestSpectrumRangeSensitivity(t *testing.T) {
 		lam[k] *= math.Exp(-float64(k+1) / 80)
 	}
 	x := spectral.PlantedData(RNG("test-rolloff", 1), 400, 300, lam)
-	out, err := runSpectrum(t, Inputs{"x": &Array{Shape: []int{400, 300}, F64: x.RawMatrix().Data}}, Params{"n_bootstraps": 0})
+	out, err := runSpectrum(t, Inputs{"x": &ndarray.Array{Shape: []int{400, 300}, F64: x.RawMatrix().Data}}, Params{"n_bootstraps": 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func TestSpectrumRangeSensitivity(t *testing.T) {
 	if !(ar[0] < a-0.2 && a+0.2 < ar[1]) {
 		t.Errorf("α %.4f, alpha_ranges %v: want the lower range flatter and the upper steeper by > 0.2", a, ar)
 	}
-	nr := out["info"].(Record)["neighbour_ranges"].([][]int)
+	nr := out["info"].(ndarray.Record)["neighbour_ranges"].([][]int)
 	if fmt.Sprint(nr) != "[[4 131] [25 300]]" { // [11, 298]: (298/11)^¼ = 2.28, rounded outward, clipped at R = 300
 		t.Errorf("neighbour_ranges %v", nr)
 	}
@@ -257,7 +258,7 @@ func TestSpectrumNoFit(t *testing.T) {
 	need := "need >= 10 points over >= 1 decade (the spectrum has %d values above 1e-12·λmax)"
 	tests := []struct {
 		name string
-		x    *Array
+		x    *ndarray.Array
 		p    Params
 		want string
 	}{
@@ -265,7 +266,7 @@ func TestSpectrumNoFit(t *testing.T) {
 			"no fit: 11 usable ranks 11..21 span 0.28 decades; " + fmt.Sprintf(need, 23)},
 		{"all dead", deadChannelActs(0), Params{"view": "channel"},
 			"no fit: no usable ranks from rank 11 on; " + fmt.Sprintf(need, 0)},
-		{"range past the spectrum", NewF64(20, 30), Params{"ranks": []int{11, 15}},
+		{"range past the spectrum", ndarray.NewF64(20, 30), Params{"ranks": []int{11, 15}},
 			"no fit: no usable ranks in 11..15; " + fmt.Sprintf(need, 0)},
 		{"dead channels, spatial", deadChannelActs(23), Params{"view": "spatial"},
 			"no fit: 11 usable ranks 11..21 span 0.28 decades; " + fmt.Sprintf(need, 23)},
@@ -275,7 +276,7 @@ func TestSpectrumNoFit(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		info := out["info"].(Record)
+		info := out["info"].(ndarray.Record)
 		if info["fit"] != tc.want {
 			t.Errorf("%s: info.fit %q\nwant %q", tc.name, info["fit"], tc.want)
 		}
@@ -294,7 +295,7 @@ func TestSpectrumNoFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := out["info"].(Record)
+	info := out["info"].(ndarray.Record)
 	if info["locations_unfit"] != 4 || !math.IsNaN(f64(out, "alpha_median")[0]) || info["alpha_median_location"] != nil ||
 		!strings.HasPrefix(info["location_no_fit"].(string), "location 0: no fit: ") {
 		t.Errorf("spatial: locations_unfit %v, alpha_median %v, location_no_fit %q", info["locations_unfit"], f64(out, "alpha_median"), info["location_no_fit"])
@@ -304,9 +305,9 @@ func TestSpectrumNoFit(t *testing.T) {
 // deadChannelActs is 600×32×2×2 activations whose first live channels are
 // independent with variances n^-1·exp(-(n/8)²) (a steep roll-off) and
 // whose other channels are dead (exactly 0).
-func deadChannelActs(live int) *Array {
+func deadChannelActs(live int) *ndarray.Array {
 	rng := RNG("test-dead", 1)
-	x := NewF32(600, 32, 2, 2)
+	x := ndarray.NewF32(600, 32, 2, 2)
 	for i := range x.F32 {
 		if ch := (i / 4) % 32; ch < live {
 			n := float64(ch + 1)
@@ -325,7 +326,7 @@ func TestSpectrumCvPCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeTo(t, "cvPCA", f64(out, "eigenvalues"), spectral.PowerLaw(1, 90), 1e-12)
-	if !math.IsNaN(f64(out, "ed")[0]) || out["info"].(Record)["cvpca"] != true {
+	if !math.IsNaN(f64(out, "ed")[0]) || out["info"].(ndarray.Record)["cvpca"] != true {
 		t.Errorf("ed %v, info %v", f64(out, "ed"), out["info"])
 	}
 }
@@ -334,7 +335,7 @@ func TestSpectrumCvPCA(t *testing.T) {
 // equals the spectrum of the data without them, and is counted.
 func TestSpectrumDropNonfinite(t *testing.T) {
 	x := readGolden(t, "spectrum_acts") // 60×40×3×3 float32
-	bad := &Array{Shape: x.Shape, F32: append([]float32{}, x.F32...)}
+	bad := &ndarray.Array{Shape: x.Shape, F32: append([]float32{}, x.F32...)}
 	bad.F32[(5*40+7)*9+4] = float32(math.NaN()) // sample 5, channel 7, location 4
 	bad.F32[(9*40+30)*9+0] = float32(math.Inf(-1))
 	for _, tc := range []struct {
@@ -354,23 +355,23 @@ func TestSpectrumDropNonfinite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := runSpectrum(t, Inputs{"x": &Array{Shape: clean.Shape, F32: clean.F32}}, Params{"view": tc.view})
+		want, err := runSpectrum(t, Inputs{"x": &ndarray.Array{Shape: clean.Shape, F32: clean.F32}}, Params{"view": tc.view})
 		if err != nil {
 			t.Fatal(err)
 		}
 		closeTo(t, tc.view, f64(got, "eigenvalues"), f64(want, "eigenvalues"), 0)
-		if d := got["info"].(Record)["dropped_columns"]; d != tc.dropped {
+		if d := got["info"].(ndarray.Record)["dropped_columns"]; d != tc.dropped {
 			t.Errorf("%s: dropped %v, want %d", tc.view, d, tc.dropped)
 		}
 	}
 }
 
 func TestSpectrumBadInput(t *testing.T) {
-	nan := NewF64(20, 30)
+	nan := ndarray.NewF64(20, 30)
 	nan.F64[3*30+4] = math.NaN()
-	acts := NewF32(20, 3, 2, 2)
+	acts := ndarray.NewF32(20, 3, 2, 2)
 	acts.F32[17] = float32(math.Inf(1))
-	allNaN := NewF64(5, 2)
+	allNaN := ndarray.NewF64(5, 2)
 	for i := range allNaN.F64 {
 		allNaN.F64[i] = math.NaN()
 	}
@@ -382,12 +383,12 @@ func TestSpectrumBadInput(t *testing.T) {
 	}{
 		{"nan", Inputs{"x": nan}, nil, `input "x": element [3 4] is NaN; data must be finite, or set drop_nonfinite: true to drop the feature columns holding NaN/Inf`},
 		{"inf in channel view", Inputs{"x": acts}, Params{"view": "channel"}, `input "x": element [1 1 0 1] is +Inf; data must be finite, or set drop_nonfinite: true to drop the channels holding NaN/Inf`},
-		{"channel needs 4-d", Inputs{"x": NewF64(20, 30)}, Params{"view": "channel"}, `input "x": param view=channel needs N×C×H×W activations, got float64[20 30]`},
-		{"3-d", Inputs{"x": NewF64(20, 3, 4)}, nil, `input "x": got float64[20 3 4]; want an N×F matrix or N×C×H×W activations`},
-		{"one sample", Inputs{"x": NewF64(1, 10)}, nil, `input "x": 1 sample(s) in float64[1 10]; want at least 2 rows (samples)`},
-		{"ranks with elmoznino", Inputs{"x": NewF64(20, 30)}, Params{"ranks": []int{1, 15}, "estimator": "elmoznino-tail"}, `param "ranks": estimator elmoznino-tail chooses its own ranks`},
-		{"ranks reversed", Inputs{"x": NewF64(20, 30)}, Params{"ranks": []int{15, 11}}, `param "ranks": [15, 11]: want lo < hi`},
-		{"x2 shape", Inputs{"x": NewF64(20, 30), "x2": NewF64(20, 31)}, nil, `input "x2": shape [20 31] differs from input "x" [20 30]`},
+		{"channel needs 4-d", Inputs{"x": ndarray.NewF64(20, 30)}, Params{"view": "channel"}, `input "x": param view=channel needs N×C×H×W activations, got float64[20 30]`},
+		{"3-d", Inputs{"x": ndarray.NewF64(20, 3, 4)}, nil, `input "x": got float64[20 3 4]; want an N×F matrix or N×C×H×W activations`},
+		{"one sample", Inputs{"x": ndarray.NewF64(1, 10)}, nil, `input "x": 1 sample(s) in float64[1 10]; want at least 2 rows (samples)`},
+		{"ranks with elmoznino", Inputs{"x": ndarray.NewF64(20, 30)}, Params{"ranks": []int{1, 15}, "estimator": "elmoznino-tail"}, `param "ranks": estimator elmoznino-tail chooses its own ranks`},
+		{"ranks reversed", Inputs{"x": ndarray.NewF64(20, 30)}, Params{"ranks": []int{15, 11}}, `param "ranks": [15, 11]: want lo < hi`},
+		{"x2 shape", Inputs{"x": ndarray.NewF64(20, 30), "x2": ndarray.NewF64(20, 31)}, nil, `input "x2": shape [20 31] differs from input "x" [20 30]`},
 		{"x2 view", Inputs{"x": acts, "x2": acts}, Params{"view": "spatial"}, `input "x2": cvPCA is computed in the full view only`},
 		{"all dropped", Inputs{"x": allNaN}, Params{"drop_nonfinite": true}, `input "x": every one of the 2 feature columns holds NaN/Inf`},
 	}
@@ -456,7 +457,7 @@ func runAlphaCI(t *testing.T, in Inputs, p Params) string {
 }
 
 func benchSpectrum(b *testing.B, n, p int) {
-	x := NewF64(n, p)
+	x := ndarray.NewF64(n, p)
 	rng := RNG("bench", 1)
 	for i := range x.F64 {
 		x.F64[i] = rng.NormFloat64()
@@ -485,7 +486,7 @@ func BenchmarkSpectrumBootstrap(b *testing.B) {
 		view  string
 		shape []int
 	}{{"channel", []int{2000, 192, 28, 28}}, {"full", []int{2000, 100000}}} {
-		x := NewF32(tc.shape...)
+		x := ndarray.NewF32(tc.shape...)
 		rng := RNG("bench", 1)
 		for i := range x.F32 {
 			x.F32[i] = float32(rng.NormFloat64()) + float32(i%7)
@@ -504,9 +505,9 @@ func BenchmarkSpectrumBootstrap(b *testing.B) {
 
 // randomActs returns N×C×H×W Gaussian activations with location-dependent
 // means (so between-location terms are not zero); reduce_test uses it too.
-func randomActs(n, c, h, w int) *Array {
+func randomActs(n, c, h, w int) *ndarray.Array {
 	rng := RNG("test", 34)
-	a := NewF64(n, c, h, w)
+	a := ndarray.NewF64(n, c, h, w)
 	for i := range a.F64 {
 		a.F64[i] = rng.NormFloat64() + float64(i%(h*w))*0.3
 	}
@@ -521,8 +522,8 @@ func randomActs(n, c, h, w int) *Array {
 func TestSpectrumGroupBootstrap(t *testing.T) {
 	const n, p, r = 80, 30, 4
 	unique := gaussianSample(3, n, p, 1)
-	copies := NewF64(n*r, p)
-	groups := &Array{Shape: []int{n * r}, I64: make([]int64, n*r)}
+	copies := ndarray.NewF64(n*r, p)
+	groups := &ndarray.Array{Shape: []int{n * r}, I64: make([]int64, n*r)}
 	for i := 0; i < n*r; i++ {
 		copy(copies.F64[i*p:(i+1)*p], unique.F64[(i/r)*p:(i/r+1)*p])
 		groups.I64[i] = int64(i / r)
@@ -538,14 +539,14 @@ func TestSpectrumGroupBootstrap(t *testing.T) {
 	want := f64(run(Inputs{"x": unique}), "alpha_ci")
 	grouped := run(Inputs{"x": copies, "groups": groups})
 	closeTo(t, "alpha_ci of the copies resampled by group", f64(grouped, "alpha_ci"), want, 1e-9)
-	if info := grouped["info"].(Record); info["bootstrap"] != "groups" || info["n_groups"] != n {
+	if info := grouped["info"].(ndarray.Record); info["bootstrap"] != "groups" || info["n_groups"] != n {
 		t.Errorf("info bootstrap %v, n_groups %v; want groups, %d", info["bootstrap"], info["n_groups"], n)
 	}
 	rows := f64(run(Inputs{"x": copies}), "alpha_ci")
 	if rows[1]-rows[0] >= (want[1]-want[0])*0.8 {
 		t.Errorf("row bootstrap of the copies %v is not narrower than the group bootstrap %v", rows, want)
 	}
-	one := &Array{Shape: []int{n * r}, I64: make([]int64, n*r)}
+	one := &ndarray.Array{Shape: []int{n * r}, I64: make([]int64, n*r)}
 	if _, err := runSpectrum(t, Inputs{"x": copies, "groups": one}, params); err == nil || !strings.Contains(err.Error(), "1 distinct group(s)") {
 		t.Errorf("one group: err %v, want the distinct-group error", err)
 	}

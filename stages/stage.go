@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Stage is one kind of computation. Implementations are pure: the outputs
@@ -29,8 +31,11 @@ type Stage interface {
 	// Resources estimates what one execution needs, for the scheduler.
 	Resources(p Params) Resources
 	// Run computes the outputs. It returns an error for bad input data,
-	// naming the input and the expected form.
-	Run(ctx context.Context, in Inputs, p Params) (Outputs, error)
+	// naming the input and the expected form. Outputs too large to build
+	// in memory are written into scratch (scratch.CreateArray); whoever
+	// runs the stage owns scratch, takes those outputs over and removes
+	// the rest. Stages that build their outputs in memory ignore it.
+	Run(ctx context.Context, scratch *ndarray.Scratch, in Inputs, p Params) (Outputs, error)
 }
 
 // ParamVersioner is implemented by stages whose numerics are chosen by a
@@ -90,7 +95,7 @@ type Inputs map[string]Artifact
 
 // Array returns input name as an array, with an error naming the input if
 // it is missing or not an array.
-func (in Inputs) Array(name string) (*Array, error) {
+func (in Inputs) Array(name string) (*ndarray.Array, error) {
 	a, ok := in[name]
 	if !ok {
 		return nil, fmt.Errorf("input %q is missing", name)

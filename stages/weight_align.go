@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/align"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
@@ -83,7 +84,7 @@ func (weightAlign) Outputs(p Params) []string {
 
 func (weightAlign) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (weightAlign) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (weightAlign) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	w1, c1, taps1, err := weightMatrix(in, "w1")
 	if err != nil {
 		return nil, err
@@ -115,18 +116,18 @@ func (weightAlign) Run(ctx context.Context, in Inputs, p Params) (Outputs, error
 	out := Outputs{
 		"cosines":        fromDense(m),
 		"alignment":      fromDense(a),
-		"eigenvalues1":   &Array{Shape: []int{len(l1)}, F64: l1},
-		"eigenvalues2":   &Array{Shape: []int{len(l2)}, F64: l2},
-		"overlap":        &Array{Shape: []int{top}, F64: align.Overlap(te, e2, top)},
-		"overlap_chance": &Array{Shape: []int{top}, F64: align.OverlapChance(d2, top)},
-		"u_star":         Scalar(ustar),
-		"info": Record{"top": top, "tau": p.Float("tau"), "dimension": d2, "aligned_by_activations": in["phi"] != nil,
+		"eigenvalues1":   &ndarray.Array{Shape: []int{len(l1)}, F64: l1},
+		"eigenvalues2":   &ndarray.Array{Shape: []int{len(l2)}, F64: l2},
+		"overlap":        &ndarray.Array{Shape: []int{top}, F64: align.Overlap(te, e2, top)},
+		"overlap_chance": &ndarray.Array{Shape: []int{top}, F64: align.OverlapChance(d2, top)},
+		"u_star":         ndarray.Scalar(ustar),
+		"info": ndarray.Record{"top": top, "tau": p.Float("tau"), "dimension": d2, "aligned_by_activations": in["phi"] != nil,
 			"overlap": "each mapped eigenvector T e_i scaled to unit length; chance k/D2 (overlap_chance)",
 			"n_null":  p.Int("n_null"), "null": "network 2's compared eigenvectors rotated by Haar-random Q on O(D2)"},
 	}
 	observed := sharedCounts(m, p.Float("tau"), ustar)
 	for i, c := range countNames {
-		out[c] = Scalar(observed[i])
+		out[c] = ndarray.Scalar(observed[i])
 	}
 	if p.Int("n_null") == 0 {
 		return out, nil
@@ -168,9 +169,9 @@ func addNull(ctx context.Context, out Outputs, observed []float64, null *align.N
 			}
 		}
 		sort.Float64s(draws[i])
-		out[c+"_null"] = &Array{Shape: []int{3}, F64: []float64{stat.Mean(draws[i], nil), decomp.Quantile(draws[i], 0.95), decomp.Quantile(draws[i], 0.99)}}
-		out[c+"_null_mean"] = Scalar(stat.Mean(draws[i], nil)) // 0-d, for tables beside the count
-		out[c+"_p"] = Scalar(float64(1+exceed) / float64(1+n))
+		out[c+"_null"] = &ndarray.Array{Shape: []int{3}, F64: []float64{stat.Mean(draws[i], nil), decomp.Quantile(draws[i], 0.95), decomp.Quantile(draws[i], 0.99)}}
+		out[c+"_null_mean"] = ndarray.Scalar(stat.Mean(draws[i], nil)) // 0-d, for tables beside the count
+		out[c+"_p"] = ndarray.Scalar(float64(1+exceed) / float64(1+n))
 	}
 	return nil
 }
@@ -186,9 +187,9 @@ func weightMatrix(in Inputs, name string) (*mat.Dense, int, int, error) {
 	}
 	switch len(w.Shape) {
 	case 2:
-		return w.Matrix(), w.Shape[1], 1, nil
+		return matrix(w), w.Shape[1], 1, nil
 	case 4:
-		return w.Matrix(), w.Shape[1], w.Shape[2] * w.Shape[3], nil
+		return matrix(w), w.Shape[1], w.Shape[2] * w.Shape[3], nil
 	}
 	return nil, 0, 0, fmt.Errorf("input %q: want C_out×C_in×k×k or C_out×D weights, got %s", name, w.Describe())
 }

@@ -11,10 +11,12 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
-func randArray(rng *rand.Rand, shape ...int) *Array {
-	a := NewF64(shape...)
+func randArray(rng *rand.Rand, shape ...int) *ndarray.Array {
+	a := ndarray.NewF64(shape...)
 	for i := range a.F64 {
 		a.F64[i] = rng.NormFloat64()
 	}
@@ -28,18 +30,18 @@ var alignDefaults = Params{"center": false, "standardize": false, "tau": 0.5, "p
 func TestWeightAlignSameAndRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	w := randArray(rng, 64, 3, 3, 3)
-	out, err := weightAlign{}.Run(context.Background(), Inputs{"w1": w, "w2": w}, alignDefaults)
+	out, err := weightAlign{}.Run(context.Background(), nil, Inputs{"w1": w, "w2": w}, alignDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := out["n_shared_diag"].(*Array).F64[0]; n != 27 {
+	if n := out["n_shared_diag"].(*ndarray.Array).F64[0]; n != 27 {
 		t.Errorf("identical weights share %v eigenvectors, want all 27", n)
 	}
-	out, err = weightAlign{}.Run(context.Background(), Inputs{"w1": w, "w2": randArray(rng, 64, 3, 3, 3)}, alignDefaults)
+	out, err = weightAlign{}.Run(context.Background(), nil, Inputs{"w1": w, "w2": randArray(rng, 64, 3, 3, 3)}, alignDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := out["n_shared_diag_ustar"].(*Array).F64[0]; n > 2 {
+	if n := out["n_shared_diag_ustar"].(*ndarray.Array).F64[0]; n > 2 {
 		t.Errorf("independent weights share %v eigenvectors at u*", n)
 	}
 }
@@ -56,7 +58,7 @@ func TestWeightAlignBadInput(t *testing.T) {
 		{Inputs{"w1": randArray(rng, 8, 3, 3), "w2": randArray(rng, 8, 3, 3)}, `input "w1": want C_out×C_in×k×k or C_out×D weights, got float64[8 3 3]`},
 	}
 	for _, tc := range tests {
-		_, err := weightAlign{}.Run(context.Background(), tc.in, alignDefaults)
+		_, err := weightAlign{}.Run(context.Background(), nil, tc.in, alignDefaults)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("err = %v\nwant %s", err, tc.want)
 		}
@@ -72,7 +74,7 @@ func alignParams(changes Params) Params {
 
 func runAlign(t *testing.T, in Inputs, p Params) Outputs {
 	t.Helper()
-	out, err := weightAlign{}.Run(context.Background(), in, p)
+	out, err := weightAlign{}.Run(context.Background(), nil, in, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,17 +84,17 @@ func runAlign(t *testing.T, in Inputs, p Params) Outputs {
 // rotateInputs returns w (C_out×C_in×k×k) with its input space rotated by a
 // Haar-random orthogonal matrix (QR of a Gaussian, signs of R's diagonal
 // moved into Q): the eigenvectors of its covariance are those of w rotated.
-func rotateInputs(rng *rand.Rand, w *Array) *Array {
+func rotateInputs(rng *rand.Rand, w *ndarray.Array) *ndarray.Array {
 	cout, d := w.Shape[0], w.Len()/w.Shape[0]
 	var qr mat.QR
-	qr.Factorize(randArray(rng, d, d).Matrix())
+	qr.Factorize(matrix(randArray(rng, d, d)))
 	var q, r mat.Dense
 	qr.QTo(&q)
 	qr.RTo(&r)
 	q.Apply(func(_, j int, v float64) float64 { return v * math.Copysign(1, r.At(j, j)) }, &q)
 	var out mat.Dense
-	out.Mul(w.Matrix(), q.T())
-	return &Array{Shape: slices.Clone(w.Shape), F64: out.RawMatrix().Data[:cout*d]}
+	out.Mul(matrix(w), q.T())
+	return &ndarray.Array{Shape: slices.Clone(w.Shape), F64: out.RawMatrix().Data[:cout*d]}
 }
 
 // TestWeightAlignNullPlanted: identical networks (diag(M) = 1) share every
@@ -102,16 +104,16 @@ func TestWeightAlignNullPlanted(t *testing.T) {
 	w := randArray(rand.New(rand.NewPCG(7, 7)), 64, 3, 3, 3)
 	out := runAlign(t, Inputs{"w1": w, "w2": w}, alignParams(Params{"n_null": 500}))
 	for _, c := range countNames {
-		if got := out[c].(*Array).F64[0]; got != 27 {
+		if got := out[c].(*ndarray.Array).F64[0]; got != 27 {
 			t.Errorf("%s = %v, want 27", c, got)
 		}
-		if got := out[c+"_p"].(*Array).F64[0]; got != 1.0/501 {
+		if got := out[c+"_p"].(*ndarray.Array).F64[0]; got != 1.0/501 {
 			t.Errorf("%s_p = %v, want 1/501", c, got)
 		}
-		if null := out[c+"_null"].(*Array); !slices.Equal(null.Shape, []int{3}) || null.F64[2] >= 27 {
+		if null := out[c+"_null"].(*ndarray.Array); !slices.Equal(null.Shape, []int{3}) || null.F64[2] >= 27 {
 			t.Errorf("%s_null = %v %v, want [mean, q95, q99] below 27", c, null.Shape, null.F64)
 		}
-		if mean := out[c+"_null_mean"].(*Array).F64[0]; mean != out[c+"_null"].(*Array).F64[0] {
+		if mean := out[c+"_null_mean"].(*ndarray.Array).F64[0]; mean != out[c+"_null"].(*ndarray.Array).F64[0] {
 			t.Errorf("%s_null_mean = %v, want the mean of %s_null", c, mean, c)
 		}
 	}
@@ -132,11 +134,11 @@ func TestWeightAlignNullRandomRotations(t *testing.T) {
 		w1 := randArray(rng, 64, 3, 3, 3)
 		p["seed"] = r
 		out := runAlign(t, Inputs{"w1": w1, "w2": rotateInputs(rng, w1)}, p)
-		ps = append(ps, out["n_shared_match_p"].(*Array).F64[0])
-		if mean := out["n_shared_match_null"].(*Array).F64[0]; math.Abs(mean-7.07) > 4*2.36/math.Sqrt(200) {
+		ps = append(ps, out["n_shared_match_p"].(*ndarray.Array).F64[0])
+		if mean := out["n_shared_match_null"].(*ndarray.Array).F64[0]; math.Abs(mean-7.07) > 4*2.36/math.Sqrt(200) {
 			t.Errorf("rotation %d: best-match null mean %.3f, brute force 7.07 ± %.3f", r, mean, 2.36/math.Sqrt(200))
 		}
-		if d := out["n_shared_diag_p"].(*Array).F64[0]; out["n_shared_diag"].(*Array).F64[0] == 0 && d != 1 {
+		if d := out["n_shared_diag_p"].(*ndarray.Array).F64[0]; out["n_shared_diag"].(*ndarray.Array).F64[0] == 0 && d != 1 {
 			t.Errorf("rotation %d: n_shared_diag 0 has p = %v, want 1", r, d)
 		}
 	}
@@ -166,7 +168,7 @@ func TestWeightAlignNullOutputs(t *testing.T) {
 			t.Errorf("n_null 0 still gives %s_p", c)
 		}
 	}
-	if oc := out["overlap_chance"].(*Array).F64; len(oc) != 16 || oc[0] != 1.0/36 || oc[15] != 16.0/36 {
+	if oc := out["overlap_chance"].(*ndarray.Array).F64; len(oc) != 16 || oc[0] != 1.0/36 || oc[15] != 16.0/36 {
 		t.Errorf("overlap_chance %v, want k/36 for k = 1..16", oc)
 	}
 	with := alignParams(Params{"n_null": 200, "tau": 0.3})
@@ -176,11 +178,11 @@ func TestWeightAlignNullOutputs(t *testing.T) {
 	a, b := runAlign(t, in, with), runAlign(t, in, with)
 	c := runAlign(t, in, alignParams(Params{"n_null": 200, "tau": 0.3, "seed": 1}))
 	for _, name := range countNames {
-		if !slices.Equal(a[name+"_null"].(*Array).F64, b[name+"_null"].(*Array).F64) {
+		if !slices.Equal(a[name+"_null"].(*ndarray.Array).F64, b[name+"_null"].(*ndarray.Array).F64) {
 			t.Errorf("%s_null differs between runs with the same seed", name)
 		}
 	}
-	if slices.Equal(a["n_shared_match_null"].(*Array).F64, c["n_shared_match_null"].(*Array).F64) {
+	if slices.Equal(a["n_shared_match_null"].(*ndarray.Array).F64, c["n_shared_match_null"].(*ndarray.Array).F64) {
 		t.Error("seeds 0 and 1 gave the same best-match null")
 	}
 }

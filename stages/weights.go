@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // weights takes one weight array out of a model, so that array stages
@@ -38,7 +40,7 @@ func (weights) Outputs(Params) []string { return []string{"w"} }
 
 func (weights) Resources(Params) Resources { return Resources{Threads: 1} }
 
-func (weights) Run(_ context.Context, in Inputs, p Params) (Outputs, error) {
+func (weights) Run(_ context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	m, err := in.Model("model")
 	if err != nil {
 		return nil, err

@@ -5,19 +5,21 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 func TestWeightsStage(t *testing.T) {
-	net, err := powerlawInit{}.Run(context.Background(), nil, Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
+	net, err := powerlawInit{}.Run(context.Background(), nil, nil, Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := Inputs{"model": net["model"]}
-	out, err := weights{}.Run(context.Background(), in, Params{"layer": "conv2", "param": "kernel"})
+	out, err := weights{}.Run(context.Background(), nil, in, Params{"layer": "conv2", "param": "kernel"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := out["w"].(*Array)
+	w := out["w"].(*ndarray.Array)
 	if got, want := w.Shape, []int{32, 32, 3, 3}; !slices.Equal(got, want) {
 		t.Errorf("conv2 kernel shape %v, want %v", got, want)
 	}
@@ -28,7 +30,7 @@ func TestWeightsStage(t *testing.T) {
 		{"conv9", "kernel", `model convnet6 has no weight "conv9/kernel"; it has conv1/bias, conv1/kernel`},
 		{"conv2", "gamma", `model convnet6 has no weight "conv2/gamma"; it has conv2/bias, conv2/kernel`},
 	} {
-		_, err := weights{}.Run(context.Background(), in, Params{"layer": c.layer, "param": c.param})
+		_, err := weights{}.Run(context.Background(), nil, in, Params{"layer": c.layer, "param": c.param})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s/%s: error %v, want it to contain %q", c.layer, c.param, err, c.want)
 		}

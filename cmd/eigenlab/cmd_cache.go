@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/runner"
 	"github.com/eigenlab/eigenlab/stages"
@@ -92,7 +93,7 @@ func describeCheck(ref string, c runner.Check, rtol float64) string {
 // recomputes them).
 func verifyAll(c *cache.Cache) error {
 	var n, corrupt int
-	err := c.Blobs(func(d cache.Digest, size int64) error {
+	err := c.Blobs(func(d ndarray.Digest, size int64) error {
 		n++
 		if err := c.Verify(d, runner.Rehash); err != nil {
 			corrupt++
@@ -194,7 +195,7 @@ func cmdGC(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats, err := r.Cache.GC(max, func(d cache.Digest) bool { return pinned[d] })
+	stats, err := r.Cache.GC(max, func(d ndarray.Digest) bool { return pinned[d] })
 	if err != nil {
 		return err
 	}

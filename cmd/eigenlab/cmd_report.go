@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results/report"
 	"github.com/eigenlab/eigenlab/runner"
 	"github.com/eigenlab/eigenlab/stages"
@@ -101,7 +101,7 @@ func cmdReport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	load := func(d cache.Digest) (stages.Artifact, error) { return runner.LoadArtifact(r.Cache, d) }
+	load := func(d ndarray.Digest) (stages.Artifact, error) { return runner.LoadArtifact(r.Cache, d) }
 	page, err := report.Build(ctx, report.Source{DB: r.DB, Load: load}, plan)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // After a run, a user can list it, trace a number, export it, recompute
@@ -51,7 +51,7 @@ func TestInspectCommands(t *testing.T) {
 	if out, code := s.run(t, "export", ref, "-o", path); code != 0 {
 		t.Fatalf("export: %s", out)
 	}
-	a, err := stages.ReadNPYFile(path)
+	a, err := ndarray.ReadNPYFile(path)
 	if err != nil || len(a.Shape) != 0 || a.F64[0] < 1.19 || a.F64[0] > 1.21 {
 		t.Errorf("exported alpha = %v (%v), want a scalar near 1.2", a, err)
 	}

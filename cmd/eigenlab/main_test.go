@@ -18,6 +18,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/runner"
 )
 
@@ -162,7 +163,7 @@ func checkConsistent(t *testing.T, s state) {
 		if err := rows.Scan(&stage, &cell, &hex); err != nil {
 			t.Fatal(err)
 		}
-		d, err := cache.ParseDigest(hex)
+		d, err := ndarray.ParseDigest(hex)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +171,7 @@ func checkConsistent(t *testing.T, s state) {
 			t.Errorf("%s@%s: output %s recorded but its blob is missing", stage, cell, d.Short())
 		}
 	}
-	err = c.Blobs(func(d cache.Digest, _ int64) error {
+	err = c.Blobs(func(d ndarray.Digest, _ int64) error {
 		if err := c.Verify(d, runner.Rehash); err != nil {
 			t.Errorf("blob %s: %v", d.Short(), err)
 		}

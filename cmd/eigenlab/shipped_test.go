@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/eigenlab/eigenlab/experiments"
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
 )
 
@@ -110,7 +110,7 @@ func brainData(t *testing.T, n, size, targets int) brainFiles {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	resp := stages.NewF64(n, targets)
+	resp := ndarray.NewF64(n, targets)
 	weights := make([]float64, 3*targets)
 	for i := range weights {
 		weights[i] = rng.NormFloat64()
@@ -152,7 +152,7 @@ func brainData(t *testing.T, n, size, targets int) brainFiles {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := stages.WriteNPY(f, resp); err != nil {
+	if err := ndarray.WriteNPY(f, resp); err != nil {
 		t.Fatal(err)
 	}
 	return brainFiles{images, responses}

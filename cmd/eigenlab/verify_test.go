@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/runner"
 )
 
 func TestDescribeCheck(t *testing.T) {
-	a, b := cache.Digest{1}, cache.Digest{2}
+	a, b := ndarray.Digest{1}, ndarray.Digest{2}
 	nan := math.NaN()
 	cases := []struct {
 		name string

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/eigenlab/eigenlab/cache"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 func TestMacroName(t *testing.T) {
@@ -100,9 +100,9 @@ func decodeMacro(t *testing.T, name string) string {
 }
 
 var exampleCited = []Cited{
-	{ID: "e:spec.alpha@alpha=1,seed=0", Value: 0.30000000000000004, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=0", Digest: cache.Digest{1, 2}, Execution: 12},
-	{ID: "e:spec.ed", Value: math.NaN(), Stage: "spec", Output: "ed", Digest: cache.Digest{3}, Execution: 13},
-	{ID: `e:s.o@name=a "b",c`, Value: -1.5e-300, Stage: "s", Output: "o", Cell: `name=a "b",c`, Digest: cache.Digest{4}, Execution: 14},
+	{ID: "e:spec.alpha@alpha=1,seed=0", Value: 0.30000000000000004, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=0", Digest: ndarray.Digest{1, 2}, Execution: 12},
+	{ID: "e:spec.ed", Value: math.NaN(), Stage: "spec", Output: "ed", Digest: ndarray.Digest{3}, Execution: 13},
+	{ID: `e:s.o@name=a "b",c`, Value: -1.5e-300, Stage: "s", Output: "o", Cell: `name=a "b",c`, Digest: ndarray.Digest{4}, Execution: 14},
 }
 
 // The CSV reads back to the same ids, exact values (NaN included) and
@@ -122,7 +122,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	for i, rec := range recs[1:] {
 		want := exampleCited[i]
 		v, err := strconv.ParseFloat(rec[1], 64)
-		d, err2 := cache.ParseDigest(rec[2])
+		d, err2 := ndarray.ParseDigest(rec[2])
 		ex, err3 := strconv.ParseInt(rec[3], 10, 64)
 		same := v == want.Value || math.IsNaN(v) && math.IsNaN(want.Value)
 		if err != nil || err2 != nil || err3 != nil || !same || rec[0] != want.ID || d != want.Digest || ex != want.Execution ||

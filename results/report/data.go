@@ -17,8 +17,8 @@ import (
 	"slices"
 
 	"github.com/eigenlab/eigenlab/action"
-	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -28,7 +28,7 @@ import (
 // returns an artifact by digest after checking its content.
 type Source struct {
 	DB   *results.DB
-	Load func(cache.Digest) (stages.Artifact, error)
+	Load func(ndarray.Digest) (stages.Artifact, error)
 }
 
 // Page is everything a report shows, assembled from the latest results of
@@ -71,7 +71,7 @@ type Cited struct {
 	ID                  string // results.CitationID
 	Value               float64
 	Stage, Output, Cell string
-	Digest              cache.Digest
+	Digest              ndarray.Digest
 	Execution, Run      int64
 	Status              string   // ok (computed in Run) or cached
 	Params              []string // name=value, as hashed into the action key
@@ -169,7 +169,7 @@ func newLookup(ctx context.Context, src Source, plan *experiments.Plan) (*lookup
 // results upstream. A result of an edited YAML, another --set, a newer
 // stage version or an edited input file is not shown.
 func (l *lookup) staleness(inst *experiments.Instance, e *results.Execution) []string {
-	in := make(map[string]cache.Digest, len(inst.Inputs))
+	in := make(map[string]ndarray.Digest, len(inst.Inputs))
 	for _, ref := range inst.Inputs {
 		up := l.execs[ref.From]
 		if up == nil {
@@ -370,7 +370,7 @@ func (l *lookup) fitReason(ref experiments.OutputRef, ci int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("info of %s (%s) is not in the cache (%w); rerun the experiment to restore it", e.Label(), o.Digest.Short(), err)
 	}
-	rec, _ := art.(stages.Record)
+	rec, _ := art.(ndarray.Record)
 	reason, _ := rec["fit"].(string)
 	return reason, nil
 }
@@ -412,7 +412,7 @@ func (l *lookup) curve(ref experiments.OutputRef, ci int) (xs, ys []float64, err
 	return xs, ys, nil
 }
 
-func (l *lookup) array(o results.Edge) (*stages.Array, error) {
+func (l *lookup) array(o results.Edge) (*ndarray.Array, error) {
 	art, err := l.src.Load(o.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("output %s (%s) is not in the cache (%w); rerun the experiment to restore it", o.Name, o.Digest.Short(), err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -43,18 +44,18 @@ func (withCompanions) Outputs(p stages.Params) []string {
 	return out
 }
 func (withCompanions) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (withCompanions) Run(_ context.Context, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (withCompanions) Run(_ context.Context, _ *ndarray.Scratch, _ stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	x := p.Float("base") + p.Float("step")*float64(p.Int("seed"))
-	info := stages.Record{}
+	info := ndarray.Record{}
 	if p.Int("seed") == p.Int("nan_seed") {
 		x, info["fit"] = math.NaN(), "fewer than 10 points in range"
 	}
-	out := stages.Outputs{"x": stages.Scalar(x), "info": info}
+	out := stages.Outputs{"x": ndarray.Scalar(x), "info": info}
 	if h := p.Float("half"); h >= 0 {
-		out["x_ci"] = &stages.Array{Shape: []int{2}, F64: []float64{x - h, x + h}}
+		out["x_ci"] = &ndarray.Array{Shape: []int{2}, F64: []float64{x - h, x + h}}
 	}
 	if p.Has("ranges") {
-		r := stages.NewF64(len(p.Floats("ranges")))
+		r := ndarray.NewF64(len(p.Floats("ranges")))
 		for j, off := range p.Floats("ranges") {
 			r.F64[j] = x + off
 		}

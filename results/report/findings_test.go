@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/eigenlab/eigenlab/experiments"
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // vs1 is a cell of α (an output, cited) against the constant 1.
@@ -137,7 +137,7 @@ func TestSentence(t *testing.T) {
 // scipy.stats.t.interval (and, for one cell, the companions' formula) in
 // testdata/finding_effects.npy, written by testdata/make_goldens.py.
 func TestMeasureMatchesScipy(t *testing.T) {
-	golden, err := stages.ReadNPYFile(filepath.Join("testdata", "finding_effects.npy"))
+	golden, err := ndarray.ReadNPYFile(filepath.Join("testdata", "finding_effects.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
-	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 )
 
@@ -55,10 +55,10 @@ func handPage() *Page {
 					{Cell: "alpha=2, seed=0", Left: Value{V: math.NaN(), ID: id("2", "0"), NoFit: "fewer than 10 points <in range>"}, Right: Value{V: 1}}}}},
 		},
 		Cited: []Cited{
-			{ID: id("1", "0"), Value: 1, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=0", Digest: cache.Digest{1}, Execution: 7, Run: 3, Status: "ok", Params: []string{"view=\"full\""}},
-			{ID: id("1", "1"), Value: 1.2, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=1", Digest: cache.Digest{2}, Execution: 8, Run: 3, Status: "cached"},
-			{ID: id("1.5", "0"), Value: 1.4, Stage: "spec", Output: "alpha", Cell: "alpha=1.5,seed=0", Digest: cache.Digest{3}, Execution: 9, Run: 3, Status: "ok"},
-			{ID: id("2", "0"), Value: math.NaN(), Stage: "spec", Output: "alpha", Cell: "alpha=2,seed=0", Digest: cache.Digest{4}, Execution: 10, Run: 3, Status: "ok"},
+			{ID: id("1", "0"), Value: 1, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=0", Digest: ndarray.Digest{1}, Execution: 7, Run: 3, Status: "ok", Params: []string{"view=\"full\""}},
+			{ID: id("1", "1"), Value: 1.2, Stage: "spec", Output: "alpha", Cell: "alpha=1,seed=1", Digest: ndarray.Digest{2}, Execution: 8, Run: 3, Status: "cached"},
+			{ID: id("1.5", "0"), Value: 1.4, Stage: "spec", Output: "alpha", Cell: "alpha=1.5,seed=0", Digest: ndarray.Digest{3}, Execution: 9, Run: 3, Status: "ok"},
+			{ID: id("2", "0"), Value: math.NaN(), Stage: "spec", Output: "alpha", Cell: "alpha=2,seed=0", Digest: ndarray.Digest{4}, Execution: 10, Run: 3, Status: "ok"},
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/runner"
 	"github.com/eigenlab/eigenlab/stages"
@@ -34,7 +35,7 @@ func newState(t *testing.T) state {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	load := func(d cache.Digest) (stages.Artifact, error) { return runner.LoadArtifact(c, d) }
+	load := func(d ndarray.Digest) (stages.Artifact, error) { return runner.LoadArtifact(c, d) }
 	return state{&runner.Runner{Cache: c, DB: db, Backend: "test"}, Source{DB: db, Load: load}}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -31,12 +32,12 @@ func (versioned) Params() []stages.ParamSpec {
 func (versioned) Inputs() []stages.InputSpec               { return []stages.InputSpec{{Name: "x", Optional: true}} }
 func (versioned) Outputs(stages.Params) []string           { return []string{"x"} }
 func (versioned) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
-func (versioned) Run(_ context.Context, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
+func (versioned) Run(_ context.Context, _ *ndarray.Scratch, in stages.Inputs, p stages.Params) (stages.Outputs, error) {
 	x := p.Float("value")
 	if a, err := in.Array("x"); err == nil {
 		x += a.Value(0)
 	}
-	return stages.Outputs{"x": stages.Scalar(x)}, nil
+	return stages.Outputs{"x": ndarray.Scalar(x)}, nil
 }
 
 // parsePlan parses an experiment given as text.
@@ -98,7 +99,7 @@ func TestStaleAfterEditedFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if err := stages.WriteNPY(f, &stages.Array{Shape: []int{len(vals)}, F64: vals}); err != nil {
+		if err := ndarray.WriteNPY(f, &ndarray.Array{Shape: []int{len(vals)}, F64: vals}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -23,8 +23,8 @@ func TestThresholdTable(t *testing.T) {
 
 // A = Rᵀ for scipy.linalg.orthogonal_procrustes(Φ, Ψ) (§5.1: checked 2e-15).
 func TestAlignmentMatchesScipyProcrustes(t *testing.T) {
-	phi := golden.Read(t, "testdata", "procrustes_phi").Matrix()
-	psi := golden.Read(t, "testdata", "procrustes_psi").Matrix()
+	phi := golden.Matrix(golden.Read(t, "testdata", "procrustes_phi"))
+	psi := golden.Matrix(golden.Read(t, "testdata", "procrustes_psi"))
 	a, err := align.Alignment(phi, psi, align.Moments{})
 	if err != nil {
 		t.Fatal(err)

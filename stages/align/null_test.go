@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/align"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/internal/golden"
@@ -32,10 +32,10 @@ var nullCaseNames = []string{"rot27", "trap", "proj", "corr"}
 
 func loadNullCase(t *testing.T, name string) nullCase {
 	t.Helper()
-	read := func(what string) *stages.Array { return golden.Read(t, "testdata", "null_"+name+"_"+what) }
+	read := func(what string) *ndarray.Array { return golden.Read(t, "testdata", "null_"+name+"_"+what) }
 	params := read("params").F64
 	if name == "corr" {
-		te, f := read("te").Matrix(), read("f").Matrix()
+		te, f := golden.Matrix(read("te")), golden.Matrix(read("f"))
 		top, d2 := te.Dims()
 		return nullCase{te: te, f: f, top: top, d2: d2, tau: params[0], ustar: align.Threshold(d2, params[1])}
 	}
@@ -50,11 +50,11 @@ func loadNullCase(t *testing.T, name string) nullCase {
 			t.Fatal(err)
 		}
 	}
-	_, e1, err := align.WeightEigen(w1.Matrix())
+	_, e1, err := align.WeightEigen(golden.Matrix(w1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, e2, err := align.WeightEigen(w2.Matrix())
+	_, e2, err := align.WeightEigen(golden.Matrix(w2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func loadNullCase(t *testing.T, name string) nullCase {
 }
 
 // samples is space_to_batch: N×C×H×W → (N·H·W)×C.
-func samples(x *stages.Array) *mat.Dense {
+func samples(x *ndarray.Array) *mat.Dense {
 	n, c, l := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
 	s := mat.NewDense(n*l, c, nil)
 	for i := 0; i < n; i++ {

@@ -8,7 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/spectral"
@@ -51,8 +51,8 @@ func pick(m *mat.Dense, rows []int) *mat.Dense {
 // fits and held-out projections.
 func crossFolds(t *testing.T, name string, same bool, route string) ([]*decomp.CrossFit, []decomp.HeldOut, int) {
 	t.Helper()
-	x := golden.Read(t, "testdata", "cross_"+name+"_x").Matrix()
-	y := golden.Read(t, "testdata", "cross_"+name+"_y").Matrix()
+	x := golden.Matrix(golden.Read(t, "testdata", "cross_"+name+"_x"))
+	y := golden.Matrix(golden.Read(t, "testdata", "cross_"+name+"_y"))
 	labels := golden.Read(t, "testdata", "cross_"+name+"_folds").I64
 	k := golden.Read(t, "testdata", "cross_"+name+"_spec").Shape[1]
 	var fits []*decomp.CrossFit
@@ -93,7 +93,7 @@ func TestCrossMatchesSklearnPLSSVD(t *testing.T) {
 			}
 			for f, h := range held {
 				what := fmt.Sprintf("%s %s fold %d", c.name, fits[f].Route, f)
-				row := func(a *stages.Array) []float64 { return a.F64[f*k : (f+1)*k] }
+				row := func(a *ndarray.Array) []float64 { return a.F64[f*k : (f+1)*k] }
 				golden.CloseRel(t, what+" covariance", decomp.Spectrum(h, nil, nil, decomp.Metric{Normalize: math.Sqrt(float64(dxdy))}), row(spec), 1e-10)
 				golden.CloseRel(t, what+" correlation", decomp.Spectrum(h, nil, nil, decomp.Metric{Correlation: true, Recenter: true}), row(corr), 1e-10)
 				golden.CloseRel(t, what+" correlation-uncentered", decomp.Spectrum(h, nil, nil, decomp.Metric{Correlation: true}), row(unc), 1e-10)
@@ -150,8 +150,8 @@ func TestCrossPlantedExact(t *testing.T) {
 
 // Swapping X and Y leaves the spectrum unchanged (§3.10 symmetry).
 func TestCrossSymmetric(t *testing.T) {
-	x := golden.Read(t, "testdata", "cross_widexy_x").Matrix()
-	y := golden.Read(t, "testdata", "cross_widexy_y").Matrix()
+	x := golden.Matrix(golden.Read(t, "testdata", "cross_widexy_x"))
+	y := golden.Matrix(golden.Read(t, "testdata", "cross_widexy_y"))
 	for _, route := range []string{decomp.RouteDirect, decomp.RouteAuto} {
 		a, err1 := decomp.FitCross(x, y, decomp.CrossOptions{Route: route})
 		b, err2 := decomp.FitCross(y, x, decomp.CrossOptions{Route: route})
@@ -259,8 +259,8 @@ func TestResampleDeterministic(t *testing.T) {
 }
 
 func TestCrossErrors(t *testing.T) {
-	x := golden.Read(t, "testdata", "cross_tall_x").Matrix()
-	y := golden.Read(t, "testdata", "cross_tall_y").Matrix()
+	x := golden.Matrix(golden.Read(t, "testdata", "cross_tall_x"))
+	y := golden.Matrix(golden.Read(t, "testdata", "cross_tall_y"))
 	for _, tc := range []struct {
 		o    decomp.CrossOptions
 		want string
@@ -319,7 +319,7 @@ func TestCrossGramEqualsDirect(t *testing.T) {
 // 0 and every bootstrap draw lies in [−1, 1]; the uncentered null is
 // centred on its exact mean Σx̃·Σỹ/(n(n−1)·sd_x·sd_y), far from 0.
 func TestSpectrumPearsonWithShiftedTestMean(t *testing.T) {
-	h := decomp.HeldOut{X: golden.Read(t, "testdata", "heldout_shift_x").Matrix(), Y: golden.Read(t, "testdata", "heldout_shift_y").Matrix()}
+	h := decomp.HeldOut{X: golden.Matrix(golden.Read(t, "testdata", "heldout_shift_x")), Y: golden.Matrix(golden.Read(t, "testdata", "heldout_shift_y"))}
 	pearson, uncentered := decomp.Metric{Correlation: true, Recenter: true}, decomp.Metric{Correlation: true}
 	r := decomp.Spectrum(h, nil, nil, pearson)
 	golden.CloseRel(t, "Pearson", r, golden.Read(t, "testdata", "heldout_shift_corr").F64, 1e-12)

@@ -15,8 +15,8 @@ import (
 func TestRidgeMatchesSklearn(t *testing.T) {
 	grid := []float64{0.1, 1, 10, 100, 1000, 1e4, 1e5}
 	for c, n := range map[string]int{"tall": 60, "wide": 30} {
-		x := golden.Read(t, "testdata", "ridge_"+c+"_x").Matrix()
-		y := golden.Read(t, "testdata", "ridge_"+c+"_y").Matrix()
+		x := golden.Matrix(golden.Read(t, "testdata", "ridge_"+c+"_x"))
+		y := golden.Matrix(golden.Read(t, "testdata", "ridge_"+c+"_y"))
 		_, p := x.Dims()
 		xtr, xte := mat.DenseCopyOf(x.Slice(0, n, 0, p)), mat.DenseCopyOf(x.Slice(n, n+10, 0, p))
 		ytr := mat.DenseCopyOf(y.Slice(0, n, 0, 4))

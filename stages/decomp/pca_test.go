@@ -14,7 +14,7 @@ import (
 // (thin SVD) and p > n (the Gram route of §2.1).
 func TestPCAMatchesSklearn(t *testing.T) {
 	for c, route := range map[string]string{"tall": "svd", "wide": "gram"} {
-		x := golden.Read(t, "testdata", "pca_"+c+"_x").Matrix()
+		x := golden.Matrix(golden.Read(t, "testdata", "pca_"+c+"_x"))
 		m, err := decomp.FitPCA(x, 5)
 		if err != nil {
 			t.Fatal(err)

@@ -20,7 +20,9 @@ import (
 // dgesdd's QR-first path, wide, square, and past LAPACK's block size.
 var cases = []string{"tall", "wide", "square", "tallblock", "block"}
 
-func read(t *testing.T, name string) *mat.Dense { return golden.Read(t, "testdata", name).Matrix() }
+func read(t *testing.T, name string) *mat.Dense {
+	return golden.Matrix(golden.Read(t, "testdata", name))
+}
 
 func data(m mat.Matrix) []float64 { return mat.DenseCopyOf(m).RawMatrix().Data }
 

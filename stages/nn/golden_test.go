@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
@@ -20,20 +20,20 @@ type goldenCase struct {
 }
 
 // readNPZ loads every array of a .npz by name.
-func readNPZ(t *testing.T, path string) map[string]*stages.Array {
+func readNPZ(t *testing.T, path string) map[string]*ndarray.Array {
 	t.Helper()
 	z, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer z.Close()
-	out := map[string]*stages.Array{}
+	out := map[string]*ndarray.Array{}
 	for _, f := range z.File {
 		r, err := f.Open()
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := stages.ReadNPY(r, int64(f.UncompressedSize64))
+		a, err := ndarray.ReadNPY(r, int64(f.UncompressedSize64))
 		r.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
@@ -45,7 +45,7 @@ func readNPZ(t *testing.T, path string) map[string]*stages.Array {
 
 // runAll runs images x (N×C×H×W) through net and returns the named layer
 // for all images, as float64.
-func runAll(t testing.TB, net *nn.Net, x *stages.Array, layer string, batch int) []float64 {
+func runAll(t testing.TB, net *nn.Net, x *ndarray.Array, layer string, batch int) []float64 {
 	t.Helper()
 	size := x.Len() / x.Shape[0]
 	vals := x.Float64s()

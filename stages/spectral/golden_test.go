@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/spectral"
 )
 
-func tensor(a *stages.Array) spectral.Tensor {
+func tensor(a *ndarray.Array) spectral.Tensor {
 	return spectral.Tensor{Shape: a.Shape, F64: a.F64, F32: a.F32}
 }
 
-func read(t *testing.T, name string) *stages.Array { return golden.Read(t, "testdata", name) }
+func read(t *testing.T, name string) *ndarray.Array { return golden.Read(t, "testdata", name) }
 
 // Gram-trick (p ≫ n) and direct (n ≫ p) eigenvalues equal
 // numpy svd(X_c)²/(N−1) = sklearn PCA().explained_variance_ (asserted

@@ -37,6 +37,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 )
 
@@ -125,15 +126,15 @@ func (r row) check(t *testing.T) (rowPins, bool) {
 		in = r.setup(t, p)
 	}
 	fillDefaults(t, st, p)
-	ctx := stages.WithScratch(context.Background(), stages.NewScratch(t.TempDir()))
-	first := runConforming(t, ctx, st, in, p)
-	second := runConforming(t, ctx, st, in, p)
+	scratch := ndarray.NewScratch(t.TempDir())
+	first := runConforming(t, scratch, st, in, p)
+	second := runConforming(t, scratch, st, in, p)
 	pins := rowPins{version: stages.VersionOf(st, p), digests: digests(first)}
 	if again := digests(second); !maps.Equal(again, pins.digests) {
 		t.Errorf("two runs on the same inputs and params differ: %v, then %v", pins.digests, again)
 	}
-	t.Run("bounds", func(t *testing.T) { r.checkBounds(t, ctx, st, in, p) })
-	t.Run("nan", func(t *testing.T) { r.checkNaN(t, ctx, st, in, p) })
+	t.Run("bounds", func(t *testing.T) { r.checkBounds(t, scratch, st, in, p) })
+	t.Run("nan", func(t *testing.T) { r.checkNaN(t, scratch, st, in, p) })
 	return pins, !t.Failed()
 }
 
@@ -194,22 +195,22 @@ func specOf(st stages.Stage, p stages.Params, name string) (stages.ParamSpec, bo
 var errPanic = errors.New("the stage panicked")
 
 // run calls st.Run, turning a panic into an error wrapping errPanic.
-func run(ctx context.Context, st stages.Stage, in stages.Inputs, p stages.Params) (out stages.Outputs, err error) {
+func run(scratch *ndarray.Scratch, st stages.Stage, in stages.Inputs, p stages.Params) (out stages.Outputs, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			out, err = nil, fmt.Errorf("%w: %v\n%s", errPanic, v, debug.Stack())
 		}
 	}()
-	return st.Run(ctx, in, p)
+	return st.Run(context.Background(), scratch, in, p)
 }
 
 // runConforming runs the stage, failing the test unless it succeeds with
 // exactly its declared outputs, leaves its inputs unchanged and every
 // output round-trips through its blob encoding.
-func runConforming(t *testing.T, ctx context.Context, st stages.Stage, in stages.Inputs, p stages.Params) stages.Outputs {
+func runConforming(t *testing.T, scratch *ndarray.Scratch, st stages.Stage, in stages.Inputs, p stages.Params) stages.Outputs {
 	t.Helper()
 	before := digests(in)
-	out, err := run(ctx, st, in, p)
+	out, err := run(scratch, st, in, p)
 	if err != nil {
 		t.Fatalf("params %v: %v", p.Canonical(), err)
 	}
@@ -276,7 +277,7 @@ func digests[M ~map[string]stages.Artifact](m M) map[string]string {
 // accepted value that Validate also accepts: with its declared outputs,
 // or with an error naming the param or an input (a value that does not
 // suit the data), never a panic.
-func (r row) checkBounds(t *testing.T, ctx context.Context, st stages.Stage, in stages.Inputs, p stages.Params) {
+func (r row) checkBounds(t *testing.T, scratch *ndarray.Scratch, st stages.Stage, in stages.Inputs, p stages.Params) {
 	for _, spec := range boundedSpecs(st, p) {
 		for _, v := range edges(spec, p[spec.Name]) {
 			err := spec.CheckValue(v.value)
@@ -291,7 +292,7 @@ func (r row) checkBounds(t *testing.T, ctx context.Context, st stages.Stage, in 
 			if val, ok := st.(stages.Validator); ok && val.Validate(q) != nil {
 				continue // rejected before anything runs, as the parser does
 			}
-			out, err := run(ctx, st, in, q)
+			out, err := run(scratch, st, in, q)
 			if err == nil {
 				checkDeclared(t, st, q, out)
 			} else if errors.Is(err, errPanic) || !namesCause(err, spec.Name) {
@@ -400,15 +401,15 @@ func withFirst[T any](cur any, x T, n int) []T {
 // fail with an error naming the input and the non-finite value, and, with
 // the input's row.nanDrops params, succeed with its declared outputs; it
 // must never panic.
-func (r row) checkNaN(t *testing.T, ctx context.Context, st stages.Stage, in stages.Inputs, p stages.Params) {
+func (r row) checkNaN(t *testing.T, scratch *ndarray.Scratch, st stages.Stage, in stages.Inputs, p stages.Params) {
 	for _, name := range slices.Sorted(maps.Keys(in)) {
-		a, ok := in[name].(*stages.Array)
-		if !ok || a.DType() == stages.Int64 || a.Len() == 0 {
+		a, ok := in[name].(*ndarray.Array)
+		if !ok || a.DType() == ndarray.Int64 || a.Len() == 0 {
 			continue
 		}
 		bad := maps.Clone(in)
 		bad[name] = withNaN(a)
-		_, err := run(ctx, st, bad, p)
+		_, err := run(scratch, st, bad, p)
 		switch {
 		case errors.Is(err, errPanic):
 			t.Errorf("NaN in input %q: %v", name, err)
@@ -423,7 +424,7 @@ func (r row) checkNaN(t *testing.T, ctx context.Context, st stages.Stage, in sta
 		}
 		q := maps.Clone(p)
 		maps.Copy(q, drop)
-		out, err := run(ctx, st, bad, q)
+		out, err := run(scratch, st, bad, q)
 		if err != nil {
 			t.Errorf("NaN in input %q under %v: want it dropped, got %v", name, drop, err)
 			continue
@@ -438,8 +439,8 @@ func mentionsNonfinite(err error) bool {
 }
 
 // withNaN is a float64 copy of a with its middle element NaN.
-func withNaN(a *stages.Array) *stages.Array {
-	b := &stages.Array{Shape: a.Shape, Axes: a.Axes, F64: slices.Clone(a.Float64s())}
+func withNaN(a *ndarray.Array) *ndarray.Array {
+	b := &ndarray.Array{Shape: a.Shape, Axes: a.Axes, F64: slices.Clone(a.Float64s())}
 	b.F64[len(b.F64)/2] = math.NaN()
 	return b
 }

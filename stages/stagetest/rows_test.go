@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages"
 	imaging "github.com/eigenlab/eigenlab/stages/images"
 )
@@ -62,12 +63,12 @@ var rows = []row{
 		setup: func(*testing.T, stages.Params) stages.Inputs { return stages.Inputs{"x": fixed(2, 12, 5)} }},
 	{name: "spectrum", params: stages.Params{"ranks": []int{1, 20}, "n_bootstraps": 20},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
-			return stages.Inputs{"x": fixed(3, 40, 4, 2, 3), "groups": stages.Ints(groupsOf(40, 8)...)}
+			return stages.Inputs{"x": fixed(3, 40, 4, 2, 3), "groups": ndarray.Ints(groupsOf(40, 8)...)}
 		},
 		nanDrops: map[string]stages.Params{"x": {"drop_nonfinite": true}}},
 	{name: "crossdecomp", params: stages.Params{"n_folds": 4, "n_permutations": 20, "n_bootstraps": 20},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
-			return stages.Inputs{"x": fixed(4, 32, 6), "y": fixed(5, 32, 5), "groups": stages.Ints(groupsOf(32, 8)...)}
+			return stages.Inputs{"x": fixed(4, 32, 6), "y": fixed(5, 32, 5), "groups": ndarray.Ints(groupsOf(32, 8)...)}
 		}},
 	{name: "encode", params: stages.Params{"n_folds": 3, "alphas": []float64{0.1, 10}},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
@@ -82,8 +83,8 @@ var rows = []row{
 // fixed is a float64 array of the given shape filled with values in
 // [-1, 1) from a SplitMix64 stream of seed: integer arithmetic only, so
 // the fixture's bytes never depend on the Go release or the platform.
-func fixed(seed uint64, shape ...int) *stages.Array {
-	a := stages.NewF64(shape...)
+func fixed(seed uint64, shape ...int) *ndarray.Array {
+	a := ndarray.NewF64(shape...)
 	s := seed * 0x9e3779b97f4a7c15
 	for i := range a.F64 {
 		s += 0x9e3779b97f4a7c15
@@ -117,7 +118,7 @@ func convnet(t *testing.T) stages.Artifact {
 var convnetOnce = sync.OnceValues(func() (stages.Artifact, error) {
 	st, _ := stages.Lookup("powerlaw_init")
 	p := stages.Params{"arch": "convnet6", "alpha": 1.0, "seed": 0, "variant": "exact", "in_channels": 1}
-	out, err := st.Run(context.Background(), nil, p)
+	out, err := st.Run(context.Background(), nil, nil, p)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ var convnetOnce = sync.OnceValues(func() (stages.Artifact, error) {
 
 // npyFixture writes a 6×4 float64 .npy and points param path at it.
 func npyFixture(t *testing.T, p stages.Params) stages.Inputs {
-	p["path"] = writeFile(t, "x.npy", func(f *os.File) error { return stages.WriteNPY(f, fixed(12, 6, 4)) })
+	p["path"] = writeFile(t, "x.npy", func(f *os.File) error { return ndarray.WriteNPY(f, fixed(12, 6, 4)) })
 	return nil
 }
 
@@ -138,7 +139,7 @@ func npzFixture(t *testing.T, p stages.Params) stages.Inputs {
 		if err != nil {
 			return err
 		}
-		if err := stages.WriteNPY(w, fixed(13, 6, 4)); err != nil {
+		if err := ndarray.WriteNPY(w, fixed(13, 6, 4)); err != nil {
 			return err
 		}
 		return z.Close()

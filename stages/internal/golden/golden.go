@@ -8,17 +8,25 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/ndarray"
 )
 
 // Read loads dir/name.npy, failing the test if it cannot.
-func Read(t testing.TB, dir, name string) *stages.Array {
+func Read(t testing.TB, dir, name string) *ndarray.Array {
 	t.Helper()
-	a, err := stages.ReadNPYFile(filepath.Join(dir, name+".npy"))
+	a, err := ndarray.ReadNPYFile(filepath.Join(dir, name+".npy"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return a
+}
+
+// Matrix views a as an n×(rest) float64 matrix (rows = samples, METHODS
+// §0.1), converting float32 to float64 (a copy) as needed.
+func Matrix(a *ndarray.Array) *mat.Dense {
+	return mat.NewDense(a.Rows(), a.Cols(), a.Float64s())
 }
 
 // CloseRel fails the test unless every got[i] is within tol·max|want| of want[i].

@@ -1,8 +1,7 @@
-package stages
+package ndarray
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -10,14 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/eigenlab/eigenlab/cache"
 )
 
 // writeChunked writes a through an ArrayWriter in uneven chunks.
-func writeChunked(t *testing.T, ctx context.Context, a *Array) *ArrayFile {
+func writeChunked(t *testing.T, s *Scratch, a *Array) *ArrayFile {
 	t.Helper()
-	w, err := CreateArray(ctx, a.DType(), a.Shape)
+	w, err := s.CreateArray(a.DType(), a.Shape)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +48,10 @@ func testArrays() []*Array {
 // A chunked write gives the bytes of WriteNPY and the Array's digest; the
 // file opens, checks and loads back to the same values.
 func TestArrayWriterRoundTrip(t *testing.T) {
-	ctx := WithScratch(context.Background(), NewScratch(t.TempDir()))
+	s := NewScratch(t.TempDir())
 	for _, a := range testArrays() {
 		t.Run(a.Describe(), func(t *testing.T) {
-			f := writeChunked(t, ctx, a)
+			f := writeChunked(t, s, a)
 			if f.Digest() != a.Digest() || f.Describe() != a.Describe() {
 				t.Errorf("file %s %s, array %s %s", f.Describe(), f.Digest().Short(), a.Describe(), a.Digest().Short())
 			}
@@ -72,28 +69,22 @@ func TestArrayWriterRoundTrip(t *testing.T) {
 			if opened.DataOffset != f.DataOffset || !slices.Equal(opened.Shape, a.Shape) || opened.DType != a.DType() {
 				t.Errorf("reopened as %s at offset %d, want %s at %d", opened.Describe(), opened.DataOffset, a.Describe(), f.DataOffset)
 			}
-			got, err := AsArray(opened)
+			got, err := opened.Load()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got.Bytes(), a.Bytes()) {
 				t.Error("loaded values differ")
 			}
-			if d, err := DigestArtifact(bytes.NewReader(want.Bytes())); err != nil || d != a.Digest() {
-				t.Errorf("DigestArtifact: %v %v, want %s", d.Short(), err, a.Digest().Short())
+			if d, err := DigestNPY(bytes.NewReader(want.Bytes())); err != nil || d != a.Digest() {
+				t.Errorf("DigestNPY: %v %v, want %s", d.Short(), err, a.Digest().Short())
 			}
 		})
-	}
-	rec := Record{"alpha": 1.5}
-	var buf bytes.Buffer
-	WriteArtifact(&buf, rec)
-	if d, err := DigestArtifact(&buf); err != nil || d != rec.Digest() {
-		t.Errorf("DigestArtifact of a record: %v %v", d.Short(), err)
 	}
 }
 
 // Every bad file is refused at open with an error naming the file and the
-// fault, wrapping cache.ErrCorrupt; Load catches a file changed after.
+// fault, wrapping ErrCorrupt; Load catches a file changed after.
 func TestOpenArrayFileBad(t *testing.T) {
 	a := testArrays()[0]
 	var good bytes.Buffer
@@ -124,7 +115,7 @@ func TestOpenArrayFileBad(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := OpenArrayFile(path, a.Digest())
-			if err == nil || !errors.Is(err, cache.ErrCorrupt) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+			if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
 				t.Errorf("got %v; want an error naming %s, saying %q, wrapping ErrCorrupt", err, path, tc.want)
 			}
 		})
@@ -139,7 +130,7 @@ func TestOpenArrayFileBad(t *testing.T) {
 		b := bytes.Clone(good.Bytes())
 		b[hdr] ^= 0x80
 		os.WriteFile(path, b, 0o644)
-		if _, err := f.Load(); !errors.Is(err, cache.ErrCorrupt) {
+		if _, err := f.Load(); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("Load of a changed file: %v; want ErrCorrupt", err)
 		}
 	})
@@ -151,8 +142,7 @@ func npyHeaderLen(a *Array) int64 { return int64(len(npyHeader(a.DType(), a.Shap
 // removes what was not taken over.
 func TestArrayWriterErrorsAndScratch(t *testing.T) {
 	s := NewScratch(t.TempDir())
-	ctx := WithScratch(context.Background(), s)
-	w, err := CreateArray(ctx, Float32, []int{2, 3})
+	w, err := s.CreateArray(Float32, []int{2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +155,7 @@ func TestArrayWriterErrorsAndScratch(t *testing.T) {
 	if _, err := w.Close(); err == nil || !strings.Contains(err.Error(), "after 20 of its 24 bytes") {
 		t.Errorf("early Close: %v", err)
 	}
-	kept := writeChunked(t, ctx, testArrays()[1])
+	kept := writeChunked(t, s, testArrays()[1])
 	if !s.Owns(kept.Path) || s.Owns(filepath.Join(t.TempDir(), "other.npy")) {
 		t.Error("Owns does not match the files the scratch made")
 	}

@@ -1,4 +1,4 @@
-package stages
+package ndarray
 
 import (
 	"archive/zip"
@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
@@ -79,9 +78,10 @@ var hostileNPYs = []struct {
 
 // TestHostileNPYHeaders: every header of the fault campaign is refused,
 // before anything is allocated from it, by every reader of .npy bytes —
-// the npy and npz sources, the cache's decoder, verifier and header peek,
-// the streaming ArrayFile and a model blob's weights — with an error
-// naming the file, the claimed shape and the real size.
+// the .npy and .npz file readers (the npy and npz sources), the stream
+// reader, header peek and digest (the cache's decoder and verifier), and
+// the streaming ArrayFile — with an error naming the file, the claimed
+// shape and the real size. (A model blob's weights: stages' model tests.)
 func TestHostileNPYHeaders(t *testing.T) {
 	for _, tc := range hostileNPYs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,27 +98,22 @@ func TestHostileNPYHeaders(t *testing.T) {
 					t.Errorf("%s: %v\nwant an error naming %s and saying %q", what, err, name, tc.want)
 				}
 			}
-			_, err := runLoad(t, Params{"source": "npy", "path": path})
-			check("npy source", err, path)
-			_, err = runLoad(t, Params{"source": "npz", "path": npz, "key": "x"})
-			check("npz source", err, npz+"[x]")
-			_, err = OpenArrayFile(path, cache.Digest{})
+			_, err := ReadNPYFile(path)
+			check("ReadNPYFile", err, path)
+			_, err = ReadNPZFile(npz, "x")
+			check("ReadNPZFile", err, npz+"[x]")
+			_, err = OpenArrayFile(path, Digest{})
 			check("OpenArrayFile", err, path)
-			if !errors.Is(err, cache.ErrCorrupt) {
-				t.Errorf("OpenArrayFile: %v does not wrap cache.ErrCorrupt", err)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("OpenArrayFile: %v does not wrap ErrCorrupt", err)
 			}
-			_, err = ReadArtifact(bytes.NewReader(tc.npy), int64(len(tc.npy)))
-			check("ReadArtifact", err, "")
-			_, err = PeekHeader(bytes.NewReader(tc.npy), int64(len(tc.npy)))
-			check("PeekHeader", err, "")
-			if _, err := DigestArtifact(bytes.NewReader(tc.npy)); err == nil {
-				t.Error("DigestArtifact accepted it")
+			_, err = ReadNPY(bytes.NewReader(tc.npy), int64(len(tc.npy)))
+			check("ReadNPY", err, "")
+			_, _, err = PeekNPY(bytes.NewReader(tc.npy), int64(len(tc.npy)))
+			check("PeekNPY", err, "")
+			if _, err := DigestNPY(bytes.NewReader(tc.npy)); err == nil {
+				t.Error("DigestNPY accepted it")
 			}
-			var model bytes.Buffer
-			WriteArtifact(&model, tinyModel())
-			blob := addZipEntry(t, model.Bytes(), "w.npy", tc.npy)
-			_, err = ReadArtifact(bytes.NewReader(blob), int64(len(blob)))
-			check("model blob", err, `model entry "w.npy"`)
 		})
 	}
 }
@@ -132,33 +127,35 @@ func TestNPZEntrySizeBound(t *testing.T) {
 	w, _ := z.CreateRaw(&zip.FileHeader{Name: "x.npy", Method: zip.Store, CompressedSize64: uint64(len(npy)), UncompressedSize64: 4e12 + 128}) // exactly what the shape needs
 	w.Write(npy)
 	z.Close()
-	_, err := readNPZ(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "x.npz", "x")
+	_, err := ReadNPZ(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "x.npz", "x")
 	if err == nil || !strings.Contains(err.Error(), "x.npz[x]: entry claims 4000000000128 bytes from 128") {
 		t.Errorf("got %v, want the impossible entry size refused", err)
 	}
 }
 
-// TestNonRegularNPY: a FIFO or device as the path of the npy or npz
-// source is refused by name, promptly, instead of blocking or reading
-// forever.
+// TestNonRegularNPY: a FIFO or device as the path of a .npy or .npz (the
+// npy and npz sources) is refused by name, promptly, instead of blocking
+// or reading forever.
 func TestNonRegularNPY(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "x.npy")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	for _, p := range []Params{
-		{"source": "npy", "path": fifo}, {"source": "npz", "path": fifo, "key": "x"},
-		{"source": "npy", "path": "/dev/zero"}, {"source": "npz", "path": "/dev/zero", "key": "x"},
-	} {
+	npy := func(path string) error { _, err := ReadNPYFile(path); return err }
+	npz := func(path string) error { _, err := ReadNPZFile(path, "x"); return err }
+	for _, tc := range []struct {
+		path string
+		read func(string) error
+	}{{fifo, npy}, {fifo, npz}, {"/dev/zero", npy}, {"/dev/zero", npz}} {
 		done := make(chan error, 1)
-		go func() { _, err := runLoad(t, p); done <- err }()
+		go func() { done <- tc.read(tc.path) }()
 		select {
 		case err := <-done:
-			if !errors.Is(err, regular.ErrNotRegular) || !strings.Contains(err.Error(), p.String("path")) {
-				t.Errorf("%v: %v, want ErrNotRegular naming the file", p, err)
+			if !errors.Is(err, regular.ErrNotRegular) || !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("%s: %v, want ErrNotRegular naming the file", tc.path, err)
 			}
 		case <-time.After(5 * time.Second):
-			t.Fatalf("%v: still reading after 5 s", p)
+			t.Fatalf("%s: still reading after 5 s", tc.path)
 		}
 	}
 }
@@ -196,52 +193,37 @@ func TestReadNPYDTypes(t *testing.T) {
 
 // FuzzNPY: no bytes make a .npy reader panic or allocate beyond what is
 // there, and whatever is accepted agrees with its header everywhere: as a
-// .npy, as a cache blob (decode, peek, verify) and as an npz entry. The
+// .npy, as a cache blob (peek, digest) and as an npz entry. The
 // seed corpus is the headers of the fault campaign, hostileNPYs
 // (testdata/fuzz/FuzzNPY), and a valid file.
 func FuzzNPY(f *testing.F) {
 	var good bytes.Buffer
-	WriteNPY(&good, counting("f8", 2, 3))
+	WriteNPY(&good, &Array{Shape: []int{2, 3}, F64: []float64{0, 1, 2, 3, 4, 5}})
 	f.Add(good.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		size := int64(len(data))
 		a, err := ReadNPY(bytes.NewReader(data), size)
-		h, herr := PeekHeader(bytes.NewReader(data), size)
+		dtype, shape, herr := PeekNPY(bytes.NewReader(data), size)
 		if err != nil {
-			if herr == nil && h.Kind == "array" && h.DType != "" {
-				t.Fatalf("PeekHeader accepts %s%v that ReadNPY refuses: %v", h.DType, h.Shape, err)
+			if herr == nil && dtype != "" {
+				t.Fatalf("PeekNPY accepts %s%v that ReadNPY refuses: %v", dtype, shape, err)
 			}
 			return
 		}
-		if herr != nil || !slices.Equal(h.Shape, a.Shape) || a.Len() != len(a.F32)+len(a.F64)+len(a.I64) || int64(a.Len()) > size {
-			t.Fatalf("ReadNPY gives %s, PeekHeader %+v (%v)", a.Describe(), h, herr)
+		if herr != nil || !slices.Equal(shape, a.Shape) || a.Len() != len(a.F32)+len(a.F64)+len(a.I64) || int64(a.Len()) > size {
+			t.Fatalf("ReadNPY gives %s, PeekNPY %s%v (%v)", a.Describe(), dtype, shape, herr)
 		}
-		if d, err := DigestArtifact(bytes.NewReader(data)); h.DType != "" && (err != nil || d != a.Digest()) {
-			t.Fatalf("DigestArtifact %v, %v; ReadNPY %s", d.Short(), err, a.Digest().Short())
+		if d, err := DigestNPY(bytes.NewReader(data)); dtype != "" && (err != nil || d != a.Digest()) {
+			t.Fatalf("DigestNPY %v, %v; ReadNPY %s", d.Short(), err, a.Digest().Short())
 		}
 		var z bytes.Buffer
 		zw := zip.NewWriter(&z)
 		w, _ := zw.Create("x.npy")
 		w.Write(data)
 		zw.Close()
-		if b, err := readNPZ(bytes.NewReader(z.Bytes()), int64(z.Len()), "x.npz", "x"); err != nil || b.Digest() != a.Digest() {
+		if b, err := ReadNPZ(bytes.NewReader(z.Bytes()), int64(z.Len()), "x.npz", "x"); err != nil || b.Digest() != a.Digest() {
 			t.Fatalf("as an npz entry: %v", err)
 		}
-	})
-}
-
-// FuzzNPZ: no archive makes the npz reader or the model decoder panic or
-// allocate from a size the archive cannot hold. The seed corpus
-// (testdata/fuzz/FuzzNPZ) is hostileNPYs, each as the entry x.npy of an
-// archive, and a model blob.
-func FuzzNPZ(f *testing.F) {
-	var model bytes.Buffer
-	WriteArtifact(&model, tinyModel())
-	f.Add(model.Bytes())
-	f.Fuzz(func(t *testing.T, data []byte) {
-		readNPZ(bytes.NewReader(data), int64(len(data)), "x.npz", "x")
-		ReadArtifact(bytes.NewReader(data), int64(len(data)))
-		DigestArtifact(bytes.NewReader(data))
 	})
 }
 
@@ -264,24 +246,4 @@ func writeZip(t *testing.T, path string, entries map[string][]byte) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// addZipEntry returns the archive blob with one more stored entry.
-func addZipEntry(t *testing.T, blob []byte, name string, data []byte) []byte {
-	t.Helper()
-	r, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	z := zip.NewWriter(&buf)
-	for _, f := range r.File {
-		if err := z.Copy(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, _ := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-	w.Write(data)
-	z.Close()
-	return buf.Bytes()
 }

@@ -1,15 +1,12 @@
-package stages
+package ndarray
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"slices"
 	"sync"
 	"unsafe"
-
-	"github.com/eigenlab/eigenlab/cache"
 )
 
 // Scratch is where stages write outputs too large to build in memory
@@ -58,22 +55,6 @@ func (s *Scratch) create() (*os.File, error) {
 	return f, nil
 }
 
-type scratchKey struct{}
-
-// WithScratch returns a context whose stages write large outputs into s.
-func WithScratch(ctx context.Context, s *Scratch) context.Context {
-	return context.WithValue(ctx, scratchKey{}, s)
-}
-
-// scratchOf returns the Scratch of ctx, or one in os.TempDir() that
-// nobody cleans up: outside a runner the caller owns the files.
-func scratchOf(ctx context.Context) *Scratch {
-	if s, ok := ctx.Value(scratchKey{}).(*Scratch); ok {
-		return s
-	}
-	return NewScratch(os.TempDir())
-}
-
 // ArrayWriter writes an array of a fixed dtype and shape to a .npy file
 // front to back, hashing it as it goes, so that an output larger than
 // memory can be produced a chunk at a time. The file has the bytes
@@ -82,21 +63,21 @@ func scratchOf(ctx context.Context) *Scratch {
 type ArrayWriter struct {
 	f       *os.File
 	bw      *bufio.Writer
-	h       *cache.ArrayHasher
+	h       *ArrayHasher
 	af      *ArrayFile
 	written int64
 	closed  bool
 }
 
 // CreateArray starts an array of the given dtype (Float32, Float64 or
-// Int64) and shape in the Scratch of ctx (see WithScratch; os.TempDir()
-// without one). Write its elements in C order, then Close it. If the stage
-// fails before Close, the Scratch's owner removes the partial file.
-func CreateArray(ctx context.Context, dtype DType, shape []int) (*ArrayWriter, error) {
+// Int64) and shape in the scratch directory. Write its elements in C order,
+// then Close it. If the stage fails before Close, the Scratch's owner
+// removes the partial file (RemoveAll).
+func (s *Scratch) CreateArray(dtype DType, shape []int) (*ArrayWriter, error) {
 	if _, ok := npyDescr[dtype]; !ok {
-		panic(fmt.Sprintf("stages: CreateArray of dtype %q", dtype))
+		panic(fmt.Sprintf("ndarray: CreateArray of dtype %q", dtype))
 	}
-	f, err := scratchOf(ctx).create()
+	f, err := s.create()
 	if err != nil {
 		return nil, fmt.Errorf("creating a %s%v output: %w", dtype, shape, err)
 	}
@@ -104,7 +85,7 @@ func CreateArray(ctx context.Context, dtype DType, shape []int) (*ArrayWriter, e
 	w := &ArrayWriter{
 		f:  f,
 		bw: bufio.NewWriterSize(f, 1<<20),
-		h:  cache.NewArrayHasher(string(dtype), shape),
+		h:  NewArrayHasher(dtype, shape),
 		af: &ArrayFile{Path: f.Name(), DType: dtype, Shape: append([]int{}, shape...), DataOffset: int64(len(hdr))},
 	}
 	if _, err := w.bw.Write(hdr); err != nil {
@@ -133,7 +114,7 @@ func (w *ArrayWriter) Write(p []byte) (int, error) {
 // panics otherwise: a programmer error).
 func (w *ArrayWriter) WriteFloat32s(v []float32) error {
 	if w.af.DType != Float32 {
-		panic(fmt.Sprintf("stages: WriteFloat32s to a %s array", w.af.DType))
+		panic(fmt.Sprintf("ndarray: WriteFloat32s to a %s array", w.af.DType))
 	}
 	_, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v)))
 	return err

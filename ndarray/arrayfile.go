@@ -1,11 +1,10 @@
-package stages
+package ndarray
 
 import (
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/internal/regular"
 )
 
@@ -25,7 +24,7 @@ type ArrayFile struct {
 	DType      DType // Float32, Float64 or Int64
 	Shape      []int
 	DataOffset int64 // byte offset of the first element (the .npy header length)
-	digest     cache.Digest
+	digest     Digest
 }
 
 // OpenArrayFile returns the .npy file at path as an ArrayFile after
@@ -34,8 +33,8 @@ type ArrayFile struct {
 // whose digest is want. The check reads the file once, sequentially, in
 // constant memory. A file that fails it gives an error naming the path and
 // what is wrong (truncated, trailing bytes, other content), wrapping
-// cache.ErrCorrupt.
-func OpenArrayFile(path string, want cache.Digest) (*ArrayFile, error) {
+// ErrCorrupt.
+func OpenArrayFile(path string, want Digest) (*ArrayFile, error) {
 	f, info, err := regular.Open(path)
 	if err != nil {
 		return nil, err
@@ -46,7 +45,7 @@ func OpenArrayFile(path string, want cache.Digest) (*ArrayFile, error) {
 		err = errInPlace(h)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, cache.ErrCorrupt, err)
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
 	}
 	af := &ArrayFile{Path: path, DType: h.typ.keep, Shape: h.shape, DataOffset: h.offset, digest: want}
 	got, err := hashPayload(io.NewSectionReader(f, af.DataOffset, af.payloadBytes()), af.DType, af.Shape)
@@ -54,19 +53,20 @@ func OpenArrayFile(path string, want cache.Digest) (*ArrayFile, error) {
 		return nil, fmt.Errorf("%s: reading %s: %w", path, af.Describe(), err)
 	}
 	if got != want {
-		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", path, cache.ErrCorrupt, af.Describe(), got.Short(), want.Short())
+		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", path, ErrCorrupt, af.Describe(), got.Short(), want.Short())
 	}
 	return af, nil
 }
 
-// Digest implements Artifact.
-func (f *ArrayFile) Digest() cache.Digest { return f.digest }
+// Digest is the canonical digest of the values, equal to that of the
+// same values held in an Array.
+func (f *ArrayFile) Digest() Digest { return f.digest }
 
-// Describe implements Artifact, in the form Array uses.
+// Describe is the short human form Array.Describe gives.
 func (f *ArrayFile) Describe() string { return fmt.Sprintf("%s%v", f.DType, f.Shape) }
 
 // Len is the number of elements.
-func (f *ArrayFile) Len() int { return numel(f.Shape) }
+func (f *ArrayFile) Len() int { return Numel(f.Shape) }
 
 // itemSize is the size in bytes of one element.
 func (f *ArrayFile) itemSize() int64 {
@@ -99,7 +99,7 @@ func (f *ArrayFile) OpenPayload() (*Payload, error) {
 }
 
 // Load reads the whole array into memory and checks it against the
-// digest (an error wrapping cache.ErrCorrupt if it differs): the form for
+// digest (an error wrapping ErrCorrupt if it differs): the form for
 // stages that need every value at once.
 func (f *ArrayFile) Load() (*Array, error) {
 	p, err := f.OpenPayload()
@@ -112,7 +112,7 @@ func (f *ArrayFile) Load() (*Array, error) {
 		return nil, fmt.Errorf("%s: reading %s: %w", f.Path, f.Describe(), err)
 	}
 	if got := a.Digest(); got != f.digest {
-		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", f.Path, cache.ErrCorrupt, f.Describe(), got.Short(), f.digest.Short())
+		return nil, fmt.Errorf("%s: %w: %s content hashes to %s, want %s", f.Path, ErrCorrupt, f.Describe(), got.Short(), f.digest.Short())
 	}
 	return a, nil
 }
@@ -165,21 +165,21 @@ const hashChunk = 4 << 20
 // hashPayload streams the payload of an array of the given dtype and shape
 // from r into its canonical digest, requiring exactly the bytes the shape
 // needs.
-func hashPayload(r io.Reader, dtype DType, shape []int) (cache.Digest, error) {
-	h := cache.NewArrayHasher(string(dtype), shape)
+func hashPayload(r io.Reader, dtype DType, shape []int) (Digest, error) {
+	h := NewArrayHasher(dtype, shape)
 	size := int64(4)
 	if dtype != Float32 {
 		size = 8
 	}
-	want := int64(numel(shape)) * size
+	want := int64(Numel(shape)) * size
 	// A small payload gets a small buffer: verifying the cached outputs of
 	// a no-op rerun must not clear a chunk-sized buffer per blob.
 	n, err := io.CopyBuffer(h, io.LimitReader(r, want), make([]byte, min(hashChunk, max(want, 1))))
 	if err != nil {
-		return cache.Digest{}, err
+		return Digest{}, err
 	}
 	if n != want {
-		return cache.Digest{}, fmt.Errorf("payload of %s%v is truncated: %d of %d bytes", dtype, shape, n, want)
+		return Digest{}, fmt.Errorf("payload of %s%v is truncated: %d of %d bytes", dtype, shape, n, want)
 	}
 	return h.Sum(), nil
 }

@@ -1,7 +1,6 @@
-package stages
+package ndarray
 
 import (
-	"archive/zip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,7 +69,7 @@ type npyHead struct {
 }
 
 // String is the array as errors name it: <f4 (3, 4).
-func (h npyHead) String() string { return h.descr + " " + numpyShape(h.shape) }
+func (h npyHead) String() string { return h.descr + " " + NumpyShape(h.shape) }
 
 // readNPYHeader reads the header at the start of r, a .npy stream of size
 // bytes in all (the file's length, or an npz entry's uncompressed size;
@@ -180,7 +179,7 @@ func parseNPYDict(dict string) (npyHead, error) {
 		return h, fmt.Errorf("not a valid .npy file: shape %.80s: %w", fields["shape"], err)
 	}
 	if h.payload, err = payloadBytes(h.shape, typ.size); err != nil {
-		return h, fmt.Errorf("not a valid .npy file: shape %s of %s: %w", numpyShape(h.shape), h.descr, err)
+		return h, fmt.Errorf("not a valid .npy file: shape %s of %s: %w", NumpyShape(h.shape), h.descr, err)
 	}
 	return h, nil
 }
@@ -345,7 +344,7 @@ func readWidened(r io.Reader, h npyHead) (*Array, error) {
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return nil, fmt.Errorf(".npy payload of %s is truncated: %w", h, err)
 	}
-	a := &Array{Shape: h.shape, I64: make([]int64, numel(h.shape))}
+	a := &Array{Shape: h.shape, I64: make([]int64, Numel(h.shape))}
 	for i := range a.I64 {
 		a.I64[i] = h.typ.widen(raw[int64(i)*h.typ.size:])
 	}
@@ -368,43 +367,16 @@ func ReadNPYFile(path string) (*Array, error) {
 	return a, nil
 }
 
-// maxDeflateRatio is the most deflate can expand its input: one 2-bit
-// code for a 258-byte match gives about 1032:1.
-const maxDeflateRatio = 1032
-
-// openNPZEntry opens an entry of an archive of archiveSize bytes after
-// checking that the uncompressed size it claims, which ReadNPY will trust
-// for its allocation, could come out of the bytes it claims to hold:
-// archive/zip then fails the read if the real size differs.
-func openNPZEntry(f *zip.File, archiveSize int64) (io.ReadCloser, int64, error) {
-	packed, size := f.CompressedSize64, f.UncompressedSize64
-	ok := packed <= uint64(archiveSize) && size <= math.MaxInt64
-	switch f.Method {
-	case zip.Store:
-		ok = ok && size == packed
-	case zip.Deflate:
-		ok = ok && size/maxDeflateRatio <= packed
-	}
-	if !ok {
-		return nil, 0, fmt.Errorf("entry claims %d bytes from %d stored in a %d-byte archive (method %d): impossible", size, packed, archiveSize, f.Method)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, 0, err
-	}
-	return rc, int64(size), nil
-}
-
 // newArrayOf allocates an array of one of the three dtypes.
 func newArrayOf(dtype DType, shape []int) *Array {
 	a := &Array{Shape: shape}
 	switch dtype {
 	case Float32:
-		a.F32 = make([]float32, numel(shape))
+		a.F32 = make([]float32, Numel(shape))
 	case Int64:
-		a.I64 = make([]int64, numel(shape))
+		a.I64 = make([]int64, Numel(shape))
 	default:
-		a.F64 = make([]float64, numel(shape))
+		a.F64 = make([]float64, Numel(shape))
 	}
 	return a
 }
