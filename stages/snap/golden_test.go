@@ -18,7 +18,7 @@ const dir = "testdata"
 // relative, ridgeless and with a ridge.
 func TestTheoryMatchesReference(t *testing.T) {
 	eigs := golden.Read(t, dir, "theory_eigs").Float64s()
-	w := golden.Read(t, dir, "theory_weights").Matrix()
+	w := golden.Matrix(golden.Read(t, dir, "theory_weights"))
 	ps := golden.Read(t, dir, "theory_pvals").Float64s()
 	for _, c := range []struct {
 		tag string
@@ -59,8 +59,8 @@ func closeEach(t *testing.T, what string, got, want []float64) {
 // The kernel eigenvalues, |weights| within the rank, out-of-span power and
 // SNAP's summaries equal the numpy reference, centered and not.
 func TestKernelSpectrumMatchesReference(t *testing.T) {
-	x := golden.Read(t, dir, "kernel_x").Matrix()
-	y := golden.Read(t, dir, "kernel_y").Matrix()
+	x := golden.Matrix(golden.Read(t, dir, "kernel_x"))
+	y := golden.Matrix(golden.Read(t, dir, "kernel_y"))
 	for _, c := range []struct {
 		tag    string
 		center bool
@@ -87,8 +87,8 @@ func TestKernelSpectrumMatchesReference(t *testing.T) {
 // Kernel ridge with the linear kernel and penalty p·reg predicts what
 // sklearn's Ridge(alpha = p·reg, fit_intercept=False) does.
 func TestRidgePredictMatchesSklearn(t *testing.T) {
-	x := golden.Read(t, dir, "kernel_x").Matrix()
-	y := golden.Read(t, dir, "kernel_y").Matrix()
+	x := golden.Matrix(golden.Read(t, dir, "kernel_x"))
+	y := golden.Matrix(golden.Read(t, dir, "kernel_y"))
 	var tr []int
 	for _, v := range golden.Read(t, dir, "ridge_train").Float64s() {
 		tr = append(tr, int(v))
