@@ -99,4 +99,3 @@ func TestCriticalCapacity(t *testing.T) {
 		}
 	}
 }
-
