@@ -211,27 +211,31 @@ func suppliedFolds(a Artifact, n int) ([]int, error) {
 }
 
 // groupLabels reads one integer group label per row.
-func groupLabels(a Artifact, n int) ([]int64, error) {
+func groupLabels(a Artifact, n int) ([]int64, error) { return integerLabels("groups", "group", a, n) }
+
+// integerLabels reads input name as one integer label per row of x (int64,
+// or floats with integer values); what names the labels in errors.
+func integerLabels(name, what string, a Artifact, n int) ([]int64, error) {
 	ga, err := AsArray(a)
 	if err != nil {
-		return nil, fmt.Errorf("input \"groups\": %w", err)
+		return nil, fmt.Errorf("input %q: %w", name, err)
 	}
 	if ga.Len() != n || len(ga.Shape) != 1 {
-		return nil, fmt.Errorf("input \"groups\": want %d integer group labels (one per row of x), got %s", n, ga.Describe())
+		return nil, fmt.Errorf("input %q: want %d integer %s labels (one per row of x), got %s", name, n, what, ga.Describe())
 	}
-	groups := make([]int64, n)
-	for i := range groups {
+	labels := make([]int64, n)
+	for i := range labels {
 		if ga.I64 != nil {
-			groups[i] = ga.I64[i]
+			labels[i] = ga.I64[i]
 			continue
 		}
 		if v := ga.Value(i); v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
-			groups[i] = int64(v)
+			labels[i] = int64(v)
 		} else {
-			return nil, fmt.Errorf("input \"groups\": value %v at row %d is not an integer; want one integer group label per row (int64, or floats with integer values)", v, i)
+			return nil, fmt.Errorf("input %q: value %v at row %d is not an integer; want one integer %s label per row (int64, or floats with integer values)", name, v, i, what)
 		}
 	}
-	return groups, nil
+	return labels, nil
 }
 
 // groupedFolds assigns the groups to k folds as sklearn 1.2 GroupKFold

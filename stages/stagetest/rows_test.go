@@ -78,6 +78,10 @@ var rows = []row{
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"w1": fixed(8, 6, 4, 3, 3), "w2": fixed(9, 5, 4, 3, 3), "phi": fixed(10, 20, 4), "psi": fixed(11, 20, 4)}
 		}},
+	{name: "manifold", params: stages.Params{"n_t": 20, "max_points_per_manifold": 5},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"x": fixed(12, 24, 3, 4), "labels": stages.Ints(groupsOf(24, 4)...)}
+		}},
 }
 
 // fixed is a float64 array of the given shape filled with values in
