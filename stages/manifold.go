@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -61,7 +62,7 @@ func (manifoldStage) Outputs(Params) []string {
 
 func (manifoldStage) Resources(Params) Resources { return Resources{Threads: 2} }
 
-func (s manifoldStage) Run(ctx context.Context, in Inputs, p Params) (Outputs, error) {
+func (s manifoldStage) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	x, err := in.Array("x")
 	if err != nil {
 		return nil, err
@@ -90,15 +91,15 @@ func (s manifoldStage) Run(ctx context.Context, in Inputs, p Params) (Outputs, e
 		per[2] = append(per[2], g.Dimension)
 	}
 	return Outputs{
-		"capacity":           Scalar(res.Capacity),
-		"radius":             Scalar(res.Radius),
-		"dimension":          Scalar(res.Dimension),
-		"center_correlation": Scalar(res.CenterCorrelation),
-		"capacities":         &Array{Shape: []int{len(ids)}, F64: per[0]},
-		"radii":              &Array{Shape: []int{len(ids)}, F64: per[1]},
-		"dimensions":         &Array{Shape: []int{len(ids)}, F64: per[2]},
-		"manifold_labels":    &Array{Shape: []int{len(ids)}, I64: ids},
-		"info": Record{"manifolds": len(ids), "features": x.Cols(), "n_t": p.Int("n_t"), "kappa": p.Float("kappa"),
+		"capacity":           ndarray.Scalar(res.Capacity),
+		"radius":             ndarray.Scalar(res.Radius),
+		"dimension":          ndarray.Scalar(res.Dimension),
+		"center_correlation": ndarray.Scalar(res.CenterCorrelation),
+		"capacities":         &ndarray.Array{Shape: []int{len(ids)}, F64: per[0]},
+		"radii":              &ndarray.Array{Shape: []int{len(ids)}, F64: per[1]},
+		"dimensions":         &ndarray.Array{Shape: []int{len(ids)}, F64: per[2]},
+		"manifold_labels":    &ndarray.Array{Shape: []int{len(ids)}, I64: ids},
+		"info": ndarray.Record{"manifolds": len(ids), "features": x.Cols(), "n_t": p.Int("n_t"), "kappa": p.Float("kappa"),
 			"capacity_average": "1/mean(1/α_i)", "center_removal": "none (the reference's low-rank centre search is not done)"},
 	}, nil
 }
@@ -106,7 +107,7 @@ func (s manifoldStage) Run(ctx context.Context, in Inputs, p Params) (Outputs, e
 // groupRows returns the sorted distinct labels and, for each, the rows of
 // x with that label as a matrix (points in row order; at most maxPoints of
 // them, drawn without replacement from rng, if maxPoints > 0).
-func groupRows(x *Array, labels []int64, maxPoints int, rng *rand.Rand) ([]int64, []*mat.Dense) {
+func groupRows(x *ndarray.Array, labels []int64, maxPoints int, rng *rand.Rand) ([]int64, []*mat.Dense) {
 	byLabel := map[int64][]int{}
 	for r, l := range labels {
 		byLabel[l] = append(byLabel[l], r)

@@ -80,7 +80,7 @@ var rows = []row{
 		}},
 	{name: "manifold", params: stages.Params{"n_t": 20, "max_points_per_manifold": 5},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
-			return stages.Inputs{"x": fixed(12, 24, 3, 4), "labels": stages.Ints(groupsOf(24, 4)...)}
+			return stages.Inputs{"x": fixed(12, 24, 3, 4), "labels": ndarray.Ints(groupsOf(24, 4)...)}
 		}},
 }
 
