@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/manifold"
 )
 
@@ -29,7 +29,7 @@ func BenchmarkAnalyze(b *testing.B) {
 
 func benchInput(b *testing.B, p, m, n int) []*mat.Dense {
 	if path := os.Getenv("EIGENLAB_MANIFOLD_BENCH_X"); path != "" {
-		a, err := stages.ReadNPYFile(path)
+		a, err := ndarray.ReadNPYFile(path)
 		if err != nil {
 			b.Fatal(err)
 		}

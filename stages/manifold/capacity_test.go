@@ -6,15 +6,15 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eigenlab/eigenlab/stages"
+	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/internal/golden"
 	"github.com/eigenlab/eigenlab/stages/manifold"
 )
 
-func read(t *testing.T, name string) *stages.Array { return golden.Read(t, "testdata", name) }
+func read(t *testing.T, name string) *ndarray.Array { return golden.Read(t, "testdata", name) }
 
 // slices3 splits a (P, rows, cols) golden into P row-major matrices.
-func slices3(a *stages.Array) [][][]float64 {
+func slices3(a *ndarray.Array) [][][]float64 {
 	p, r, c := a.Shape[0], a.Shape[1], a.Shape[2]
 	out := make([][][]float64, p)
 	for i := range out {
@@ -27,7 +27,7 @@ func slices3(a *stages.Array) [][][]float64 {
 	return out
 }
 
-func denses(a *stages.Array) []*mat.Dense {
+func denses(a *ndarray.Array) []*mat.Dense {
 	p, r, c := a.Shape[0], a.Shape[1], a.Shape[2]
 	out := make([]*mat.Dense, p)
 	for i := range out {
