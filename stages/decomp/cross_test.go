@@ -1,6 +1,7 @@
 package decomp_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -47,31 +48,29 @@ func pick(m *mat.Dense, rows []int) *mat.Dense {
 	return out
 }
 
-// crossFolds fits every golden fold with the given route and returns the
-// fits and held-out projections.
+// crossFolds fits every golden fold with the given route (FitFolds on
+// numpy's labels) and returns the fits and held-out projections.
 func crossFolds(t *testing.T, name string, same bool, route string) ([]*decomp.CrossFit, []decomp.HeldOut, int) {
 	t.Helper()
 	x := golden.Matrix(golden.Read(t, "testdata", "cross_"+name+"_x"))
 	y := golden.Matrix(golden.Read(t, "testdata", "cross_"+name+"_y"))
-	labels := golden.Read(t, "testdata", "cross_"+name+"_folds").I64
+	labels := intLabels(golden.Read(t, "testdata", "cross_"+name+"_folds").I64)
 	k := golden.Read(t, "testdata", "cross_"+name+"_spec").Shape[1]
-	var fits []*decomp.CrossFit
-	var held []decomp.HeldOut
-	for f := int64(0); ; f++ {
-		train, test := foldRows(labels, f)
-		if len(test) == 0 {
-			break
-		}
-		fit, err := decomp.FitCross(pick(x, train), pick(y, train), decomp.CrossOptions{K: k, Same: same, Route: route})
-		if err != nil {
-			t.Fatalf("%s fold %d: %v", name, f, err)
-		}
-		xt, yt := fit.Project(pick(x, test), pick(y, test))
-		fits, held = append(fits, fit), append(held, decomp.HeldOut{X: xt, Y: yt})
+	fs, err := decomp.FitFolds(context.Background(), x, y, labels, nil, decomp.CrossOptions{K: k, Same: same, Route: route})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	_, dx := x.Dims()
 	_, dy := y.Dims()
-	return fits, held, dx * dy
+	return fs.Fits, fs.Held, dx * dy
+}
+
+func intLabels(v []int64) []int {
+	out := make([]int, len(v))
+	for i, l := range v {
+		out[i] = int(l)
+	}
+	return out
 }
 
 // Per-fold spectra (covariance normalised, Pearson correlation, the

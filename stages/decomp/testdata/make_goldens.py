@@ -164,3 +164,45 @@ np.save("heldout_shift_x.npy", hx)
 np.save("heldout_shift_y.npy", hy)
 np.save("heldout_shift_corr.npy", np.array([np.corrcoef(hx[:, k], hy[:, k])[0, 1] for k in range(3)]))
 np.save("heldout_shift_corruncentered.npy", np.sum(hx * hy, 0) / 39 / hx.std(0, ddof=1) / hy.std(0, ddof=1))
+
+# Cross-trial cross-decomposition (METHODS.md §3.7), from its own generator so
+# the cases above keep their data. Two repeats share a signal z and have
+# independent noise; per fold f, PLSSVD(scale=False) is fitted on (x1, y2) and
+# on (x2, y1) with all K = min(n_train-1, dX, dY) components of the smallest
+# fold, and the two test covariance spectra are summed and halved:
+#   crosstrial_<case>_spec: ½[sum(xs*ys)/(n_te-1) of each pairing]/sqrt(dX*dY)
+#   crosstrial_<case>_recentered: ½[np.cov(xs_k, ys_k)[0, 1] of each pairing]
+# (folds × K). "brain" has random folds; "model" uses one x for both repeats
+# (a model against a brain; x is wide, so the Gram route); "grouped" takes its
+# folds from GroupKFold(4) over crosstrial_grouped_groups.
+#   crosstrial_<case>_{x1,x2,y1,y2,folds}: the inputs ("model" has no x2).
+def pair_spectra(x, y, lab, K):
+    cov, rec = [], []
+    for f in range(lab.max() + 1):
+        tr, te = lab != f, lab == f
+        xs, ys = PLSSVD(n_components=K, scale=False).fit(x[tr], y[tr]).transform(x[te], y[te])
+        cov.append(np.sum(xs * ys, 0) / (te.sum() - 1) / np.sqrt(x.shape[1] * y.shape[1]))
+        rec.append([np.cov(xs[:, k], ys[:, k])[0, 1] for k in range(K)])
+    return np.array(cov), np.array(rec)
+
+rng4 = np.random.default_rng(14)
+for name, (n, dx, dy, model) in {"brain": (96, 14, 10, False), "model": (64, 150, 12, False), "grouped": (60, 10, 8, False)}.items():
+    z = rng4.standard_normal((n, 4))
+    a, b = rng4.standard_normal((4, dx)), rng4.standard_normal((4, dy))
+    x1 = z @ a + 0.7 * rng4.standard_normal((n, dx))
+    x2 = x1 if name == "model" else z @ a + 0.7 * rng4.standard_normal((n, dx))
+    y1, y2 = (z @ b + 0.7 * rng4.standard_normal((n, dy)) for _ in range(2))
+    if name == "grouped":
+        groups = np.repeat(rng4.permutation(np.arange(100, 112)), 5)
+        np.save(f"crosstrial_{name}_groups.npy", groups.astype(np.int64))
+        lab = group_folds(groups, 4)
+    else:
+        lab = folds(n, 4, 0)
+    K = min(min((lab != f).sum() for f in range(4)) - 1, dx, dy)
+    c12, r12 = pair_spectra(x1, y2, lab, K)
+    c21, r21 = pair_spectra(x2, y1, lab, K)
+    arrays = {"x1": x1, "y1": y1, "y2": y2, "folds": lab.astype(np.int64), "spec": (c12 + c21) / 2, "recentered": (r12 + r21) / 2}
+    if name != "model":
+        arrays["x2"] = x2
+    for key, v in arrays.items():
+        np.save(f"crosstrial_{name}_{key}.npy", v)

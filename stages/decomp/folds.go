@@ -1,0 +1,106 @@
+package decomp
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Folds are every fold's cross-decomposition fit and held-out projections
+// (§3.1–3.4), cut to the K components that all folds have (folds differ
+// in n_train by the remainder that goes to fold 0).
+type Folds struct {
+	Fits []*CrossFit
+	Held []HeldOut
+	K    int
+}
+
+// Split returns fold f's train rows (label ≠ f) and test rows (label f).
+func Split(labels []int, f int) (train, test []int) {
+	for i, l := range labels {
+		if l == f {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, test
+}
+
+// FitFolds fits, for each fold f = 0…F−1 (F = 1 + the largest label), a
+// cross-decomposition on the rows of x, y labelled other than f and
+// projects the rows labelled f. The labels come from FoldLabels (random),
+// GroupFolds (grouped) or the caller (supplied); every fold needs at
+// least 2 test and 2 train rows. groups (nil: rows are independent) is
+// each row's group, from which HeldOut.Groups lists each test group's
+// rows for the grouped resamplings.
+func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64, o CrossOptions) (*Folds, error) {
+	nFolds := 0
+	for _, l := range labels {
+		nFolds = max(nFolds, l+1)
+	}
+	_, dx := x.Dims()
+	_, dy := y.Dims()
+	fs := &Folds{K: min(dx, dy)}
+	for f := 0; f < nFolds; f++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		train, test := Split(labels, f)
+		if len(test) < 2 || len(train) < 2 {
+			return nil, fmt.Errorf("fold %d has %d test and %d train rows; want at least 2 of each in every fold 0..%d", f, len(test), len(train), nFolds-1)
+		}
+		fit, err := FitCross(pickRows(x, train), pickRows(y, train), o)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", f, err)
+		}
+		xt, yt := fit.Project(pickRows(x, test), pickRows(y, test))
+		fs.Fits, fs.Held = append(fs.Fits, fit), append(fs.Held, HeldOut{X: xt, Y: yt, Groups: testGroups(groups, test)})
+		fs.K = min(fs.K, len(fit.Sigma))
+	}
+	fs.cut(fs.K)
+	return fs, nil
+}
+
+// cut keeps the first k components of every fold's projections.
+func (fs *Folds) cut(k int) {
+	for i, h := range fs.Held {
+		n, _ := h.X.Dims()
+		fs.Held[i].X, fs.Held[i].Y = h.X.Slice(0, n, 0, k).(*mat.Dense), h.Y.Slice(0, n, 0, k).(*mat.Dense)
+	}
+	fs.K = k
+}
+
+// Spectra returns each fold's Spectrum over all its held-out rows
+// (folds × K).
+func (fs *Folds) Spectra(m Metric) [][]float64 {
+	out := make([][]float64, len(fs.Held))
+	for f, h := range fs.Held {
+		out[f] = Spectrum(h, nil, nil, m)
+	}
+	return out
+}
+
+// testGroups is HeldOut.Groups for the test rows of a fold: the positions
+// in test of each group's rows; nil when groups is nil.
+func testGroups(groups []int64, test []int) [][]int {
+	if groups == nil {
+		return nil
+	}
+	labels := make([]int64, len(test))
+	for i, r := range test {
+		labels[i] = groups[r]
+	}
+	return GroupRows(labels)
+}
+
+// pickRows copies the given rows of m.
+func pickRows(m *mat.Dense, idx []int) *mat.Dense {
+	_, c := m.Dims()
+	out := mat.NewDense(len(idx), c, nil)
+	for i, r := range idx {
+		copy(out.RawRowView(i), m.RawRowView(r))
+	}
+	return out
+}
