@@ -130,13 +130,13 @@ func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Par
 	if err != nil {
 		return nil, err
 	}
-	held, sigma, rank := folds.held, ndarray.NewF64(folds.k), folds.k
-	perFold, totals := ndarray.NewF64(len(folds.fits), folds.k), ndarray.NewF64(len(folds.fits))
-	for f, fd := range folds.fits {
+	held, sigma, rank := folds.Held, ndarray.NewF64(folds.K), folds.K
+	perFold, totals := ndarray.NewF64(len(folds.Fits), folds.K), ndarray.NewF64(len(folds.Fits))
+	for f, fd := range folds.Fits {
 		spec := decomp.Spectrum(held[f], nil, nil, metric)
-		copy(perFold.F64[f*folds.k:], spec)
+		copy(perFold.F64[f*folds.K:], spec)
 		totals.F64[f] = floats.Sum(spec)
-		addScaled(sigma.F64, fd.Sigma[:folds.k], 1/float64(len(folds.fits)))
+		addScaled(sigma.F64, fd.Sigma[:folds.K], 1/float64(len(folds.Fits)))
 		rank = min(rank, fd.Rank)
 	}
 	bins := decomp.NewBins(p.Int("bins_per_decade"))
@@ -145,9 +145,9 @@ func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Par
 	out := Outputs{
 		"spectrum": mean, "total": ndarray.Scalar(floats.Sum(mean.F64)), "total_folds": totals, "total_ci": foldCI(totals.F64),
 		"spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
-		"info": plan.recordResampling(plan.record(ndarray.Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.fits), "n_components": folds.k,
+		"info": plan.recordResampling(plan.record(ndarray.Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.Fits), "n_components": folds.K,
 			"numerical_rank": rank, "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
-			"route": folds.fits[0].Route}), p.Int("n_permutations") > 0, p.Int("n_bootstraps") > 0),
+			"route": folds.Fits[0].Route}), p.Int("n_permutations") > 0, p.Int("n_bootstraps") > 0),
 	}
 	rng := RNG("crossdecomp", p.Int("seed"))
 	permSeed, bootSeed := rng.Uint64(), rng.Uint64()

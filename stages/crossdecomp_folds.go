@@ -11,46 +11,27 @@ import (
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
 
-// foldSet is every fold's fit and held-out projections, cut to the k
-// components that all folds have (folds differ in n_train by the
-// remainder that goes to fold 0).
-type foldSet struct {
-	fits []*decomp.CrossFit
-	held []decomp.HeldOut
-	k    int
-}
-
 // fitFolds fits one cross-decomposition per fold on the rows whose label
-// differs from the fold's and projects the fold's own rows (§3.1–3.4).
-func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, same bool) (*foldSet, error) {
+// differs from the fold's and projects the fold's own rows (§3.1–3.4,
+// decomp.FitFolds), after checking every fold against the params.
+func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, same bool) (*decomp.Folds, error) {
 	_, dx := x.Dims()
 	_, dy := y.Dims()
-	fs := &foldSet{k: min(dx, dy)}
-	err := plan.eachFold(ctx, 2, func(f int, train, test []int) error {
-		o := decomp.CrossOptions{Same: same, Route: p.String("route")}
-		if p.Has("n_components") {
-			o.K = p.Int("n_components")
-			if bound := min(len(train)-1, dx, dy); o.K > bound {
-				return fmt.Errorf("param \"n_components\": %d exceeds min(n_train-1, dX, dY) = min(%d, %d, %d) in fold %d", o.K, len(train)-1, dx, dy, f)
-			}
+	o := decomp.CrossOptions{Same: same, Route: p.String("route")}
+	err := plan.eachFold(ctx, 2, func(f int, train, _ []int) error {
+		if !p.Has("n_components") {
+			return nil
 		}
-		fit, err := decomp.FitCross(rows(x, train), rows(y, train), o)
-		if err != nil {
-			return fmt.Errorf("fold %d: %w", f, err)
+		o.K = p.Int("n_components")
+		if bound := min(len(train)-1, dx, dy); o.K > bound {
+			return fmt.Errorf("param \"n_components\": %d exceeds min(n_train-1, dX, dY) = min(%d, %d, %d) in fold %d", o.K, len(train)-1, dx, dy, f)
 		}
-		xt, yt := fit.Project(rows(x, test), rows(y, test))
-		fs.fits, fs.held = append(fs.fits, fit), append(fs.held, decomp.HeldOut{X: xt, Y: yt, Groups: plan.testGroups(test)})
-		fs.k = min(fs.k, len(fit.Sigma))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i, h := range fs.held {
-		nte, _ := h.X.Dims()
-		fs.held[i] = decomp.HeldOut{X: h.X.Slice(0, nte, 0, fs.k).(*mat.Dense), Y: h.Y.Slice(0, nte, 0, fs.k).(*mat.Dense), Groups: h.Groups}
-	}
-	return fs, nil
+	return decomp.FitFolds(ctx, x, y, plan.labels, plan.groups, o)
 }
 
 // How folds were made, as info["folds"] reports it.
@@ -129,19 +110,6 @@ const (
 	bootRows   = "rows"
 	bootGroups = "groups"
 )
-
-// testGroups is HeldOut.Groups for the test rows of a fold: the positions
-// in test of each group's rows; nil when the folds are not grouped.
-func (fp foldPlan) testGroups(test []int) [][]int {
-	if fp.groups == nil {
-		return nil
-	}
-	labels := make([]int64, len(test))
-	for i, r := range test {
-		labels[i] = fp.groups[r]
-	}
-	return decomp.GroupRows(labels)
-}
 
 // source names what made the folds, for errors about them.
 func (fp foldPlan) source() string {

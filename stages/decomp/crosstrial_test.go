@@ -28,7 +28,9 @@ func TestCrossTrialMatchesNumpy(t *testing.T) {
 	}{
 		{"brain", false, false, "direct"}, {"model", true, false, "gram"}, {"grouped", false, true, "direct"},
 	} {
-		read := func(key string) *mat.Dense { return golden.Matrix(golden.Read(t, "testdata", "crosstrial_"+c.name+"_"+key)) }
+		read := func(key string) *mat.Dense {
+			return golden.Matrix(golden.Read(t, "testdata", "crosstrial_"+c.name+"_"+key))
+		}
 		r := decomp.Repeats{X1: read("x1"), Y1: read("y1"), Y2: read("y2")}
 		r.X2 = r.X1
 		if !c.model {
