@@ -111,7 +111,9 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 		s.force[f] = true
 	}
 	opt.Progress.Start(len(nodes))
+	s.rec = r.DB.NewRecorder()
 	s.runAll(ctx, nodes)
+	s.rec.Close() // every record written, or noted as missing
 	opt.Progress.Finish()
 
 	sum := summarize(runID, nodes, start)
@@ -184,6 +186,7 @@ type scheduler struct {
 	slots *slots
 	force map[string]bool
 
+	rec        *results.Recorder // writes the executions' records
 	mu         sync.Mutex
 	unrecorded []error // records that could not be written (record)
 }
@@ -232,9 +235,7 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 	defer func() {
 		n.end = time.Now()
 		s.opt.Progress.Done(n.label(), n.status, n.usage.Wall, n.err)
-		if err := s.record(n); err != nil {
-			s.unrecord(err)
-		}
+		s.record(n)
 	}()
 	in, ok := n.inputDigests()
 	if !ok || ctx.Err() != nil {
