@@ -140,15 +140,19 @@ func fileURI(path, query string, timeout time.Duration) (string, error) {
 // database, so its directory must be writable.
 func diagnose(path string, err error) error {
 	dir := filepath.Dir(path)
-	if syscall.Access(dir, unixW|unixX) != nil {
+	if denied(syscall.Access(dir, unixW|unixX)) {
 		return fmt.Errorf("directory %s is not writable by this user (%w): SQLite creates %s-wal and %s-shm beside the database; "+
 			"choose a database in a writable directory with --db or EIGENLAB_DB (%v)", dir, os.ErrPermission, filepath.Base(path), filepath.Base(path), err)
 	}
-	if syscall.Access(path, unixR) != nil {
+	if denied(syscall.Access(path, unixR)) {
 		return fmt.Errorf("%s is not readable by this user (%w) (%v)", path, os.ErrPermission, err)
 	}
 	return err
 }
+
+// denied reports whether an access(2) error means a permission problem
+// (not, say, a file that does not exist yet).
+func denied(err error) bool { return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS) }
 
 // Access modes of access(2).
 const (
