@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,10 +98,27 @@ func openReadOnly(path string, timeout time.Duration) (*DB, error) {
 			d, err = open(uri, 0, path, timeout, true)
 		}
 	}
+	if err != nil && archived(path) {
+		// Nothing can write it: read the file as it is, without the
+		// -shm file SQLite cannot create.
+		if immutable, uerr := fileURI(path, "mode=ro&immutable=1", timeout); uerr == nil {
+			if d, uerr = open(immutable, 0, path, timeout, true); uerr == nil {
+				return d, nil
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("provenance database %s (read-only): %w", path, diagnose(path, err))
 	}
 	return d, nil
+}
+
+// archived reports whether path is a database nothing is writing and this
+// user cannot write: its directory is not writable and it has no -wal
+// file (a writer has one open; the last to close removes it).
+func archived(path string) bool {
+	_, err := os.Stat(path + "-wal")
+	return errors.Is(err, fs.ErrNotExist) && denied(syscall.Access(filepath.Dir(path), unixW|unixX))
 }
 
 // migrateFile brings an older database's schema up to date.
@@ -142,10 +160,10 @@ func diagnose(path string, err error) error {
 	dir := filepath.Dir(path)
 	if denied(syscall.Access(dir, unixW|unixX)) {
 		return fmt.Errorf("directory %s is not writable by this user (%w): SQLite creates %s-wal and %s-shm beside the database; "+
-			"choose a database in a writable directory with --db or EIGENLAB_DB (%v)", dir, os.ErrPermission, filepath.Base(path), filepath.Base(path), err)
+			"choose a database in a writable directory with --db or EIGENLAB_DB", dir, os.ErrPermission, filepath.Base(path), filepath.Base(path))
 	}
 	if denied(syscall.Access(path, unixR)) {
-		return fmt.Errorf("%s is not readable by this user (%w) (%v)", path, os.ErrPermission, err)
+		return fmt.Errorf("%s is not readable by this user (%w)", path, os.ErrPermission)
 	}
 	return err
 }
