@@ -265,3 +265,30 @@ func TestBusyDatabaseFailsTheRunAfterTheBound(t *testing.T) {
 		t.Errorf("%d of 9 recorded in %s; want some lost after waiting about %s per batch", recorded, wall, bound)
 	}
 }
+
+// panicOnDone panics in the runner's own code (not a stage's) when the
+// named stage instance is done.
+type panicOnDone struct {
+	nopProgress
+	label string
+}
+
+func (p panicOnDone) Done(label string, _ Status, _ time.Duration, _ error) {
+	if label == p.label {
+		panic("injected runner bug")
+	}
+}
+
+// A panic in the runner fails the run as an internal error instead of
+// crashing the process; the other branches finish.
+func TestRunnerPanicIsAnInternalError(t *testing.T) {
+	r := newRunner(t)
+	resetCounts()
+	s, err := r.Run(context.Background(), plan(t, chain), Options{Jobs: 2, Progress: panicOnDone{label: "mid@scale=1"}})
+	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "at mid@scale=1: panic: injected runner bug") {
+		t.Fatalf("err = %v, want ErrInternal naming the instance", err)
+	}
+	if s.Failed != 1 || s.Executed+s.Skip+s.Cached != 8 {
+		t.Errorf("%d executed, %d failed, %d skipped; want the one instance failed and the rest run or skipped", s.Executed, s.Failed, s.Skip)
+	}
+}
