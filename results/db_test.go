@@ -3,11 +3,15 @@ package results
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // schemaOf lists the database's tables and indexes with their SQL.
@@ -176,4 +180,109 @@ func writeRuns(db *DB, name string, runs, stages int) error {
 		}
 	}
 	return nil
+}
+
+// A database path with characters that mean something in a URI ('#', '?',
+// '%', a space) is the file opened, not a path cut at them.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	for _, name := range []string{"a#b.db", "a?b.db", "a%41b.db", "a b&c=d.db", "x?mode=ro#f.db"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			db, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.BeginRun(context.Background(), Run{Experiment: "e"}); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if !strings.HasPrefix(e.Name(), name) {
+					t.Errorf("wrote %s beside %s", e.Name(), name)
+				}
+			}
+			ro, err := OpenWith(path, Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			if runs, err := ro.Runs(context.Background(), "e"); err != nil || len(runs) != 1 {
+				t.Errorf("read back %d runs (%v), want 1", len(runs), err)
+			}
+		})
+	}
+}
+
+// A read-only open neither waits for nor takes the write lock, so ls and
+// why work while a run writes; it writes nothing and refuses to.
+func TestReadOnlyOpenWhileWriteLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.BeginRun(ctx, Run{Experiment: "e"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.db.Conn(ctx) // the writer's one connection, held
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+
+	start := time.Now()
+	ro, err := OpenWith(path, Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if runs, err := ro.Runs(ctx, ""); err != nil || len(runs) != 1 {
+		t.Errorf("read %d runs (%v) under a write lock, want 1", len(runs), err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("read-only open and read took %s under a write lock; want no wait", d)
+	}
+	if _, err := ro.BeginRun(ctx, Run{Experiment: "e"}); err == nil || !strings.Contains(err.Error(), "opened read-only") {
+		t.Errorf("BeginRun on a read-only database: %v, want a refusal", err)
+	}
+}
+
+// A read-only open of a database that is not there says so (and creates
+// nothing); one with an older schema is migrated first.
+func TestReadOnlyOpenMissingOrOld(t *testing.T) {
+	dir := t.TempDir()
+	_, err := OpenWith(filepath.Join(dir, "none.db"), Options{ReadOnly: true})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing database: %v, want ErrNotExist", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a read-only open created %d files", len(entries))
+	}
+	path := filepath.Join(dir, "old.db")
+	old, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{schemaV1, "PRAGMA user_version = 1"} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	ro, err := OpenWith(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if v := userVersion(t, ro); v != len(migrations) {
+		t.Errorf("schema version %d after a read-only open, want %d (migrated)", v, len(migrations))
+	}
 }

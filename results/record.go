@@ -63,34 +63,46 @@ var execStatuses = map[string]bool{"ok": true, "cached": true, "failed": true, "
 // guarantees that the output blobs are durable in the cache first, so no
 // row ever points at missing bytes.
 func (d *DB) RecordExecution(ctx context.Context, e Execution) (int64, error) {
-	if !execStatuses[e.Status] {
-		return 0, fmt.Errorf("recording %s: status %q: want ok, cached, failed or skipped", e.Stage, e.Status)
-	}
 	var id int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if id, err = insertExecution(ctx, tx, &e); err != nil {
-			return err
-		}
-		if err := insertParams(ctx, tx, id, e.Params); err != nil {
-			return err
-		}
-		if err := insertEdges(ctx, tx, id, "in", e.Inputs); err != nil {
-			return err
-		}
-		if err := insertEdges(ctx, tx, id, "out", e.Outputs); err != nil {
-			return err
-		}
-		return insertCited(ctx, tx, id, &e)
+		id, err = insertAll(ctx, tx, &e)
+		return err
 	})
 	if err != nil {
-		at := e.Stage
-		if e.Cell != "" {
-			at += "@" + e.Cell
-		}
-		return 0, fmt.Errorf("recording %s in run %d: %w", at, e.RunID, err)
+		return 0, recordError(&e, err)
 	}
 	return id, nil
+}
+
+// recordError names the execution whose record failed.
+func recordError(e *Execution, err error) error {
+	at := e.Stage
+	if e.Cell != "" {
+		at += "@" + e.Cell
+	}
+	return fmt.Errorf("recording %s in run %d: %w", at, e.RunID, err)
+}
+
+// insertAll writes e with its params, edges and cited scalars within tx.
+func insertAll(ctx context.Context, tx *sql.Tx, e *Execution) (int64, error) {
+	if !execStatuses[e.Status] {
+		return 0, fmt.Errorf("status %q: want ok, cached, failed or skipped", e.Status)
+	}
+	id, err := insertExecution(ctx, tx, e)
+	if err != nil {
+		return 0, err
+	}
+	if err := insertParams(ctx, tx, id, e.Params); err != nil {
+		return 0, err
+	}
+	if err := insertEdges(ctx, tx, id, "in", e.Inputs); err != nil {
+		return 0, err
+	}
+	if err := insertEdges(ctx, tx, id, "out", e.Outputs); err != nil {
+		return 0, err
+	}
+	return id, insertCited(ctx, tx, id, e)
 }
 
 func insertExecution(ctx context.Context, tx *sql.Tx, e *Execution) (int64, error) {

@@ -114,7 +114,7 @@ func oneExecution(ref string, execs []*Execution) (*Execution, error) {
 // matchDigest expands a digest prefix to the one artifact it names.
 func (d *DB) matchDigest(ctx context.Context, prefix string) (string, error) {
 	if len(prefix) < minPrefix || len(prefix) > 64 {
-		return "", fmt.Errorf("digest prefix %s: want %d to 64 hex digits", prefix, minPrefix)
+		return "", fmt.Errorf("%w: digest prefix %s: want %d to 64 hex digits", ErrBadRef, prefix, minPrefix)
 	}
 	// 'g' follows every hex digit: the range holds exactly the digests
 	// with this prefix, read from the primary key.
@@ -176,6 +176,23 @@ func (d *DB) latestProducer(ctx context.Context, digest string) (*Execution, err
 	return e, err
 }
 
+// ErrBadRef is wrapped by the error for a REF that is malformed (not one
+// that is well formed but names nothing): invalid input.
+var ErrBadRef = errors.New("malformed REF")
+
+// CheckRef checks a REF's form without reading the database, so that a
+// malformed one is reported as such before anything is opened.
+func CheckRef(s string) error {
+	if hexRe.MatchString(s) {
+		if len(s) < minPrefix || len(s) > 64 {
+			return fmt.Errorf("%w: digest prefix %s: want %d to 64 hex digits", ErrBadRef, s, minPrefix)
+		}
+		return nil
+	}
+	_, err := parseRef(s)
+	return err
+}
+
 // ref is a parsed EXP:STAGE[.OUTPUT][@axis=value,...].
 type ref struct {
 	text, exp, stage, output string
@@ -186,19 +203,19 @@ func parseRef(s string) (ref, error) {
 	r := ref{text: s, filter: map[string]string{}}
 	exp, rest, ok := strings.Cut(s, ":")
 	if !ok || exp == "" || rest == "" {
-		return r, fmt.Errorf("REF %q: want a digest prefix (%d+ hex digits), a cited id or EXP:STAGE[.OUTPUT][@axis=value,...]", s, minPrefix)
+		return r, fmt.Errorf("%w %q: want a digest prefix (%d+ hex digits), a cited id or EXP:STAGE[.OUTPUT][@axis=value,...]", ErrBadRef, s, minPrefix)
 	}
 	target, cell, hasCell := strings.Cut(rest, "@")
 	r.exp = exp
 	r.stage, r.output, _ = strings.Cut(target, ".")
 	if r.stage == "" || hasCell && cell == "" {
-		return r, fmt.Errorf("REF %q: want EXP:STAGE[.OUTPUT][@axis=value,...]", s)
+		return r, fmt.Errorf("%w %q: want EXP:STAGE[.OUTPUT][@axis=value,...]", ErrBadRef, s)
 	}
 	if hasCell {
 		for _, kv := range strings.Split(cell, ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || k == "" {
-				return r, fmt.Errorf("REF %q: cell %q: want axis=value[,axis=value...]", s, cell)
+				return r, fmt.Errorf("%w %q: cell %q: want axis=value[,axis=value...]", ErrBadRef, s, cell)
 			}
 			r.filter[k] = v
 		}

@@ -45,15 +45,23 @@ func (d *DB) BeginRun(ctx context.Context, r Run) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("recording run of %s: %w", r.Experiment, err)
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO runs
+	var id int64
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs
 		(experiment, file, yaml, args, status, started, host, pid, code_version, code_revision, code_modified, env_json)
 		VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-		r.Experiment, r.File, r.YAML, string(args), formatTime(r.Started), r.Host, r.PID,
-		r.Code.Version, r.Code.Revision, r.Code.Modified, string(env))
+			r.Experiment, r.File, r.YAML, string(args), formatTime(r.Started), r.Host, r.PID,
+			r.Code.Version, r.Code.Revision, r.Code.Modified, string(env))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("recording run of %s: %w", r.Experiment, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // EndRun records a run's final status (ok, failed, cancelled or killed)

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -133,5 +135,160 @@ func TestUnwritableDatabaseRunsNothing(t *testing.T) {
 	}
 	if n := totalExecutions(); n != 0 {
 		t.Errorf("%d stages ran with no database to record them", n)
+	}
+}
+
+// sweepYAML is a matrix of n cells of one tiny stage each.
+func sweepYAML(n int) string {
+	cells := make([]string, n)
+	for i := range cells {
+		cells[i] = strconv.Itoa(i)
+	}
+	return "name: wide\nmatrix:\n  i: [" + strings.Join(cells, ", ") + "]\nstages:\n  s:\n    kind: test_counter\n    params: {label: wide, value: ${i}}\n"
+}
+
+// countRows counts the executions of a run by status, from the file.
+func countRows(t *testing.T, path string, runID int64) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT status, COUNT(*) FROM executions WHERE run_id = ? GROUP BY status`, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		rows.Scan(&s, &n)
+		counts[s] = n
+	}
+	return counts
+}
+
+// Every execution of a wide sweep is recorded in the database file, cold
+// and on a no-op rerun (once, 75-85% of a 10,000-stage no-op's rows were
+// lost to "database is locked" while the run exited 0). 2,000 stages take
+// ~15 s, most of it writing the cold run's blobs; make test-long
+// (EIGENLAB_LONG=1) runs 10,000 (~70 s on 2 cores).
+func TestWideSweepAllRecorded(t *testing.T) {
+	n := 2000
+	if os.Getenv("EIGENLAB_LONG") == "1" {
+		n = 10000
+	}
+	r, path := fileRunner(t)
+	p := plan(t, sweepYAML(n))
+	for _, want := range []string{"ok", "cached"} {
+		s, err := r.Run(context.Background(), p, Options{Jobs: 2})
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		t.Logf("%s run: %s", want, s.Wall)
+		if got := countRows(t, path, s.RunID); got[want] != n || len(got) != 1 {
+			t.Errorf("run %d recorded %v, want %d %s", s.RunID, got, n, want)
+		}
+	}
+}
+
+// lockOnFirstDone takes the database's write lock from another connection
+// when the first stage is done, and holds it until released.
+type lockOnFirstDone struct {
+	nopProgress
+	t    *testing.T
+	path string
+	once sync.Once
+	conn *sql.Conn
+}
+
+func (p *lockOnFirstDone) Done(string, Status, time.Duration, error) {
+	p.once.Do(func() {
+		db, err := sql.Open("sqlite3", p.path)
+		if err != nil {
+			p.t.Error(err)
+			return
+		}
+		ctx := context.Background()
+		if p.conn, err = db.Conn(ctx); err == nil {
+			_, err = p.conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		}
+		if err != nil {
+			p.t.Error(err)
+		}
+	})
+}
+
+func (p *lockOnFirstDone) release() {
+	p.conn.ExecContext(context.Background(), "ROLLBACK")
+	p.conn.Close()
+}
+
+// A write lock held by another process longer than the bound fails the
+// run (after waiting that long, not forever), saying how many records are
+// missing and why; the rows that are there are true.
+func TestBusyDatabaseFailsTheRunAfterTheBound(t *testing.T) {
+	r := newRunner(t)
+	path := filepath.Join(t.TempDir(), "provenance.db")
+	const bound = 300 * time.Millisecond
+	db, err := results.OpenWith(path, results.Options{Timeout: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r.DB = db
+	lock := &lockOnFirstDone{t: t, path: path}
+	start := time.Now()
+	s, err := r.Run(context.Background(), plan(t, chain), Options{Jobs: 2, Progress: lock})
+	wall := time.Since(start)
+	lock.release()
+	if !errors.Is(err, ErrProvenance) {
+		t.Fatalf("err = %v, want ErrProvenance", err)
+	}
+	recorded := 0
+	for _, n := range countRows(t, path, s.RunID) {
+		recorded += n
+	}
+	for _, w := range []string{
+		fmt.Sprintf("run %d has no record of %d of its 9 stage instances", s.RunID, 9-recorded),
+		"database is locked",
+		"held the database's write lock for over 300ms",
+		fmt.Sprintf("the end of run %d (status failed)", s.RunID),
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if recorded == 9 || wall > 20*bound {
+		t.Errorf("%d of 9 recorded in %s; want some lost after waiting about %s per batch", recorded, wall, bound)
+	}
+}
+
+// panicOnDone panics in the runner's own code (not a stage's) when the
+// named stage instance is done.
+type panicOnDone struct {
+	nopProgress
+	label string
+}
+
+func (p panicOnDone) Done(label string, _ Status, _ time.Duration, _ error) {
+	if label == p.label {
+		panic("injected runner bug")
+	}
+}
+
+// A panic in the runner fails the run as an internal error instead of
+// crashing the process; the other branches finish.
+func TestRunnerPanicIsAnInternalError(t *testing.T) {
+	r := newRunner(t)
+	resetCounts()
+	s, err := r.Run(context.Background(), plan(t, chain), Options{Jobs: 2, Progress: panicOnDone{label: "mid@scale=1"}})
+	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "at mid@scale=1: panic: injected runner bug") {
+		t.Fatalf("err = %v, want ErrInternal naming the instance", err)
+	}
+	if s.Failed != 1 || s.Executed+s.Skip+s.Cached != 8 {
+		t.Errorf("%d executed, %d failed, %d skipped; want the one instance failed and the rest run or skipped", s.Executed, s.Failed, s.Skip)
 	}
 }

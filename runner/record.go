@@ -2,7 +2,6 @@ package runner
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,11 +13,12 @@ import (
 	"github.com/eigenlab/eigenlab/stages"
 )
 
-// record writes n's execution to the provenance database. Blobs and the
-// action record are already durable, so no row can point at missing bytes.
-// The error, if any, names n, its status and the run whose record of n is
-// missing.
-func (s *scheduler) record(n *node) error {
+// record queues n's execution for the run's recorder, which writes it to
+// the provenance database in a batch. Blobs and the action record are
+// already durable, so no row can point at missing bytes. A record that
+// cannot be written is noted (unrecord) with an error naming n, its
+// status and the run whose record of n is missing.
+func (s *scheduler) record(n *node) {
 	e := results.Execution{
 		RunID: s.runID, Stage: n.inst.Name, Cell: n.cell, InstanceID: n.inst.ID,
 		Kind: n.inst.Kind, Version: stages.VersionOf(n.inst.Stage, n.inst.Params),
@@ -47,10 +47,10 @@ func (s *scheduler) record(n *node) error {
 			e.Cite[name] = v
 		}
 	}
-	if _, err := s.r.DB.RecordExecution(context.Background(), e); err != nil {
-		return fmt.Errorf("no record of %s (status %s) in run %d: %w", n.label(), n.status, s.runID, err)
-	}
-	return nil
+	label, status := n.label(), n.status
+	s.rec.Record(e, func(err error) {
+		s.unrecord(fmt.Errorf("no record of %s (status %s) in run %d: %w", label, status, s.runID, err))
+	})
 }
 
 // ErrProvenance is wrapped by Run's error when part of a run's provenance

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -112,7 +113,9 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 		s.force[f] = true
 	}
 	opt.Progress.Start(len(nodes))
+	s.rec = r.DB.NewRecorder()
 	s.runAll(ctx, nodes)
+	s.rec.Close() // every record written, or noted as missing
 	opt.Progress.Finish()
 
 	sum := summarize(runID, nodes, start)
@@ -157,6 +160,9 @@ func (s *scheduler) outcome(ctx context.Context, sum *Summary) (string, error) {
 		}
 		status, err = "failed", errors.Join(errs...)
 	}
+	if len(s.panics) > 0 {
+		status, err = "failed", errors.Join(append([]error{err}, s.panics...)...)
+	}
 	if perr := s.provenanceError(len(sum.nodes)); perr != nil {
 		if status == "ok" {
 			status = "failed"
@@ -185,8 +191,10 @@ type scheduler struct {
 	slots *slots
 	force map[string]bool
 
+	rec        *results.Recorder // writes the executions' records
 	mu         sync.Mutex
 	unrecorded []error // records that could not be written (record)
+	panics     []error // internal errors (resolveSafely)
 }
 
 // runAll starts every node as soon as its dependencies are resolved and
@@ -200,7 +208,7 @@ func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.resolve(ctx, n)
+			s.resolveSafely(ctx, n)
 			mu.Lock()
 			var ready []*node
 			for _, u := range n.users {
@@ -227,15 +235,32 @@ func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
 	wg.Wait()
 }
 
+// ErrInternal is wrapped by Run's error when the runner itself panicked:
+// a bug in eigenlab, not in a stage (a stage's panic is its failure).
+var ErrInternal = errors.New("internal error (a bug in eigenlab, please report it)")
+
+// resolveSafely is resolve, with a panic of the runner's own code turned
+// into the failure of n and an internal error of the run, so that a bug
+// fails the run cleanly instead of crashing it.
+func (s *scheduler) resolveSafely(ctx context.Context, n *node) {
+	defer func() {
+		if v := recover(); v != nil {
+			n.status, n.err = StatusFailed, fmt.Errorf("%w at %s: panic: %v\n%s", ErrInternal, n.label(), v, debug.Stack())
+			s.mu.Lock()
+			s.panics = append(s.panics, fmt.Errorf("%w at %s: panic: %v", ErrInternal, n.label(), v))
+			s.mu.Unlock()
+		}
+	}()
+	s.resolve(ctx, n)
+}
+
 // resolve decides a node's outcome: skipped, cached or executed.
 func (s *scheduler) resolve(ctx context.Context, n *node) {
 	n.start = time.Now()
 	defer func() {
 		n.end = time.Now()
 		s.opt.Progress.Done(n.label(), n.status, n.usage.Wall, n.err)
-		if err := s.record(n); err != nil {
-			s.unrecord(err)
-		}
+		s.record(n)
 	}()
 	in, ok := n.inputDigests()
 	if !ok || ctx.Err() != nil {

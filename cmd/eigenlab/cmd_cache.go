@@ -39,6 +39,11 @@ func cmdVerify(ctx context.Context, args []string) error {
 	if *rtol < 0 || math.IsNaN(*rtol) {
 		return usagef("--rtol %v: want a relative tolerance ≥ 0", *rtol)
 	}
+	if !*all {
+		if err := results.CheckRef(pos[0]); err != nil {
+			return err
+		}
+	}
 	r, done, err := st.open()
 	if err != nil {
 		return err
@@ -133,7 +138,10 @@ func cmdExport(ctx context.Context, args []string) error {
 	if *cited {
 		return forceHint(exportCited(ctx, st, pos[0], *out, *force))
 	}
-	r, done, err := st.open()
+	if err := results.CheckRef(pos[0]); err != nil {
+		return err
+	}
+	r, done, err := st.openRead()
 	if err != nil {
 		return err
 	}

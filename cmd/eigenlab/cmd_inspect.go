@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"os"
+
+	"github.com/eigenlab/eigenlab/results"
 )
 
 func init() {
@@ -27,7 +29,7 @@ func cmdLs(ctx context.Context, args []string) error {
 	if len(pos) == 1 {
 		exp = pos[0]
 	}
-	r, done, err := st.open()
+	r, done, err := st.openRead()
 	if err != nil {
 		return err
 	}
@@ -50,7 +52,10 @@ func cmdWhy(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usagef("why takes exactly one REF")
 	}
-	r, done, err := st.open()
+	if err := results.CheckRef(pos[0]); err != nil {
+		return err
+	}
+	r, done, err := st.openRead()
 	if err != nil {
 		return err
 	}
@@ -73,7 +78,12 @@ func cmdDiff(ctx context.Context, args []string) error {
 	if len(pos) != 2 {
 		return usagef("diff takes exactly two REFs")
 	}
-	r, done, err := st.open()
+	for _, ref := range pos {
+		if err := results.CheckRef(ref); err != nil {
+			return err
+		}
+	}
+	r, done, err := st.openRead()
 	if err != nil {
 		return err
 	}

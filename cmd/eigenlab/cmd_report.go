@@ -96,7 +96,7 @@ func cmdReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, done, err := ef.open()
+	r, done, err := ef.openRead()
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func exportCited(ctx context.Context, st stateFlags, exp, path string, replace b
 	} else if !nameRe.MatchString(exp) {
 		return err
 	}
-	r, done, err := st.open()
+	r, done, err := st.openRead()
 	if err != nil {
 		return err
 	}

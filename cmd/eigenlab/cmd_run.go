@@ -148,7 +148,7 @@ func cmdPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, closeDB, err := ef.open()
+	r, closeDB, err := ef.openRead()
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/results"
@@ -41,6 +44,8 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %-44s %s\n", n, commands[n].usage, commands[n].help)
 	}
 	fmt.Fprintln(w, "\nState lives in ./.eigenlab/ (cache/, provenance.db) unless --cache/--db or EIGENLAB_CACHE/EIGENLAB_DB say otherwise.")
+	fmt.Fprintln(w, "A write waits up to EIGENLAB_DB_TIMEOUT (default 1m) for a provenance database another process holds, then fails.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failed (a stage, I/O, provenance), 2 invalid input, 3 internal error (a bug in eigenlab).")
 }
 
 // stateFlags are the flags every command that touches state shares.
@@ -58,17 +63,51 @@ func envOr(name, def string) string {
 	return def
 }
 
-// open opens the cache and the provenance database.
+// open opens the cache and the provenance database for a command that
+// writes (run, verify, gc).
 func (s *stateFlags) open() (*runner.Runner, func(), error) {
+	return s.openWith(false)
+}
+
+// openRead opens the cache and the provenance database read-only, for a
+// command that only reads (ls, why, diff, export, report, plan): it takes
+// no write lock, so it works while a run writes. A database that does not
+// exist yet reads as empty.
+func (s *stateFlags) openRead() (*runner.Runner, func(), error) {
+	return s.openWith(true)
+}
+
+func (s *stateFlags) openWith(readOnly bool) (*runner.Runner, func(), error) {
 	c, err := cache.Open(s.cacheDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := results.Open(s.dbPath)
+	timeout, err := dbTimeout()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := results.OpenWith(s.dbPath, results.Options{ReadOnly: readOnly, Timeout: timeout})
+	if readOnly && errors.Is(err, fs.ErrNotExist) {
+		db, err = results.OpenMemory() // nothing recorded yet
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return &runner.Runner{Cache: c, DB: db, Backend: linalg.Backend()}, func() { db.Close() }, nil
+}
+
+// dbTimeout reads EIGENLAB_DB_TIMEOUT, how long a write waits for a busy
+// provenance database before the command fails (0: results.DefaultTimeout).
+func dbTimeout() (time.Duration, error) {
+	v := os.Getenv("EIGENLAB_DB_TIMEOUT")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usagef("EIGENLAB_DB_TIMEOUT=%q: want a positive duration such as 30s or 5m", v)
+	}
+	return d, nil
 }
 
 // parse parses flags, turning flag errors into usage errors (exit 2).

@@ -9,18 +9,28 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/runner"
 )
 
-// Exit codes (DESIGN.md): 0 ok, 1 a stage failed, 2 the experiment is
-// invalid (or, by its memory estimates, too big for the memory budget).
+// Exit codes (DESIGN.md): 0 ok, 1 a stage failed (or I/O, or provenance
+// not recorded), 2 the input is invalid (experiment, command line, REF;
+// or, by its memory estimates, too big for the memory budget), 3 an
+// internal error: a bug in eigenlab, never to be mistaken for a user's.
+//
+// Go's runtime exits 2 itself on a fatal error it cannot recover from,
+// notably "fatal error: out of memory"; the memory budget (run --mem,
+// default the machine's available memory) exists to refuse the stages
+// that would cause it before they run.
 const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitInvalid = 2
+	exitOK       = 0
+	exitFailed   = 1
+	exitInvalid  = 2
+	exitInternal = 3
 )
 
 func main() {
@@ -30,7 +40,7 @@ func main() {
 	// The first Ctrl-C cancels cleanly; restoring the default handler then
 	// lets a second one kill at once.
 	context.AfterFunc(ctx, stop)
-	os.Exit(exitCode(Run(ctx, os.Args[1:])))
+	os.Exit(exitCode(safely(func() error { return Run(ctx, os.Args[1:]) })))
 }
 
 // exitCode maps an error to the documented exit codes.
@@ -41,10 +51,54 @@ func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "eigenlab:", err)
 	var inv *experiments.InvalidError
 	var usage usageError
-	if errors.As(err, &inv) || errors.As(err, &usage) || errors.Is(err, runner.ErrOverBudget) {
+	var internal *internalError
+	switch {
+	case errors.As(err, &internal) || errors.Is(err, runner.ErrInternal):
+		return exitInternal
+	case errors.As(err, &inv) || errors.As(err, &usage) || errors.Is(err, runner.ErrOverBudget) || errors.Is(err, results.ErrBadRef):
 		return exitInvalid
 	}
 	return exitFailed // a stage failed (runner.ErrStageFailed), or I/O
+}
+
+// internalError is a panic caught by safely: a bug in eigenlab.
+type internalError struct {
+	value any
+	log   string // the file holding the stack, or "" if it could not be written
+}
+
+func (e *internalError) Error() string {
+	where := "; the stack trace could not be saved"
+	if e.log != "" {
+		where = "; stack trace in " + e.log
+	}
+	return fmt.Sprintf("internal error (a bug in eigenlab, please report it): panic: %v%s", e.value, where)
+}
+
+// safely runs fn, turning a panic into an internalError whose stack is
+// saved to a log file, so that a crash prints one line and exits 3, not
+// 2 (invalid input) with a trace.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &internalError{value: v, log: saveStack(v, debug.Stack())}
+		}
+	}()
+	return fn()
+}
+
+// saveStack writes a panic's value and stack to a new file in the
+// temporary directory and returns its path ("" on failure).
+func saveStack(v any, stack []byte) string {
+	f, err := os.CreateTemp("", "eigenlab-crash-*.log")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "eigenlab %v\npanic: %v\n\n%s", os.Args, v, stack); err != nil {
+		return ""
+	}
+	return f.Name()
 }
 
 // usageError is a bad command line: exit code 2, like an invalid experiment.

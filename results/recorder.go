@@ -1,0 +1,117 @@
+package results
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// Batching of a Recorder: a batch is committed once it holds BatchSize
+// executions or its oldest has waited FlushEvery, and at Close.
+const (
+	BatchSize  = 512
+	FlushEvery = 100 * time.Millisecond
+)
+
+// Recorder writes the executions of a run in batches, one transaction
+// each, from one goroutine: a sweep of tiny stages then costs a commit per
+// batch, not per stage, and never queues its goroutines on the write
+// lock. A batch is committed only after every execution in it happened
+// and its outputs are durable (the caller records an execution when it is
+// done), so a process killed mid-run loses at most the uncommitted tail,
+// never writes a row that is not true; its run stays "running" until
+// MarkDeadRuns marks it killed.
+type Recorder struct {
+	d    *DB
+	kick chan struct{} // a batch is full
+	stop chan struct{} // Close was called
+	done chan struct{} // the loop has flushed everything and returned
+
+	mu      sync.Mutex
+	pending []pendingRecord
+}
+
+type pendingRecord struct {
+	e    Execution
+	fail func(error)
+}
+
+// NewRecorder starts a recorder on d. Close it to flush what is pending.
+func (d *DB) NewRecorder() *Recorder {
+	r := &Recorder{d: d, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.loop()
+	return r
+}
+
+// Record queues e; if its record cannot be written, fail is called (from
+// the recorder's goroutine) with an error naming it.
+func (r *Recorder) Record(e Execution, fail func(error)) {
+	r.mu.Lock()
+	r.pending = append(r.pending, pendingRecord{e, fail})
+	full := len(r.pending) >= BatchSize
+	r.mu.Unlock()
+	if full {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close commits what is pending and stops the recorder; every fail
+// callback has been called when it returns.
+func (r *Recorder) Close() {
+	close(r.stop)
+	<-r.done
+}
+
+func (r *Recorder) loop() {
+	defer close(r.done)
+	tick := time.NewTicker(FlushEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.kick:
+		case <-tick.C:
+		case <-r.stop:
+			r.flush()
+			return
+		}
+		r.flush()
+	}
+}
+
+// flush commits everything pending in one transaction. If that fails for
+// another reason than a busy database (which retry has waited out), each
+// execution is tried alone, so that one bad record loses only itself.
+func (r *Recorder) flush() {
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	ctx := context.Background()
+	err := r.d.tx(ctx, func(tx *sql.Tx) error {
+		for i := range batch {
+			if _, err := insertAll(ctx, tx, &batch[i].e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	for i := range batch {
+		if len(batch) == 1 || isBusy(err) {
+			batch[i].fail(recordError(&batch[i].e, err))
+			continue
+		}
+		if _, err := r.d.RecordExecution(ctx, batch[i].e); err != nil {
+			batch[i].fail(err)
+		}
+	}
+}
