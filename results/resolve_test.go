@@ -61,11 +61,11 @@ func TestResolveErrors(t *testing.T) {
 	first, second := min(a.String(), b.String()), max(a.String(), b.String())
 	tests := []struct{ ref, want string }{
 		{a.String()[:6], "digest prefix " + a.String()[:6] + " is ambiguous: " + first[:10] + "…, " + second[:10] + "…; give more digits"},
-		{"abc12", "digest prefix abc12: want 6 to 64 hex digits"},
+		{"abc12", "malformed REF: digest prefix abc12: want 6 to 64 hex digits"},
 		{"ffffffff", "no artifact with digest ffffffff… in the provenance database"},
-		{"nonsense", `REF "nonsense": want a digest prefix (6+ hex digits), a cited id or EXP:STAGE[.OUTPUT][@axis=value,...]`},
-		{"exp:fit@", `REF "exp:fit@": want EXP:STAGE[.OUTPUT][@axis=value,...]`},
-		{"exp:fit@alpha", `REF "exp:fit@alpha": cell "alpha": want axis=value[,axis=value...]`},
+		{"nonsense", `malformed REF "nonsense": want a digest prefix (6+ hex digits), a cited id or EXP:STAGE[.OUTPUT][@axis=value,...]`},
+		{"exp:fit@", `malformed REF "exp:fit@": want EXP:STAGE[.OUTPUT][@axis=value,...]`},
+		{"exp:fit@alpha", `malformed REF "exp:fit@alpha": cell "alpha": want axis=value[,axis=value...]`},
 		{"nope:fit", `nope:fit: no runs of experiment "nope"; the database has exp`},
 		{"exp:fti", `exp:fti: no run of "exp" has an ok or cached execution of stage "fti"; its latest run (2, ok) has data, fit, spec`},
 		{"exp:fit@alhpa=1", `exp:fit@alhpa=1: run 2 has no axis "alhpa"; its axes are alpha, seed`},
