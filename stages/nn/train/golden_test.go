@@ -75,7 +75,6 @@ func load(t *testing.T, m *Model, name, p string) {
 	}
 }
 
-
 // goldenModels builds the architectures of make_goldens.py.
 func goldenModel(t *testing.T, name string) *Model {
 	t.Helper()
