@@ -6,8 +6,6 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
 // Spectral is the eigenspectrum regulariser of METHODS.md §4 ("Related
@@ -17,8 +15,8 @@ import (
 //
 //   - the basis V (D × D, eigenvectors as columns) is recomputed at the
 //     start of every epoch from the hidden layer's activations on the whole
-//     training set, centred, with covariance divided by N (Basis), and held
-//     fixed (no gradient) during the epoch;
+//     training set, centred, with covariance divided by N (Fit, via
+//     hiddenSpectrum), and held fixed (no gradient) during the epoch;
 //   - a batch of n rows H gives λ_k = v_kᵀ Σ_batch v_k with Σ_batch the
 //     centred covariance divided by n − 1, i.e. λ_k = ‖H_c v_k‖²/(n−1);
 //   - λ is sorted in descending order; β = λ_(Start)·(Start+1)^Slope (0-based
@@ -35,23 +33,6 @@ type Spectral struct {
 	Weight float64
 	Slope  float64
 	Start  int
-}
-
-// Basis returns the eigenvectors (columns, by descending eigenvalue) and
-// eigenvalues of the centred covariance (divided by N) of the N × D
-// activations h.
-func Basis(h []float64, n, d int) (*mat.Dense, []float64, error) {
-	if n < 2 || len(h) != n*d {
-		return nil, nil, fmt.Errorf("spectral basis: %d activations, want N × %d with N ≥ 2", len(h), d)
-	}
-	hc := centred(h, n, d)
-	var cov mat.SymDense
-	cov.SymOuterK(1/float64(n), mat.NewDense(n, d, hc).T())
-	vals, vecs, err := linalg.SymEig(&cov, true)
-	if err != nil {
-		return nil, nil, fmt.Errorf("spectral basis: %w", err)
-	}
-	return vecs, vals, nil
 }
 
 // centred returns h (n × d) minus its column means (summed in row order).
