@@ -65,4 +65,6 @@ func (m *Model) HiddenLayer() string {
 }
 
 // layerName is the node a parameter belongs to.
-func layerName(p *Param) string { return strings.TrimSuffix(strings.TrimSuffix(p.Name, "/kernel"), "/bias") }
+func layerName(p *Param) string {
+	return strings.TrimSuffix(strings.TrimSuffix(p.Name, "/kernel"), "/bias")
+}
