@@ -1,0 +1,185 @@
+// Package train trains eigenlab's own small networks on the CPU: MLPs
+// (dense + ReLU) and small CNNs (3×3 valid convolution + ReLU + 2×2 max
+// pooling, then dense layers), in float64, with forward, parameter
+// gradients and input gradients written by hand (softmax cross-entropy,
+// dense, ReLU, convolution as im2col GEMM and its col2im backward, max
+// pooling), SGD with momentum and Adam with PyTorch's update rules, step
+// and cosine learning-rate schedules, the spectral regulariser of
+// METHODS.md §4 ("Related regulariser", Nassar et al. 2020) and FGSM/PGD
+// adversarial examples from the same backward pass.
+//
+// Every layer, loss, optimiser step and attack equals PyTorch autograd in
+// float64 (testdata/make_goldens.py). Determinism: the package's own loops
+// run on one goroutine in a fixed order, and every GEMM reduces over its
+// inner dimension within one call (OpenBLAS, registered by stages/linalg,
+// splits only the output among its fixed number of threads; gonum's Go
+// BLAS with -tags purego), so the same inputs, weights and seed give the
+// same bytes whatever GOMAXPROCS is.
+//
+// It does not reuse stages/nn's forward pass: that one is float32 and
+// per-image, for inference; training needs float64 batches and keeps every
+// layer's input for the backward pass.
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Param is one trainable tensor, named "<layer>/kernel" or "<layer>/bias"
+// as stages/nn names weights, in PyTorch's layout (dense: out × in; conv:
+// C_out × C_in × k × k). Grad holds the gradient of the last Backward.
+type Param struct {
+	Name  string
+	Shape []int
+	Value []float64
+	Grad  []float64
+	fanIn int // inputs per output unit, for Init
+}
+
+func newParam(name string, fanIn int, shape ...int) *Param {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return &Param{Name: name, Shape: shape, Value: make([]float64, n), Grad: make([]float64, n), fanIn: fanIn}
+}
+
+// layer is one stage of the network on a batch stored row-major, one
+// sample per row. forward keeps what backward needs; backward adds the
+// parameter gradients of the batch to Grad and returns the gradient wrt
+// its input (nil when needInput is false, for the first layer).
+type layer interface {
+	forward(x []float64, n int) []float64
+	backward(dy []float64, n int, needInput bool) []float64
+	params() []*Param
+	outSize() int
+}
+
+// Model is a feed-forward network: layers applied in order to a batch of
+// inputs of InSize values each, ending in class logits. Hidden is the
+// index of the layer whose output is "the hidden layer" the spectral
+// regulariser reads: the last hidden ReLU, the reference's only_last.
+type Model struct {
+	InShape []int // per-sample input shape: (D) or (C, H, W)
+	layers  []layer
+	Hidden  int
+	outs    [][]float64 // each layer's output of the last Forward
+}
+
+// InSize is the number of input values per sample.
+func (m *Model) InSize() int {
+	n := 1
+	for _, d := range m.InShape {
+		n *= d
+	}
+	return n
+}
+
+// Classes is the number of logits per sample.
+func (m *Model) Classes() int { return m.layers[len(m.layers)-1].outSize() }
+
+// HiddenSize is the width D of the regularised hidden layer.
+func (m *Model) HiddenSize() int { return m.layers[m.Hidden].outSize() }
+
+// NewMLP returns an untrained MLP in → hidden[0] → … → classes with a ReLU
+// after every hidden dense layer (the paper's shallow net is hidden =
+// [2000], its deep one [1000, 1000, 1000]).
+func NewMLP(in int, hidden []int, classes int) *Model {
+	m := &Model{InShape: []int{in}}
+	m.addDense(in, hidden, classes)
+	return m
+}
+
+// NewCNN returns an untrained CNN on (c, h, w) images: for each entry of
+// channels a 3×3 valid convolution with bias, a ReLU and a 2×2 stride-2
+// max pooling (floor), then the flattened (C, H, W) features through the
+// dense ReLU layers hidden and a dense layer to classes (the paper's CNN
+// is channels [16, 32], hidden [1000]).
+func NewCNN(c, h, w int, channels, hidden []int, classes int) (*Model, error) {
+	m := &Model{InShape: []int{c, h, w}}
+	for i, oc := range channels {
+		if h < 4 || w < 4 {
+			return nil, fmt.Errorf("cnn: convolution %d gets %d×%d images; each 3×3 convolution and 2×2 pooling needs at least 4×4", i, h, w)
+		}
+		oh, ow := h-2, w-2
+		m.layers = append(m.layers, newConv(fmt.Sprintf("conv%d", i), c, h, w, oc), &relu{size: oc * oh * ow},
+			&maxPool{c: oc, h: oh, w: ow})
+		c, h, w = oc, oh/2, ow/2
+	}
+	m.addDense(c*h*w, hidden, classes)
+	return m, nil
+}
+
+// addDense appends the dense ReLU layers and the output layer, and marks
+// the last hidden ReLU (or, with no hidden layer, the input to the output
+// layer's predecessor) as the regularised layer.
+func (m *Model) addDense(in int, hidden []int, classes int) {
+	for i, units := range hidden {
+		m.layers = append(m.layers, newDense(fmt.Sprintf("dense%d", i), in, units), &relu{size: units})
+		in = units
+	}
+	m.Hidden = len(m.layers) - 1
+	m.layers = append(m.layers, newDense(fmt.Sprintf("dense%d", len(hidden)), in, classes))
+	m.outs = make([][]float64, len(m.layers))
+}
+
+// Params lists the trainable tensors in PyTorch's parameters() order
+// (per layer, kernel then bias).
+func (m *Model) Params() []*Param {
+	var ps []*Param
+	for _, l := range m.layers {
+		ps = append(ps, l.params()...)
+	}
+	return ps
+}
+
+// Init draws the weights as PyTorch's default for nn.Linear and nn.Conv2d
+// does (kaiming_uniform with a = √5): kernel and bias uniform on
+// ±1/√fan_in, fan_in = C_in·k² or the input width, from rng.
+func (m *Model) Init(rng *rand.Rand) {
+	for _, p := range m.Params() {
+		bound := 1 / math.Sqrt(float64(p.fanIn))
+		for i := range p.Value {
+			p.Value[i] = (2*rng.Float64() - 1) * bound
+		}
+	}
+}
+
+// Forward runs the batch x (n samples of InSize values) and returns the
+// n × Classes logits (owned by the model until the next Forward).
+func (m *Model) Forward(x []float64, n int) []float64 {
+	if len(x) != n*m.InSize() {
+		panic(fmt.Sprintf("train: batch of %d values, want %d samples × %d", len(x), n, m.InSize()))
+	}
+	for i, l := range m.layers {
+		x = l.forward(x, n)
+		m.outs[i] = x
+	}
+	return x
+}
+
+// HiddenOutput is the regularised layer's n × HiddenSize output of the
+// last Forward.
+func (m *Model) HiddenOutput() []float64 { return m.outs[m.Hidden] }
+
+// Backward sets every Param.Grad to the gradient of the loss whose
+// gradient wrt the logits of the last Forward is dlogits, plus, when
+// dhidden is not nil, a loss term whose gradient wrt HiddenOutput is
+// dhidden. It returns the gradient wrt the input when needInput.
+func (m *Model) Backward(dlogits, dhidden []float64, n int, needInput bool) []float64 {
+	for _, p := range m.Params() {
+		clear(p.Grad)
+	}
+	d := dlogits
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		if i == m.Hidden && dhidden != nil {
+			for j, v := range dhidden {
+				d[j] += v
+			}
+		}
+		d = m.layers[i].backward(d, n, needInput || i > 0)
+	}
+	return d
+}
