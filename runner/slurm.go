@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,32 +25,38 @@ import (
 	"github.com/eigenlab/eigenlab/stages"
 )
 
-// Slurm runs every stage execution as one Slurm batch job. The job runs
-// `eigenlab exec-stage JOBFILE` (ExecStage) on a compute node that sees the
-// same cache directory: it reads the job file the executor wrote into the
-// cache's temp dir (stage kind, version, canonical params and input
-// digests by name: everything that defines the action, see actionKey),
-// loads the inputs from the cache, runs the stage, stores the outputs as
-// blobs (atomic renames, so concurrent writers of one digest are harmless)
-// and writes a result file (output digests and sizes, wall and CPU time,
-// peak RSS, host, job id, or the stage's error).
+// Slurm runs every stage execution as one task of a Slurm job array. The
+// task runs `eigenlab exec-stage JOBFILE` (ExecStage) on a compute node
+// that sees the same cache directory: it reads the job file the executor
+// wrote into the cache's temp dir (stage kind, version, canonical params
+// and input digests by name: everything that defines the action, see
+// actionKey), loads the inputs from the cache, runs the stage, stores the
+// outputs as blobs (atomic renames, so concurrent writers of one digest
+// are harmless) and writes a result file (output digests and sizes, wall
+// and CPU time, peak RSS, host, job id, or the stage's error).
 //
-// Execute submits with `sbatch --parsable` and waits for the result,
-// polling the result file and, shared by all jobs in flight, squeue; it
-// returns the outputs as artifacts over the cache blobs (arrays larger
-// than 1 MiB as ArrayFiles, so nothing big is read back into the runner)
-// with the job's Usage, whose Host names the node and the job id. The
-// scheduler then stores them (a no-op: the blobs are there) and records
-// the execution like a local one, with executor "slurm". A cancelled
-// context scancels the job. A failed job (stage error, non-zero exit,
-// out of memory, cancelled, node failure) gives an error naming the job
-// id, its state and the tail of its log. A job leaves nothing but files in
-// the cache's temp dir, which Execute removes (or `eigenlab gc` after an
-// hour), and complete blobs.
+// Execute does not submit alone: the calls that arrive within Window of
+// the first and ask for the same resources (--cpus-per-task, --mem) are
+// gathered into one `sbatch --parsable --array=0-K` whose script hands
+// task i the i-th job file, so a sweep of many short stages costs one
+// submission per ready batch of stages, not one per stage; a batch goes
+// at once when Batch calls wait in it. Each call then waits for its own
+// task, ARRAYID_INDEX, polling its result file and, shared by all tasks
+// in flight, `squeue -r`; it returns the outputs as artifacts over the
+// cache blobs (arrays larger than 1 MiB as ArrayFiles, so nothing big is
+// read back into the runner) with the task's Usage, whose Host names the
+// node and the task's job id. The scheduler then stores them (a no-op:
+// the blobs are there) and records the execution like a local one, with
+// executor "slurm". A cancelled context scancels its own task only. A
+// failed task (stage error, non-zero exit, out of memory, cancelled, node
+// failure) fails its own execution, with an error naming the task's job
+// id, its state and the tail of its log; the other tasks of its array run
+// on. A task leaves nothing but files in the cache's temp dir, which
+// Execute removes (or `eigenlab gc` after an hour), and complete blobs.
 //
 // The cache must be on a file system shared by the runner and the nodes;
 // the cache's own guarantees (DESIGN.md, cache.Open) then hold as far as
-// that file system keeps rename atomic. The runner's -j bounds the jobs
+// that file system keeps rename atomic. The runner's -j bounds the tasks
 // in flight; Slurm queues and places them.
 type Slurm struct {
 	Cache *cache.Cache
@@ -65,12 +73,28 @@ type Slurm struct {
 	// of a short job's cost is the wait. squeue, which asks the controller,
 	// is run at most twice a second for all the jobs in flight together.
 	Poll time.Duration
+	// Batch is the most executions one job array holds: a batch is
+	// submitted as soon as this many wait in it. Set it to the runner's
+	// -j, the most executions in flight; 0 means runtime.NumCPU(), the
+	// runner's default.
+	Batch int
+	// Window is the longest an execution waits for others to share its
+	// array before the array is submitted; 0 means DefaultWindow.
+	Window time.Duration
 
 	mu     sync.Mutex
-	active map[string]bool    // job ids in flight
+	active map[string]bool    // task ids in flight (ARRAYID_INDEX)
 	states map[string]jobInfo // the last squeue snapshot of them
 	polled time.Time
+
+	bmu     sync.Mutex
+	pending map[arrayKey]*arrayBatch // batches gathering executions
 }
+
+// DefaultWindow is Slurm.Window's default: short beside the second or so a
+// cluster takes to start a job, long enough for the executions the runner
+// starts together (when an array's tasks end together) to share an array.
+const DefaultWindow = 50 * time.Millisecond
 
 // jobInfo is what squeue says about one job.
 type jobInfo struct{ State, Node, Reason string }
@@ -186,7 +210,7 @@ type slurmOutput struct {
 // the runner rather than handed over as an ArrayFile over its blob.
 const readBackBelow = 1 << 20
 
-// Execute implements Executor: one sbatch job per call. See Slurm.
+// Execute implements Executor: one task of a job array per call. See Slurm.
 func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, error) {
 	label := cmp.Or(job.Label, job.Stage.Kind())
 	fail := func(err error) (stages.Outputs, Usage, error) {
@@ -209,13 +233,13 @@ func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, er
 		jf.Close()
 		return fail(err)
 	}
-	base := strings.TrimSuffix(jobPath, ".job.json")
-	resultPath, logPath := base+".result.json", base+".log"
-	keep := false // the log of a failed job stays for GC, for a closer look
+	resultPath := strings.TrimSuffix(jobPath, ".job.json") + ".result.json"
+	var logPath string // known once the array is submitted
+	keep := false      // the log of a failed task stays for GC, for a closer look
 	defer func() {
 		os.Remove(jobPath)
 		os.Remove(resultPath)
-		if info, err := os.Stat(logPath); !keep || err == nil && info.Size() == 0 {
+		if info, err := os.Stat(logPath); logPath != "" && (!keep || err == nil && info.Size() == 0) {
 			os.Remove(logPath)
 		}
 	}()
@@ -237,7 +261,9 @@ func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, er
 		return fail(fmt.Errorf("writing the job file: %w", err))
 	}
 
-	id, err := s.submit(ctx, job, label, exe, jobPath, logPath)
+	t, err := s.submit(ctx, job, label, exe, jobPath)
+	id := t.id
+	logPath = t.log
 	if err != nil {
 		return fail(err)
 	}
@@ -266,14 +292,109 @@ func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, er
 	return outs, u, nil
 }
 
-// submit runs sbatch and returns the job id.
-func (s *Slurm) submit(ctx context.Context, job Job, label, exe, jobPath, logPath string) (string, error) {
+// arrayKey is what the tasks of one job array share: their resources.
+type arrayKey struct {
+	cpus  int
+	memMB int64 // 0: no --mem
+}
+
+// arrayBatch gathers executions into one job array until it is submitted.
+type arrayBatch struct {
+	key    arrayKey
+	exe    string   // the eigenlab binary, absolute
+	dir    string   // the cache's temp dir, absolute: the tasks' logs go there
+	jobs   []string // job files; task i runs jobs[i]
+	labels []string
+	timer  *time.Timer
+	done   chan struct{} // closed once id or err is set
+	id     string        // the array's job id
+	err    error
+}
+
+// task is one execution's place in a submitted array.
+type task struct {
+	id  string // ARRAYID_INDEX, as squeue -r and scancel name it
+	log string // the task's stdout and stderr
+}
+
+// submit adds the job file to the batch of its resources, waits until the
+// batch is submitted and returns the execution's task. A task whose ctx
+// ended meanwhile is scancelled (submission itself is not cut short: a
+// job submitted but not known to us could not be cancelled).
+func (s *Slurm) submit(ctx context.Context, job Job, label, exe, jobPath string) (task, error) {
 	res := job.Stage.Resources(job.Params)
-	args := []string{"--parsable", "--job-name=" + label,
-		"--cpus-per-task=" + strconv.Itoa(max(res.Threads, 1)),
-		"--output=" + logPath, "--error=" + logPath}
+	key := arrayKey{cpus: max(res.Threads, 1)}
 	if res.MemBytes > 0 {
-		args = append(args, fmt.Sprintf("--mem=%dM", (res.MemBytes+1<<20-1)>>20))
+		key.memMB = (res.MemBytes + 1<<20 - 1) >> 20
+	}
+	b, i := s.join(key, exe, label, jobPath)
+	<-b.done
+	if b.err != nil {
+		return task{}, b.err
+	}
+	t := task{id: b.id + "_" + strconv.Itoa(i)}
+	t.log = filepath.Join(b.dir, "slurm-"+t.id+".log")
+	if ctx.Err() != nil {
+		s.cancel(t.id)
+		return t, fmt.Errorf("job %s: cancelled: %w", t.id, ctx.Err())
+	}
+	return t, nil
+}
+
+// join adds a job file to the pending batch of key, starting one (and the
+// Window timer that submits it) if there is none, and submits the batch
+// at once when it is full. It returns the batch and the job's index in it.
+func (s *Slurm) join(key arrayKey, exe, label, jobPath string) (*arrayBatch, int) {
+	s.bmu.Lock()
+	b := s.pending[key]
+	if b == nil {
+		if s.pending == nil {
+			s.pending = map[arrayKey]*arrayBatch{}
+		}
+		b = &arrayBatch{key: key, exe: exe, dir: filepath.Dir(jobPath), done: make(chan struct{})}
+		s.pending[key] = b
+		b.timer = time.AfterFunc(cmp.Or(s.Window, DefaultWindow), func() { s.flush(b) })
+	}
+	i := len(b.jobs)
+	b.jobs = append(b.jobs, jobPath)
+	b.labels = append(b.labels, label)
+	full := len(b.jobs) >= cmp.Or(s.Batch, runtime.NumCPU())
+	s.bmu.Unlock()
+	if full {
+		s.flush(b)
+	}
+	return b, i
+}
+
+// flush submits batch b unless that is done already (by the timer or by
+// the call that filled it); once removed from pending it takes no more
+// jobs.
+func (s *Slurm) flush(b *arrayBatch) {
+	s.bmu.Lock()
+	if s.pending[b.key] != b {
+		s.bmu.Unlock()
+		return
+	}
+	delete(s.pending, b.key)
+	s.bmu.Unlock()
+	b.timer.Stop()
+	b.id, b.err = s.sbatch(b)
+	close(b.done)
+}
+
+// sbatch submits b as one job array and returns its job id. The script
+// comes on stdin (no size limit of a command-line argument) and picks the
+// task's job file by $SLURM_ARRAY_TASK_ID.
+func (s *Slurm) sbatch(b *arrayBatch) (string, error) {
+	name := b.labels[0]
+	if len(b.labels) > 1 {
+		name += fmt.Sprintf(" +%d", len(b.labels)-1)
+	}
+	logs := filepath.Join(b.dir, "slurm-%A_%a.log")
+	args := []string{"--parsable", "--job-name=" + name, "--array=0-" + strconv.Itoa(len(b.jobs)-1),
+		"--cpus-per-task=" + strconv.Itoa(b.key.cpus), "--output=" + logs, "--error=" + logs}
+	if b.key.memMB > 0 {
+		args = append(args, fmt.Sprintf("--mem=%dM", b.key.memMB))
 	}
 	if s.Partition != "" {
 		args = append(args, "--partition="+s.Partition)
@@ -281,13 +402,11 @@ func (s *Slurm) submit(ctx context.Context, job Job, label, exe, jobPath, logPat
 	if wd, err := os.Getwd(); err == nil {
 		args = append(args, "--chdir="+wd) // relative file params resolve as here
 	}
-	args = append(args, "--wrap=exec "+shellQuote(exe)+" exec-stage "+shellQuote(jobPath))
-	// Submission must not be cut short by ctx: a job submitted but not
-	// known to us could not be cancelled.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(sctx, "sbatch", args...)
+	cmd := exec.CommandContext(ctx, "sbatch", args...)
 	cmd.Env = jobEnv()
+	cmd.Stdin = strings.NewReader(arrayScript(b.exe, b.jobs))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -298,11 +417,19 @@ func (s *Slurm) submit(ctx context.Context, job Job, label, exe, jobPath, logPat
 	if _, err := strconv.Atoi(id); err != nil {
 		return "", fmt.Errorf("sbatch printed %q, not a job id", out)
 	}
-	if ctx.Err() != nil {
-		s.cancel(id)
-		return "", fmt.Errorf("job %s: cancelled: %w", id, ctx.Err())
-	}
 	return id, nil
+}
+
+// arrayScript is the batch script of an array over jobs: task i execs
+// `exe exec-stage jobs[i]`.
+func arrayScript(exe string, jobs []string) string {
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\nset --")
+	for _, j := range jobs {
+		b.WriteString(" \\\n  " + shellQuote(j))
+	}
+	b.WriteString("\nshift \"$SLURM_ARRAY_TASK_ID\"\nexec " + shellQuote(exe) + " exec-stage \"$1\"\n")
+	return b.String()
 }
 
 // jobEnv is the environment the job inherits (sbatch exports it): this
@@ -345,7 +472,7 @@ func (s *Slurm) wait(ctx context.Context, id, resultPath string) (jobInfo, error
 	}
 }
 
-// track adds or removes a job from the set squeue is asked about.
+// track adds or removes a task from the set squeue is asked about.
 func (s *Slurm) track(id string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -354,32 +481,33 @@ func (s *Slurm) track(id string, on bool) {
 	}
 	if on {
 		s.active[id] = true
-		s.polled = time.Time{} // a new job is not in the snapshot
+		s.polled = time.Time{} // a new task is not in the snapshot
 	} else {
 		delete(s.active, id)
 	}
 }
 
-// state returns squeue's view of job id, from one squeue call for every
-// job in flight that is at most a poll interval old; State "" means squeue
-// no longer knows the job (it ended a while ago).
+// state returns squeue's view of task id (ARRAYID_INDEX), from one
+// `squeue -r` call, listing array tasks one by one, for the arrays of
+// every task in flight that is at most a poll interval old; State ""
+// means squeue no longer knows the task (it ended a while ago).
 func (s *Slurm) state(ctx context.Context, id string) (jobInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if time.Since(s.polled) < 500*time.Millisecond {
 		return s.states[id], nil
 	}
-	ids := make([]string, 0, len(s.active)+1)
-	for j := range s.active {
-		ids = append(ids, j)
+	arrays := map[string]bool{}
+	for t := range s.active {
+		a, _, _ := strings.Cut(t, "_")
+		arrays[a] = true
 	}
-	if !s.active[id] {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	a, _, _ := strings.Cut(id, "_")
+	arrays[a] = true
+	ids := slices.Sorted(maps.Keys(arrays))
 	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	out, err := slurmCmd(qctx, "squeue", "--noheader", "--states=all",
+	out, err := slurmCmd(qctx, "squeue", "--noheader", "--array", "--states=all",
 		"--jobs="+strings.Join(ids, ","), "--format=%i|%T|%N|%r")
 	if err != nil {
 		if !strings.Contains(err.Error(), "Invalid job id") {
@@ -398,7 +526,7 @@ func (s *Slurm) state(ctx context.Context, id string) (jobInfo, error) {
 	return s.states[id], nil
 }
 
-// cancel scancels job id, whatever ctx says.
+// cancel scancels job or task id, whatever ctx says.
 func (s *Slurm) cancel(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -522,6 +650,9 @@ func ExecStage(ctx context.Context, path string) (stageErr, err error) {
 	}
 	host, _ := os.Hostname()
 	res := slurmResult{Host: host, JobID: os.Getenv("SLURM_JOB_ID")}
+	if a, i := os.Getenv("SLURM_ARRAY_JOB_ID"), os.Getenv("SLURM_ARRAY_TASK_ID"); a != "" && i != "" {
+		res.JobID = a + "_" + i // as squeue -r and the runner name the task
+	}
 	saved, u, stageErr := execJob(ctx, c, &job)
 	res.WallNS, res.CPUNS, res.PeakRSS = u.Wall, u.CPU, peakRSS()
 	if stageErr != nil {

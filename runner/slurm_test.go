@@ -7,13 +7,16 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -291,7 +294,7 @@ func TestSlurmCluster(t *testing.T) {
 	for rows.Next() {
 		var executor, host string
 		rows.Scan(&executor, &host)
-		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+\)$`).MatchString(host) {
+		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+_\d+\)$`).MatchString(host) {
 			t.Errorf("execution recorded as executor %q on host %q", executor, host)
 		}
 		n++
@@ -312,7 +315,7 @@ func TestSlurmCluster(t *testing.T) {
 	yaml := filepath.Join(dir, "fail.yaml")
 	os.WriteFile(yaml, []byte("name: slurm-fail\nstages:\n  data:\n    kind: load\n    params: {source: npy, path: "+bad+"}\n"), 0o644)
 	failOut, code := run("slurm", "run", yaml, "--executor", "slurm")
-	if code != 1 || !regexp.MustCompile(`slurm job \d+ on \S+: `).MatchString(failOut) || !strings.Contains(failOut, "bad.npy") {
+	if code != 1 || !regexp.MustCompile(`slurm job \d+_\d+ on \S+: `).MatchString(failOut) || !strings.Contains(failOut, "bad.npy") {
 		t.Errorf("failing stage: exit %d, want 1 and the job's error naming the job id and file:\n%s", code, failOut)
 	}
 	for _, f := range tempFiles(t, filepath.Join(dir, "slurm", "cache")) {
@@ -466,5 +469,217 @@ func TestSlurmCheck(t *testing.T) {
 				t.Errorf("Check: %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMain lets the test binary stand in for eigenlab in a fake Slurm
+// task (TestSlurmArrays): `runner.test exec-stage JOBFILE`.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "exec-stage" {
+		stageErr, err := ExecStage(context.Background(), os.Args[2])
+		if err != nil || stageErr != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fakeSlurm puts sbatch, squeue and scancel scripts first on PATH that
+// log their arguments to dir/NAME.log. sbatch runs every task of the
+// array it is given in the background, as Slurm would (job id: its pid),
+// with the task's state in dir/state/ID_I for squeue to print and its pid
+// in dir/pid/ID_I for scancel to kill.
+func fakeSlurm(t *testing.T) string {
+	dir := t.TempDir()
+	for _, d := range []string{"bin", "state", "pid"} {
+		os.Mkdir(filepath.Join(dir, d), 0o755)
+	}
+	scripts := map[string]string{
+		"sbatch": `echo "$*" >>D/sbatch.log
+id=$$
+cat >D/script.$id
+for a in "$@"; do
+  case $a in --array=0-*) last=${a#--array=0-} ;; --output=*) out=${a#--output=} ;; esac
+done
+i=0
+while [ "$i" -le "$last" ]; do
+  log=$(echo "$out" | sed "s/%A/$id/; s/%a/$i/")
+  echo "${id}_$i|RUNNING|fake|None" >D/state/${id}_$i
+  (
+    SLURM_ARRAY_JOB_ID=$id SLURM_ARRAY_TASK_ID=$i sh D/script.$id >"$log" 2>&1 &
+    echo $! >D/pid/${id}_$i
+    if wait $!; then st=COMPLETED; else st=FAILED; fi
+    echo "${id}_$i|$st|fake|None" >D/state/${id}_$i
+  ) </dev/null >/dev/null 2>&1 &
+  i=$((i + 1))
+done
+echo $id`,
+		"squeue":  `echo "$*" >>D/squeue.log; cat D/state/* 2>/dev/null; true`,
+		"scancel": `echo "$*" >>D/scancel.log; kill $(cat D/pid/$1)`,
+	}
+	for name, body := range scripts {
+		body = "#!/bin/sh\n" + strings.ReplaceAll(body, "D/", dir+"/") + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "bin", name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", filepath.Join(dir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return dir
+}
+
+// counterJob is a test_counter execution with every param given.
+func counterJob(t *testing.T, value float64, threads int, fail bool, sleepMS int) Job {
+	st, p, err := rebuild("test_counter", map[string]string{"label": `""`, "value": strconv.FormatFloat(value, 'g', -1, 64),
+		"scale": "1", "sleep": strconv.Itoa(sleepMS), "threads": strconv.Itoa(threads),
+		"fail": strconv.FormatBool(fail), "floor": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Job{Stage: st, Params: p, Label: fmt.Sprintf("c%g", value)}
+}
+
+// TestSlurmArrays runs concurrent Executes against fake Slurm commands:
+// executions that share their resources become one sbatch of a job array
+// (at once when Batch of them wait, else after Window), other resources
+// another array; each execution gets its own task's outputs and job id,
+// and a failing task fails only its own execution.
+func TestSlurmArrays(t *testing.T) {
+	type call struct {
+		threads int
+		fail    bool
+	}
+	same := func(n int) []call { return slices.Repeat([]call{{threads: 1}}, n) }
+	for _, tc := range []struct {
+		name   string
+		calls  []call
+		batch  int
+		window time.Duration
+		arrays []string // sbatch args each want, sorted
+	}{
+		// Windows no test waits out: a full batch must go at once.
+		{name: "full batch", calls: same(6), batch: 6, window: 20 * time.Second,
+			arrays: []string{"--array=0-5 --cpus-per-task=1"}},
+		{name: "by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, window: 300 * time.Millisecond,
+			arrays: []string{"--array=0-1 --cpus-per-task=2", "--array=0-2 --cpus-per-task=1"}},
+		{name: "one task fails", calls: []call{{threads: 1}, {threads: 1, fail: true}, {threads: 1}, {threads: 1}}, batch: 4, window: 20 * time.Second,
+			arrays: []string{"--array=0-3 --cpus-per-task=1"}},
+		{name: "batch of one", calls: same(3), batch: 1, window: 20 * time.Second,
+			arrays: []string{"--array=0-0 --cpus-per-task=1", "--array=0-0 --cpus-per-task=1", "--array=0-0 --cpus-per-task=1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakeSlurm(t)
+			c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			exe, _ := os.Executable()
+			s := &Slurm{Cache: c, Exe: exe, Batch: tc.batch, Window: tc.window, Poll: 20 * time.Millisecond}
+			type result struct {
+				outs stages.Outputs
+				u    Usage
+				err  error
+			}
+			results := make([]result, len(tc.calls))
+			var wg sync.WaitGroup
+			t0 := time.Now()
+			for i, cl := range tc.calls {
+				job := counterJob(t, float64(i), cl.threads, cl.fail, 0)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					outs, u, err := s.Execute(context.Background(), job)
+					results[i] = result{outs, u, err}
+				}()
+			}
+			wg.Wait()
+			if took := time.Since(t0); tc.window > 10*time.Second && took > tc.window/2 {
+				t.Errorf("%d executions took %s: a full batch waited out its window", len(tc.calls), took)
+			}
+
+			log, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+				got = append(got, regexp.MustCompile(`--array=\S+|--cpus-per-task=\S+`).FindAllString(line, -1)...)
+			}
+			var want []string
+			for _, a := range tc.arrays {
+				want = append(want, strings.Fields(a)...)
+			}
+			if strings.Count(string(log), "\n") != len(tc.arrays) || strings.Join(sortedPairs(got), " ") != strings.Join(sortedPairs(want), " ") {
+				t.Errorf("sbatch calls:\n%s\nwant %d: %v", log, len(tc.arrays), tc.arrays)
+			}
+			ids := map[string]bool{}
+			for i, r := range results {
+				id := regexp.MustCompile(`slurm job (\d+_\d+)`).FindStringSubmatch(fmt.Sprint(r.u.Host, r.err))
+				if id == nil || ids[id[1]] {
+					t.Errorf("call %d: no task id of its own in %q / %v", i, r.u.Host, r.err)
+				} else {
+					ids[id[1]] = true
+				}
+				if tc.calls[i].fail {
+					if r.err == nil || !strings.Contains(r.err.Error(), "planned failure") {
+						t.Errorf("call %d: error %v, want its task's planned failure", i, r.err)
+					}
+					continue
+				}
+				want, _, _ := Local{}.Execute(context.Background(), counterJob(t, float64(i), tc.calls[i].threads, false, 0))
+				if r.err != nil || r.outs["out"] == nil || r.outs["out"].Digest() != want["out"].Digest() {
+					t.Errorf("call %d: outputs %v, error %v; want the local executor's", i, r.outs, r.err)
+				}
+			}
+			if q, _ := os.ReadFile(filepath.Join(fake, "squeue.log")); len(q) > 0 && !strings.Contains(string(q), "--array") {
+				t.Errorf("squeue asked without --array (array tasks listed one by one): %s", q)
+			}
+		})
+	}
+}
+
+// sortedPairs sorts "--array=.. --cpus-per-task=.." pairs, one per sbatch.
+func sortedPairs(flags []string) []string {
+	var pairs []string
+	for i := 0; i+1 < len(flags); i += 2 {
+		pairs = append(pairs, flags[i]+" "+flags[i+1])
+	}
+	slices.Sort(pairs)
+	return pairs
+}
+
+// TestSlurmArrayCancel: cancelling one execution scancels its own task,
+// ARRAYID_INDEX, and the other task of the array completes.
+func TestSlurmArrayCancel(t *testing.T) {
+	fake := fakeSlurm(t)
+	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	s := &Slurm{Cache: c, Exe: exe, Batch: 2, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 1)
+	slow := counterJob(t, 1, 1, false, 60_000)
+	go func() {
+		_, _, err := s.Execute(ctx, slow)
+		errs <- err
+	}()
+	go func() {
+		for {
+			if b, _ := os.ReadFile(filepath.Join(fake, "sbatch.log")); len(b) > 0 {
+				time.Sleep(200 * time.Millisecond)
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, _, err = s.Execute(context.Background(), counterJob(t, 2, 1, false, 500))
+	if err != nil {
+		t.Errorf("the other task of the array: %v", err)
+	}
+	err = <-errs
+	sc, _ := os.ReadFile(filepath.Join(fake, "scancel.log"))
+	id := regexp.MustCompile(`^\d+_\d$`).FindString(strings.TrimSpace(string(sc)))
+	if id == "" || err == nil || !strings.Contains(err.Error(), "scancel "+id) {
+		t.Errorf("cancelled execution: %v; scancel called with %q, want one task id", err, sc)
 	}
 }

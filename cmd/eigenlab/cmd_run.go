@@ -81,7 +81,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	var exec runner.Executor = runner.Local{}
 	if *executor == "slurm" {
-		s := &runner.Slurm{Cache: r.Cache, Partition: *partition, StreamAbove: r.StreamAbove}
+		s := &runner.Slurm{Cache: r.Cache, Partition: *partition, StreamAbove: r.StreamAbove, Batch: *jobs}
 		if err := s.Check(ctx); err != nil {
 			return err
 		}
