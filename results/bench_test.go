@@ -169,3 +169,16 @@ func BenchmarkLastExecution(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteBenchDB writes the 10^6-execution benchmark database to the
+// path in EIGENLAB_BENCH_DB, for bench/why_big.sh to time `eigenlab why`
+// through the binary on disk; skipped without it.
+func TestWriteBenchDB(t *testing.T) {
+	path := os.Getenv("EIGENLAB_BENCH_DB")
+	if path == "" {
+		t.Skip("EIGENLAB_BENCH_DB not set")
+	}
+	if err := buildBig(path); err != nil {
+		t.Fatal(err)
+	}
+}
