@@ -566,7 +566,7 @@ func TestSlurmArrays(t *testing.T) {
 		// Windows no test waits out: a full batch must go at once.
 		{name: "full batch", calls: same(6), batch: 6, pack: 1, window: 20 * time.Second,
 			arrays: []string{"--array=0-5 --cpus-per-task=1"}},
-		{name: "by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, pack: 1, window: 300 * time.Millisecond,
+		{name: "by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, pack: 1, window: time.Second,
 			arrays: []string{"--array=0-1 --cpus-per-task=2", "--array=0-2 --cpus-per-task=1"}},
 		{name: "one task fails", calls: []call{{threads: 1}, {threads: 1, fail: true}, {threads: 1}, {threads: 1}}, batch: 4, pack: 1, window: 20 * time.Second,
 			arrays: []string{"--array=0-3 --cpus-per-task=1"}},
@@ -574,7 +574,7 @@ func TestSlurmArrays(t *testing.T) {
 			arrays: []string{"--array=0-0 --cpus-per-task=1", "--array=0-0 --cpus-per-task=1", "--array=0-0 --cpus-per-task=1"}},
 		{name: "packed", calls: same(7), batch: 7, pack: 4, window: 20 * time.Second,
 			arrays: []string{"--array=0-1 --cpus-per-task=1"}},
-		{name: "packed by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, pack: 16, window: 300 * time.Millisecond,
+		{name: "packed by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, pack: 16, window: time.Second,
 			arrays: []string{"--array=0-0 --cpus-per-task=2", "--array=0-0 --cpus-per-task=1"}},
 		{name: "packed stage fails", calls: []call{{threads: 1}, {threads: 1, fail: true}, {threads: 1}, {threads: 1}}, batch: 4, pack: 4, window: 20 * time.Second,
 			arrays: []string{"--array=0-0 --cpus-per-task=1"}},
@@ -733,4 +733,112 @@ func TestSlurmArrayCancel(t *testing.T) {
 	if id == "" || err == nil || !strings.Contains(err.Error(), "scancel "+id) {
 		t.Errorf("cancelled execution: %v; scancel called with %q, want one task id", err, sc)
 	}
+}
+
+// TestSlurmHoldOpen: while a task of ours with the same resources is
+// PENDING, a batch stays open past its Window and takes in the executions
+// that arrive; it is submitted as one array once nothing of ours is
+// queued.
+func TestSlurmHoldOpen(t *testing.T) {
+	fake := fakeSlurm(t)
+	hold := filepath.Join(fake, "hold")
+	os.WriteFile(hold, nil, 0o644)
+	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	s := &Slurm{Cache: c, Exe: exe, Batch: 100, Pack: 1, Window: 20 * time.Millisecond, Poll: 20 * time.Millisecond}
+	sbatches := func() int {
+		b, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
+		return strings.Count(string(b), "\n")
+	}
+	errs := make(chan error, 4)
+	execute := func(i int) {
+		_, _, err := s.Execute(context.Background(), counterJob(t, float64(i), 1, false, 0))
+		errs <- err
+	}
+	go execute(0)
+	for deadline := time.Now().Add(10 * time.Second); sbatches() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first execution was never submitted")
+		}
+	}
+	for i := 1; i < 4; i++ {
+		go execute(i)
+	}
+	time.Sleep(500 * time.Millisecond) // 25 windows
+	if n := sbatches(); n != 1 {
+		t.Errorf("%d sbatch calls while the first task was PENDING, want 1 (the later executions held open)", n)
+	}
+	os.Remove(hold)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
+	if lines := strings.Split(strings.TrimSpace(string(log)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "--array=0-2 ") {
+		t.Errorf("sbatch calls:\n%s\nwant 2, the second with the 3 held executions", log)
+	}
+}
+
+// TestSlurmPackedCancel: cancelling a stage packed with others withdraws
+// it: its task stops it (the stage watches its context) and runs the next
+// stage on, nothing is scancelled; cancelling every call of a task
+// scancels it.
+func TestSlurmPackedCancel(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cancelBoth bool
+	}{{name: "one of two"}, {name: "both", cancelBoth: true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakeSlurm(t)
+			c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			exe, _ := os.Executable()
+			s := &Slurm{Cache: c, Exe: exe, Batch: 2, Pack: 2, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
+			ctx, cancel := context.WithCancel(context.Background())
+			other := context.Background()
+			if tc.cancelBoth {
+				other = ctx
+			}
+			errs := make(chan error, 2)
+			ctxs := []context.Context{ctx, other}
+			for i, job := range []Job{counterJob(t, 1, 1, false, 60_000), counterJob(t, 2, 1, false, 300)} {
+				go func() {
+					time.Sleep(time.Duration(i) * 50 * time.Millisecond) // the slow stage goes first in the task
+					_, _, err := s.Execute(ctxs[i], job)
+					errs <- err
+				}()
+			}
+			for len(tempFiles(t, c.Dir())) == 0 || !fileHas(filepath.Join(fake, "sbatch.log"), "\n") {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(300 * time.Millisecond)
+			t0 := time.Now()
+			cancel()
+			slow, quick := <-errs, <-errs
+			sc, _ := os.ReadFile(filepath.Join(fake, "scancel.log"))
+			if !tc.cancelBoth {
+				if slow == nil || !strings.Contains(slow.Error(), "withdrawn from task") || quick != nil || len(sc) > 0 {
+					t.Errorf("cancelled: %v; other: %v; scancel %q; want the first withdrawn, the other done, no scancel", slow, quick, sc)
+				}
+				if took := time.Since(t0); took > 10*time.Second {
+					t.Errorf("the stage after the withdrawn one ended %s after the cancel: not stopped", took)
+				}
+				return
+			}
+			if slow == nil || quick == nil || strings.Count(string(sc), "\n") != 1 || !strings.Contains(slow.Error()+quick.Error(), "scancel "+strings.TrimSpace(string(sc))) {
+				t.Errorf("both cancelled: %v / %v; scancel %q; want one scancel of the task, by the last call", slow, quick, sc)
+			}
+		})
+	}
+}
+
+func fileHas(path, s string) bool {
+	b, _ := os.ReadFile(path)
+	return strings.Contains(string(b), s)
 }
