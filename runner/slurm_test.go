@@ -295,7 +295,7 @@ func TestSlurmCluster(t *testing.T) {
 	for rows.Next() {
 		var executor, host string
 		rows.Scan(&executor, &host)
-		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+_\d+\)$`).MatchString(host) {
+		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+_\d+( stage \d/\d)?\)$`).MatchString(host) {
 			t.Errorf("execution recorded as executor %q on host %q", executor, host)
 		}
 		n++
