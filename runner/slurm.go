@@ -104,11 +104,12 @@ type Slurm struct {
 	// set Pack to 1 for sweeps of long stages. 0 means DefaultPack.
 	Pack int
 
-	mu     sync.Mutex
-	active map[string]*slurmTask // tasks in flight, by ARRAYID_INDEX
-	states map[string]jobInfo    // the last squeue snapshot of them
-	polled time.Time
-	stale  bool // a task was submitted since the snapshot
+	mu      sync.Mutex
+	active  map[string]*slurmTask // tasks in flight, by ARRAYID_INDEX
+	states  map[string]jobInfo    // the last squeue snapshot of them
+	polled  time.Time
+	stale   bool             // a task was submitted since the snapshot
+	sending map[arrayKey]int // sbatch calls under way, by resources
 
 	bmu     sync.Mutex
 	pending map[arrayKey]*arrayBatch // batches gathering executions
@@ -264,7 +265,7 @@ func (s *Slurm) Execute(ctx context.Context, job Job) (stages.Outputs, Usage, er
 		os.Remove(jobPath)
 		os.Remove(resultPath)
 	}()
-	t, pos := s.submit(resourceKey(job), exe, label, jobPath)
+	t, pos := s.submit(ctx, resourceKey(job), exe, label, jobPath)
 	if t == nil {
 		return fail(pos.err)
 	}
@@ -399,12 +400,23 @@ type slurmTask struct {
 
 // submit adds the job file to the batch of its resources, waits until the
 // batch is submitted and returns the execution's task and place in it, or
-// a nil task and the place's error. Submission is not cut short by a
-// cancelled context (a job submitted but not known to us could not be
-// cancelled); the caller's wait notices it.
-func (s *Slurm) submit(key arrayKey, exe, label, jobPath string) (*slurmTask, place) {
+// a nil task and an error. If ctx ends first (a batch may be held open a
+// while), it returns at once; the batch still goes, with the job file
+// withdrawn, and the call's place is released once it is known.
+func (s *Slurm) submit(ctx context.Context, key arrayKey, exe, label, jobPath string) (*slurmTask, place) {
 	b, i := s.join(key, exe, label, jobPath)
-	<-b.done
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		os.Remove(jobPath)
+		go func() {
+			<-b.done
+			if p := b.places[i]; p.task != nil {
+				s.release(p.task, jobPath, true, false)
+			}
+		}()
+		return nil, place{err: fmt.Errorf("cancelled before submission: %w", ctx.Err())}
+	}
 	p := b.places[i]
 	return p.task, p
 }
@@ -446,10 +458,14 @@ func (s *Slurm) ripe(b *arrayBatch) {
 }
 
 // queued reports whether a task in flight with resources key is PENDING
-// in the last squeue snapshot, or was submitted after it.
+// in the last squeue snapshot, or was submitted after it or is being
+// submitted.
 func (s *Slurm) queued(key arrayKey) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.sending[key] > 0 {
+		return true // its tasks will be PENDING
+	}
 	for id, t := range s.active {
 		if t.key != key {
 			continue
@@ -474,7 +490,16 @@ func (s *Slurm) flush(b *arrayBatch) {
 	s.bmu.Unlock()
 	b.timer.Stop()
 	chunks := packed(b.jobs, cmp.Or(s.Pack, DefaultPack))
+	s.mu.Lock()
+	if s.sending == nil {
+		s.sending = map[arrayKey]int{}
+	}
+	s.sending[b.key]++
+	s.mu.Unlock()
 	id, err := s.sbatch(b, chunks)
+	s.mu.Lock()
+	s.sending[b.key]--
+	s.mu.Unlock()
 	b.places = make([]place, 0, len(b.jobs))
 	if err != nil {
 		for range b.jobs {

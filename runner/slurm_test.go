@@ -771,6 +771,23 @@ func TestSlurmHoldOpen(t *testing.T) {
 	if n := sbatches(); n != 1 {
 		t.Errorf("%d sbatch calls while the first task was PENDING, want 1 (the later executions held open)", n)
 	}
+	// A call cancelled while its batch is held returns at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan error)
+	go func() {
+		_, _, err := s.Execute(ctx, counterJob(t, 9, 1, false, 0))
+		cancelled <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-cancelled:
+		if err == nil || !strings.Contains(err.Error(), "cancelled before submission") {
+			t.Errorf("cancelled while held: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call cancelled while its batch was held did not return")
+	}
 	os.Remove(hold)
 	for range 4 {
 		if err := <-errs; err != nil {
@@ -778,8 +795,8 @@ func TestSlurmHoldOpen(t *testing.T) {
 		}
 	}
 	log, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
-	if lines := strings.Split(strings.TrimSpace(string(log)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "--array=0-2 ") {
-		t.Errorf("sbatch calls:\n%s\nwant 2, the second with the 3 held executions", log)
+	if lines := strings.Split(strings.TrimSpace(string(log)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "--array=0-3 ") {
+		t.Errorf("sbatch calls:\n%s\nwant 2, the second with the 4 held executions (one withdrawn)", log)
 	}
 }
 
