@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -294,7 +295,7 @@ func TestSlurmCluster(t *testing.T) {
 	for rows.Next() {
 		var executor, host string
 		rows.Scan(&executor, &host)
-		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+_\d+\)$`).MatchString(host) {
+		if executor != "slurm" || !regexp.MustCompile(`^\S+ \(slurm job \d+_\d+( stage \d/\d)?\)$`).MatchString(host) {
 			t.Errorf("execution recorded as executor %q on host %q", executor, host)
 		}
 		n++
@@ -473,11 +474,10 @@ func TestSlurmCheck(t *testing.T) {
 }
 
 // TestMain lets the test binary stand in for eigenlab in a fake Slurm
-// task (TestSlurmArrays): `runner.test exec-stage JOBFILE`.
+// task (TestSlurmArrays): `runner.test exec-stage JOBFILE...`.
 func TestMain(m *testing.M) {
-	if len(os.Args) == 3 && os.Args[1] == "exec-stage" {
-		stageErr, err := ExecStage(context.Background(), os.Args[2])
-		if err != nil || stageErr != nil {
+	if len(os.Args) >= 3 && os.Args[1] == "exec-stage" {
+		if ExecStages(context.Background(), os.Args[2:], os.Stderr) > 0 {
 			os.Exit(1)
 		}
 		os.Exit(0)
@@ -489,7 +489,8 @@ func TestMain(m *testing.M) {
 // log their arguments to dir/NAME.log. sbatch runs every task of the
 // array it is given in the background, as Slurm would (job id: its pid),
 // with the task's state in dir/state/ID_I for squeue to print and its pid
-// in dir/pid/ID_I for scancel to kill.
+// in dir/pid/ID_I for scancel to kill. While a file dir/hold exists, new
+// tasks stay PENDING.
 func fakeSlurm(t *testing.T) string {
 	dir := t.TempDir()
 	for _, d := range []string{"bin", "state", "pid"} {
@@ -505,8 +506,10 @@ done
 i=0
 while [ "$i" -le "$last" ]; do
   log=$(echo "$out" | sed "s/%A/$id/; s/%a/$i/")
-  echo "${id}_$i|RUNNING|fake|None" >D/state/${id}_$i
+  echo "${id}_$i|PENDING|fake|Resources" >D/state/${id}_$i
   (
+    while [ -e D/hold ]; do sleep 0.02; done
+    echo "${id}_$i|RUNNING|fake|None" >D/state/${id}_$i
     SLURM_ARRAY_JOB_ID=$id SLURM_ARRAY_TASK_ID=$i sh D/script.$id >"$log" 2>&1 &
     echo $! >D/pid/${id}_$i
     if wait $!; then st=COMPLETED; else st=FAILED; fi
@@ -516,7 +519,7 @@ while [ "$i" -le "$last" ]; do
 done
 echo $id`,
 		"squeue":  `echo "$*" >>D/squeue.log; cat D/state/* 2>/dev/null; true`,
-		"scancel": `echo "$*" >>D/scancel.log; kill $(cat D/pid/$1)`,
+		"scancel": `echo "$*" >>D/scancel.log; kill $(cat D/pid/$1) 2>/dev/null; true`,
 	}
 	for name, body := range scripts {
 		body = "#!/bin/sh\n" + strings.ReplaceAll(body, "D/", dir+"/") + "\n"
@@ -542,8 +545,10 @@ func counterJob(t *testing.T, value float64, threads int, fail bool, sleepMS int
 // TestSlurmArrays runs concurrent Executes against fake Slurm commands:
 // executions that share their resources become one sbatch of a job array
 // (at once when Batch of them wait, else after Window), other resources
-// another array; each execution gets its own task's outputs and job id,
-// and a failing task fails only its own execution.
+// another array, Pack of them at most to a task; each execution gets its
+// own outputs and job id (with its stage's position in a packed task),
+// and a failing stage fails only its own execution, in its own task or
+// packed with others.
 func TestSlurmArrays(t *testing.T) {
 	type call struct {
 		threads int
@@ -554,18 +559,25 @@ func TestSlurmArrays(t *testing.T) {
 		name   string
 		calls  []call
 		batch  int
+		pack   int
 		window time.Duration
 		arrays []string // sbatch args each want, sorted
 	}{
 		// Windows no test waits out: a full batch must go at once.
-		{name: "full batch", calls: same(6), batch: 6, window: 20 * time.Second,
+		{name: "full batch", calls: same(6), batch: 6, pack: 1, window: 20 * time.Second,
 			arrays: []string{"--array=0-5 --cpus-per-task=1"}},
-		{name: "by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, window: 300 * time.Millisecond,
+		{name: "by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, pack: 1, window: time.Second,
 			arrays: []string{"--array=0-1 --cpus-per-task=2", "--array=0-2 --cpus-per-task=1"}},
-		{name: "one task fails", calls: []call{{threads: 1}, {threads: 1, fail: true}, {threads: 1}, {threads: 1}}, batch: 4, window: 20 * time.Second,
+		{name: "one task fails", calls: []call{{threads: 1}, {threads: 1, fail: true}, {threads: 1}, {threads: 1}}, batch: 4, pack: 1, window: 20 * time.Second,
 			arrays: []string{"--array=0-3 --cpus-per-task=1"}},
-		{name: "batch of one", calls: same(3), batch: 1, window: 20 * time.Second,
+		{name: "batch of one", calls: same(3), batch: 1, pack: 1, window: 20 * time.Second,
 			arrays: []string{"--array=0-0 --cpus-per-task=1", "--array=0-0 --cpus-per-task=1", "--array=0-0 --cpus-per-task=1"}},
+		{name: "packed", calls: same(7), batch: 7, pack: 4, window: 20 * time.Second,
+			arrays: []string{"--array=0-1 --cpus-per-task=1"}},
+		{name: "packed by resources", calls: append(same(3), call{threads: 2}, call{threads: 2}), batch: 8, pack: 16, window: time.Second,
+			arrays: []string{"--array=0-0 --cpus-per-task=2", "--array=0-0 --cpus-per-task=1"}},
+		{name: "packed stage fails", calls: []call{{threads: 1}, {threads: 1, fail: true}, {threads: 1}, {threads: 1}}, batch: 4, pack: 4, window: 20 * time.Second,
+			arrays: []string{"--array=0-0 --cpus-per-task=1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := fakeSlurm(t)
@@ -574,7 +586,7 @@ func TestSlurmArrays(t *testing.T) {
 				t.Fatal(err)
 			}
 			exe, _ := os.Executable()
-			s := &Slurm{Cache: c, Exe: exe, Batch: tc.batch, Window: tc.window, Poll: 20 * time.Millisecond}
+			s := &Slurm{Cache: c, Exe: exe, Batch: tc.batch, Pack: tc.pack, Window: tc.window, Poll: 20 * time.Millisecond}
 			type result struct {
 				outs stages.Outputs
 				u    Usage
@@ -609,14 +621,18 @@ func TestSlurmArrays(t *testing.T) {
 			if strings.Count(string(log), "\n") != len(tc.arrays) || strings.Join(sortedPairs(got), " ") != strings.Join(sortedPairs(want), " ") {
 				t.Errorf("sbatch calls:\n%s\nwant %d: %v", log, len(tc.arrays), tc.arrays)
 			}
-			ids := map[string]bool{}
+			ids, tasks := map[string]bool{}, map[string]int{}
 			for i, r := range results {
-				id := regexp.MustCompile(`slurm job (\d+_\d+)`).FindStringSubmatch(fmt.Sprint(r.u.Host, r.err))
+				id := regexp.MustCompile(`slurm job ((\d+_\d+)(?: stage (\d+)/(\d+))?)`).FindStringSubmatch(fmt.Sprint(r.u.Host, r.err))
 				if id == nil || ids[id[1]] {
-					t.Errorf("call %d: no task id of its own in %q / %v", i, r.u.Host, r.err)
-				} else {
-					ids[id[1]] = true
+					t.Errorf("call %d: no job id of its own in %q / %v", i, r.u.Host, r.err)
+					continue
 				}
+				ids[id[1]] = true
+				if n, _ := strconv.Atoi(id[4]); id[4] != "" && n <= 1 || id[4] == "" && tasks[id[2]] > 0 {
+					t.Errorf("call %d: job %q: a task of one stage names no stage, a task of several names each", i, id[1])
+				}
+				tasks[id[2]]++
 				if tc.calls[i].fail {
 					if r.err == nil || !strings.Contains(r.err.Error(), "planned failure") {
 						t.Errorf("call %d: error %v, want its task's planned failure", i, r.err)
@@ -628,10 +644,45 @@ func TestSlurmArrays(t *testing.T) {
 					t.Errorf("call %d: outputs %v, error %v; want the local executor's", i, r.outs, r.err)
 				}
 			}
+			pack := cmp.Or(tc.pack, DefaultPack)
+			for id, n := range tasks {
+				if n > pack {
+					t.Errorf("task %s ran %d stages, want at most %d", id, n, pack)
+				}
+			}
 			if q, _ := os.ReadFile(filepath.Join(fake, "squeue.log")); len(q) > 0 && !strings.Contains(string(q), "--array") {
 				t.Errorf("squeue asked without --array (array tasks listed one by one): %s", q)
 			}
+			if left := tempFiles(t, c.Dir()); slices.ContainsFunc(left, func(f string) bool { return !strings.HasSuffix(f, ".log") }) {
+				t.Errorf("files left in the cache temp dir: %v", left)
+			}
 		})
+	}
+}
+
+// TestPacked: a batch is split, in order, into ceil(n/pack) tasks whose
+// sizes differ by at most one.
+func TestPacked(t *testing.T) {
+	for _, tc := range []struct {
+		n, pack int
+		want    []int
+	}{
+		{1, 16, []int{1}}, {7, 4, []int{3, 4}}, {16, 16, []int{16}}, {17, 16, []int{8, 9}},
+		{5, 1, []int{1, 1, 1, 1, 1}}, {64, 16, []int{16, 16, 16, 16}}, {10, 3, []int{2, 3, 2, 3}},
+	} {
+		jobs := make([]string, tc.n)
+		for i := range jobs {
+			jobs[i] = strconv.Itoa(i)
+		}
+		var sizes []int
+		var all []string
+		for _, c := range packed(jobs, tc.pack) {
+			sizes = append(sizes, len(c))
+			all = append(all, c...)
+		}
+		if !slices.Equal(sizes, tc.want) || !slices.Equal(all, jobs) {
+			t.Errorf("packed(%d, %d): sizes %v, order %v; want sizes %v in order", tc.n, tc.pack, sizes, all, tc.want)
+		}
 	}
 }
 
@@ -654,7 +705,7 @@ func TestSlurmArrayCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	exe, _ := os.Executable()
-	s := &Slurm{Cache: c, Exe: exe, Batch: 2, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
+	s := &Slurm{Cache: c, Exe: exe, Batch: 2, Pack: 1, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 1)
 	slow := counterJob(t, 1, 1, false, 60_000)
@@ -682,4 +733,129 @@ func TestSlurmArrayCancel(t *testing.T) {
 	if id == "" || err == nil || !strings.Contains(err.Error(), "scancel "+id) {
 		t.Errorf("cancelled execution: %v; scancel called with %q, want one task id", err, sc)
 	}
+}
+
+// TestSlurmHoldOpen: while a task of ours with the same resources is
+// PENDING, a batch stays open past its Window and takes in the executions
+// that arrive; it is submitted as one array once nothing of ours is
+// queued.
+func TestSlurmHoldOpen(t *testing.T) {
+	fake := fakeSlurm(t)
+	hold := filepath.Join(fake, "hold")
+	os.WriteFile(hold, nil, 0o644)
+	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	s := &Slurm{Cache: c, Exe: exe, Batch: 100, Pack: 1, Window: 20 * time.Millisecond, Poll: 20 * time.Millisecond}
+	sbatches := func() int {
+		b, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
+		return strings.Count(string(b), "\n")
+	}
+	errs := make(chan error, 4)
+	execute := func(i int) {
+		_, _, err := s.Execute(context.Background(), counterJob(t, float64(i), 1, false, 0))
+		errs <- err
+	}
+	go execute(0)
+	for deadline := time.Now().Add(10 * time.Second); sbatches() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first execution was never submitted")
+		}
+	}
+	for i := 1; i < 4; i++ {
+		go execute(i)
+	}
+	time.Sleep(500 * time.Millisecond) // 25 windows
+	if n := sbatches(); n != 1 {
+		t.Errorf("%d sbatch calls while the first task was PENDING, want 1 (the later executions held open)", n)
+	}
+	// A call cancelled while its batch is held returns at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan error)
+	go func() {
+		_, _, err := s.Execute(ctx, counterJob(t, 9, 1, false, 0))
+		cancelled <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-cancelled:
+		if err == nil || !strings.Contains(err.Error(), "cancelled before submission") {
+			t.Errorf("cancelled while held: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call cancelled while its batch was held did not return")
+	}
+	os.Remove(hold)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
+	if lines := strings.Split(strings.TrimSpace(string(log)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "--array=0-3 ") {
+		t.Errorf("sbatch calls:\n%s\nwant 2, the second with the 4 held executions (one withdrawn)", log)
+	}
+}
+
+// TestSlurmPackedCancel: cancelling a stage packed with others withdraws
+// it: its task stops it (the stage watches its context) and runs the next
+// stage on, nothing is scancelled; cancelling every call of a task
+// scancels it.
+func TestSlurmPackedCancel(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cancelBoth bool
+	}{{name: "one of two"}, {name: "both", cancelBoth: true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakeSlurm(t)
+			c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			exe, _ := os.Executable()
+			s := &Slurm{Cache: c, Exe: exe, Batch: 2, Pack: 2, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
+			ctx, cancel := context.WithCancel(context.Background())
+			other := context.Background()
+			if tc.cancelBoth {
+				other = ctx
+			}
+			errs := make(chan error, 2)
+			ctxs := []context.Context{ctx, other}
+			for i, job := range []Job{counterJob(t, 1, 1, false, 60_000), counterJob(t, 2, 1, false, 300)} {
+				go func() {
+					time.Sleep(time.Duration(i) * 50 * time.Millisecond) // the slow stage goes first in the task
+					_, _, err := s.Execute(ctxs[i], job)
+					errs <- err
+				}()
+			}
+			for len(tempFiles(t, c.Dir())) == 0 || !fileHas(filepath.Join(fake, "sbatch.log"), "\n") {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(300 * time.Millisecond)
+			t0 := time.Now()
+			cancel()
+			slow, quick := <-errs, <-errs
+			sc, _ := os.ReadFile(filepath.Join(fake, "scancel.log"))
+			if !tc.cancelBoth {
+				if slow == nil || !strings.Contains(slow.Error(), "withdrawn from task") || quick != nil || len(sc) > 0 {
+					t.Errorf("cancelled: %v; other: %v; scancel %q; want the first withdrawn, the other done, no scancel", slow, quick, sc)
+				}
+				if took := time.Since(t0); took > 10*time.Second {
+					t.Errorf("the stage after the withdrawn one ended %s after the cancel: not stopped", took)
+				}
+				return
+			}
+			if slow == nil || quick == nil || strings.Count(string(sc), "\n") != 1 || !strings.Contains(slow.Error()+quick.Error(), "scancel "+strings.TrimSpace(string(sc))) {
+				t.Errorf("both cancelled: %v / %v; scancel %q; want one scancel of the task, by the last call", slow, quick, sc)
+			}
+		})
+	}
+}
+
+func fileHas(path, s string) bool {
+	b, _ := os.ReadFile(path)
+	return strings.Contains(string(b), s)
 }

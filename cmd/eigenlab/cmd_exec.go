@@ -16,29 +16,26 @@ func init() {
 	register("exec-stage", "", "", cmdExecStage)
 }
 
-// cmdExecStage runs one stage from the job file the Slurm executor wrote
-// and writes its result file. A failure of the stage itself is in the
-// result, which the runner reports with the job id; the job then only
-// exits 1 (Slurm state FAILED), without repeating the error in its log.
+// cmdExecStage runs the stages of the job files the Slurm executor wrote,
+// one after another (runner.ExecStages), and writes each one's result
+// file. A failure of a stage is in its result, which the runner reports
+// with the job id; the task goes on to its next file and exits 1 at the
+// end (Slurm state FAILED), without repeating the error in its log.
 func cmdExecStage(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("exec-stage", flag.ContinueOnError)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("exec-stage: want exactly one job file (written by `eigenlab run --executor slurm`)")
+	if len(pos) == 0 {
+		return usagef("exec-stage: want job files (written by `eigenlab run --executor slurm`)")
 	}
 	// scancel sends SIGTERM once, then SIGKILL after the cluster's
 	// KillWait (30 s by default). A stage that does not watch ctx would run
 	// on until then; two seconds after the signal the job exits instead
 	// (its outputs appear only by atomic renames; leftovers are temp files).
 	context.AfterFunc(ctx, func() { time.AfterFunc(2*time.Second, func() { os.Exit(exitFailed) }) })
-	stageErr, err := runner.ExecStage(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	if stageErr != nil {
+	if runner.ExecStages(ctx, pos, os.Stderr) > 0 {
 		os.Exit(exitFailed)
 	}
 	return nil

@@ -46,8 +46,9 @@ func cmdRun(ctx context.Context, args []string) error {
 	mem := fs.String("mem", "", "memory budget of the stages running at once, e.g. 500M or 20G (default: the machine's available memory); "+
 		"a stage estimated above it is refused before anything runs")
 	dry := fs.Bool("dry-run", false, "show the plan, run nothing")
-	executor := fs.String("executor", "local", "where stages run: local (this process) or slurm (one sbatch job per stage; SLURM_CONF honoured)")
+	executor := fs.String("executor", "local", "where stages run: local (this process) or slurm (job arrays; SLURM_CONF honoured)")
 	partition := fs.String("partition", "", "with --executor slurm: the Slurm partition (default: the cluster's default)")
+	pack := fs.Int("slurm-pack", runner.DefaultPack, "with --executor slurm: the most stages of equal resources one Slurm task runs, one after another (1: a task per stage, for long stages)")
 	var force multiFlag
 	fs.Var(&force, "force", "recompute this stage even if cached (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -59,6 +60,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	if *partition != "" && *executor != "slurm" {
 		return usagef("--partition is for --executor slurm")
+	}
+	if *pack < 1 {
+		return usagef("--slurm-pack %d: want at least 1", *pack)
+	}
+	if *executor != "slurm" && flagSet(fs, "slurm-pack") {
+		return usagef("--slurm-pack is for --executor slurm")
 	}
 	budget, err := parseBudget(*mem)
 	if err != nil {
@@ -81,7 +88,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	var exec runner.Executor = runner.Local{}
 	if *executor == "slurm" {
-		s := &runner.Slurm{Cache: r.Cache, Partition: *partition, StreamAbove: r.StreamAbove, Batch: *jobs}
+		s := &runner.Slurm{Cache: r.Cache, Partition: *partition, StreamAbove: r.StreamAbove, Batch: *jobs, Pack: *pack}
 		if err := s.Check(ctx); err != nil {
 			return err
 		}
@@ -177,4 +184,11 @@ func printPlan(ctx context.Context, w io.Writer, r *runner.Runner, p *experiment
 	}
 	fmt.Fprintf(w, "%d cached, %d to run\n", cached, len(entries)-cached)
 	return nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
