@@ -67,7 +67,9 @@ func (attack) Inputs() []InputSpec {
 
 func (attack) Outputs(Params) []string { return []string{"accuracy", "clean_accuracy", "info"} }
 
-func (attack) Resources(Params) Resources { return Resources{Threads: runtime.NumCPU(), MemBytes: 512 << 20} }
+func (attack) Resources(Params) Resources {
+	return Resources{Threads: runtime.NumCPU(), MemBytes: 512 << 20}
+}
 
 func (s attack) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
 	if err := s.Validate(p); err != nil {
