@@ -173,6 +173,9 @@ func labelled(in Inputs, xName, yName string, m *train.Model) (train.Data, error
 	if y.DType() != ndarray.Int64 || len(y.Shape) != 1 || y.Shape[0] != x.Shape[0] {
 		return train.Data{}, fmt.Errorf("input %q: %s, want int64[%d] labels (one per sample of %q)", yName, y.Describe(), x.Shape[0], xName)
 	}
+	if err := x.CheckFinite(); err != nil {
+		return train.Data{}, fmt.Errorf("input %q: %w", xName, err)
+	}
 	d := train.Data{X: x.Float64s(), Y: make([]int, len(y.I64))}
 	for i, v := range y.I64 {
 		if v < 0 || int(v) >= m.Classes() {
