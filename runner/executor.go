@@ -19,6 +19,11 @@ type Job struct {
 	// Scratch is where the stage writes outputs too large for memory
 	// (stages.Stage.Run); the scheduler adopts them and removes the rest.
 	Scratch *ndarray.Scratch
+	// Checkpoints, when not nil, keeps the states of a stages.Resumable
+	// stage (the runner's, over its cache); an executor that runs stages
+	// in this process passes it to RunResumable, others may ignore it
+	// (the stage then trains from the start, with the same outputs).
+	Checkpoints stages.Checkpointer
 	// Label names the stage instance (STAGE or STAGE@CELL), for messages
 	// and a cluster job's name.
 	Label string
@@ -67,7 +72,11 @@ func (Local) Execute(ctx context.Context, job Job) (out stages.Outputs, u Usage,
 		}
 		u = Usage{Wall: time.Since(start), CPU: cpuTime() - cpu0, PeakRSS: peakRSS()}
 	}()
-	out, err = job.Stage.Run(ctx, job.Scratch, job.Inputs, job.Params)
+	if rs, ok := job.Stage.(stages.Resumable); ok && job.Checkpoints != nil {
+		out, err = rs.RunResumable(ctx, job.Scratch, job.Inputs, job.Params, job.Checkpoints)
+	} else {
+		out, err = job.Stage.Run(ctx, job.Scratch, job.Inputs, job.Params)
+	}
 	return out, u, err
 }
 

@@ -317,6 +317,15 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 		n.status = StatusCached
 		return nil
 	}
+	job := Job{Stage: n.inst.Stage, Params: n.inst.Params, Label: n.label()}
+	if rs, ok := n.inst.Stage.(stages.Resumable); ok {
+		cp, unlock, err := s.newCheckpoints(ctx, n, rs)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		job.Checkpoints = cp
+	}
 	// Inputs are read only once the stage holds its slots and memory:
 	// stages waiting hold no input memory, so peak memory is bounded by -j
 	// and by the budget.
@@ -332,7 +341,8 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	s.opt.Progress.Running(n.label())
 	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
 	defer scratch.RemoveAll()
-	outs, usage, err := s.opt.Executor.Execute(ctx, Job{Stage: n.inst.Stage, Inputs: inputs, Params: n.inst.Params, Scratch: scratch, Label: n.label()})
+	job.Inputs, job.Scratch = inputs, scratch
+	outs, usage, err := s.opt.Executor.Execute(ctx, job)
 	s.slots.release(held)
 	n.usage = usage
 	if err != nil {

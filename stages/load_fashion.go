@@ -23,6 +23,7 @@ func init() {
 		Params: []ParamSpec{
 			{Name: "split", Type: String, Default: "train", Choices: imaging.Splits, Doc: "train, test or all"},
 			nSpec("use the first n images of the split (default all)", true),
+			{Name: "classes", Type: IntList, Optional: true, Min: Bound(0), Max: Bound(9), Doc: "keep only the images of these labels (0–9; default all), in file order, before n; labels keep their values"},
 			channelsSpec(1), normalizeSpec(),
 		},
 		Outputs:  []string{"images", "labels"},
@@ -85,10 +86,13 @@ func loadFashion(ctx context.Context, p Params) (Outputs, error) {
 		}
 		pix = append(pix, im.Data...)
 	}
+	if p.Has("classes") {
+		pix, labels = keepClasses(pix, labels, p.Ints("classes"))
+	}
 	n := len(labels)
 	if p.Has("n") {
 		if p.Int("n") > n {
-			return nil, fmt.Errorf("param \"n\": %d, but split %q holds %d images", p.Int("n"), p.String("split"), n)
+			return nil, fmt.Errorf("param \"n\": %d, but split %q holds %d images (of the kept classes)", p.Int("n"), p.String("split"), n)
 		}
 		n = p.Int("n")
 	}
@@ -109,4 +113,22 @@ func loadFashion(ctx context.Context, p Params) (Outputs, error) {
 	}
 	lab := &ndarray.Array{Shape: []int{n}, Axes: []string{"image"}, I64: labels[:n:n]}
 	return Outputs{"images": out, "labels": lab}, nil
+}
+
+// keepClasses keeps the 28×28 images (and labels) whose label is in
+// classes, in order.
+func keepClasses(pix []byte, labels []int64, classes []int) ([]byte, []int64) {
+	keep := [10]bool{}
+	for _, c := range classes {
+		keep[c] = true
+	}
+	const plane = 28 * 28
+	outPix, outLab := pix[:0], labels[:0]
+	for i, l := range labels {
+		if keep[l] {
+			outPix = append(outPix, pix[i*plane:(i+1)*plane]...)
+			outLab = append(outLab, l)
+		}
+	}
+	return outPix, outLab
 }

@@ -59,6 +59,23 @@ func TestFashionSource(t *testing.T) {
 	}
 }
 
+// classes keeps the images of the given labels in file order: on the
+// test split, labels 1 and 7 are images 2, 3, 5 and 9.
+func TestFashionClasses(t *testing.T) {
+	haveFashion(t)
+	all := imagesOf(loadImages(t, Params{"source": "fashion-mnist", "split": "test", "n": 10}))
+	out := loadImages(t, Params{"source": "fashion-mnist", "split": "test", "n": 4, "classes": []int{7, 1}})
+	a, lab := imagesOf(out), out["labels"].(*ndarray.Array)
+	if !reflect.DeepEqual(lab.I64, []int64{1, 1, 1, 7}) {
+		t.Fatalf("labels %v, want [1 1 1 7]", lab.I64)
+	}
+	for k, i := range []int{2, 3, 5, 9} {
+		if !reflect.DeepEqual(a.F32[k*784:(k+1)*784], all.F32[i*784:(i+1)*784]) {
+			t.Errorf("kept image %d is not test image %d", k, i)
+		}
+	}
+}
+
 // fakeIDX writes a gzipped IDX file.
 func fakeIDX(t *testing.T, path string, magic uint32, dims []uint32, body []byte, cut int) {
 	var raw bytes.Buffer

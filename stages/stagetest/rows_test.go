@@ -82,7 +82,49 @@ var rows = []row{
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(12, 24, 3, 4), "labels": ndarray.Ints(groupsOf(24, 4)...)}
 		}},
+	{name: "init", params: stages.Params{"arch": "mlp-shallow", "input": []int{1, 6, 6}, "classes": 3, "channels": []int{2}, "hidden": []int{8}}},
+	{name: "train", params: stages.Params{"epochs": 2, "batch_size": 8, "reg_alpha": 1.0, "reg_start": 1},
+		setup: func(t *testing.T, _ stages.Params) stages.Inputs {
+			return stages.Inputs{"model": trainable(t), "x": fixed(13, 24, 1, 6, 6), "y": ndarray.Ints(groupsOf(24, 3)...),
+				"x_val": fixed(14, 6, 36), "y_val": ndarray.Ints(groupsOf(6, 3)...)}
+		}},
+	{name: "attack", params: stages.Params{"eps": []float64{0, 0.1}, "steps": 2, "random_start": true},
+		setup: func(t *testing.T, _ stages.Params) stages.Inputs {
+			return stages.Inputs{"model": trainable(t), "x": unit(15, 12, 36), "y": ndarray.Ints(groupsOf(12, 3)...)}
+		}},
+	{name: "weight_project", params: stages.Params{"layer": "dense0", "ranks": []int{0, 2, 8}},
+		setup: func(t *testing.T, _ stages.Params) stages.Inputs {
+			return stages.Inputs{"model": trainable(t), "x": fixed(16, 12, 36), "y": ndarray.Ints(groupsOf(12, 3)...)}
+		}},
 }
+
+// unit is fixed mapped into [0, 1).
+func unit(seed uint64, shape ...int) *ndarray.Array {
+	a := fixed(seed, shape...)
+	for i, v := range a.F64 {
+		a.F64[i] = (v + 1) / 2
+	}
+	return a
+}
+
+// trainable returns the suite's MLP (init: 36 → 8 → 3, seed 0), built once.
+func trainable(t *testing.T) stages.Artifact {
+	m, err := trainableOnce()
+	if err != nil {
+		t.Fatalf("building the MLP fixture: %v", err)
+	}
+	return m
+}
+
+var trainableOnce = sync.OnceValues(func() (stages.Artifact, error) {
+	st, _ := stages.Lookup("init")
+	p := stages.Params{"arch": "mlp-shallow", "input": []int{36}, "classes": 3, "hidden": []int{8}, "channels": []int{16, 32}, "init": "torch-default", "seed": 0}
+	out, err := st.Run(context.Background(), nil, nil, p)
+	if err != nil {
+		return nil, err
+	}
+	return out["model"], nil
+})
 
 // fixed is a float64 array of the given shape filled with values in
 // [-1, 1) from a SplitMix64 stream of seed: integer arithmetic only, so

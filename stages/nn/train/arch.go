@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eigenlab/eigenlab/stages/nn"
@@ -67,4 +68,106 @@ func (m *Model) HiddenLayer() string {
 // layerName is the node a parameter belongs to.
 func layerName(p *Param) string {
 	return strings.TrimSuffix(strings.TrimSuffix(p.Name, "/kernel"), "/bias")
+}
+
+// FromArch is the reverse of Arch and Weights: it rebuilds the trainable
+// model whose Arch is a and loads its weights from ws (copied). The graphs
+// it accepts are exactly those Arch writes: an input, then any number of
+// (3×3 valid stride-1 conv2d with bias and ReLU, 2×2 stride-2 valid
+// max_pool2d) pairs, a flatten, dense nodes with bias and ReLU, and a last
+// dense node with bias and no activation, each node fed by the one before.
+// Anything else (batch norm, padding, residual adds: the built-in
+// convnet6 and resnet-small) is refused with an error naming the arch and
+// the node, since package train has no gradient for it.
+func FromArch(a *nn.Arch, ws map[string]nn.Tensor) (*Model, error) {
+	p, err := parseArch(a)
+	if err != nil {
+		return nil, fmt.Errorf("arch %q is not trainable: %w", a.Name, err)
+	}
+	var m *Model
+	if p.convs == nil && p.h == 1 && p.w == 1 {
+		m = NewMLP(p.c, p.hidden, p.classes)
+	} else if m, err = NewCNN(p.c, p.h, p.w, p.convs, p.hidden, p.classes); err != nil {
+		return nil, fmt.Errorf("arch %q: %w", a.Name, err)
+	}
+	for _, par := range m.Params() {
+		t, ok := ws[par.Name]
+		if !ok {
+			return nil, fmt.Errorf("arch %q: weight %q is missing", a.Name, par.Name)
+		}
+		if !slices.Equal(t.Shape, par.Shape) || len(t.Data) != len(par.Value) {
+			return nil, fmt.Errorf("arch %q: weight %q has shape %v, want %v", a.Name, par.Name, t.Shape, par.Shape)
+		}
+		copy(par.Value, t.Data)
+	}
+	return m, nil
+}
+
+// archParts is a trainable graph's shape: input (c, h, w), conv channels,
+// hidden dense widths and classes.
+type archParts struct {
+	c, h, w       int
+	convs, hidden []int
+	classes       int
+}
+
+// parseArch checks that a is a graph Arch writes and returns its parts.
+func parseArch(a *nn.Arch) (archParts, error) {
+	var p archParts
+	nodes := a.Nodes
+	if len(nodes) < 3 || nodes[0].Op != nn.OpInput {
+		return p, fmt.Errorf("want input, [conv2d, max_pool2d]…, flatten, dense…; got %d nodes", len(nodes))
+	}
+	in := nodes[0]
+	p.c, p.h, p.w = in.Channels, in.Height, in.Width
+	if p.h == 0 || p.w == 0 {
+		return p, fmt.Errorf("input node %q has no fixed height and width", in.Name)
+	}
+	i := 1
+	for ; i+1 < len(nodes) && nodes[i].Op == nn.OpConv; i += 2 {
+		c, pool := nodes[i], nodes[i+1]
+		if !isConv3(c) || !isPool2(pool) {
+			return p, fmt.Errorf("nodes %q, %q: want a 3×3 valid stride-1 conv2d with bias and ReLU then a 2×2 stride-2 valid max_pool2d", c.Name, pool.Name)
+		}
+		p.convs = append(p.convs, c.Channels)
+	}
+	if i == len(nodes) || nodes[i].Op != nn.OpFlatten {
+		if i == len(nodes) {
+			i--
+		}
+		return p, fmt.Errorf("node %q is %s; want flatten after the convolutions", nodes[i].Name, nodes[i].Op)
+	}
+	for i++; i < len(nodes); i++ {
+		n, last := nodes[i], i == len(nodes)-1
+		want := nn.ActReLU
+		if last {
+			want = nn.ActNone
+		}
+		if n.Op != nn.OpDense || !n.Bias || n.Activation != want {
+			return p, fmt.Errorf("node %q (%s): want a dense node with bias and activation %q", n.Name, n.Op, want)
+		}
+		if last {
+			p.classes = n.Channels
+		} else {
+			p.hidden = append(p.hidden, n.Channels)
+		}
+	}
+	if p.classes == 0 {
+		return p, fmt.Errorf("no output dense node")
+	}
+	for k := 1; k < len(nodes); k++ {
+		if len(nodes[k].Inputs) != 1 || nodes[k].Inputs[0] != nodes[k-1].Name {
+			return p, fmt.Errorf("node %q: want it fed by %q alone (a chain)", nodes[k].Name, nodes[k-1].Name)
+		}
+	}
+	return p, nil
+}
+
+func isConv3(n nn.Node) bool {
+	return n.Op == nn.OpConv && slices.Equal(n.Kernel, []int{3, 3}) && slices.Equal(n.Stride, []int{1, 1}) &&
+		n.Padding == "valid" && n.Groups <= 1 && n.Bias && n.Activation == nn.ActReLU
+}
+
+func isPool2(n nn.Node) bool {
+	return n.Op == nn.OpMaxPool && slices.Equal(n.Kernel, []int{2, 2}) && slices.Equal(n.Stride, []int{2, 2}) && n.Padding == "valid"
 }

@@ -57,15 +57,31 @@ type Epoch struct {
 // layer on the whole training set at its start (METHODS.md §4); a last
 // batch of one sample has no batch covariance and is trained without it.
 func Fit(m *Model, cfg Config, tr, val Data) ([]Epoch, error) {
+	return Resume(m, cfg, tr, val, nil, nil)
+}
+
+// Resume continues a Fit whose first len(done) epochs gave the curve done
+// and left m's weights and cfg.Optimizer's state as they are, calling
+// after with the curve so far once each further epoch ends (an error from
+// after stops training and is returned). Everything an epoch depends on
+// is in that state (the basis is recomputed from the weights, the batch
+// order from Seed and the epoch index), so saving m.Params, the optimiser
+// State and the curve in after and resuming from them gives the bytes of
+// one uninterrupted Fit — with one exception: the cosine schedule's rate
+// depends on cfg.Epochs, so its runs resume only runs of the same length.
+func Resume(m *Model, cfg Config, tr, val Data, done []Epoch, after func([]Epoch) error) ([]Epoch, error) {
 	if err := cfg.check(m, tr); err != nil {
 		return nil, err
+	}
+	if len(done) > cfg.Epochs {
+		return nil, fmt.Errorf("train: resuming after %d epochs of a %d-epoch run", len(done), cfg.Epochs)
 	}
 	vecs, _, err := hiddenSpectrum(m, tr.X, tr.N(), cfg.BatchSize)
 	if err != nil {
 		return nil, err
 	}
-	curve := make([]Epoch, 0, cfg.Epochs)
-	for e := range cfg.Epochs {
+	curve := append(make([]Epoch, 0, cfg.Epochs), done...)
+	for e := len(done); e < cfg.Epochs; e++ {
 		ep := runEpoch(m, cfg, tr, vecs, e)
 		var vals []float64
 		if vecs, vals, err = hiddenSpectrum(m, tr.X, tr.N(), cfg.BatchSize); err != nil {
@@ -74,6 +90,11 @@ func Fit(m *Model, cfg Config, tr, val Data) ([]Epoch, error) {
 		ep.Alpha = cfg.alpha(vals)
 		ep.ValAcc = Accuracy(m, val, cfg.BatchSize)
 		curve = append(curve, ep)
+		if after != nil {
+			if err := after(curve); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return curve, nil
 }

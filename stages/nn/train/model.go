@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Param is one trainable tensor, named "<layer>/kernel" or "<layer>/bias"
@@ -146,6 +148,65 @@ func (m *Model) Init(rng *rand.Rand) {
 		}
 	}
 }
+
+// InitHe draws every kernel as torch.nn.init.kaiming_normal_ (fan_in,
+// ReLU gain): iid N(0, 2/fan_in), and sets every bias to 0.
+func (m *Model) InitHe(rng *rand.Rand) {
+	for _, p := range m.Params() {
+		for i := range p.Value {
+			p.Value[i] = 0
+			if p.isKernel() {
+				p.Value[i] = rng.NormFloat64() * math.Sqrt(2/float64(p.fanIn))
+			}
+		}
+	}
+}
+
+// InitOrthogonal draws every kernel, flattened to out × fan_in, as
+// torch.nn.init.orthogonal_ with gain 1: the Q factor of a Gaussian
+// matrix (transposed when out < fan_in) with the signs of R's diagonal
+// folded in, so its rows (or columns) are orthonormal and Haar-distributed;
+// every bias is 0.
+func (m *Model) InitOrthogonal(rng *rand.Rand) {
+	for _, p := range m.Params() {
+		if !p.isKernel() {
+			clear(p.Value)
+			continue
+		}
+		rows, cols := p.Shape[0], p.fanIn
+		tall := rows >= cols
+		if !tall {
+			rows, cols = cols, rows
+		}
+		g := mat.NewDense(rows, cols, nil)
+		for i := range rows {
+			for j := range cols {
+				g.Set(i, j, rng.NormFloat64())
+			}
+		}
+		var qr mat.QR
+		qr.Factorize(g)
+		var q, r mat.Dense
+		qr.QTo(&q)
+		qr.RTo(&r)
+		for i := range rows {
+			for j := range cols {
+				v := q.At(i, j)
+				if r.At(j, j) < 0 {
+					v = -v
+				}
+				if tall {
+					p.Value[i*cols+j] = v
+				} else {
+					p.Value[j*rows+i] = v
+				}
+			}
+		}
+	}
+}
+
+// isKernel tells a kernel from a bias.
+func (p *Param) isKernel() bool { return len(p.Shape) > 1 }
 
 // Forward runs the batch x (n samples of InSize values) and returns the
 // n × Classes logits (owned by the model until the next Forward).

@@ -10,6 +10,13 @@ import (
 // which must be the same at every step.
 type Optimizer interface {
 	Step(params []*Param, lr float64)
+	// State returns copies of the optimiser's state for params as named
+	// tensors, PyTorch's state names followed by "/<param name>" ("step"
+	// alone for Adam's step count), empty before the first Step. A
+	// checkpoint saves it with the weights so training resumes exactly.
+	State(params []*Param) map[string][]float64
+	// SetState restores what State returned for the same params.
+	SetState(params []*Param, s map[string][]float64) error
 }
 
 // SGD is torch.optim.SGD: g = grad + WeightDecay·w; with momentum the
@@ -52,6 +59,47 @@ func (o *SGD) Step(params []*Param, lr float64) {
 			p.Value[j] = w - lr*g
 		}
 	}
+}
+
+// State implements Optimizer: "momentum_buffer/<param>" once a step with
+// momentum has run.
+func (o *SGD) State(params []*Param) map[string][]float64 {
+	s := map[string][]float64{}
+	saveSlots(s, "momentum_buffer", params, o.buf)
+	return s
+}
+
+// SetState implements Optimizer.
+func (o *SGD) SetState(params []*Param, s map[string][]float64) error {
+	var err error
+	o.buf, err = loadSlots(s, "momentum_buffer", params)
+	return err
+}
+
+// saveSlots adds per-parameter state slots (nil: none yet) to s under
+// "<name>/<param>".
+func saveSlots(s map[string][]float64, name string, params []*Param, slots [][]float64) {
+	for i, v := range slots {
+		s[name+"/"+params[i].Name] = append([]float64(nil), v...)
+	}
+}
+
+// loadSlots reads back what saveSlots wrote: nil when s has no slot of
+// that name, an error when only some parameters have one or one has the
+// wrong length.
+func loadSlots(s map[string][]float64, name string, params []*Param) ([][]float64, error) {
+	if _, ok := s[name+"/"+params[0].Name]; !ok {
+		return nil, nil
+	}
+	slots := make([][]float64, len(params))
+	for i, p := range params {
+		v, ok := s[name+"/"+p.Name]
+		if !ok || len(v) != len(p.Value) {
+			return nil, fmt.Errorf("optimizer state %s/%s: missing or %d values, want %d", name, p.Name, len(v), len(p.Value))
+		}
+		slots[i] = append([]float64(nil), v...)
+	}
+	return slots, nil
 }
 
 // Adam is torch.optim.Adam (weight decay added to the gradient, not
@@ -100,6 +148,46 @@ func (o *Adam) Step(params []*Param, lr float64) {
 			p.Value[j] = w - size*(m[j]/(math.Sqrt(s)/bc2+o.Eps))
 		}
 	}
+}
+
+// State implements Optimizer: "step" (one value) and "exp_avg",
+// "exp_avg_sq", "max_exp_avg_sq" per parameter, once a step has run.
+func (o *Adam) State(params []*Param) map[string][]float64 {
+	s := map[string][]float64{}
+	if o.t == 0 {
+		return s
+	}
+	s["step"] = []float64{float64(o.t)}
+	saveSlots(s, "exp_avg", params, o.m)
+	saveSlots(s, "exp_avg_sq", params, o.v)
+	saveSlots(s, "max_exp_avg_sq", params, o.vmax)
+	return s
+}
+
+// SetState implements Optimizer.
+func (o *Adam) SetState(params []*Param, s map[string][]float64) error {
+	o.t, o.m, o.v, o.vmax = 0, nil, nil, nil
+	step, ok := s["step"]
+	if !ok {
+		return nil
+	}
+	if len(step) != 1 || step[0] < 1 || step[0] != math.Trunc(step[0]) {
+		return fmt.Errorf("optimizer state step %v, want one positive integer", step)
+	}
+	var err error
+	for _, slot := range []struct {
+		name string
+		dst  *[][]float64
+	}{{"exp_avg", &o.m}, {"exp_avg_sq", &o.v}, {"max_exp_avg_sq", &o.vmax}} {
+		if *slot.dst, err = loadSlots(s, slot.name, params); err != nil {
+			return err
+		}
+		if *slot.dst == nil {
+			return fmt.Errorf("optimizer state %s is missing", slot.name)
+		}
+	}
+	o.t = int(step[0])
+	return nil
 }
 
 // Schedule is a per-epoch learning rate, as PyTorch's schedulers stepped
