@@ -35,6 +35,7 @@ type node struct {
 	outputs map[string]cache.Digest
 	sizes   map[string]int64
 	inputs  map[string]cache.Digest
+	scalars map[string]float64 // 0-d outputs by name, read when recorded
 	status  Status
 	err     error
 	usage   Usage

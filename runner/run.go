@@ -258,11 +258,21 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 	}
 }
 
-// lookup serves n from the cache if its action record and blobs are intact.
+// lookup serves n from the cache if its action record and blobs are
+// intact. A record whose stamps moved (its blobs were re-hashed) is
+// rewritten with the new ones, so that the next lookup trusts them; if
+// that fails (a read-only cache) the next lookup re-hashes again.
 func (s *scheduler) lookup(n *node) bool {
 	e, err := s.r.Cache.GetAction(n.key)
-	if err != nil || !(store{s.r.Cache}).intact(e) {
+	if err != nil {
 		return false
+	}
+	e, moved, ok := store{s.r.Cache}.intact(e)
+	if !ok {
+		return false
+	}
+	if moved {
+		s.r.Cache.PutAction(n.key, e)
 	}
 	n.setOutputs(e.Outputs)
 	return true
@@ -412,24 +422,14 @@ type ScalarRow struct {
 	Values      map[string]float64
 }
 
-// Scalars reads the 0-d array outputs (α, ED, r², ...) of every instance
-// that produced any, in plan order: the numbers a summary table shows.
-func (s *Summary) Scalars(c *cache.Cache) []ScalarRow {
+// Scalars returns the 0-d array outputs (α, ED, r², ...) of every
+// instance that produced any, in plan order: the numbers a summary table
+// shows. They were read once, when each execution was recorded.
+func (s *Summary) Scalars() []ScalarRow {
 	var rows []ScalarRow
 	for _, n := range s.nodes {
-		row := ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: map[string]float64{}}
-		for name, d := range n.outputs {
-			if n.sizes[name] > 256 { // a 0-d .npy is 136 bytes
-				continue
-			}
-			if a, err := LoadArtifact(c, d); err == nil {
-				if arr, ok := a.(*stages.Array); ok && len(arr.Shape) == 0 {
-					row.Values[name] = arr.Value(0)
-				}
-			}
-		}
-		if len(row.Values) > 0 {
-			rows = append(rows, row)
+		if len(n.scalars) > 0 {
+			rows = append(rows, ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: n.scalars})
 		}
 	}
 	return rows
