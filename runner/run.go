@@ -188,43 +188,63 @@ type scheduler struct {
 	unrecorded []error // records that could not be written (record)
 }
 
-// runAll starts every node as soon as its dependencies are resolved and
-// waits for all of them.
+// runAll resolves every node once its dependencies are resolved, with a
+// fixed pool of resolvers (resolvers), so that goroutines, open files and
+// memory are bounded by -j, not by the size of the graph: a node waiting
+// for its turn is an entry in a list, nothing more. Ready nodes are taken
+// last in, first out, so a chain (load → spectrum) finishes before the
+// next starts and its inputs are read while still in the page cache.
 func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
-	var wg sync.WaitGroup
 	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
 	pending := make(map[*node]int, len(nodes))
-	var launch func(n *node)
-	launch = func(n *node) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	var ready []*node
+	for _, n := range nodes {
+		pending[n] = len(n.deps)
+		if len(n.deps) == 0 {
+			ready = append(ready, n)
+		}
+	}
+	left := len(nodes)
+	resolver := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for {
+			for len(ready) == 0 && left > 0 {
+				cond.Wait()
+			}
+			if left == 0 {
+				return
+			}
+			n := ready[len(ready)-1]
+			ready = ready[:len(ready)-1]
+			mu.Unlock()
 			s.resolve(ctx, n)
 			mu.Lock()
-			var ready []*node
+			left--
 			for _, u := range n.users {
 				if pending[u]--; pending[u] == 0 {
 					ready = append(ready, u)
 				}
 			}
-			mu.Unlock()
-			for _, u := range ready {
-				launch(u)
-			}
-		}()
-	}
-	var roots []*node
-	for _, n := range nodes {
-		pending[n] = len(n.deps)
-		if len(n.deps) == 0 {
-			roots = append(roots, n)
+			cond.Broadcast()
 		}
 	}
-	for _, n := range roots {
-		launch(n)
+	var wg sync.WaitGroup
+	for range resolvers(s.opt.Jobs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resolver()
+		}()
 	}
 	wg.Wait()
 }
+
+// resolvers is how many nodes are resolved at once for -j jobs: twice the
+// slots, so that cache lookups, provenance records and the storing of
+// outputs go on while jobs stages compute, and at least 4.
+func resolvers(jobs int) int { return max(2*jobs, 4) }
 
 // resolve decides a node's outcome: skipped, cached or executed.
 func (s *scheduler) resolve(ctx context.Context, n *node) {
@@ -292,21 +312,24 @@ func (n *node) setOutputs(outs []cache.Output) {
 // eigenlab processes sharing the cache only one computes it and the others
 // find the result when the lock is released.
 func (s *scheduler) compute(ctx context.Context, n *node) error {
+	// The slots and memory are taken first, then the lock, then the
+	// inputs: a stage waiting for its turn holds no lock file open and no
+	// input in memory, so open files and peak memory are bounded by -j
+	// and the budget, not by how many stages are ready.
+	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params))
+	if err != nil {
+		return err
+	}
 	unlock, err := s.r.Cache.Lock(ctx, n.key)
 	if err != nil {
+		s.slots.release(held)
 		return err
 	}
 	defer unlock()
 	if !s.force[n.inst.Name] && s.lookup(n) {
+		s.slots.release(held)
 		n.status = StatusCached
 		return nil
-	}
-	// Inputs are read only once the stage holds its slots and memory:
-	// stages waiting hold no input memory, so peak memory is bounded by -j
-	// and by the budget.
-	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params))
-	if err != nil {
-		return err
 	}
 	inputs, err := s.loadInputs(ctx, n)
 	if err != nil {
