@@ -19,6 +19,9 @@ type Output struct {
 	Name   string
 	Digest ndarray.Digest
 	Size   int64 // bytes of the blob
+	// Stamp is the blob's stat when its content was last known good
+	// (VerifyStamped); the zero Stamp makes the next lookup re-hash it.
+	Stamp Stamp
 }
 
 // Entry is an action record: what an action produced and when.
@@ -29,17 +32,19 @@ type Entry struct {
 
 // An action record is text, one fact per line:
 //
-//	eigenlab-action-record v2
+//	eigenlab-action-record v3
 //	time <unix nanoseconds>
 //	outputs <count>
-//	output <name> <digest hex> <size>     (count lines)
+//	output <name> <digest hex> <size> <stamp>     (count lines)
 //
 // The count makes a record cut at a line boundary malformed rather than
 // silently shorter. Bump the version when the format changes: older
-// records then read as misses and are recomputed.
+// records then read as misses and are recomputed, except v2 records
+// (v3 without stamps), which read as records whose blobs are re-hashed.
 const (
-	actionHeader = "eigenlab-action-record v2"
-	maxRecord    = 1 << 20 // far above any real record; bounds what a corrupt one costs
+	actionHeader   = "eigenlab-action-record v3"
+	actionHeaderV2 = "eigenlab-action-record v2"
+	maxRecord      = 1 << 20 // far above any real record; bounds what a corrupt one costs
 )
 
 // PutAction records the outputs of action k, replacing any earlier record.
@@ -78,7 +83,7 @@ func formatAction(e Entry) (string, error) {
 			return "", fmt.Errorf("output %q: size %d is negative", o.Name, o.Size)
 		}
 		seen[o.Name] = true
-		fmt.Fprintf(&b, "output %s %s %d\n", o.Name, o.Digest, o.Size)
+		fmt.Fprintf(&b, "output %s %s %d %s\n", o.Name, o.Digest, o.Size, o.Stamp)
 	}
 	return b.String(), nil
 }
@@ -118,8 +123,12 @@ func parseAction(text string) (Entry, error) {
 	var e Entry
 	body, ok := strings.CutSuffix(text, "\n")
 	lines := strings.Split(body, "\n")
-	if !ok || len(lines) < 3 || lines[0] != actionHeader {
+	if !ok || len(lines) < 3 || (lines[0] != actionHeader && lines[0] != actionHeaderV2) {
 		return e, errors.New("malformed record: no complete " + actionHeader + " header")
+	}
+	fields := 5
+	if lines[0] == actionHeaderV2 {
+		fields = 4
 	}
 	ns, err := parseField(lines[1], "time")
 	if err != nil {
@@ -134,18 +143,33 @@ func parseAction(text string) (Entry, error) {
 		return e, fmt.Errorf("malformed record: %d outputs announced, %d present", n, len(lines)-3)
 	}
 	for _, line := range lines[3:] {
-		f := strings.Split(line, " ")
-		if len(f) != 4 || f[0] != "output" || f[1] == "" {
-			return e, fmt.Errorf("malformed record line %q", line)
+		o, err := parseOutput(line, fields)
+		if err != nil {
+			return e, err
 		}
-		d, err := ndarray.ParseDigest(f[2])
-		size, err2 := strconv.ParseInt(f[3], 10, 64)
-		if err != nil || err2 != nil || size < 0 {
-			return e, fmt.Errorf("malformed record line %q", line)
-		}
-		e.Outputs = append(e.Outputs, Output{Name: f[1], Digest: d, Size: size})
+		e.Outputs = append(e.Outputs, o)
 	}
 	return e, nil
+}
+
+// parseOutput reads an "output" line of the given number of fields (4 in
+// a v2 record, without the stamp).
+func parseOutput(line string, fields int) (Output, error) {
+	f := strings.Split(line, " ")
+	if len(f) != fields || f[0] != "output" || f[1] == "" {
+		return Output{}, fmt.Errorf("malformed record line %q", line)
+	}
+	d, err := ndarray.ParseDigest(f[2])
+	size, err2 := strconv.ParseInt(f[3], 10, 64)
+	var st Stamp
+	var err3 error
+	if fields == 5 {
+		st, err3 = parseStamp(f[4])
+	}
+	if err != nil || err2 != nil || err3 != nil || size < 0 {
+		return Output{}, fmt.Errorf("malformed record line %q", line)
+	}
+	return Output{Name: f[1], Digest: d, Size: size, Stamp: st}, nil
 }
 
 // parseField reads a "name <non-negative integer>" line.

@@ -14,23 +14,35 @@ import (
 // digest, is evicted (the next run recomputes it) and the error wraps
 // ErrCorrupt. A missing blob is an error wrapping ErrNotFound.
 func (c *Cache) Verify(d ndarray.Digest, rehash func(io.Reader) (ndarray.Digest, error)) error {
+	_, err := c.verify(d, rehash)
+	return err
+}
+
+// verify is Verify returning the stamp of the blob as it was opened, taken
+// before it was read: a change made while it was read then moves the
+// ctime past the stamp, and the next lookup re-hashes.
+func (c *Cache) verify(d ndarray.Digest, rehash func(io.Reader) (ndarray.Digest, error)) (Stamp, error) {
 	f, err := c.OpenBlob(d)
 	if err != nil {
-		return err
+		return Stamp{}, err
 	}
 	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return Stamp{}, fmt.Errorf("cache: blob %s: %w", d.Short(), err)
+	}
 	got, err := rehash(f)
 	if err == nil && got == d {
-		return nil
+		return stampOf(info), nil
 	}
 	why := fmt.Errorf("%w: content hashes to %s", ErrCorrupt, got.Short())
 	if err != nil {
 		why = fmt.Errorf("%w: cannot be decoded: %v", ErrCorrupt, err)
 	}
 	if err := c.evictCorrupt(d, f, why); err != nil {
-		return fmt.Errorf("cache: blob %s: %w; %v", d.Short(), why, err)
+		return Stamp{}, fmt.Errorf("cache: blob %s: %w; %v", d.Short(), why, err)
 	}
-	return fmt.Errorf("cache: blob %s: %w (evicted)", d.Short(), why)
+	return Stamp{}, fmt.Errorf("cache: blob %s: %w (evicted)", d.Short(), why)
 }
 
 // evictCorrupt removes blob d, which f has open and found corrupt, and

@@ -32,10 +32,12 @@ func (c *Cache) writeAtomic(dst string, write func(io.Writer) error) error {
 // while the order stays right to within an hour.
 const mtimeInterval = time.Hour
 
-// touch marks path as used now if its mtime is more than mtimeInterval old.
-// It is best effort: a read-only cache is still readable.
-func touch(path string, mtime time.Time) {
+// touch marks path as used now if its mtime is more than mtimeInterval old,
+// and reports whether it did. It is best effort: a read-only cache is
+// still readable.
+func touch(path string, mtime time.Time) bool {
 	if now := time.Now(); now.Sub(mtime) > mtimeInterval {
-		os.Chtimes(path, now, now)
+		return os.Chtimes(path, now, now) == nil
 	}
+	return false
 }

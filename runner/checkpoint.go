@@ -65,7 +65,10 @@ func (cp *checkpoints) Load(step int) (stages.Artifact, error) {
 		return nil, nil
 	}
 	e, err := cp.c.GetAction(cp.stepKey(step))
-	if err != nil || len(e.Outputs) != 1 || !(store{cp.c}).intact(e) {
+	if err != nil || len(e.Outputs) != 1 {
+		return nil, nil
+	}
+	if _, _, ok := (store{cp.c}).intact(e); !ok {
 		return nil, nil
 	}
 	a, err := store{cp.c}.load(e.Outputs[0].Digest)

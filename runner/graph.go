@@ -36,6 +36,7 @@ type node struct {
 	outputs map[string]ndarray.Digest
 	sizes   map[string]int64
 	inputs  map[string]ndarray.Digest
+	scalars map[string]float64 // 0-d outputs by name, read when recorded
 	status  Status
 	err     error
 	usage   Usage

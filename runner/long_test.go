@@ -189,7 +189,7 @@ stages:
 			t.Logf("input blob %.2f GB, handed to spectrum as an ArrayFile: %v", float64(size)/1e9, size > DefaultStreamAbove)
 		}
 	}
-	alpha := s.Scalars(r.Cache)[0].Values["alpha"]
+	alpha := s.Scalars()[0].Values["alpha"]
 	t.Logf("%d×%d float32 (%.1f GB): alpha %.6f (planted 1)", n, p, float64(n)*float64(p)*4/1e9, alpha)
 	if math.Abs(alpha-1) > 0.01 {
 		t.Errorf("alpha %v, planted 1", alpha)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/results"
 	"github.com/eigenlab/eigenlab/stages"
 )
@@ -38,15 +37,16 @@ func (s *scheduler) record(n *node) {
 		e.Inputs = append(e.Inputs, results.Edge{Name: name, Digest: n.inputs[name]})
 	}
 	for _, name := range slices.Sorted(maps.Keys(n.outputs)) {
-		out := s.describe(name, n.outputs[name], n.sizes[name])
+		out, v, ok := s.describe(name, n.outputs[name], n.sizes[name])
 		e.Outputs = append(e.Outputs, out)
-		if v, ok := s.scalar(out); ok {
+		if ok {
 			if e.Cite == nil {
 				e.Cite = map[string]float64{}
 			}
 			e.Cite[name] = v
 		}
 	}
+	n.scalars = e.Cite
 	label, status := n.label(), n.status
 	s.rec.Record(e, func(err error) {
 		s.unrecord(fmt.Errorf("no record of %s (status %s) in run %d: %w", label, status, s.runID, err))
@@ -79,22 +79,4 @@ func (s *scheduler) provenanceError(total int) error {
 	head := fmt.Errorf("%w: run %d has no record of %d of its %d stage instances; their outputs are cached, and a rerun records them without recomputing",
 		ErrProvenance, s.runID, len(errs), total)
 	return errors.Join(append([]error{head}, errs...)...)
-}
-
-// scalar returns the value of a 0-d array output, which reports cite by a
-// stable id (results.CitationID). Such blobs are a few bytes, so reading
-// them back costs nothing next to the stage.
-func (s *scheduler) scalar(out results.Edge) (float64, bool) {
-	if out.Kind != "array" || len(out.Shape) != 0 {
-		return 0, false
-	}
-	a, err := store{s.r.Cache}.load(out.Digest)
-	if err != nil {
-		return 0, false
-	}
-	arr, ok := a.(*ndarray.Array)
-	if !ok {
-		return 0, false
-	}
-	return arr.Value(0), true
 }

@@ -197,43 +197,63 @@ type scheduler struct {
 	panics     []error // internal errors (resolveSafely)
 }
 
-// runAll starts every node as soon as its dependencies are resolved and
-// waits for all of them.
+// runAll resolves every node once its dependencies are resolved, with a
+// fixed pool of resolvers (resolvers), so that goroutines, open files and
+// memory are bounded by -j, not by the size of the graph: a node waiting
+// for its turn is an entry in a list, nothing more. Ready nodes are taken
+// last in, first out, so a chain (load → spectrum) finishes before the
+// next starts and its inputs are read while still in the page cache.
 func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
-	var wg sync.WaitGroup
 	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
 	pending := make(map[*node]int, len(nodes))
-	var launch func(n *node)
-	launch = func(n *node) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	var ready []*node
+	for _, n := range nodes {
+		pending[n] = len(n.deps)
+		if len(n.deps) == 0 {
+			ready = append(ready, n)
+		}
+	}
+	left := len(nodes)
+	resolver := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for {
+			for len(ready) == 0 && left > 0 {
+				cond.Wait()
+			}
+			if left == 0 {
+				return
+			}
+			n := ready[len(ready)-1]
+			ready = ready[:len(ready)-1]
+			mu.Unlock()
 			s.resolveSafely(ctx, n)
 			mu.Lock()
-			var ready []*node
+			left--
 			for _, u := range n.users {
 				if pending[u]--; pending[u] == 0 {
 					ready = append(ready, u)
 				}
 			}
-			mu.Unlock()
-			for _, u := range ready {
-				launch(u)
-			}
-		}()
-	}
-	var roots []*node
-	for _, n := range nodes {
-		pending[n] = len(n.deps)
-		if len(n.deps) == 0 {
-			roots = append(roots, n)
+			cond.Broadcast()
 		}
 	}
-	for _, n := range roots {
-		launch(n)
+	var wg sync.WaitGroup
+	for range resolvers(s.opt.Jobs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resolver()
+		}()
 	}
 	wg.Wait()
 }
+
+// resolvers is how many nodes are resolved at once for -j jobs: twice the
+// slots, so that cache lookups, provenance records and the storing of
+// outputs go on while jobs stages compute, and at least 4.
+func resolvers(jobs int) int { return max(2*jobs, 4) }
 
 // ErrInternal is wrapped by Run's error when the runner itself panicked:
 // a bug in eigenlab, not in a stage (a stage's panic is its failure).
@@ -284,11 +304,21 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 	}
 }
 
-// lookup serves n from the cache if its action record and blobs are intact.
+// lookup serves n from the cache if its action record and blobs are
+// intact. A record whose stamps moved (its blobs were re-hashed) is
+// rewritten with the new ones, so that the next lookup trusts them; if
+// that fails (a read-only cache) the next lookup re-hashes again.
 func (s *scheduler) lookup(n *node) bool {
 	e, err := s.r.Cache.GetAction(n.key)
-	if err != nil || !(store{s.r.Cache}).intact(e) {
+	if err != nil {
 		return false
+	}
+	e, moved, ok := store{s.r.Cache}.intact(e)
+	if !ok {
+		return false
+	}
+	if moved {
+		s.r.Cache.PutAction(n.key, e)
 	}
 	n.setOutputs(e.Outputs)
 	return true
@@ -308,30 +338,34 @@ func (n *node) setOutputs(outs []cache.Output) {
 // eigenlab processes sharing the cache only one computes it and the others
 // find the result when the lock is released.
 func (s *scheduler) compute(ctx context.Context, n *node) error {
+	// The slots and memory are taken first, then the lock, then the
+	// inputs: a stage waiting for its turn holds no lock file open and no
+	// input in memory, so open files and peak memory are bounded by -j
+	// and the budget, not by how many stages are ready.
+	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params))
+	if err != nil {
+		return err
+	}
 	unlock, err := s.r.Cache.Lock(ctx, n.key)
 	if err != nil {
+		s.slots.release(held)
 		return err
 	}
 	defer unlock()
 	if !s.force[n.inst.Name] && s.lookup(n) {
+		s.slots.release(held)
 		n.status = StatusCached
 		return nil
 	}
 	job := Job{Stage: n.inst.Stage, Params: n.inst.Params, Label: n.label()}
 	if rs, ok := n.inst.Stage.(stages.Resumable); ok {
-		cp, unlock, err := s.newCheckpoints(ctx, n, rs)
+		cp, unlockResume, err := s.newCheckpoints(ctx, n, rs)
 		if err != nil {
+			s.slots.release(held)
 			return err
 		}
-		defer unlock()
+		defer unlockResume()
 		job.Checkpoints = cp
-	}
-	// Inputs are read only once the stage holds its slots and memory:
-	// stages waiting hold no input memory, so peak memory is bounded by -j
-	// and by the budget.
-	held, err := s.slots.acquire(ctx, n.inst.Stage.Resources(n.inst.Params))
-	if err != nil {
-		return err
 	}
 	inputs, err := s.loadInputs(ctx, n)
 	if err != nil {
@@ -448,24 +482,14 @@ type ScalarRow struct {
 	Values      map[string]float64
 }
 
-// Scalars reads the 0-d array outputs (α, ED, r², ...) of every instance
-// that produced any, in plan order: the numbers a summary table shows.
-func (s *Summary) Scalars(c *cache.Cache) []ScalarRow {
+// Scalars returns the 0-d array outputs (α, ED, r², ...) of every
+// instance that produced any, in plan order: the numbers a summary table
+// shows. They were read once, when each execution was recorded.
+func (s *Summary) Scalars() []ScalarRow {
 	var rows []ScalarRow
 	for _, n := range s.nodes {
-		row := ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: map[string]float64{}}
-		for name, d := range n.outputs {
-			if n.sizes[name] > 256 { // a 0-d .npy is 136 bytes
-				continue
-			}
-			if a, err := LoadArtifact(c, d); err == nil {
-				if arr, ok := a.(*ndarray.Array); ok && len(arr.Shape) == 0 {
-					row.Values[name] = arr.Value(0)
-				}
-			}
-		}
-		if len(row.Values) > 0 {
-			rows = append(rows, row)
+		if len(n.scalars) > 0 {
+			rows = append(rows, ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: n.scalars})
 		}
 	}
 	return rows

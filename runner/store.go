@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +30,8 @@ const DefaultStreamAbove = 1 << 30
 // store moves artifacts between stages and the cache.
 type store struct{ c *cache.Cache }
 
-// put stores every output blob and returns their digests in name order.
+// put stores every output blob and returns their digests, sizes and
+// stamps in name order.
 // An ArrayFile that the execution wrote into scratch becomes its blob by
 // rename (cache.AdoptBlob), and its Path then names the blob; any other
 // artifact is encoded into the cache.
@@ -38,6 +40,9 @@ func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Outpu
 	for _, name := range slices.Sorted(maps.Keys(outs)) {
 		a := outs[name]
 		d := a.Digest()
+		// Only a blob written here is stamped as known good; one found
+		// present is re-hashed by the next lookup, as any unstamped blob.
+		fresh := !s.c.HasBlob(d)
 		var err error
 		if f, ok := a.(*ndarray.ArrayFile); ok && scratch.Owns(f.Path) {
 			if err = s.c.AdoptBlob(d, f.Path); err == nil {
@@ -55,7 +60,15 @@ func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Outpu
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", name, err)
 		}
-		res = append(res, cache.Output{Name: name, Digest: d, Size: blobSize(s.c, d)})
+		st, err := s.c.BlobStamp(d)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", name, err)
+		}
+		o := cache.Output{Name: name, Digest: d, Size: st.Size}
+		if fresh {
+			o.Stamp = st
+		}
+		res = append(res, o)
 	}
 	return res, nil
 }
@@ -124,19 +137,28 @@ func LoadArtifact(c *cache.Cache, d ndarray.Digest) (stages.Artifact, error) {
 }
 
 // intact reports whether every output of an action record is present and,
-// for blobs under verifyBelow, still hashes to its digest.
-func (s store) intact(e cache.Entry) bool {
-	for _, o := range e.Outputs {
-		if !s.c.HasBlob(o.Digest) {
-			return false
-		}
-		if o.Size < verifyBelow {
-			if err := s.c.Verify(o.Digest, Rehash); err != nil {
-				return false
+// for blobs under verifyBelow, still hashes to its digest: re-hashed only
+// when its stat no longer matches its recorded stamp (cache.VerifyStamped),
+// so a no-op rerun reads no blob. It returns e with the stamps as they are
+// now, and whether any moved (the record is then worth rewriting).
+func (s store) intact(e cache.Entry) (cache.Entry, bool, bool) {
+	moved := false
+	for i, o := range e.Outputs {
+		if o.Size >= verifyBelow {
+			if !s.c.HasBlob(o.Digest) {
+				return e, false, false
 			}
+			continue
+		}
+		st, err := s.c.VerifyStamped(o.Digest, o.Stamp, Rehash)
+		if err != nil {
+			return e, false, false
+		}
+		if st != o.Stamp {
+			e.Outputs[i].Stamp, moved = st, true
 		}
 	}
-	return true
+	return e, moved, true
 }
 
 // Rehash is the decoder the cache uses to verify a blob: it returns the
@@ -144,29 +166,45 @@ func (s store) intact(e cache.Entry) bool {
 // past, so verifying a blob larger than memory needs constant memory.
 func Rehash(r io.Reader) (ndarray.Digest, error) { return stages.DigestArtifact(r) }
 
-func blobSize(c *cache.Cache, d ndarray.Digest) int64 {
-	f, err := c.OpenBlob(d)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return 0
-	}
-	return info.Size()
-}
+// headBytes is how much of a blob describe reads: every header WriteNPY
+// writes, and a whole 0-d array (136 bytes), fit.
+const headBytes = 4096
 
-// describe builds the provenance row of an output from its blob header.
-func (s *scheduler) describe(name string, d ndarray.Digest, size int64) results.Edge {
+// describe builds the provenance row of an output from its blob header,
+// read with one read of its first headBytes, and returns the value of a
+// 0-d array output, which reports cite (results.CitationID), decoded from
+// the same bytes.
+func (s *scheduler) describe(name string, d ndarray.Digest, size int64) (results.Edge, float64, bool) {
 	e := results.Edge{Name: name, Digest: d, Bytes: size}
 	f, err := s.r.Cache.OpenBlob(d)
 	if err != nil {
-		return e
+		return e, 0, false
 	}
 	defer f.Close()
-	if h, err := stages.PeekHeader(f, size); err == nil {
-		e.Kind, e.DType, e.Shape = h.Kind, string(h.DType), h.Shape
+	head := make([]byte, min(size, headBytes))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return e, 0, false
 	}
-	return e
+	h, err := stages.PeekHeader(bytes.NewReader(head), size)
+	if err != nil {
+		return e, 0, false
+	}
+	e.Kind, e.DType, e.Shape = h.Kind, string(h.DType), h.Shape
+	if h.Kind != "array" || len(h.Shape) != 0 || size > headBytes {
+		return e, 0, false
+	}
+	v, ok := scalarOf(d, head)
+	return e, v, ok
+}
+
+// scalarOf decodes the whole blob b of a 0-d array and checks its digest.
+func scalarOf(d ndarray.Digest, b []byte) (float64, bool) {
+	a, err := stages.ReadArtifact(bytes.NewReader(b), int64(len(b)))
+	if err != nil || a.Digest() != d {
+		return 0, false
+	}
+	if x, ok := a.(*ndarray.Array); ok && len(x.Shape) == 0 {
+		return x.Value(0), true
+	}
+	return 0, false
 }

@@ -32,7 +32,7 @@ func WriteArtifact(w io.Writer, a Artifact) error {
 // blob's length, against which an array's header is checked before
 // anything is allocated (ReadNPY).
 func ReadArtifact(r io.Reader, size int64) (Artifact, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	br := bufio.NewReaderSize(r, int(min(max(size, 16), 1<<16))) // no 64 KiB for a 136-byte blob
 	if a, ok, err := readRecordOrModel(br); ok {
 		return a, err
 	}

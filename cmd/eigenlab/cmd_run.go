@@ -99,7 +99,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	})
 	if sum != nil {
 		printSummary(os.Stdout, plan, sum, ef.stateFlags)
-		printScalars(os.Stdout, sum.Scalars(r.Cache))
+		printScalars(os.Stdout, sum.Scalars())
 	}
 	return err
 }

@@ -34,6 +34,9 @@ const (
 )
 
 func main() {
+	if err := checkAddressSpace(); err != nil {
+		os.Exit(exitCode(err))
+	}
 	reexecForBLAS()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

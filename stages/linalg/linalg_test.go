@@ -193,6 +193,7 @@ func TestDeterministic(t *testing.T) {
 func TestPreferredEnv(t *testing.T) {
 	t.Setenv("OPENBLAS_NUM_THREADS", "")
 	t.Setenv("OPENBLAS_CORETYPE", "")
+	t.Setenv("OPENBLAS_THREAD_TIMEOUT", "")
 	got := linalg.PreferredEnv()
 	if linalg.Backend() != "openblas" {
 		if got != nil {
@@ -204,13 +205,15 @@ func TestPreferredEnv(t *testing.T) {
 	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil && strings.Contains(string(info), " avx512f ") {
 		want = append(want, "OPENBLAS_CORETYPE=SkylakeX")
 	}
+	want = append(want, "OPENBLAS_THREAD_TIMEOUT=20")
 	if !slices.Equal(got, want) {
 		t.Fatalf("PreferredEnv() = %v, want %v", got, want)
 	}
 	t.Setenv("OPENBLAS_NUM_THREADS", "1")
 	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
+	t.Setenv("OPENBLAS_THREAD_TIMEOUT", "28")
 	if got := linalg.PreferredEnv(); got != nil {
-		t.Fatalf("with both set, PreferredEnv() = %v, want nil", got)
+		t.Fatalf("with all set, PreferredEnv() = %v, want nil", got)
 	}
 }
 

@@ -1,0 +1,96 @@
+package cache
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/eigenlab/eigenlab/ndarray"
+)
+
+// Stamp is what stat(2) said of a blob when its content was last known to
+// match its digest: written by this cache or re-hashed by a lookup. Like
+// an entry of git's index, it lets a lookup trust a blob without reading
+// it while the stamp still holds: any write to the file, chmod, rename
+// over it or replacement moves its ctime or inode, which user space cannot
+// set back. What a stamp cannot see is a change below the file system
+// (bit rot, a raw write to the disk), or a rewrite of the same size within
+// the tick of the kernel's coarse clock (≤ 10 ms) in which the stamp was
+// taken, right after this cache wrote or read the blob (git's "racy"
+// entries); `eigenlab verify --all` re-hashes every blob whatever its
+// stamp. The zero Stamp is no stamp: never trusted.
+type Stamp struct {
+	Size                  int64
+	MtimeNS, Ino, CtimeNS int64
+}
+
+// IsZero reports whether s is no stamp.
+func (s Stamp) IsZero() bool { return s == Stamp{} }
+
+// String is the stamp's form in an action record: "-" for no stamp.
+func (s Stamp) String() string {
+	if s.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("%d:%d:%d:%d", s.Size, s.MtimeNS, s.Ino, s.CtimeNS)
+}
+
+// parseStamp reads String's form.
+func parseStamp(text string) (Stamp, error) {
+	if text == "-" {
+		return Stamp{}, nil
+	}
+	f := strings.Split(text, ":")
+	if len(f) != 4 {
+		return Stamp{}, fmt.Errorf("stamp %q: want size:mtime:inode:ctime or -", text)
+	}
+	var v [4]int64
+	for i, s := range f {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return Stamp{}, fmt.Errorf("stamp %q: want size:mtime:inode:ctime or -", text)
+		}
+		v[i] = n
+	}
+	return Stamp{v[0], v[1], v[2], v[3]}, nil
+}
+
+// BlobStamp returns the current stamp of blob d, to be recorded by the
+// caller that just wrote it (or checked it); a missing blob is an error
+// wrapping ErrNotFound.
+func (c *Cache) BlobStamp(d ndarray.Digest) (Stamp, error) {
+	info, err := os.Stat(c.BlobPath(d))
+	if err != nil {
+		return Stamp{}, c.blobMiss(d, err)
+	}
+	return stampOf(info), nil
+}
+
+// VerifyStamped checks blob d as a lookup must: a blob whose stat still
+// equals st, the stamp recorded when it was written or last checked, is
+// trusted without being read; any other is re-hashed as by Verify (and
+// evicted if corrupt). It returns the blob's stamp as of now, for the
+// caller to record when it differs from st (a re-hashed blob, or the use
+// mark that moves the mtime of a blob unused for an hour). The lookup
+// counts as a use for GC, as HasBlob does.
+func (c *Cache) VerifyStamped(d ndarray.Digest, st Stamp, rehash func(io.Reader) (ndarray.Digest, error)) (Stamp, error) {
+	p := c.BlobPath(d)
+	info, err := os.Stat(p)
+	if err == nil && !info.Mode().IsRegular() {
+		err = fs.ErrInvalid
+	}
+	if err != nil {
+		return Stamp{}, c.blobMiss(d, err)
+	}
+	trusted := !st.IsZero() && stampOf(info) == st
+	if !touch(p, info.ModTime()) && trusted {
+		return st, nil
+	}
+	if trusted { // only our own use mark moved it
+		return c.BlobStamp(d)
+	}
+	return c.verify(d, rehash)
+}
