@@ -3,6 +3,8 @@ package decomp
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/linalg"
@@ -40,18 +42,23 @@ type CrossFit struct {
 
 // side is one data set's part of a fit. Without train, held-out rows
 // project as (Z − μ)·coef, coef being the d×K singular vectors; with
-// train (the Gram route, §3.9) as ((Z − μ)·X_cᵀ)·coef with coef = U_x S_x⁻¹ P
-// (n×K), so no d-sized singular vector is ever stored.
+// train (the Gram route, §3.9) as ((Z − μ)·X_cᵀ)·coef with coef n×K
+// (X_cᵀ·coef are the singular vectors), so no d-sized singular vector is
+// ever stored. chol and piv hold the Gram's pivoted Cholesky factor
+// between factor and basis.
 type side struct {
 	mean  []float64
 	train *mat.Dense
 	coef  *mat.Dense
+	chol  *mat.Dense
+	piv   []int
 }
 
 // FitCross fits the cross-decomposition of the training rows x, y (§3.1,
-// §3.9). The Gram route is exact: it factors X_c = U_x S_x V_xᵀ through the
-// n×n Gram and takes the SVD of the small S_x U_xᵀ Y_c (or of
-// S_x U_xᵀ U_y S_y when both sides are wide), so X_cᵀY_c is never formed.
+// §3.9). The Gram route is exact: it factors X_c = L_x B_xᵀ through the
+// pivoted Cholesky of the n×n Gram, X_c X_cᵀ = L_x L_xᵀ, and takes the SVD
+// of the small L_xᵀ Y_c (or of L_xᵀ L_y when both sides are wide), so
+// X_cᵀY_c is never formed.
 func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
@@ -144,10 +151,13 @@ func (f *CrossFit) fitPCA(xc *mat.Dense, gram bool) ([]float64, error) {
 	return squares(s), nil
 }
 
-// fitCross factors each side as X_c = L Bᵀ (L = X_c with B = I, or
-// L = U_x S_x with B = V_x on the Gram route), takes the SVD of
-// M = L_xᵀ L_y = P Σ Qᵀ, and stores the projections B_x P and B_y Q in
-// the form side.project applies.
+// fitCross factors each side as X_c = L Bᵀ (L = X_c with B = I, or on
+// the Gram route L = Πᵀ R from the pivoted Cholesky X_c X_cᵀ = L Lᵀ, with
+// B = X_cᵀ L (LᵀL)⁻¹), takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ, which has
+// the singular values of X_cᵀY_c, and stores the projections B_x P and
+// B_y Q in the form side.project applies. When both sides are wide, M's
+// SVD comes from the eigendecomposition of M Mᵀ (SVDViaGram): the Gram
+// route squares the condition number already.
 func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 	lx, err := f.x.factor(xc, gx)
 	if err != nil {
@@ -157,38 +167,62 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
+	m := linalg.CrossProd(lx, ly)
+	var p, q *mat.Dense
+	var s []float64
+	if gx && gy {
+		p, s, q, err = linalg.SVDViaGram(m)
+	} else {
+		var qt *mat.Dense
+		if p, s, qt, err = linalg.SVD(m); err == nil {
+			q = mat.DenseCopyOf(qt.T())
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	f.x.coef = f.x.basis(p)
-	f.y.coef = f.y.basis(mat.DenseCopyOf(qt.T()))
+	f.x.coef, f.y.coef = f.x.basis(p), f.y.basis(q)
 	return s, nil
 }
 
 // factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c and
-// U_x S_x⁻¹ (in coef, until basis replaces it) for the projection.
+// the pivoted Cholesky factor of its Gram for basis.
 func (sd *side) factor(xc *mat.Dense, gram bool) (*mat.Dense, error) {
 	if !gram {
 		return xc, nil
 	}
-	u, s, err := gramSVD(xc)
+	r, piv, err := linalg.PivotedCholesky(linalg.Gram(xc), rankTol)
 	if err != nil {
 		return nil, err
 	}
-	sd.train, sd.coef = xc, scaleCols(u, s, -1)
-	return scaleCols(u, s, 1), nil
+	sd.train, sd.chol, sd.piv = xc, r, piv
+	n, k := r.Dims()
+	l := mat.NewDense(n, k, nil) // L = Πᵀ R: row piv[i] of L is row i of R
+	for i, row := range piv {
+		copy(l.RawRowView(row), r.RawRowView(i))
+	}
+	return l, nil
 }
 
 // basis maps the SVD factor P (rows index L's columns) to the side's
-// projection coefficients.
+// projection coefficients. On the Gram route the projection is
+// X_cᵀ a = B P for any a with Lᵀ a = P; with L = Πᵀ R the one zero off the
+// r pivot rows solves R₁₁ᵀ a_piv = P, one triangular solve.
 func (sd *side) basis(p *mat.Dense) *mat.Dense {
 	if sd.train == nil {
 		return p
 	}
-	var c mat.Dense
-	c.Mul(sd.coef, p)
-	return &c
+	n, r := sd.chol.Dims()
+	c := mat.DenseCopyOf(p)
+	r11 := sd.chol.RawMatrix()
+	blas64.Trsm(blas.Left, blas.Trans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: r, Stride: r11.Stride, Data: r11.Data}, c.RawMatrix())
+	_, k := c.Dims()
+	coef := mat.NewDense(n, k, nil)
+	for i, row := range sd.piv[:r] {
+		copy(coef.RawRowView(row), c.RawRowView(i))
+	}
+	sd.chol, sd.piv = nil, nil
+	return coef
 }
 
 // scaleCols returns u·diag(s^pow) for pow = ±1.

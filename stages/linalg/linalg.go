@@ -77,6 +77,102 @@ func shape(a mat.Matrix) string {
 	return fmt.Sprintf("%d×%d", r, c)
 }
 
+// PivotedCholesky is the rank-revealing Cholesky factorization of the
+// positive semi-definite a with diagonal pivoting (LAPACK dpstrf):
+// a[piv[i]][piv[j]] = (R Rᵀ)[i][j] with R n×r lower trapezoidal, r the
+// numerical rank, where elimination stops once no remaining pivot exceeds
+// tol·max diag(a). It costs n²r − 2r³/3 flops, a sixth of an
+// eigendecomposition's work, and factors a Gram as X Xᵀ = L Lᵀ with
+// L = Πᵀ R as the eigenvectors would (L = U S), for the Gram route of
+// FitCross. a is not modified.
+func PivotedCholesky(a *mat.SymDense, tol float64) (r *mat.Dense, piv []int, err error) {
+	n := a.SymmetricDim()
+	if n == 0 {
+		return nil, nil, errors.New("pivoted Cholesky: the matrix is empty, want n×n with n ≥ 1")
+	}
+	top := 0.0
+	for i := 0; i < n; i++ {
+		top = max(top, a.At(i, i))
+	}
+	r, piv, err = pivCholesky(a, tol*top)
+	if err == nil && r == nil {
+		err = errors.New("numerical rank 0: no diagonal entry is positive")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("pivoted Cholesky of %d×%d: %w", n, n, err)
+	}
+	return r, piv, nil
+}
+
+// denseOrNil wraps the r×c data, nil when c is 0.
+func denseOrNil(r, c int, data []float64) *mat.Dense {
+	if c == 0 {
+		return nil
+	}
+	return mat.NewDense(r, c, data)
+}
+
+// SVDViaGram returns the thin SVD a = U diag(s) Vᵀ (s descending; U m×k,
+// V n×k, k = min(m, n)). The OpenBLAS backend takes it from the
+// eigendecomposition of the smaller Gram, a aᵀ = U S² Uᵀ, and one product
+// V = aᵀ U with unit columns: on a square a that is half of dgesdd's time,
+// but it squares the condition number (s_i carries an absolute error of
+// about ε·s₁²/s_i, and close tail vectors mix more), so use it where
+// components below √ε·s₁ are noise anyway. The pure-Go backend runs its
+// plain SVD: gonum's eigensolver at the squared condition number misses the
+// cross-decomposition goldens.
+func SVDViaGram(a *mat.Dense) (u *mat.Dense, s []float64, v *mat.Dense, err error) {
+	if err := checkSVD(a); err != nil {
+		return nil, nil, nil, err
+	}
+	if u, s, v, err = svdViaGram(a); err != nil {
+		return nil, nil, nil, fmt.Errorf("SVD of %s via its Gram: %w", shape(a), err)
+	}
+	return u, s, v, nil
+}
+
+// svdByEig is SVDViaGram's eigendecomposition route.
+func svdByEig(a *mat.Dense) (u *mat.Dense, s []float64, v *mat.Dense, err error) {
+	if m, n := a.Dims(); m > n {
+		v, s, u, err = svdByEig(mat.DenseCopyOf(a.T()))
+		return u, s, v, err
+	}
+	ev, u, err := SymEig(Gram(a), true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s = make([]float64, len(ev))
+	for i, e := range ev {
+		s[i] = math.Sqrt(max(e, 0))
+	}
+	v = new(mat.Dense)
+	v.Mul(a.T(), u)
+	unitColumns(v)
+	return u, s, v, nil
+}
+
+// unitColumns scales every nonzero column of m to unit norm.
+func unitColumns(m *mat.Dense) {
+	r, c := m.Dims()
+	norm := make([]float64, c)
+	for i := 0; i < r; i++ {
+		for j, x := range m.RawRowView(i) {
+			norm[j] += x * x
+		}
+	}
+	for j := range norm {
+		if norm[j] > 0 {
+			norm[j] = 1 / math.Sqrt(norm[j])
+		}
+	}
+	for i := 0; i < r; i++ {
+		row := m.RawRowView(i)
+		for j := range row {
+			row[j] *= norm[j]
+		}
+	}
+}
+
 // Gram returns X Xᵀ (n×n for an n×p X) with one SYRK.
 func Gram(x *mat.Dense) *mat.SymDense {
 	n, _ := x.Dims()
