@@ -82,19 +82,29 @@ func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cross-decomposition of %d×%d and %d×%d (%s route): %w", n, dx, n, dy, f.Route, err)
 	}
-	k := min(len(s), n-1)
-	if o.K > k {
-		return nil, fmt.Errorf("n_components = %d exceeds the %d components available (min(n-1, dX, dY) and the numerical rank of the %s route)", o.K, k, f.Route)
+	if err := f.finish(s, n, o.K); err != nil {
+		return nil, err
 	}
-	if o.K > 0 {
-		k = o.K
+	return f, nil
+}
+
+// finish keeps k components of the fit (all available when k is 0),
+// applies the sign rule and sets Sigma and Rank from the singular values
+// s of the n-row train cross-product.
+func (f *CrossFit) finish(s []float64, n, k int) error {
+	avail := min(len(s), n-1)
+	if k > avail {
+		return fmt.Errorf("n_components = %d exceeds the %d components available (min(n-1, dX, dY) and the numerical rank of the %s route)", k, avail, f.Route)
+	}
+	if k == 0 {
+		k = avail
 	}
 	f.x.coef = mat.DenseCopyOf(f.x.coef.Slice(0, rowsOf(f.x.coef), 0, k))
 	f.y.coef = mat.DenseCopyOf(f.y.coef.Slice(0, rowsOf(f.y.coef), 0, k))
-	if o.Same {
+	if f.same {
 		f.y = f.x
 	}
-	f.flip(o.Same)
+	f.flip(f.same)
 	f.Sigma = make([]float64, k)
 	for i := range f.Sigma {
 		f.Sigma[i] = s[i] / float64(n-1)
@@ -102,7 +112,7 @@ func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 			f.Rank++
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func rowsOf(m *mat.Dense) int { r, _ := m.Dims(); return r }
@@ -159,6 +169,10 @@ func (f *CrossFit) fitPCA(xc *mat.Dense, gram bool) ([]float64, error) {
 // SVD comes from the eigendecomposition of M Mᵀ (SVDViaGram): the Gram
 // route squares the condition number already.
 func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
+	if gx && gy {
+		f.x.train, f.y.train = xc, yc
+		return f.fitGrams(linalg.Gram(xc), linalg.Gram(yc))
+	}
 	lx, err := f.x.factor(xc, gx)
 	if err != nil {
 		return nil, err
@@ -167,17 +181,26 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := linalg.CrossProd(lx, ly)
-	var p, q *mat.Dense
-	var s []float64
-	if gx && gy {
-		p, s, q, err = linalg.SVDViaGram(m)
-	} else {
-		var qt *mat.Dense
-		if p, s, qt, err = linalg.SVD(m); err == nil {
-			q = mat.DenseCopyOf(qt.T())
-		}
+	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
+	if err != nil {
+		return nil, err
 	}
+	f.x.coef, f.y.coef = f.x.basis(p), f.y.basis(mat.DenseCopyOf(qt.T()))
+	return s, nil
+}
+
+// fitGrams is the gram-xy route from the centered train Grams of both
+// sides.
+func (f *CrossFit) fitGrams(gx, gy *mat.SymDense) ([]float64, error) {
+	lx, err := f.x.factorGram(gx)
+	if err != nil {
+		return nil, err
+	}
+	ly, err := f.y.factorGram(gy)
+	if err != nil {
+		return nil, err
+	}
+	p, s, q, err := linalg.SVDViaGram(linalg.CrossProd(lx, ly))
 	if err != nil {
 		return nil, err
 	}
@@ -185,19 +208,26 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 	return s, nil
 }
 
-// factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c and
-// the pivoted Cholesky factor of its Gram for basis.
+// factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c for
+// the projection and factors its Gram.
 func (sd *side) factor(xc *mat.Dense, gram bool) (*mat.Dense, error) {
 	if !gram {
 		return xc, nil
 	}
-	r, piv, err := linalg.PivotedCholesky(linalg.Gram(xc), rankTol)
+	sd.train = xc
+	return sd.factorGram(linalg.Gram(xc))
+}
+
+// factorGram returns L = Πᵀ R from the pivoted Cholesky of the centered
+// Gram g = L Lᵀ and keeps R and Π for basis.
+func (sd *side) factorGram(g *mat.SymDense) (*mat.Dense, error) {
+	r, piv, err := linalg.PivotedCholesky(g, rankTol)
 	if err != nil {
 		return nil, err
 	}
-	sd.train, sd.chol, sd.piv = xc, r, piv
+	sd.chol, sd.piv = r, piv
 	n, k := r.Dims()
-	l := mat.NewDense(n, k, nil) // L = Πᵀ R: row piv[i] of L is row i of R
+	l := mat.NewDense(n, k, nil) // row piv[i] of L is row i of R
 	for i, row := range piv {
 		copy(l.RawRowView(row), r.RawRowView(i))
 	}
@@ -209,7 +239,7 @@ func (sd *side) factor(xc *mat.Dense, gram bool) (*mat.Dense, error) {
 // X_cᵀ a = B P for any a with Lᵀ a = P; with L = Πᵀ R the one zero off the
 // r pivot rows solves R₁₁ᵀ a_piv = P, one triangular solve.
 func (sd *side) basis(p *mat.Dense) *mat.Dense {
-	if sd.train == nil {
+	if sd.chol == nil {
 		return p
 	}
 	n, r := sd.chol.Dims()
