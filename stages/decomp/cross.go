@@ -3,6 +3,8 @@ package decomp
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/linalg"
@@ -40,18 +42,23 @@ type CrossFit struct {
 
 // side is one data set's part of a fit. Without train, held-out rows
 // project as (Z − μ)·coef, coef being the d×K singular vectors; with
-// train (the Gram route, §3.9) as ((Z − μ)·X_cᵀ)·coef with coef = U_x S_x⁻¹ P
-// (n×K), so no d-sized singular vector is ever stored.
+// train (the Gram route, §3.9) as ((Z − μ)·X_cᵀ)·coef with coef n×K
+// (X_cᵀ·coef are the singular vectors), so no d-sized singular vector is
+// ever stored. chol and piv hold the Gram's pivoted Cholesky factor
+// between factor and basis.
 type side struct {
 	mean  []float64
 	train *mat.Dense
 	coef  *mat.Dense
+	chol  *mat.Dense
+	piv   []int
 }
 
 // FitCross fits the cross-decomposition of the training rows x, y (§3.1,
-// §3.9). The Gram route is exact: it factors X_c = U_x S_x V_xᵀ through the
-// n×n Gram and takes the SVD of the small S_x U_xᵀ Y_c (or of
-// S_x U_xᵀ U_y S_y when both sides are wide), so X_cᵀY_c is never formed.
+// §3.9). The Gram route is exact: it factors X_c = L_x B_xᵀ through the
+// pivoted Cholesky of the n×n Gram, X_c X_cᵀ = L_x L_xᵀ, and takes the SVD
+// of the small L_xᵀ Y_c (or of L_xᵀ L_y when both sides are wide), so
+// X_cᵀY_c is never formed.
 func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
@@ -75,19 +82,29 @@ func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cross-decomposition of %d×%d and %d×%d (%s route): %w", n, dx, n, dy, f.Route, err)
 	}
-	k := min(len(s), n-1)
-	if o.K > k {
-		return nil, fmt.Errorf("n_components = %d exceeds the %d components available (min(n-1, dX, dY) and the numerical rank of the %s route)", o.K, k, f.Route)
+	if err := f.finish(s, n, o.K); err != nil {
+		return nil, err
 	}
-	if o.K > 0 {
-		k = o.K
+	return f, nil
+}
+
+// finish keeps k components of the fit (all available when k is 0),
+// applies the sign rule and sets Sigma and Rank from the singular values
+// s of the n-row train cross-product.
+func (f *CrossFit) finish(s []float64, n, k int) error {
+	avail := min(len(s), n-1)
+	if k > avail {
+		return fmt.Errorf("n_components = %d exceeds the %d components available (min(n-1, dX, dY) and the numerical rank of the %s route)", k, avail, f.Route)
+	}
+	if k == 0 {
+		k = avail
 	}
 	f.x.coef = mat.DenseCopyOf(f.x.coef.Slice(0, rowsOf(f.x.coef), 0, k))
 	f.y.coef = mat.DenseCopyOf(f.y.coef.Slice(0, rowsOf(f.y.coef), 0, k))
-	if o.Same {
+	if f.same {
 		f.y = f.x
 	}
-	f.flip(o.Same)
+	f.flip(f.same)
 	f.Sigma = make([]float64, k)
 	for i := range f.Sigma {
 		f.Sigma[i] = s[i] / float64(n-1)
@@ -95,7 +112,7 @@ func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 			f.Rank++
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func rowsOf(m *mat.Dense) int { r, _ := m.Dims(); return r }
@@ -144,11 +161,19 @@ func (f *CrossFit) fitPCA(xc *mat.Dense, gram bool) ([]float64, error) {
 	return squares(s), nil
 }
 
-// fitCross factors each side as X_c = L Bᵀ (L = X_c with B = I, or
-// L = U_x S_x with B = V_x on the Gram route), takes the SVD of
-// M = L_xᵀ L_y = P Σ Qᵀ, and stores the projections B_x P and B_y Q in
-// the form side.project applies.
+// fitCross factors each side as X_c = L Bᵀ (L = X_c with B = I, or on
+// the Gram route L = Πᵀ R from the pivoted Cholesky X_c X_cᵀ = L Lᵀ, with
+// B = X_cᵀ L (LᵀL)⁻¹), takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ, which has
+// the singular values of X_cᵀY_c, and stores the projections B_x P and
+// B_y Q in the form side.project applies. M's SVD is LAPACK's dgesdd on
+// every route: an eigendecomposition of M Mᵀ would halve its cost at one
+// thread but square its condition number (tail components lose ~1.5
+// digits against sklearn), and at two threads the two cost the same.
 func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
+	if gx && gy {
+		f.x.train, f.y.train = xc, yc
+		return f.fitGrams(linalg.Gram(xc), linalg.Gram(yc))
+	}
 	lx, err := f.x.factor(xc, gx)
 	if err != nil {
 		return nil, err
@@ -161,34 +186,74 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.x.coef = f.x.basis(p)
-	f.y.coef = f.y.basis(mat.DenseCopyOf(qt.T()))
+	f.x.coef, f.y.coef = f.x.basis(p), f.y.basis(mat.DenseCopyOf(qt.T()))
 	return s, nil
 }
 
-// factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c and
-// U_x S_x⁻¹ (in coef, until basis replaces it) for the projection.
+// fitGrams is the gram-xy route from the centered train Grams of both
+// sides.
+func (f *CrossFit) fitGrams(gx, gy *mat.SymDense) ([]float64, error) {
+	lx, err := f.x.factorGram(gx)
+	if err != nil {
+		return nil, err
+	}
+	ly, err := f.y.factorGram(gy)
+	if err != nil {
+		return nil, err
+	}
+	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
+	if err != nil {
+		return nil, err
+	}
+	f.x.coef, f.y.coef = f.x.basis(p), f.y.basis(mat.DenseCopyOf(qt.T()))
+	return s, nil
+}
+
+// factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c for
+// the projection and factors its Gram.
 func (sd *side) factor(xc *mat.Dense, gram bool) (*mat.Dense, error) {
 	if !gram {
 		return xc, nil
 	}
-	u, s, err := gramSVD(xc)
+	sd.train = xc
+	return sd.factorGram(linalg.Gram(xc))
+}
+
+// factorGram returns L = Πᵀ R from the pivoted Cholesky of the centered
+// Gram g = L Lᵀ and keeps R and Π for basis.
+func (sd *side) factorGram(g *mat.SymDense) (*mat.Dense, error) {
+	r, piv, err := linalg.PivotedCholesky(g, rankTol)
 	if err != nil {
 		return nil, err
 	}
-	sd.train, sd.coef = xc, scaleCols(u, s, -1)
-	return scaleCols(u, s, 1), nil
+	sd.chol, sd.piv = r, piv
+	n, k := r.Dims()
+	l := mat.NewDense(n, k, nil) // row piv[i] of L is row i of R
+	for i, row := range piv {
+		copy(l.RawRowView(row), r.RawRowView(i))
+	}
+	return l, nil
 }
 
 // basis maps the SVD factor P (rows index L's columns) to the side's
-// projection coefficients.
+// projection coefficients. On the Gram route the projection is
+// X_cᵀ a = B P for any a with Lᵀ a = P; with L = Πᵀ R the one zero off the
+// r pivot rows solves R₁₁ᵀ a_piv = P, one triangular solve.
 func (sd *side) basis(p *mat.Dense) *mat.Dense {
-	if sd.train == nil {
+	if sd.chol == nil {
 		return p
 	}
-	var c mat.Dense
-	c.Mul(sd.coef, p)
-	return &c
+	n, r := sd.chol.Dims()
+	c := mat.DenseCopyOf(p)
+	r11 := sd.chol.RawMatrix()
+	blas64.Trsm(blas.Left, blas.Trans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: r, Stride: r11.Stride, Data: r11.Data}, c.RawMatrix())
+	_, k := c.Dims()
+	coef := mat.NewDense(n, k, nil)
+	for i, row := range sd.piv[:r] {
+		copy(coef.RawRowView(row), c.RawRowView(i))
+	}
+	sd.chol, sd.piv = nil, nil
+	return coef
 }
 
 // scaleCols returns u·diag(s^pow) for pow = ±1.

@@ -9,7 +9,9 @@ import (
 
 // Folds are every fold's cross-decomposition fit and held-out projections
 // (§3.1–3.4), cut to the K components that all folds have (folds differ
-// in n_train by the remainder that goes to fold 0).
+// in n_train by the remainder that goes to fold 0). Fits on the gram-xy
+// route keep no y rows: read their Sigma, Rank and Route, and take the
+// projections from Held, not from CrossFit.Project.
 type Folds struct {
 	Fits []*CrossFit
 	Held []HeldOut
@@ -43,6 +45,7 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 	_, dx := x.Dims()
 	_, dy := y.Dims()
 	fs := &Folds{K: min(dx, dy)}
+	var shared *foldGrams // built by the first fold on the gram-xy route
 	for f := 0; f < nFolds; f++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -51,16 +54,34 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 		if len(test) < 2 || len(train) < 2 {
 			return nil, fmt.Errorf("fold %d has %d test and %d train rows; want at least 2 of each in every fold 0..%d", f, len(test), len(train), nFolds-1)
 		}
-		fit, err := FitCross(pickRows(x, train), pickRows(y, train), o)
+		fit, xt, yt, err := fitFold(x, y, train, test, o, &shared)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
-		xt, yt := fit.Project(pickRows(x, test), pickRows(y, test))
 		fs.Fits, fs.Held = append(fs.Fits, fit), append(fs.Held, HeldOut{X: xt, Y: yt, Groups: testGroups(groups, test)})
 		fs.K = min(fs.K, len(fit.Sigma))
 	}
 	fs.cut(fs.K)
 	return fs, nil
+}
+
+// fitFold fits one fold and projects its test rows: on the gram-xy route
+// from the all-row Grams in *shared (made on first use), else by
+// FitCross on copies of the rows.
+func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, shared **foldGrams) (fit *CrossFit, xt, yt *mat.Dense, err error) {
+	_, dx := x.Dims()
+	_, dy := y.Dims()
+	if gx, gy, err := routeSides(o.Route, len(train), dx, dy); err == nil && gx && gy && !o.Same {
+		if *shared == nil {
+			*shared = &foldGrams{newAllGram(x), newAllGram(y)}
+		}
+		return (*shared).fit(x, train, test, o.K)
+	}
+	if fit, err = FitCross(pickRows(x, train), pickRows(y, train), o); err != nil {
+		return nil, nil, nil, err
+	}
+	xt, yt = fit.Project(pickRows(x, test), pickRows(y, test))
+	return fit, xt, yt, nil
 }
 
 // cut keeps the first k components of every fold's projections.

@@ -8,9 +8,10 @@ import (
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
-// rankTol is the relative eigenvalue cut of the Gram route: eigenvalues of
-// X_c X_cᵀ at or below rankTol·max are numerical zeros (§3.9 "keeping
-// eigenvalues > ε·max").
+// rankTol is the relative cut of the Gram routes: eigenvalues of X_c X_cᵀ
+// (PCA) or pivots of its pivoted Cholesky (cross-decomposition) at or
+// below rankTol·max are numerical zeros (§3.9 "keeping eigenvalues >
+// ε·max"), and so are singular values below rankTol·s₁ in CrossFit.Rank.
 const rankTol = 1e-12
 
 // gramSVD is the thin SVD of a centered n×p matrix through its n×n Gram

@@ -59,3 +59,33 @@ func BenchmarkDGEMM2000(b *testing.B) {
 	}
 	b.ReportMetric(2*math.Pow(2000, 3)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// The square SVD of the Gram route of FitCross at townley-powerlaw-init's
+// n_train = 1600 (dgesdd).
+func BenchmarkSVD1600(b *testing.B) {
+	x := randDense(1600, 1600)
+	for b.Loop() {
+		if _, _, _, err := linalg.SVD(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPivotedCholesky1600(b *testing.B) {
+	x := randDense(1600, 4000)
+	g := linalg.Gram(x)
+	for b.Loop() {
+		if _, _, err := linalg.PivotedCholesky(g, 1e-12); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSymEig1600(b *testing.B) {
+	g := linalg.Gram(randDense(1600, 4000))
+	for b.Loop() {
+		if _, _, err := linalg.SymEig(g, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

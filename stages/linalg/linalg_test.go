@@ -236,3 +236,38 @@ func TestSVDOfView(t *testing.T) {
 		}
 	}
 }
+
+// A planted rank-r PSD matrix G = B Bᵀ (n×n): the pivoted Cholesky finds
+// the rank r exactly and its factor reproduces G under the pivot to 1e-12
+// relative; a full-rank G gives rank n.
+func TestPivotedCholesky(t *testing.T) {
+	for _, c := range []struct{ n, r int }{{1, 1}, {7, 3}, {60, 60}, {150, 40}, {300, 299}} {
+		b := randDense(c.n, c.r)
+		g := mat.NewSymDense(c.n, nil)
+		g.SymOuterK(1, b)
+		r, piv, err := linalg.PivotedCholesky(g, 1e-12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, k := r.Dims(); k != c.r {
+			t.Fatalf("n=%d: rank %d, want the planted %d", c.n, k, c.r)
+		}
+		var rrt mat.Dense
+		rrt.Mul(r, r.T())
+		want := make([]float64, 0, c.n*c.n)
+		for i := 0; i < c.n; i++ {
+			for j := 0; j < c.n; j++ {
+				want = append(want, g.At(piv[i], piv[j]))
+			}
+			for j := i + 1; j < c.r; j++ {
+				if r.At(i, j) != 0 {
+					t.Fatalf("n=%d: R[%d][%d] = %g above the diagonal", c.n, i, j, r.At(i, j))
+				}
+			}
+		}
+		golden.CloseRel(t, "R Rᵀ = Π G Πᵀ", rrt.RawMatrix().Data, want, 1e-12)
+	}
+	if _, _, err := linalg.PivotedCholesky(mat.NewSymDense(3, nil), 1e-12); err == nil || !strings.Contains(err.Error(), "rank 0") {
+		t.Errorf("zero matrix: err %v, want numerical rank 0", err)
+	}
+}

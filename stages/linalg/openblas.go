@@ -13,6 +13,8 @@ extern void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
 extern void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
 	double* u, const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork,
 	int* info, size_t);
+extern void dpstrf_(const char* uplo, const int* n, double* a, const int* lda, int* piv, int* rank,
+	const double* tol, double* work, int* info, size_t);
 */
 import "C"
 
@@ -79,6 +81,41 @@ func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
 	// Column-major eigenvectors read row-major are their transpose.
 	transposeSquare(buf, n)
 	return w, mat.NewDense(n, n, buf), nil
+}
+
+// pivCholesky runs LAPACK's blocked dpstrf (complete pivoting on the
+// diagonal) on a copy of a's upper triangle, which is the column-major
+// lower triangle, so the factor comes back as the row-major upper
+// triangle of buf: buf[i·n+j] = R[j][i].
+func pivCholesky(a *mat.SymDense, tol float64) (*mat.Dense, []int, error) {
+	n := a.SymmetricDim()
+	buf, free := scratch[float64](n * n)
+	defer free()
+	raw := a.RawSymmetric()
+	for i := 0; i < n; i++ {
+		copy(buf[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
+	}
+	piv, freePiv := scratch[C.int](n)
+	defer freePiv()
+	work, freeWork := scratch[float64](2 * n)
+	defer freeWork()
+	uplo, cn, rank, info, ctol := C.char('L'), C.int(n), C.int(0), C.int(0), C.double(tol)
+	C.dpstrf_(&uplo, &cn, (*C.double)(&buf[0]), &cn, &piv[0], &rank, &ctol, (*C.double)(&work[0]), &info, 1)
+	if info < 0 { // info 1 only says the rank is below n
+		return nil, nil, fmt.Errorf("LAPACK dpstrf failed with info %d", int(info))
+	}
+	k := int(rank)
+	r := make([]float64, n*k)
+	for j := 0; j < k; j++ {
+		for i := j; i < n; i++ {
+			r[i*k+j] = buf[j*n+i]
+		}
+	}
+	p := make([]int, n)
+	for i := range p {
+		p[i] = int(piv[i]) - 1
+	}
+	return denseOrNil(n, k, r), p, nil
 }
 
 // svd runs LAPACK's divide-and-conquer dgesdd_, thin factors or values
