@@ -10,7 +10,7 @@
 # Usage: bench/rerun_vs_snakemake.sh [N ...]   (default: 1000 10000)
 set -eu
 cd "$(dirname "$0")/.."
-bin=${EIGENLAB:-bin/eigenlab}
+bin=$(realpath "${EIGENLAB:-bin/eigenlab}")
 [ -x "$bin" ] || { echo "build $bin first (make build)" >&2; exit 2; }
 command -v snakemake >/dev/null || { echo "snakemake missing: apt-get install snakemake" >&2; exit 2; }
 [ $# -gt 0 ] || set -- 1000 10000
@@ -57,7 +57,7 @@ rule spectrum:
     output: "spectrum/{s}.npy"
     run: sp.spectrum(input[0], output[0])
 SMK
-	el="cd $d/el && $repo/$bin run -j 2 sweep.yaml"
+	el="cd $d/el && $bin run -j 2 sweep.yaml"
 	smcold="cd $d/sm && snakemake --cores 2 --force-use-threads --scheduler greedy --nolock -q"
 	smnoop="cd $d/sm && snakemake -j 2 -q --nolock --rerun-triggers mtime"
 	ec=$(timed el sh -c "$el"); sc=$(timed sm sh -c "$smcold")

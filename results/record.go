@@ -66,7 +66,7 @@ func (d *DB) RecordExecution(ctx context.Context, e Execution) (int64, error) {
 	var id int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, err = insertAll(ctx, tx, &e)
+		id, err = newInserter(tx).insertAll(ctx, &e)
 		return err
 	})
 	if err != nil {
@@ -84,29 +84,55 @@ func recordError(e *Execution, err error) error {
 	return fmt.Errorf("recording %s in run %d: %w", at, e.RunID, err)
 }
 
-// insertAll writes e with its params, edges and cited scalars within tx.
-func insertAll(ctx context.Context, tx *sql.Tx, e *Execution) (int64, error) {
+// inserter writes executions within one transaction, preparing each
+// statement once for the whole batch: re-preparing SQL per row was most
+// of the cost of recording a no-op rerun.
+type inserter struct {
+	tx          *sql.Tx
+	stmts       map[string]*sql.Stmt
+	experiments map[int64]string // run id → experiment, for cited ids
+}
+
+func newInserter(tx *sql.Tx) *inserter {
+	return &inserter{tx: tx, stmts: map[string]*sql.Stmt{}, experiments: map[int64]string{}}
+}
+
+// exec runs query with args through its prepared statement.
+func (in *inserter) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := in.stmts[query]
+	if !ok {
+		var err error
+		if st, err = in.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		in.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// insertAll writes e with its params, edges and cited scalars.
+func (in *inserter) insertAll(ctx context.Context, e *Execution) (int64, error) {
 	if !execStatuses[e.Status] {
 		return 0, fmt.Errorf("status %q: want ok, cached, failed or skipped", e.Status)
 	}
-	id, err := insertExecution(ctx, tx, e)
+	id, err := in.insertExecution(ctx, e)
 	if err != nil {
 		return 0, err
 	}
-	if err := insertParams(ctx, tx, id, e.Params); err != nil {
+	if err := in.insertParams(ctx, id, e.Params); err != nil {
 		return 0, err
 	}
-	if err := insertEdges(ctx, tx, id, "in", e.Inputs); err != nil {
+	if err := in.insertEdges(ctx, id, "in", e.Inputs); err != nil {
 		return 0, err
 	}
-	if err := insertEdges(ctx, tx, id, "out", e.Outputs); err != nil {
+	if err := in.insertEdges(ctx, id, "out", e.Outputs); err != nil {
 		return 0, err
 	}
-	return id, insertCited(ctx, tx, id, e)
+	return id, in.insertCited(ctx, id, e)
 }
 
-func insertExecution(ctx context.Context, tx *sql.Tx, e *Execution) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO executions
+func (in *inserter) insertExecution(ctx context.Context, e *Execution) (int64, error) {
+	res, err := in.exec(ctx, `INSERT INTO executions
 		(run_id, stage, cell, instance_id, kind, version, action_key, key_text, status, started, ended,
 		 wall_s, cpu_s, peak_rss_bytes, host, executor, error, seed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -119,9 +145,9 @@ func insertExecution(ctx context.Context, tx *sql.Tx, e *Execution) (int64, erro
 	return res.LastInsertId()
 }
 
-func insertParams(ctx context.Context, tx *sql.Tx, id int64, params map[string]string) error {
+func (in *inserter) insertParams(ctx context.Context, id int64, params map[string]string) error {
 	for name, v := range params {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO params (execution_id, name, value) VALUES (?, ?, ?)`, id, name, v); err != nil {
+		if _, err := in.exec(ctx, `INSERT INTO params (execution_id, name, value) VALUES (?, ?, ?)`, id, name, v); err != nil {
 			return fmt.Errorf("param %s: %w", name, err)
 		}
 	}
@@ -131,9 +157,9 @@ func insertParams(ctx context.Context, tx *sql.Tx, id int64, params map[string]s
 // insertEdges links the execution to its inputs or outputs and, for
 // outputs, describes the artifact (once: a digest names the same content
 // whoever made it).
-func insertEdges(ctx context.Context, tx *sql.Tx, id int64, direction string, edges []Edge) error {
+func (in *inserter) insertEdges(ctx context.Context, id int64, direction string, edges []Edge) error {
 	for _, g := range edges {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO edges (execution_id, direction, name, digest) VALUES (?, ?, ?, ?)`,
+		if _, err := in.exec(ctx, `INSERT INTO edges (execution_id, direction, name, digest) VALUES (?, ?, ?, ?)`,
 			id, direction, g.Name, g.Digest.String()); err != nil {
 			return fmt.Errorf("%sput %s: %w", direction, g.Name, err)
 		}
@@ -144,7 +170,7 @@ func insertEdges(ctx context.Context, tx *sql.Tx, id int64, direction string, ed
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO artifacts (digest, kind, dtype, shape, bytes) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := in.exec(ctx, `INSERT OR IGNORE INTO artifacts (digest, kind, dtype, shape, bytes) VALUES (?, ?, ?, ?, ?)`,
 			g.Digest.String(), g.Kind, g.DType, string(shape), g.Bytes); err != nil {
 			return fmt.Errorf("artifact of output %s: %w", g.Name, err)
 		}
@@ -162,13 +188,16 @@ func shapeOrEmpty(shape []int) []int {
 
 // insertCited upserts the execution's cited scalars: the id is stable
 // across reruns, so the latest run's value wins.
-func insertCited(ctx context.Context, tx *sql.Tx, id int64, e *Execution) error {
+func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) error {
 	if len(e.Cite) == 0 {
 		return nil
 	}
-	var experiment string
-	if err := tx.QueryRowContext(ctx, `SELECT experiment FROM runs WHERE id = ?`, e.RunID).Scan(&experiment); err != nil {
-		return fmt.Errorf("run %d: %w", e.RunID, err)
+	experiment, ok := in.experiments[e.RunID]
+	if !ok {
+		if err := in.tx.QueryRowContext(ctx, `SELECT experiment FROM runs WHERE id = ?`, e.RunID).Scan(&experiment); err != nil {
+			return fmt.Errorf("run %d: %w", e.RunID, err)
+		}
+		in.experiments[e.RunID] = experiment
 	}
 	for _, output := range slices.Sorted(maps.Keys(e.Cite)) {
 		g, ok := findEdge(e.Outputs, output)
@@ -182,7 +211,7 @@ func insertCited(ctx context.Context, tx *sql.Tx, id int64, e *Execution) error 
 		if v := e.Cite[output]; !math.IsNaN(v) {
 			value = sql.NullFloat64{Float64: v, Valid: true}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO cited (id, execution_id, output, digest, value) VALUES (?, ?, ?, ?, ?)
+		_, err := in.exec(ctx, `INSERT INTO cited (id, execution_id, output, digest, value) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, output = excluded.output,
 			digest = excluded.digest, value = excluded.value`,
 			CitationID(experiment, e.Stage, output, e.Cell), id, output, g.Digest.String(), value)

@@ -95,8 +95,9 @@ func (r *Recorder) flush() {
 	}
 	ctx := context.Background()
 	err := r.d.tx(ctx, func(tx *sql.Tx) error {
+		in := newInserter(tx)
 		for i := range batch {
-			if _, err := insertAll(ctx, tx, &batch[i].e); err != nil {
+			if _, err := in.insertAll(ctx, &batch[i].e); err != nil {
 				return err
 			}
 		}

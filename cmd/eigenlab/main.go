@@ -43,7 +43,10 @@ func main() {
 	// The first Ctrl-C cancels cleanly; restoring the default handler then
 	// lets a second one kill at once.
 	context.AfterFunc(ctx, stop)
-	os.Exit(exitCode(safely(func() error { return Run(ctx, os.Args[1:]) })))
+	stopProfile := startProfile()
+	code := exitCode(safely(func() error { return Run(ctx, os.Args[1:]) }))
+	stopProfile()
+	os.Exit(code)
 }
 
 // exitCode maps an error to the documented exit codes.
