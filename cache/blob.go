@@ -49,18 +49,33 @@ func (c *Cache) HasBlob(d ndarray.Digest) bool {
 	return ok
 }
 
-// statBlob is HasBlob without the use mark, for GC.
+// statBlob is the stat behind HasBlob.
 func (c *Cache) statBlob(d ndarray.Digest) (fs.FileInfo, bool) {
 	info, err := os.Stat(c.BlobPath(d))
 	return info, err == nil && info.Mode().IsRegular()
 }
 
+// blobPresent reports whether blob d exists as a regular file; a blob
+// whose stat fails for another reason than its absence (permission) is
+// present as far as anyone may tell, and must not be treated as gone.
+func (c *Cache) blobPresent(d ndarray.Digest) bool {
+	info, err := os.Stat(c.BlobPath(d))
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	return info.Mode().IsRegular()
+}
+
 // OpenBlob opens blob d for reading. A missing blob is an error wrapping
 // ErrNotFound and the reason it is missing: fs.ErrNotExist, or ErrCorrupt
-// if this process evicted it in Verify.
+// if this process evicted it in Verify. A blob this user may not read is
+// an error wrapping fs.ErrPermission, not a miss and never corrupt.
 func (c *Cache) OpenBlob(d ndarray.Digest) (*os.File, error) {
 	p := c.BlobPath(d)
 	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("cache: blob %s is not readable by this user: %w", d.Short(), err)
+	}
 	if err != nil {
 		return nil, c.blobMiss(d, err)
 	}

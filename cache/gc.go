@@ -2,6 +2,7 @@ package cache
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,15 +18,20 @@ type GCStats struct {
 	BlobsBefore, BlobsAfter int
 	BytesBefore, BytesAfter int64
 	ActionsRemoved          int // records that were malformed or pointed at a missing blob
+	ActionsUnreadable       int // records this user may not read (kept: unreadable is not stale)
 	TmpRemoved              int // temporary files left by killed writers
 	LocksRemoved            int // lock files nobody held
 }
 
 // String summarises the collection for the `eigenlab gc` command.
 func (s GCStats) String() string {
-	return fmt.Sprintf("gc: %d of %d artifacts evicted, %s -> %s; removed %d stale action records, %d orphaned temp files, %d idle lock files",
+	out := fmt.Sprintf("gc: %d of %d artifacts evicted, %s -> %s; removed %d stale action records, %d orphaned temp files, %d idle lock files",
 		s.BlobsBefore-s.BlobsAfter, s.BlobsBefore, HumanBytes(s.BytesBefore), HumanBytes(s.BytesAfter),
 		s.ActionsRemoved, s.TmpRemoved, s.LocksRemoved)
+	if s.ActionsUnreadable > 0 {
+		out += fmt.Sprintf("; kept %d action records this user may not read (permission denied)", s.ActionsUnreadable)
+	}
+	return out
 }
 
 // HumanBytes formats a byte count with a binary unit: "512 B", "1.5 GiB".
@@ -69,7 +75,7 @@ func (c *Cache) GC(maxSize int64, pinned func(ndarray.Digest) bool) (GCStats, er
 	if err := c.evictLRU(&st, maxSize, pinned); err != nil {
 		return st, err
 	}
-	if st.ActionsRemoved, err = c.removeStaleActions(); err != nil {
+	if st.ActionsRemoved, st.ActionsUnreadable, err = c.removeStaleActions(); err != nil {
 		return st, err
 	}
 	st.LocksRemoved, err = c.removeIdleLocks()
@@ -133,13 +139,18 @@ func (c *Cache) evictLRU(st *GCStats, maxSize int64, pinned func(ndarray.Digest)
 }
 
 // removeStaleActions removes the action records that cannot serve a hit:
-// malformed ones and those naming a blob that is gone.
-func (c *Cache) removeStaleActions() (int, error) {
-	removed := 0
-	err := c.eachAction(func(k ActionKey, e Entry, err error) error {
+// malformed ones and those naming a blob that is gone. A record or blob
+// this user may not read (another user's cache files) is not stale and is
+// never removed: it is counted as unreadable.
+func (c *Cache) removeStaleActions() (removed, unreadable int, err error) {
+	err = c.eachAction(func(k ActionKey, e Entry, err error) error {
+		if errors.Is(err, fs.ErrPermission) {
+			unreadable++
+			return nil
+		}
 		stale := err != nil
 		for _, o := range e.Outputs {
-			if _, ok := c.statBlob(o.Digest); !ok {
+			if !c.blobPresent(o.Digest) {
 				stale = true
 			}
 		}
@@ -149,5 +160,5 @@ func (c *Cache) removeStaleActions() (int, error) {
 		removed++
 		return c.DeleteAction(k)
 	})
-	return removed, err
+	return removed, unreadable, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"strconv"
@@ -95,23 +96,33 @@ func describeCheck(ref string, c runner.Check, rtol float64) string {
 }
 
 // verifyAll rehashes every blob; corrupt ones are evicted (the next run
-// recomputes them).
+// recomputes them). A blob this user may not read is reported as such and
+// left in place: unreadable is not corrupt.
 func verifyAll(c *cache.Cache) error {
-	var n, corrupt int
+	var n, corrupt, unreadable, failed int
 	err := c.Blobs(func(d ndarray.Digest, size int64) error {
 		n++
-		if err := c.Verify(d, runner.Rehash); err != nil {
+		err := c.Verify(d, runner.Rehash)
+		switch {
+		case err == nil:
+		case errors.Is(err, cache.ErrCorrupt):
 			corrupt++
-			fmt.Printf("corrupt %s: %v (evicted)\n", d.Short(), err)
+			fmt.Printf("corrupt %s: %v\n", d.Short(), err)
+		case errors.Is(err, fs.ErrPermission):
+			unreadable++
+			fmt.Printf("unreadable %s: permission denied (left in place)\n", d.Short())
+		default:
+			failed++
+			fmt.Printf("unchecked %s: %v\n", d.Short(), err)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d artifacts checked, %d corrupt\n", n, corrupt)
-	if corrupt > 0 {
-		return fmt.Errorf("%d corrupt artifacts evicted; rerun the experiments that need them", corrupt)
+	fmt.Printf("%d artifacts checked: %d corrupt (evicted), %d unreadable by this user, %d could not be checked\n", n, corrupt, unreadable, failed)
+	if corrupt+unreadable+failed > 0 {
+		return fmt.Errorf("%d corrupt artifacts evicted (rerun the experiments that need them), %d unreadable, %d unchecked", corrupt, unreadable, failed)
 	}
 	return nil
 }
