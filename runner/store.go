@@ -40,8 +40,12 @@ func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Outpu
 	for _, name := range slices.Sorted(maps.Keys(outs)) {
 		a := outs[name]
 		d := a.Digest()
-		// Only a blob written here is stamped as known good; one found
-		// present is re-hashed by the next lookup, as any unstamped blob.
+		// A blob written here is stamped as known good. One found present
+		// (another cell's output of equal content: a shared scalar, an
+		// identical array) is re-hashed now and stamped if good, so the
+		// next lookup trusts it instead of re-hashing it and rewriting
+		// this record; above verifyBelow lookups never re-hash, so neither
+		// does this.
 		fresh := !s.c.HasBlob(d)
 		var err error
 		if f, ok := a.(*ndarray.ArrayFile); ok && scratch.Owns(f.Path) {
@@ -61,11 +65,14 @@ func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Outpu
 			return nil, fmt.Errorf("output %q: %w", name, err)
 		}
 		st, err := s.c.BlobStamp(d)
+		if err == nil && !fresh && st.Size < verifyBelow {
+			st, err = s.c.VerifyStamped(d, cache.Stamp{}, Rehash)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", name, err)
 		}
 		o := cache.Output{Name: name, Digest: d, Size: st.Size}
-		if fresh {
+		if fresh || st.Size < verifyBelow {
 			o.Stamp = st
 		}
 		res = append(res, o)
