@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -184,12 +185,18 @@ func groupLabels(a Artifact, n int) ([]int64, error) { return integerLabels("gro
 // integerLabels reads input name as one integer label per row of x (int64,
 // or floats with integer values); what names the labels in errors.
 func integerLabels(name, what string, a Artifact, n int) ([]int64, error) {
+	return labelsPer(name, what, "row of x", a, n)
+}
+
+// labelsPer reads input name as n integer labels, one per thing named by
+// per (a row of x, a unit of the responses).
+func labelsPer(name, what, per string, a Artifact, n int) ([]int64, error) {
 	ga, err := AsArray(a)
 	if err != nil {
 		return nil, fmt.Errorf("input %q: %w", name, err)
 	}
 	if ga.Len() != n || len(ga.Shape) != 1 {
-		return nil, fmt.Errorf("input %q: want %d integer %s labels (one per row of x), got %s", name, n, what, ga.Describe())
+		return nil, fmt.Errorf("input %q: want %d integer %s labels (one per %s), got %s", name, n, what, per, ga.Describe())
 	}
 	labels := make([]int64, n)
 	for i := range labels {
@@ -200,7 +207,7 @@ func integerLabels(name, what string, a Artifact, n int) ([]int64, error) {
 		if v := ga.Value(i); v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
 			labels[i] = int64(v)
 		} else {
-			return nil, fmt.Errorf("input %q: value %v at row %d is not an integer; want one integer %s label per row (int64, or floats with integer values)", name, v, i, what)
+			return nil, fmt.Errorf("input %q: value %v at %s %d is not an integer; want one integer %s label per %s (int64, or floats with integer values)", name, v, strings.Fields(per)[0], i, what, per)
 		}
 	}
 	return labels, nil

@@ -68,6 +68,10 @@ var rows = []row{
 			return stages.Inputs{"x": fixed(3, 40, 4, 2, 3), "groups": ndarray.Ints(groupsOf(40, 8)...)}
 		},
 		nanDrops: map[string]stages.Params{"x": {"drop_nonfinite": true}}},
+	{name: "spectrum/repeats", params: stages.Params{"repeats": []int{0, 1}, "ranks": []int{1, 6}, "n_bootstraps": 20},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"responses": fixed(14, 30, 2, 8), "unit_groups": ndarray.Ints(groupsOf(8, 2)...)}
+		}},
 	{name: "crossdecomp", params: stages.Params{"n_folds": 4, "n_permutations": 20, "n_bootstraps": 20},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(4, 32, 6), "y": fixed(5, 32, 5), "groups": ndarray.Ints(groupsOf(32, 8)...)}
