@@ -80,6 +80,10 @@ var rows = []row{
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(6, 24, 4), "y": fixed(7, 24, 3)}
 		}},
+	{name: "encode/brain", params: stages.Params{"n_folds": 3, "alphas": []float64{0.1, 10}, "ceiling": "ncsnr", "theory": true, "theory_ps": []int{5, 12}, "theory_trials": 2},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"x": fixed(6, 24, 4), "responses": fixed(15, 24, 3, 3)}
+		}},
 	{name: "weight_align", params: stages.Params{"top": 4, "n_null": 50},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"w1": fixed(8, 6, 4, 3, 3), "w2": fixed(9, 5, 4, 3, 3), "phi": fixed(10, 20, 4), "psi": fixed(11, 20, 4)}
