@@ -18,6 +18,16 @@ import (
 func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, same bool) (*decomp.Folds, error) {
 	_, dx := x.Dims()
 	_, dy := y.Dims()
+	o, err := foldOptions(ctx, plan, p, dx, dy, same)
+	if err != nil {
+		return nil, err
+	}
+	return decomp.FitFolds(ctx, x, y, plan.labels, plan.groups, o)
+}
+
+// foldOptions are the fit options the params ask for, with n_components
+// checked against every fold of the plan.
+func foldOptions(ctx context.Context, plan foldPlan, p Params, dx, dy int, same bool) (decomp.CrossOptions, error) {
 	o := decomp.CrossOptions{Same: same, Route: p.String("route")}
 	err := plan.eachFold(ctx, 2, func(f int, train, _ []int) error {
 		if !p.Has("n_components") {
@@ -29,10 +39,7 @@ func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, sam
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decomp.FitFolds(ctx, x, y, plan.labels, plan.groups, o)
+	return o, err
 }
 
 // How folds were made, as info["folds"] reports it.

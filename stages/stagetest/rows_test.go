@@ -76,6 +76,10 @@ var rows = []row{
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(4, 32, 6), "y": fixed(5, 32, 5), "groups": ndarray.Ints(groupsOf(32, 8)...)}
 		}},
+	{name: "crossdecomp/repeats", params: stages.Params{"repeats": []int{0, 1}, "n_folds": 4, "n_permutations": 20, "n_bootstraps": 20},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"x": fixed(4, 32, 6), "y_repeats": fixed(16, 32, 2, 5), "groups": ndarray.Ints(groupsOf(32, 8)...)}
+		}},
 	{name: "encode", params: stages.Params{"n_folds": 3, "alphas": []float64{0.1, 10}},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(6, 24, 4), "y": fixed(7, 24, 3)}
