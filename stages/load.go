@@ -24,7 +24,7 @@ type Source struct {
 	// OutputsFor, when set, replaces Outputs for sources whose outputs
 	// depend on their params (hdf5: x or responses, groups when asked).
 	OutputsFor func(p Params) []string
-	Run     func(ctx context.Context, p Params) (Outputs, error)
+	Run        func(ctx context.Context, p Params) (Outputs, error)
 	// Validate checks parameter combinations before anything runs (optional).
 	Validate func(p Params) error
 	// Resources estimates the cost (optional; default one thread).
