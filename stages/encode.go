@@ -57,7 +57,9 @@ penalty p·theory_reg at each p of theory_ps (eg_theory, normalised by the
 targets' power, so 1 is predicting 0), compared with eg_empirical, the
 mean over theory_trials draws of p training rows (with replacement when
 iid, as the theory assumes) of the measured error on every row; kappa is
-κ(p); theory_summary holds SNAP's spectral bias and alignment (ed: the
+κ(p); learning_curve is the table of p, eg_theory and eg_empirical (one
+row per p, for report figures); theory_ed and theory_tad are the summary's
+ed and tad as numbers; theory_summary holds SNAP's spectral bias and alignment (ed: the
 eigenvalues' participation ratio; tad: the weights'; cum_ed, cum_tad,
 feat_dim, task_dim; rank_eig and rank_weight: modes to 99% of the
 eigenvalue and the weight power; out_of_span: the target power no ridge on

@@ -135,7 +135,16 @@ func TestEncodeTheory(t *testing.T) {
 			t.Errorf("p %d: theory %.4f vs empirical %.4f (relative gap %.3f)", ps[k], th[k], emp[k], rel)
 		}
 	}
+	lc := f64(out, "learning_curve")
+	for k, p := range ps {
+		if lc[3*k] != float64(p) || lc[3*k+1] != th[k] || lc[3*k+2] != emp[k] {
+			t.Errorf("learning_curve row %d = %v, want p, theory, empirical", k, lc[3*k:3*k+3])
+		}
+	}
 	sum := out["theory_summary"].(ndarray.Record)
+	if f64(out, "theory_ed")[0] != sum["ed"] || f64(out, "theory_tad")[0] != sum["tad"] {
+		t.Errorf("theory_ed %v theory_tad %v; summary %v", f64(out, "theory_ed"), f64(out, "theory_tad"), sum)
+	}
 	if sum["rank"] != 40 || sum["ed"].(float64) <= 1 {
 		t.Errorf("summary %v: want rank 40 and ed > 1", sum)
 	}

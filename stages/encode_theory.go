@@ -10,7 +10,7 @@ import (
 )
 
 // theoryOutputs are encode's outputs with param theory.
-var theoryOutputs = []string{"eg_theory", "eg_empirical", "kappa", "theory_summary"}
+var theoryOutputs = []string{"eg_theory", "eg_empirical", "kappa", "learning_curve", "theory_ed", "theory_tad", "theory_summary"}
 
 // snapThreshold is SNAP's cumulative-power threshold for the mode ranks.
 const snapThreshold = 0.99
@@ -48,6 +48,8 @@ func spectralTheory(out Outputs, x, y *mat.Dense, p Params) error {
 	sum := snap.Summarize(s, snapThreshold)
 	radius, dim := curve.ErrorModes(s.Weights, s.Rank)
 	out["eg_theory"], out["eg_empirical"], out["kappa"] = theory, empirical, vector(curve.Kappa)
+	out["learning_curve"] = learningCurve(ps, theory.F64, empirical.F64)
+	out["theory_ed"], out["theory_tad"] = ndarray.Scalar(sum.ED), ndarray.Scalar(sum.TAD)
 	out["theory_summary"] = ndarray.Record{
 		"ed": sum.ED, "cum_ed": sum.CumED, "tad": sum.TAD, "cum_tad": sum.CumTAD,
 		"feat_dim": sum.FeatDim, "task_dim": sum.TaskDim, "rank_eig": sum.RankEig, "rank_weight": sum.RankWeight,
@@ -62,6 +64,16 @@ func finiteList(v []float64) []any {
 	out := make([]any, len(v))
 	for i, x := range v {
 		out[i] = finiteOrNil(x)
+	}
+	return out
+}
+
+// learningCurve is the len(ps)×3 table p, theory, empirical: column 0
+// holds the x values, as a report's spectrum figure reads a 2-d output.
+func learningCurve(ps []int, theory, empirical []float64) *ndarray.Array {
+	out := ndarray.NewF64(len(ps), 3)
+	for k, p := range ps {
+		out.F64[3*k], out.F64[3*k+1], out.F64[3*k+2] = float64(p), theory[k], empirical[k]
 	}
 	return out
 }
