@@ -25,7 +25,7 @@ func init() {
 			{Name: "split", Type: String, Default: "train", Choices: imaging.Splits, Doc: "train, test or all"},
 			nSpec("use the first n images of the split (default all)", true),
 			channelsSpec(1), normalizeSpec(),
-			{Name: "size", Type: Int, Optional: true, Min: Bound(8), Doc: "resample to size×size (Catmull-Rom, as load folder resizes), e.g. for pretrained nets that need more than 28 px (default: native 28×28)"},
+			{Name: "size", Type: Int, Optional: true, Min: Bound(1), Doc: "resample to size×size (Catmull-Rom, as load folder resizes), e.g. for pretrained nets that need more than 28 px (default: native 28×28)"},
 		},
 		Outputs:  []string{"images", "labels"},
 		Run:      loadFashion,
