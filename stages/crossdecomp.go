@@ -74,7 +74,26 @@ quantiles of the fold-mean permuted spectra), bootstrap_ci (per bin:
 centre, sd, 2.5% and 97.5% of the fold-mean bootstrapped spectra),
 train_sigma (mean over folds of the train singular values/(n-1)),
 dims_above_null (with permutations: how many leading components exceed the
-99% quantile of their own permutation null), info.`
+99% quantile of their own permutation null), info.
+Cross-trial (§3.7), with param repeats [r1, r2]: y is input y_repeats
+(stimuli × repeats × units, e.g. load hdf5 with axes) and x is input
+x_repeats (another recording of the same stimuli) or input x (a model,
+the same in every repeat). Both pairings, fitted on (x repeat r1, y repeat
+r2) and on (x repeat r2, y repeat r1), use one fold plan, and the spectrum
+per fold is the mean of the two pairings' test covariances, so noise
+independent across repeats adds no expected covariance; the permutation
+null and the bootstrap redraw the same rows in both pairings and average
+likewise; train_sigma averages both pairings' fits. Only metric covariance
+(the average is of covariances; a correlation would be formed after it).
+info.cross_trial is true and info.repeats the pair.`
+}
+
+// Validate refuses a correlation metric in the cross-trial mode.
+func (crossdecomp) Validate(p Params) error {
+	if p.Has("repeats") && p.String("metric") != "covariance" {
+		return fmt.Errorf("param \"metric\": %s with param \"repeats\": the cross-trial spectrum averages the two pairings' covariances before any ratio; use metric: covariance", p.String("metric"))
+	}
+	return nil
 }
 
 func (crossdecomp) Params() []ParamSpec {
@@ -89,13 +108,16 @@ func (crossdecomp) Params() []ParamSpec {
 		{Name: "bins_per_decade", Type: Int, Default: 3, Min: Bound(1), Max: Bound(100), Doc: "geometric bins per decade of rank (§3.6)"},
 		{Name: "route", Type: String, Default: decomp.RouteAuto, Choices: []string{decomp.RouteAuto, decomp.RouteDirect, decomp.RouteGram}, Doc: "SVD of the dX×dY cross-product, the exact Gram route (§3.9), or auto by size"},
 		{Name: "seed", Type: Int, Default: 0, Doc: "random folds, permutations and bootstraps"},
+		{Name: "repeats", Type: IntList, Optional: true, Len: 2, Min: Bound(0), Doc: "cross-trial spectrum (§3.7) of these two repeats (0-based) of inputs y_repeats and x_repeats"},
 	}
 }
 
 func (crossdecomp) Inputs() []InputSpec {
 	return []InputSpec{
-		{Name: "x", Doc: "N×dX (further axes are flattened)"},
-		{Name: "y", Doc: "N×dY, rows aligned with x"},
+		{Name: "x", Doc: "N×dX (further axes are flattened); with param repeats, the same features in both pairings (not with x_repeats)", Optional: true},
+		{Name: "y", Doc: "N×dY, rows aligned with x (not with param repeats)", Optional: true},
+		{Name: "y_repeats", Doc: "with param repeats: stimuli × repeats × units", Optional: true},
+		{Name: "x_repeats", Doc: "with param repeats: stimuli × repeats × units of the x side (instead of x)", Optional: true},
 		{Name: "folds", Doc: "int64 fold label 0..F-1 per row (overrides n_folds; not with groups)", Optional: true},
 		{Name: "groups", Doc: "integer group label per row (int64, or floats with integer values, e.g. photos.photo): group k-fold over n_folds folds (not with folds)", Optional: true},
 	}
@@ -115,6 +137,57 @@ func (crossdecomp) Outputs(p Params) []string {
 func (crossdecomp) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
+	var fit *crossFit
+	var err error
+	if p.Has("repeats") {
+		fit, err = fitCrossTrialStage(ctx, in, p)
+	} else {
+		fit, err = fitSameTrial(ctx, in, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	bins := decomp.NewBins(p.Int("bins_per_decade"))
+	binned, used := binFolds(bins, fit.perFold)
+	mean := meanRows(fit.perFold)
+	out := Outputs{
+		"spectrum": mean, "total": ndarray.Scalar(floats.Sum(mean.F64)), "total_folds": fit.totals, "total_ci": foldCI(fit.totals.F64),
+		"spectrum_folds": fit.perFold, "train_sigma": fit.sigma, "binned": binned,
+		"info": fit.plan.recordResampling(fit.plan.record(fit.info), p.Int("n_permutations") > 0, p.Int("n_bootstraps") > 0),
+	}
+	rng := RNG("crossdecomp", p.Int("seed"))
+	permSeed, bootSeed := rng.Uint64(), rng.Uint64()
+	if np := p.Int("n_permutations"); np > 0 {
+		draws, err := fit.resample(decomp.Permute, np, permSeed)
+		if err != nil {
+			return nil, err
+		}
+		out["null_quantiles"] = binnedQuantiles(bins, used, draws, nullLevels, false)
+		out["dims_above_null"] = ndarray.Scalar(float64(dimsAboveNull(mean.F64, draws, dimsLevel)))
+	}
+	if nb := p.Int("n_bootstraps"); nb > 0 {
+		draws, err := fit.resample(decomp.Bootstrap, nb, bootSeed)
+		if err != nil {
+			return nil, err
+		}
+		out["bootstrap_ci"] = binnedQuantiles(bins, used, draws, []float64{0.025, 0.975}, true)
+	}
+	return out, nil
+}
+
+// crossFit is what crossdecomp reports of its fitted folds, same-trial or
+// cross-trial alike: the test spectrum per fold (folds × K) and each
+// fold's sum, the mean train singular values, the info record so far, the
+// fold plan, and how to redraw the held-out rows.
+type crossFit struct {
+	perFold, totals, sigma *ndarray.Array
+	info                   ndarray.Record
+	plan                   foldPlan
+	resample               func(kind decomp.Resampling, n int, seed uint64) (*mat.Dense, error)
+}
+
+// fitSameTrial fits x against y (§3.1–3.4).
+func fitSameTrial(ctx context.Context, in Inputs, p Params) (*crossFit, error) {
 	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
@@ -130,37 +203,46 @@ func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Par
 	if err != nil {
 		return nil, err
 	}
-	held, sigma, rank := folds.Held, ndarray.NewF64(folds.K), folds.K
-	perFold, totals := ndarray.NewF64(len(folds.Fits), folds.K), ndarray.NewF64(len(folds.Fits))
-	for f, fd := range folds.Fits {
-		spec := decomp.Spectrum(held[f], nil, nil, metric)
-		copy(perFold.F64[f*folds.K:], spec)
+	spectra := make([][]float64, len(folds.Fits))
+	for f := range folds.Fits {
+		spectra[f] = decomp.Spectrum(folds.Held[f], nil, nil, metric)
+	}
+	fit := newCrossFit(spectra, folds.K, plan, folds)
+	fit.info = ndarray.Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.Fits), "n_components": folds.K,
+		"numerical_rank": minRank(folds.K, folds), "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
+		"route": folds.Fits[0].Route}
+	fit.resample = func(kind decomp.Resampling, n int, seed uint64) (*mat.Dense, error) {
+		return decomp.Resample(folds.Held, kind, metric, n, seed, 0), nil
+	}
+	return fit, nil
+}
+
+// newCrossFit collects the per-fold spectra (folds × k) and their sums,
+// and the train singular values averaged over the folds of every fitting
+// given (one for same-trial, both pairings for cross-trial).
+func newCrossFit(spectra [][]float64, k int, plan foldPlan, fits ...*decomp.Folds) *crossFit {
+	perFold, totals, sigma := ndarray.NewF64(len(spectra), k), ndarray.NewF64(len(spectra)), ndarray.NewF64(k)
+	for f, spec := range spectra {
+		copy(perFold.F64[f*k:], spec)
 		totals.F64[f] = floats.Sum(spec)
-		addScaled(sigma.F64, fd.Sigma[:folds.K], 1/float64(len(folds.Fits)))
-		rank = min(rank, fd.Rank)
 	}
-	bins := decomp.NewBins(p.Int("bins_per_decade"))
-	binned, used := binFolds(bins, perFold)
-	mean := meanRows(perFold)
-	out := Outputs{
-		"spectrum": mean, "total": ndarray.Scalar(floats.Sum(mean.F64)), "total_folds": totals, "total_ci": foldCI(totals.F64),
-		"spectrum_folds": perFold, "train_sigma": sigma, "binned": binned,
-		"info": plan.recordResampling(plan.record(ndarray.Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.Fits), "n_components": folds.K,
-			"numerical_rank": rank, "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
-			"route": folds.Fits[0].Route}), p.Int("n_permutations") > 0, p.Int("n_bootstraps") > 0),
+	for _, folds := range fits {
+		for _, fd := range folds.Fits {
+			addScaled(sigma.F64, fd.Sigma[:k], 1/float64(len(folds.Fits)*len(fits)))
+		}
 	}
-	rng := RNG("crossdecomp", p.Int("seed"))
-	permSeed, bootSeed := rng.Uint64(), rng.Uint64()
-	if np := p.Int("n_permutations"); np > 0 {
-		draws := decomp.Resample(held, decomp.Permute, metric, np, permSeed, 0)
-		out["null_quantiles"] = binnedQuantiles(bins, used, draws, nullLevels, false)
-		out["dims_above_null"] = ndarray.Scalar(float64(dimsAboveNull(mean.F64, draws, dimsLevel)))
+	return &crossFit{perFold: perFold, totals: totals, sigma: sigma, plan: plan}
+}
+
+// minRank is the least numerical rank over the folds of every fitting,
+// at most k.
+func minRank(k int, fits ...*decomp.Folds) int {
+	for _, folds := range fits {
+		for _, fd := range folds.Fits {
+			k = min(k, fd.Rank)
+		}
 	}
-	if nb := p.Int("n_bootstraps"); nb > 0 {
-		draws := decomp.Resample(held, decomp.Bootstrap, metric, nb, bootSeed, 0)
-		out["bootstrap_ci"] = binnedQuantiles(bins, used, draws, []float64{0.025, 0.975}, true)
-	}
-	return out, nil
+	return k
 }
 
 // crossInputs validates x and y and makes their folds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -17,6 +18,16 @@ import (
 func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, same bool) (*decomp.Folds, error) {
 	_, dx := x.Dims()
 	_, dy := y.Dims()
+	o, err := foldOptions(ctx, plan, p, dx, dy, same)
+	if err != nil {
+		return nil, err
+	}
+	return decomp.FitFolds(ctx, x, y, plan.labels, plan.groups, o)
+}
+
+// foldOptions are the fit options the params ask for, with n_components
+// checked against every fold of the plan.
+func foldOptions(ctx context.Context, plan foldPlan, p Params, dx, dy int, same bool) (decomp.CrossOptions, error) {
 	o := decomp.CrossOptions{Same: same, Route: p.String("route")}
 	err := plan.eachFold(ctx, 2, func(f int, train, _ []int) error {
 		if !p.Has("n_components") {
@@ -28,10 +39,7 @@ func fitFolds(ctx context.Context, x, y *mat.Dense, plan foldPlan, p Params, sam
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decomp.FitFolds(ctx, x, y, plan.labels, plan.groups, o)
+	return o, err
 }
 
 // How folds were made, as info["folds"] reports it.
@@ -184,12 +192,18 @@ func groupLabels(a Artifact, n int) ([]int64, error) { return integerLabels("gro
 // integerLabels reads input name as one integer label per row of x (int64,
 // or floats with integer values); what names the labels in errors.
 func integerLabels(name, what string, a Artifact, n int) ([]int64, error) {
+	return labelsPer(name, what, "row of x", a, n)
+}
+
+// labelsPer reads input name as n integer labels, one per thing named by
+// per (a row of x, a unit of the responses).
+func labelsPer(name, what, per string, a Artifact, n int) ([]int64, error) {
 	ga, err := AsArray(a)
 	if err != nil {
 		return nil, fmt.Errorf("input %q: %w", name, err)
 	}
 	if ga.Len() != n || len(ga.Shape) != 1 {
-		return nil, fmt.Errorf("input %q: want %d integer %s labels (one per row of x), got %s", name, n, what, ga.Describe())
+		return nil, fmt.Errorf("input %q: want %d integer %s labels (one per %s), got %s", name, n, what, per, ga.Describe())
 	}
 	labels := make([]int64, n)
 	for i := range labels {
@@ -200,7 +214,7 @@ func integerLabels(name, what string, a Artifact, n int) ([]int64, error) {
 		if v := ga.Value(i); v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
 			labels[i] = int64(v)
 		} else {
-			return nil, fmt.Errorf("input %q: value %v at row %d is not an integer; want one integer %s label per row (int64, or floats with integer values)", name, v, i, what)
+			return nil, fmt.Errorf("input %q: value %v at %s %d is not an integer; want one integer %s label per %s (int64, or floats with integer values)", name, v, strings.Fields(per)[0], i, what, per)
 		}
 	}
 	return labels, nil

@@ -216,7 +216,7 @@ func TestCrossdecompBadInput(t *testing.T) {
 		{Inputs{"x": &ndarray.Array{Shape: []int{80}, F64: make([]float64, 80)}, "y": x}, nil, `input "x": want N×d (samples × features), got float64[80]`},
 		{Inputs{"x": x, "y": x, "folds": ndarray.Ints(make([]int, 80)...), "groups": ndarray.Ints(make([]int, 80)...)}, nil, `inputs "folds" and "groups" are both given: remove "folds" to make group k-fold folds from the groups, or remove "groups" to use the supplied fold labels as they are`},
 		{Inputs{"x": x, "y": x, "groups": labels(0, 1)}, nil, `input "groups": want 80 integer group labels (one per row of x), got int64[2]`},
-		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 3, 1.5)}, nil, `input "groups": value 1.5 at row 3 is not an integer; want one integer group label per row (int64, or floats with integer values)`},
+		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 3, 1.5)}, nil, `input "groups": value 1.5 at row 3 is not an integer; want one integer group label per row of x (int64, or floats with integer values)`},
 		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 7, math.NaN())}, nil, `input "groups": value NaN at row 7 is not an integer`},
 		{Inputs{"x": x, "y": x, "groups": floatGroups(80, 0, 2)}, Params{"n_folds": 4}, `input "groups" with param "n_folds" = 4: 3 distinct groups cannot fill 4 folds (each fold needs at least one group); lower n_folds to at most 3 or pass finer groups`},
 		{Inputs{"x": x, "y": x, "groups": ndarray.Ints(twoFolds...)}, Params{"n_folds": 2}, `input "groups": fold 0 has 79 test and 1 train rows; want at least 2 of each in every fold 0..1`},

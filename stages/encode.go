@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -38,7 +39,32 @@ targets of r), mean_r_folds and median_r_folds (each fold's mean and median
 over targets, n_folds), mean_r_ci and median_r_ci (95% t-interval over folds
 of those: mean ± t(0.975, F-1)·sd/√F; mean_r is the centre of mean_r_ci,
 while median_r, a median of fold means, need not be the centre of
-median_r_ci), info.`
+median_r_ci), info.
+With the responses input (stimuli × repeats × units, instead of y) the
+targets are the responses averaged over all R repeats, and param ceiling
+adds noise ceilings: ncsnr (NSD's noise-ceiling SNR per unit: σ_S/σ_N with
+σ_N² the variance over repeats), ceiling (per unit, as a fraction of the
+variance of the R-repeat mean: ncsnr → NSD's ncsnr²/(ncsnr² + 1/R);
+splithalf → the Spearman–Brown corrected Pearson r of the even- and
+odd-repeat means), r2_normalised (r2/ceiling, NaN where the ceiling is not
+positive) and mean_r2_normalised (its mean over the units where finite).
+Param theory adds the spectral theory of prediction (METHODS §6.4; Canatar
+et al. 2023, SNAP conventions): on all rows, x and y centered (raw
+features, not standardised), the eigenvalues of the linear kernel XXᵀ/P and
+y's weights on its eigenfunctions give, through the self-consistent κ
+equation, the generalisation error E_g(p) of kernel ridge regression with
+penalty p·theory_reg at each p of theory_ps (eg_theory, normalised by the
+targets' power, so 1 is predicting 0), compared with eg_empirical, the
+mean over theory_trials draws of p training rows (with replacement when
+iid, as the theory assumes) of the measured error on every row; kappa is
+κ(p); learning_curve is the table of p, eg_theory and eg_empirical (one
+row per p, for report figures); theory_ed and theory_tad are the summary's
+ed and tad as numbers; theory_summary holds SNAP's spectral bias and alignment (ed: the
+eigenvalues' participation ratio; tad: the weights'; cum_ed, cum_tad,
+feat_dim, task_dim; rank_eig and rank_weight: modes to 99% of the
+eigenvalue and the weight power; out_of_span: the target power no ridge on
+x can learn) and the error-mode radius and dimension per p. Small ed with
+small tad: the target lies on the few modes learned first.`
 }
 
 func (encode) Params() []ParamSpec {
@@ -46,26 +72,52 @@ func (encode) Params() []ParamSpec {
 		{Name: "n_folds", Type: Int, Default: 5, Min: Bound(2), Doc: "outer cross-validation folds, random or grouped (ignored when the folds input is given)"},
 		{Name: "alphas", Type: FloatList, Default: []float64{0.1, 1, 10, 100, 1000, 1e4, 1e5}, Min: Bound(0), Doc: "ridge penalty grid (default logspace(-1, 5, 7), Conwell et al.)"},
 		{Name: "selection", Type: String, Default: "pearson", Choices: []string{"pearson", "mse"}, Doc: "how LOO picks each target's penalty"},
-		{Name: "seed", Type: Int, Default: 0, Doc: "random fold assignment"},
+		{Name: "seed", Type: Int, Default: 0, Doc: "random fold assignment and the theory's empirical draws"},
+		{Name: "ceiling", Type: String, Default: "none", Choices: []string{"none", "ncsnr", "splithalf"}, Doc: "noise ceiling of the responses input per unit, and R² normalised by it"},
+		{Name: "theory", Type: Bool, Default: false, Doc: "add the spectral theory of prediction (SNAP) with its empirical learning curve"},
+		{Name: "theory_ps", Type: IntList, Optional: true, Min: Bound(1), Doc: "training-set sizes p of the theory (required with theory; each < N)"},
+		{Name: "theory_reg", Type: Float, Default: 1e-3, Min: Bound(0), Doc: "ridge per training sample of the theory and its empirical curve (SNAP reg)"},
+		{Name: "theory_trials", Type: Int, Default: 10, Min: Bound(1), Doc: "draws per p of the empirical learning curve"},
+		{Name: "iid", Type: Bool, Default: true, Doc: "empirical draws with replacement (the theory's i.i.d. samples; false: subsets)"},
 	}
+}
+
+// Validate requires theory_ps with theory.
+func (encode) Validate(p Params) error {
+	if theoryOn(p) && !p.Has("theory_ps") {
+		return fmt.Errorf("param \"theory\": true needs param \"theory_ps\", the training-set sizes (e.g. [10, 30, 100])")
+	}
+	return nil
 }
 
 func (encode) Inputs() []InputSpec {
 	return []InputSpec{
 		{Name: "x", Doc: "N×F features"},
-		{Name: "y", Doc: "N×T targets, rows aligned with x"},
+		{Name: "y", Doc: "N×T targets, rows aligned with x (or responses)", Optional: true},
+		{Name: "responses", Doc: "stimuli × repeats × units: targets averaged over the repeats, with noise ceilings (instead of y)", Optional: true},
 		{Name: "folds", Doc: "int fold label per row (overrides n_folds; not with groups)", Optional: true},
 		{Name: "groups", Doc: "integer group label per row (int64, or floats with integer values, e.g. photos.photo): group k-fold over n_folds folds (not with folds)", Optional: true},
 	}
 }
 
-func (encode) Outputs(Params) []string {
-	return []string{"r", "r_folds", "r2", "alpha", "mean_r", "median_r", "mean_r_folds", "mean_r_ci", "median_r_folds", "median_r_ci", "info"}
+func (encode) Outputs(p Params) []string {
+	out := []string{"r", "r_folds", "r2", "alpha", "mean_r", "median_r", "mean_r_folds", "mean_r_ci", "median_r_folds", "median_r_ci", "info"}
+	if ceilingOf(p) != "none" {
+		out = append(out, ceilingOutputs...)
+	}
+	if theoryOn(p) {
+		out = append(out, theoryOutputs...)
+	}
+	return out
 }
 
 func (encode) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (encode) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
+	in, resp, err := encodeTargets(in, p)
+	if err != nil {
+		return nil, err
+	}
 	x, y, plan, err := crossInputs(in, p)
 	if err != nil {
 		return nil, err
@@ -89,14 +141,32 @@ func (encode) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) 
 	}
 	r := meanRows(rFolds)
 	mean, median := meanMedian(r.F64)
-	return Outputs{
+	out := Outputs{
 		"r": r, "r_folds": rFolds, "r2": meanRows(r2Folds), "alpha": alphas,
 		"mean_r": ndarray.Scalar(mean), "median_r": ndarray.Scalar(median),
 		"mean_r_folds": meanFolds, "mean_r_ci": foldCI(meanFolds.F64),
 		"median_r_folds": medianFolds, "median_r_ci": foldCI(medianFolds.F64),
 		"info": plan.record(ndarray.Record{"n_folds": plan.n, "targets": targets, "selection": p.String("selection")}),
-	}, nil
+	}
+	if resp != nil && ceilingOf(p) != "none" {
+		if err := noiseCeiling(out, resp, out["r2"].(*ndarray.Array).F64, ceilingOf(p)); err != nil {
+			return nil, err
+		}
+	}
+	if theoryOn(p) {
+		if err := spectralTheory(out, x, y, p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
+
+// ceilingOf is param ceiling, "none" when unset (callers that build
+// params by hand).
+func ceilingOf(p Params) string { return cmp.Or(p.String("ceiling"), "none") }
+
+// theoryOn is param theory, false when unset.
+func theoryOn(p Params) bool { b, _ := p["theory"].(bool); return b }
 
 // meanMedian returns the mean and the median of v.
 func meanMedian(v []float64) (mean, median float64) {

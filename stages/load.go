@@ -23,7 +23,10 @@ type Source struct {
 	Doc     string
 	Params  []ParamSpec // parameters this source reads (shared names must agree)
 	Outputs []string    // output names; the first is the default
-	Run     func(ctx context.Context, p Params) (Outputs, error)
+	// OutputsFor, when set, replaces Outputs for sources whose outputs
+	// depend on their params (hdf5: x or responses, groups when asked).
+	OutputsFor func(p Params) []string
+	Run        func(ctx context.Context, p Params) (Outputs, error)
 	// Validate checks parameter combinations before anything runs (optional).
 	Validate func(p Params) error
 	// Resources estimates the cost (optional; default one thread).
@@ -136,7 +139,12 @@ func (load) ResolveSpec(p Params, name string) (ParamSpec, bool) {
 
 func (load) Inputs() []InputSpec { return nil }
 
-func (load) Outputs(p Params) []string { return sources[p.String("source")].Outputs }
+func (load) Outputs(p Params) []string {
+	if s := sources[p.String("source")]; s.OutputsFor != nil {
+		return s.OutputsFor(p)
+	}
+	return sources[p.String("source")].Outputs
+}
 
 func (load) Resources(p Params) Resources {
 	if s := sources[p.String("source")]; s.Resources != nil {

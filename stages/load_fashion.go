@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 
@@ -25,6 +26,7 @@ func init() {
 			nSpec("use the first n images of the split (default all)", true),
 			{Name: "classes", Type: IntList, Optional: true, Min: Bound(0), Max: Bound(9), Doc: "keep only the images of these labels (0–9; default all), in file order, before n; labels keep their values"},
 			channelsSpec(1), normalizeSpec(),
+			{Name: "size", Type: Int, Optional: true, Min: Bound(1), Doc: "resample to size×size (Catmull-Rom, as load folder resizes), e.g. for pretrained nets that need more than 28 px (default: native 28×28)"},
 		},
 		Outputs:  []string{"images", "labels"},
 		Run:      loadFashion,
@@ -96,11 +98,14 @@ func loadFashion(ctx context.Context, p Params) (Outputs, error) {
 		}
 		n = p.Int("n")
 	}
-	ch := p.Int("channels")
-	out := newImages(n, ch, 28, 28)
-	const plane = 28 * 28
+	ch, side := p.Int("channels"), 28
+	if p.Has("size") {
+		side = p.Int("size")
+	}
+	out := newImages(n, ch, side, side)
+	plane := side * side
 	for i := 0; i < n; i++ {
-		src := pix[i*plane : (i+1)*plane]
+		src := fashionImage(pix[i*28*28:(i+1)*28*28], side)
 		for c := 0; c < ch; c++ {
 			dst := out.F32[(i*ch+c)*plane : (i*ch+c+1)*plane]
 			for j, v := range src {
@@ -131,4 +136,19 @@ func keepClasses(pix []byte, labels []int64, classes []int) ([]byte, []int64) {
 		}
 	}
 	return outPix, outLab
+}
+
+// fashionImage is a 28×28 grey image's pixels resampled to side×side
+// (unchanged at 28).
+func fashionImage(pix []byte, side int) []byte {
+	if side == 28 {
+		return pix
+	}
+	g := &image.Gray{Pix: pix, Stride: 28, Rect: image.Rect(0, 0, 28, 28)}
+	m := imaging.Resize(g, side, side)
+	out := make([]byte, side*side)
+	for j := range out {
+		out[j] = m.Pix[4*j] // grey: R = G = B
+	}
+	return out
 }

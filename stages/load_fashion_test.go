@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -132,5 +133,26 @@ func TestFashionBadFiles(t *testing.T) {
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: error %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Param size resamples every image: size 56 doubles each side and keeps
+// the mean pixel within 1%.
+func TestFashionSize(t *testing.T) {
+	haveFashion(t)
+	small := imagesOf(loadImages(t, Params{"source": "fashion-mnist", "split": "test", "n": 2}))
+	big := imagesOf(loadImages(t, Params{"source": "fashion-mnist", "split": "test", "n": 2, "size": 56}))
+	if big.Describe() != "float32[2 1 56 56]" {
+		t.Fatalf("size 56: %s", big.Describe())
+	}
+	var ms, mb float64
+	for _, v := range small.F32 {
+		ms += float64(v) / float64(len(small.F32))
+	}
+	for _, v := range big.F32 {
+		mb += float64(v) / float64(len(big.F32))
+	}
+	if math.Abs(mb-ms) > 0.01*ms {
+		t.Errorf("mean pixel %v at 28 px, %v at 56 px", ms, mb)
 	}
 }

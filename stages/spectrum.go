@@ -83,6 +83,16 @@ their own ranks.
 With a second repeat x2 the spectrum is cross-validated PCA (§1.4, full
 view): axes from x, cv_k = Σ_i c1·c2/(N−1), averaged over nshuff repeat
 swaps; ed is then NaN (ED is for PCA eigenvalues only).
+With param repeats [r1, r2] the input is responses instead of x (stimuli ×
+repeats × units, e.g. load hdf5 with axes) and the spectrum is cvPCA of
+repeats r1 and r2 within each unit group (the unit_groups input: an area or
+ROI label per unit; without it, one group of every unit), each group fitted
+as above with its alpha_ci from bootstraps of the stimuli (the groups input
+still makes them cluster bootstraps). Every output then has one entry per
+group, in the order of group_labels (the sorted distinct labels): alpha,
+r2, n_points (G), alpha_ci and fit_range (G×2), eigenvalues (G×K, NaN past
+a group's own K = min(stimuli, its units)); info.groups holds each group's
+label, units, fit, alpha_in_ci and bootstrap_no_fit.
 Outputs: eigenvalues, alpha, r2, ed, fit_range (first and last rank fitted,
 [0 0] if none), n_points (points fitted: ranks, or bins for logbinned),
 alpha_ci [2.5%, 97.5%], alpha_ranges [down, up], info; spatial view also
@@ -101,6 +111,7 @@ func (spectrum) Params() []ParamSpec {
 		{Name: "nshuff", Type: Int, Default: 10, Min: Bound(0), Doc: "cvPCA: repeat-swap shuffles to average (0: the unshuffled estimate)"},
 		{Name: "n_bootstraps", Type: Int, Default: defaultBootstraps, Min: Bound(0), Doc: "bootstrap resamples of the stimuli behind alpha_ci (0: alpha_ci is NaN)"},
 		{Name: "seed", Type: Int, Default: 0, Doc: "seed of the cvPCA shuffles and of the bootstrap draws (separate streams)"},
+		{Name: "repeats", Type: IntList, Optional: true, Len: 2, Min: Bound(0), Doc: "cvPCA per unit group of these two repeats (0-based) of input responses"},
 	}
 }
 
@@ -108,6 +119,8 @@ func (spectrum) Params() []ParamSpec {
 func (spectrum) Validate(p Params) error {
 	r := p.Ints("ranks")
 	switch {
+	case p.Has("repeats") && (p.String("view") != "full" || p.Bool("drop_nonfinite")):
+		return fmt.Errorf("param \"repeats\": cvPCA of responses is computed in the full view without dropping columns; set view: full and drop_nonfinite: false")
 	case r == nil:
 		return nil
 	case !spectral.RangedEstimator(p.String("estimator")):
@@ -120,13 +133,18 @@ func (spectrum) Validate(p Params) error {
 
 func (spectrum) Inputs() []InputSpec {
 	return []InputSpec{
-		{Name: "x", Doc: "N×F matrix or N×C×H×W activations"},
+		{Name: "x", Doc: "N×F matrix or N×C×H×W activations (not with param repeats)", Optional: true},
 		{Name: "x2", Doc: "a second repeat of x (same stimuli, same order): the spectrum is then cvPCA (§1.4, full view)", Optional: true},
 		{Name: "groups", Doc: "one integer group label per stimulus (e.g. load photos' photo): alpha_ci then resamples whole groups (a cluster bootstrap)", Optional: true},
+		{Name: "responses", Doc: "with param repeats: stimuli × repeats × units (instead of x)", Optional: true},
+		{Name: "unit_groups", Doc: "with param repeats: one integer label per unit (area, ROI); one spectrum per label", Optional: true},
 	}
 }
 
 func (spectrum) Outputs(p Params) []string {
+	if p.Has("repeats") {
+		return groupOutputs
+	}
 	out := []string{"eigenvalues", "alpha", "r2", "ed", "fit_range", "n_points", "alpha_ci", "alpha_ranges", "info"}
 	if p.String("view") == "spatial" {
 		out = append(out, "alpha_per_location", "alpha_center", "alpha_median")
@@ -137,6 +155,12 @@ func (spectrum) Outputs(p Params) []string {
 func (spectrum) Resources(Params) Resources { return Resources{Threads: 2} }
 
 func (spectrum) Run(_ context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
+	if p.Has("repeats") {
+		return groupSpectra(in, p)
+	}
+	if _, ok := in["responses"]; ok {
+		return nil, fmt.Errorf("input \"responses\" needs param \"repeats\" (the two repeats whose cvPCA is taken per unit group)")
+	}
 	var files closers
 	defer files.close()
 	x, x2, info, err := spectrumInputs(in, p, &files)

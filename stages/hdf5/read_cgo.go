@@ -67,6 +67,7 @@ func read(path, name string, sel *Slice, maxBytes int64) (*Data, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	runtime.LockOSThread()
+	C.quiet() // the error-printing switch is per thread in a thread-safe build
 	defer runtime.UnlockOSThread()
 	var done closer
 	defer done.run()

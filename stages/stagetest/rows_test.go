@@ -45,6 +45,8 @@ var rows = []row{
 	{name: "load/planted-pair", params: stages.Params{"source": "planted-pair", "n": 12, "dx": 4, "dy": 3, "alpha": 1.0}},
 	{name: "load/deadleaves", params: stages.Params{"source": "deadleaves", "n": 3, "size": 8}},
 	{name: "load/npy", params: stages.Params{"source": "npy"}, setup: npyFixture},
+	{name: "load/hdf5", params: stages.Params{"source": "hdf5", "dataset": "/rec/rsu", "axes": "RSU", "groups_dataset": "/rec/area"},
+		setup: hdf5Fixture},
 	{name: "load/npz", params: stages.Params{"source": "npz", "key": "acts"}, setup: npzFixture},
 	{name: "load/folder", params: stages.Params{"source": "folder", "size": 4}, setup: folderFixture},
 	{name: "load/photos", params: stages.Params{"source": "photos", "n": 3, "patch": 4, "scale": 16, "split": "test"},
@@ -66,13 +68,25 @@ var rows = []row{
 			return stages.Inputs{"x": fixed(3, 40, 4, 2, 3), "groups": ndarray.Ints(groupsOf(40, 8)...)}
 		},
 		nanDrops: map[string]stages.Params{"x": {"drop_nonfinite": true}}},
+	{name: "spectrum/repeats", params: stages.Params{"repeats": []int{0, 1}, "ranks": []int{1, 6}, "n_bootstraps": 20},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"responses": fixed(14, 30, 2, 8), "unit_groups": ndarray.Ints(groupsOf(8, 2)...)}
+		}},
 	{name: "crossdecomp", params: stages.Params{"n_folds": 4, "n_permutations": 20, "n_bootstraps": 20},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(4, 32, 6), "y": fixed(5, 32, 5), "groups": ndarray.Ints(groupsOf(32, 8)...)}
 		}},
+	{name: "crossdecomp/repeats", params: stages.Params{"repeats": []int{0, 1}, "n_folds": 4, "n_permutations": 20, "n_bootstraps": 20},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"x": fixed(4, 32, 6), "y_repeats": fixed(16, 32, 2, 5), "groups": ndarray.Ints(groupsOf(32, 8)...)}
+		}},
 	{name: "encode", params: stages.Params{"n_folds": 3, "alphas": []float64{0.1, 10}},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
 			return stages.Inputs{"x": fixed(6, 24, 4), "y": fixed(7, 24, 3)}
+		}},
+	{name: "encode/brain", params: stages.Params{"n_folds": 3, "alphas": []float64{0.1, 10}, "ceiling": "ncsnr", "theory": true, "theory_ps": []int{5, 12}, "theory_trials": 2},
+		setup: func(*testing.T, stages.Params) stages.Inputs {
+			return stages.Inputs{"x": fixed(6, 24, 4), "responses": fixed(15, 24, 3, 3)}
 		}},
 	{name: "weight_align", params: stages.Params{"top": 4, "n_null": 50},
 		setup: func(*testing.T, stages.Params) stages.Inputs {
@@ -175,6 +189,28 @@ var convnetOnce = sync.OnceValues(func() (stages.Artifact, error) {
 func npyFixture(t *testing.T, p stages.Params) stages.Inputs {
 	p["path"] = writeFile(t, "x.npy", func(f *os.File) error { return ndarray.WriteNPY(f, fixed(12, 6, 4)) })
 	return nil
+}
+
+// recordingH5 is the load stage's HDF5 fixture (stages/testdata/hdf5,
+// written by make_recording.py), found before any row changes directory.
+var recordingH5 = must(filepath.Abs("../testdata/hdf5/recording.h5"))
+
+// hdf5Fixture copies the recording into the working directory and points
+// param path at it.
+func hdf5Fixture(t *testing.T, p stages.Params) stages.Inputs {
+	data, err := os.ReadFile(recordingH5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p["path"] = writeFile(t, "rec.h5", func(f *os.File) error { _, err := f.Write(data); return err })
+	return nil
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // npzFixture writes a .npz holding acts (6×4) as numpy.savez does.
