@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 
@@ -88,8 +89,12 @@ likewise; train_sigma averages both pairings' fits. Only metric covariance
 info.cross_trial is true and info.repeats the pair.`
 }
 
-// Validate refuses a correlation metric in the cross-trial mode.
+// Validate refuses a correlation metric in the cross-trial mode, and
+// covariance_total where there is no second statistic to give.
 func (crossdecomp) Validate(p Params) error {
+	if p.Bool("covariance_total") && (p.String("metric") == "covariance" || p.Has("repeats")) {
+		return fmt.Errorf("param \"covariance_total\": the covariance spectrum beside a correlation metric, same-trial only; drop it with metric covariance or param repeats")
+	}
 	if p.Has("repeats") && p.String("metric") != "covariance" {
 		return fmt.Errorf("param \"metric\": %s with param \"repeats\": the cross-trial spectrum averages the two pairings' covariances before any ratio; use metric: covariance", p.String("metric"))
 	}
@@ -103,6 +108,7 @@ func (crossdecomp) Params() []ParamSpec {
 		{Name: "metric", Type: String, Default: "covariance", Choices: []string{"covariance", "correlation", "correlation-uncentered"}, Doc: "per-component test statistic: covariance, Pearson correlation, or the paper code's uncentered correlation (parity only; can exceed 1)"},
 		{Name: "normalize", Type: Bool, Default: true, Doc: "covariance: divide by sqrt(dX·dY)"},
 		{Name: "recenter_test", Type: Bool, Default: false, Doc: "covariance: re-center test projections on their own means (np.cov); correlation is always centered"},
+		{Name: "covariance_total", Type: Bool, Default: false, Doc: "with a correlation metric: also the covariance spectrum of the same fit (spectrum_covariance, total_covariance, total_covariance_folds, total_covariance_ci; normalize and recenter_test apply), instead of fitting the same data twice"},
 		{Name: "n_permutations", Type: Int, Default: 0, Min: Bound(0), Doc: "permutation null draws (y's test rows permuted; with groups, whole groups permuted within each fold)"},
 		{Name: "n_bootstraps", Type: Int, Default: 0, Min: Bound(0), Doc: "bootstrap draws (test rows resampled; with groups, a cluster bootstrap of whole groups)"},
 		{Name: "bins_per_decade", Type: Int, Default: 3, Min: Bound(1), Max: Bound(100), Doc: "geometric bins per decade of rank (§3.6)"},
@@ -131,6 +137,9 @@ func (crossdecomp) Outputs(p Params) []string {
 	if p.Int("n_bootstraps") > 0 {
 		out = append(out, "bootstrap_ci")
 	}
+	if p.Bool("covariance_total") {
+		out = append(out, "spectrum_covariance", "total_covariance", "total_covariance_folds", "total_covariance_ci")
+	}
 	return out
 }
 
@@ -155,6 +164,7 @@ func (crossdecomp) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Par
 		"spectrum_folds": fit.perFold, "train_sigma": fit.sigma, "binned": binned,
 		"info": fit.plan.recordResampling(fit.plan.record(fit.info), p.Int("n_permutations") > 0, p.Int("n_bootstraps") > 0),
 	}
+	maps.Copy(out, fit.extra)
 	rng := RNG("crossdecomp", p.Int("seed"))
 	permSeed, bootSeed := rng.Uint64(), rng.Uint64()
 	if np := p.Int("n_permutations"); np > 0 {
@@ -183,6 +193,7 @@ type crossFit struct {
 	perFold, totals, sigma *ndarray.Array
 	info                   ndarray.Record
 	plan                   foldPlan
+	extra                  Outputs // covariance_total's outputs
 	resample               func(kind decomp.Resampling, n int, seed uint64) (*mat.Dense, error)
 }
 
@@ -208,6 +219,9 @@ func fitSameTrial(ctx context.Context, in Inputs, p Params) (*crossFit, error) {
 		spectra[f] = decomp.Spectrum(folds.Held[f], nil, nil, metric)
 	}
 	fit := newCrossFit(spectra, folds.K, plan, folds)
+	if p.Bool("covariance_total") {
+		fit.extra = covarianceOutputs(folds, p, dx, dy)
+	}
 	fit.info = ndarray.Record{"n_samples": n, "dx": dx, "dy": dy, "n_folds": len(folds.Fits), "n_components": folds.K,
 		"numerical_rank": minRank(folds.K, folds), "pca_case": same, "metric": p.String("metric"), "normalize_by": metric.Normalize,
 		"route": folds.Fits[0].Route}
@@ -215,6 +229,21 @@ func fitSameTrial(ctx context.Context, in Inputs, p Params) (*crossFit, error) {
 		return decomp.Resample(folds.Held, kind, metric, n, seed, 0), nil
 	}
 	return fit, nil
+}
+
+// covarianceOutputs is the covariance spectrum of the fitted folds
+// (covariance_total): its fold mean, total, per-fold totals and their
+// t-interval, named as the main outputs with the suffix _covariance.
+func covarianceOutputs(folds *decomp.Folds, p Params, dx, dy int) Outputs {
+	m := covarianceMetric(p, dx, dy)
+	spectra := make([][]float64, len(folds.Fits))
+	for f := range folds.Fits {
+		spectra[f] = decomp.Spectrum(folds.Held[f], nil, nil, m)
+	}
+	cov := newCrossFit(spectra, folds.K, foldPlan{}, folds)
+	mean := meanRows(cov.perFold)
+	return Outputs{"spectrum_covariance": mean, "total_covariance": ndarray.Scalar(floats.Sum(mean.F64)),
+		"total_covariance_folds": cov.totals, "total_covariance_ci": foldCI(cov.totals.F64)}
 }
 
 // newCrossFit collects the per-fold spectra (folds × k) and their sums,
@@ -287,11 +316,17 @@ func crossMetric(p Params, dx, dy int) (decomp.Metric, error) {
 		}
 		return decomp.Metric{Correlation: true}, nil
 	}
+	return covarianceMetric(p, dx, dy), nil
+}
+
+// covarianceMetric is the covariance statistic with the normalize and
+// recenter_test params.
+func covarianceMetric(p Params, dx, dy int) decomp.Metric {
 	m := decomp.Metric{Recenter: p.Bool("recenter_test")}
 	if p.Bool("normalize") {
 		m.Normalize = math.Sqrt(float64(dx) * float64(dy))
 	}
-	return m, nil
+	return m
 }
 
 // foldCI is the 95% t-interval of the mean of per-fold values v:

@@ -401,3 +401,26 @@ func TestCrossdecompCorrelationWithShiftedTestMean(t *testing.T) {
 		t.Errorf("correlation-uncentered: largest per-fold value %v; want > 1 with shifted test means", top)
 	}
 }
+
+// covariance_total gives, from the correlation fit, exactly the outputs a
+// second crossdecomp with metric covariance computes from the same folds.
+func TestCrossdecompCovarianceTotal(t *testing.T) {
+	x, y := lcgArray(60, 8, 3), lcgArray(60, 5, 4)
+	both, err := runCross(t, Inputs{"x": x, "y": y}, Params{"metric": "correlation", "covariance_total": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cov, err := runCross(t, Inputs{"x": x, "y": y}, Params{"metric": "covariance"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for extra, name := range map[string]string{"spectrum_covariance": "spectrum", "total_covariance": "total",
+		"total_covariance_folds": "total_folds", "total_covariance_ci": "total_ci"} {
+		if got, ok := both[extra]; !ok || got.Digest() != cov[name].Digest() {
+			t.Errorf("%s differs from a covariance run's %s", extra, name)
+		}
+	}
+	if err := (crossdecomp{}).Validate(crossParams(Params{"metric": "covariance", "covariance_total": true})); err == nil || !strings.Contains(err.Error(), `"covariance_total"`) {
+		t.Errorf("covariance_total with metric covariance: err %v, want one naming the param", err)
+	}
+}
