@@ -439,9 +439,12 @@ func (s *Slurm) join(key arrayKey, exe, label, jobPath string) (*arrayBatch, int
 	b.jobs = append(b.jobs, jobPath)
 	b.labels = append(b.labels, label)
 	full := len(b.jobs) >= cmp.Or(s.Batch, runtime.NumCPU())
+	if full {
+		delete(s.pending, key) // taken under the lock: no call joins a full batch
+	}
 	s.bmu.Unlock()
 	if full {
-		s.flush(b)
+		s.send(b)
 	}
 	return b, i
 }
@@ -488,6 +491,11 @@ func (s *Slurm) flush(b *arrayBatch) {
 	}
 	delete(s.pending, b.key)
 	s.bmu.Unlock()
+	s.send(b)
+}
+
+// send submits batch b, already taken out of pending, as one job array.
+func (s *Slurm) send(b *arrayBatch) {
 	b.timer.Stop()
 	chunks := packed(b.jobs, cmp.Or(s.Pack, DefaultPack))
 	s.mu.Lock()

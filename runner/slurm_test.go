@@ -528,7 +528,30 @@ echo $id`,
 		}
 	}
 	t.Setenv("PATH", filepath.Join(dir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// A task's shell writes its final state just after its result: wait
+	// for every task to end before the directory is removed (cleanups run
+	// last registered first, so this runs before TempDir's).
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if !anyTaskRunning(filepath.Join(dir, "state")) {
+				return
+			}
+		}
+	})
 	return dir
+}
+
+// anyTaskRunning reports whether a fake task's state file in dir is not
+// yet final.
+func anyTaskRunning(dir string) bool {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || strings.Contains(string(b), "|PENDING|") || strings.Contains(string(b), "|RUNNING|") {
+			return true
+		}
+	}
+	return false
 }
 
 // counterJob is a test_counter execution with every param given.
