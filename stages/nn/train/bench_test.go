@@ -16,7 +16,7 @@ func BenchmarkStepMLP784x2000(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			const n = 128
-			m := NewMLP(784, []int{2000}, 10)
+			m := NewMLP[float64](784, []int{2000}, 10)
 			rng := rand.New(rand.NewPCG(1, 2))
 			m.Init(rng)
 			x, y := make([]float64, n*784), make([]int, n)
@@ -34,10 +34,10 @@ func BenchmarkStepMLP784x2000(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := Config{Optimizer: &SGD{Momentum: 0.9}, LR: 0.01, BatchSize: n, Epochs: 1, Reg: s}
+			cfg := Config[float64]{Optimizer: &SGD[float64]{Momentum: 0.9}, LR: 0.01, BatchSize: n, Epochs: 1, Reg: s}
 			b.ResetTimer()
 			for range b.N {
-				runEpoch(m, cfg, Data{X: x, Y: y}, vecs, 0)
+				runEpoch(m, cfg, Data[float64]{X: x, Y: y}, vecs, 0)
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
 		})

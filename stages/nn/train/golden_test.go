@@ -64,7 +64,7 @@ func closeRel(t *testing.T, what string, got, want []float64) {
 }
 
 // load sets the model's parameters to the case's torch weights <case>_<p><i>.
-func load(t *testing.T, m *Model, name, p string) {
+func load(t *testing.T, m *Model[float64], name, p string) {
 	t.Helper()
 	for i, q := range m.Params() {
 		v := read(t, name+"_"+p+strconv.Itoa(i))
@@ -76,23 +76,23 @@ func load(t *testing.T, m *Model, name, p string) {
 }
 
 // goldenModels builds the architectures of make_goldens.py.
-func goldenModel(t *testing.T, name string) *Model {
+func goldenModel(t *testing.T, name string) *Model[float64] {
 	t.Helper()
 	switch name {
 	case "mlp", "atk":
-		return NewMLP(12, []int{16, 16}, 5)
+		return NewMLP[float64](12, []int{16, 16}, 5)
 	case "reg", "adam":
-		return NewMLP(10, []int{24}, 5)
+		return NewMLP[float64](10, []int{24}, 5)
 	case "amsgrad", "nesterov":
-		return NewMLP(12, []int{16}, 5)
+		return NewMLP[float64](12, []int{16}, 5)
 	case "cnn":
-		m, err := NewCNN(2, 15, 15, []int{3, 4}, []int{10}, 5)
+		m, err := NewCNN[float64](2, 15, 15, []int{3, 4}, []int{10}, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	case "sgd":
-		m, err := NewCNN(1, 10, 10, []int{3}, []int{8}, 4)
+		m, err := NewCNN[float64](1, 10, 10, []int{3}, []int{8}, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ var regSpec = Spectral{Weight: 0.7, Slope: 1.5, Start: 3}
 // lossGrad runs forward and backward on a batch with the mean
 // cross-entropy, plus the spectral penalty in basis v when v is not nil,
 // and returns logits, loss and the input gradient.
-func lossGrad(m *Model, x []float64, y []int, v *mat.Dense, needInput bool) ([]float64, float64, []float64) {
+func lossGrad(m *Model[float64], x []float64, y []int, v *mat.Dense, needInput bool) ([]float64, float64, []float64) {
 	n, k := len(y), m.Classes()
 	logits := m.Forward(x, n)
 	d := make([]float64, n*k)
@@ -116,7 +116,7 @@ func lossGrad(m *Model, x []float64, y []int, v *mat.Dense, needInput bool) ([]f
 	var dh []float64
 	if v != nil {
 		dh = make([]float64, n*m.HiddenSize())
-		pen, _ := regSpec.Penalty(m.HiddenOutput(), n, m.HiddenSize(), v, dh)
+		pen, _ := Penalty(regSpec, m.HiddenOutput(), n, m.HiddenSize(), Basis[float64](v), dh)
 		loss += regSpec.Weight * pen
 	}
 	logits = append([]float64(nil), logits...)
@@ -164,7 +164,7 @@ func TestSpectralPenaltyMatchesTorch(t *testing.T) {
 	n := len(x) / m.InSize()
 	for name, v := range map[string]*mat.Dense{"torch basis": basisOf(t, "reg_v", d), "own basis": own} {
 		m.Forward(x, n)
-		pen, eigs := regSpec.Penalty(m.HiddenOutput(), n, d, v, nil)
+		pen, eigs := Penalty(regSpec, m.HiddenOutput(), n, d, Basis[float64](v), nil)
 		closeRel(t, name+" penalty", []float64{pen}, read(t, "reg_penalty"))
 		closeRel(t, name+" eigenvalues", eigs, read(t, "reg_eigs"))
 	}
@@ -177,14 +177,14 @@ func TestSpectralPenaltyMatchesTorch(t *testing.T) {
 func TestOptimizerStepsMatchTorch(t *testing.T) {
 	cases := []struct {
 		name string
-		opt  Optimizer
+		opt  Optimizer[float64]
 		lr   float64
 		reg  bool
 	}{
-		{"sgd", &SGD{Momentum: 0.9, WeightDecay: 1e-3}, 0.05, false},
-		{"adam", NewAdam(1e-3, false), 0.01, true},
-		{"amsgrad", &Adam{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, AMSGrad: true}, 0.01, false},
-		{"nesterov", &SGD{Momentum: 0.8, WeightDecay: 1e-2, Nesterov: true}, 0.1, false},
+		{"sgd", &SGD[float64]{Momentum: 0.9, WeightDecay: 1e-3}, 0.05, false},
+		{"adam", NewAdam[float64](1e-3, false), 0.01, true},
+		{"amsgrad", &Adam[float64]{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, AMSGrad: true}, 0.01, false},
+		{"nesterov", &SGD[float64]{Momentum: 0.8, WeightDecay: 1e-2, Nesterov: true}, 0.1, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 
 	// OpenBLAS as gonum's BLAS, with its fixed thread count.
@@ -11,8 +12,8 @@ import (
 )
 
 // gemm sets c (m×n) to alpha·op(a)·op(b) + beta·c, all row-major and
-// contiguous; op transposes when ta/tb.
-func gemm(ta, tb bool, m, n, k int, alpha float64, a, b []float64, beta float64, c []float64) {
+// contiguous; op transposes when ta/tb. It is DGEMM or SGEMM by T.
+func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a, b []T, beta T, c []T) {
 	tA, tB, ra, ca, rb, cb := blas.NoTrans, blas.NoTrans, m, k, k, n
 	if ta {
 		tA, ra, ca = blas.Trans, k, m
@@ -20,37 +21,45 @@ func gemm(ta, tb bool, m, n, k int, alpha float64, a, b []float64, beta float64,
 	if tb {
 		tB, rb, cb = blas.Trans, n, k
 	}
-	blas64.Gemm(tA, tB, alpha,
-		blas64.General{Rows: ra, Cols: ca, Stride: ca, Data: a},
-		blas64.General{Rows: rb, Cols: cb, Stride: cb, Data: b},
-		beta, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
+	switch a := any(a).(type) {
+	case []float64:
+		blas64.Gemm(tA, tB, float64(alpha),
+			blas64.General{Rows: ra, Cols: ca, Stride: ca, Data: a},
+			blas64.General{Rows: rb, Cols: cb, Stride: cb, Data: any(b).([]float64)},
+			float64(beta), blas64.General{Rows: m, Cols: n, Stride: n, Data: any(c).([]float64)})
+	case []float32:
+		blas32.Gemm(tA, tB, float32(alpha),
+			blas32.General{Rows: ra, Cols: ca, Stride: ca, Data: a},
+			blas32.General{Rows: rb, Cols: cb, Stride: cb, Data: any(b).([]float32)},
+			float32(beta), blas32.General{Rows: m, Cols: n, Stride: n, Data: any(c).([]float32)})
+	}
 }
 
 // grow returns buf resized to n values, reallocating only when it is too
 // small (the contents are not kept).
-func grow(buf []float64, n int) []float64 {
+func grow[T any](buf []T, n int) []T {
 	if cap(buf) < n {
-		return make([]float64, n)
+		return make([]T, n)
 	}
 	return buf[:n]
 }
 
 // dense is y = x·Wᵀ + b (nn.Linear), W out × in.
-type dense struct {
+type dense[T Float] struct {
 	in, out int
-	w, b    *Param
-	x       []float64 // the input of the last forward
-	y, dx   []float64
+	w, b    *Param[T]
+	x       []T // the input of the last forward
+	y, dx   []T
 }
 
-func newDense(name string, in, out int) *dense {
-	return &dense{in: in, out: out, w: newParam(name+"/kernel", in, out, in), b: newParam(name+"/bias", in, out)}
+func newDense[T Float](name string, in, out int) *dense[T] {
+	return &dense[T]{in: in, out: out, w: newParam[T](name+"/kernel", in, out, in), b: newParam[T](name+"/bias", in, out)}
 }
 
-func (l *dense) params() []*Param { return []*Param{l.w, l.b} }
-func (l *dense) outSize() int     { return l.out }
+func (l *dense[T]) params() []*Param[T] { return []*Param[T]{l.w, l.b} }
+func (l *dense[T]) outSize() int        { return l.out }
 
-func (l *dense) forward(x []float64, n int) []float64 {
+func (l *dense[T]) forward(x []T, n int) []T {
 	l.x = x
 	l.y = grow(l.y, n*l.out)
 	for i := 0; i < n; i++ {
@@ -61,7 +70,7 @@ func (l *dense) forward(x []float64, n int) []float64 {
 }
 
 // backward: dW = dYᵀ·X, db = Σ_rows dY (rows in order), dX = dY·W.
-func (l *dense) backward(dy []float64, n int, needInput bool) []float64 {
+func (l *dense[T]) backward(dy []T, n int, needInput bool) []T {
 	gemm(true, false, l.out, l.in, n, 1, dy, l.x, 1, l.w.Grad)
 	for i := 0; i < n; i++ {
 		for j, v := range dy[i*l.out : (i+1)*l.out] {
@@ -78,15 +87,15 @@ func (l *dense) backward(dy []float64, n int, needInput bool) []float64 {
 
 // relu is max(x, 0); its gradient passes where the output is > 0, as
 // PyTorch's threshold_backward.
-type relu struct {
+type relu[T Float] struct {
 	size  int
-	y, dx []float64
+	y, dx []T
 }
 
-func (l *relu) params() []*Param { return nil }
-func (l *relu) outSize() int     { return l.size }
+func (l *relu[T]) params() []*Param[T] { return nil }
+func (l *relu[T]) outSize() int        { return l.size }
 
-func (l *relu) forward(x []float64, n int) []float64 {
+func (l *relu[T]) forward(x []T, n int) []T {
 	l.y = grow(l.y, len(x))
 	for i, v := range x {
 		l.y[i] = max(v, 0)
@@ -94,7 +103,7 @@ func (l *relu) forward(x []float64, n int) []float64 {
 	return l.y
 }
 
-func (l *relu) backward(dy []float64, n int, needInput bool) []float64 {
+func (l *relu[T]) backward(dy []T, n int, needInput bool) []T {
 	if !needInput {
 		return nil
 	}
@@ -113,16 +122,16 @@ func (l *relu) backward(dy []float64, n int, needInput bool) []float64 {
 // (c, h/2, w/2) (floor: an odd last row or column is dropped, as
 // nn.MaxPool2d(2, 2)). The first maximum in row-major window order wins,
 // as in PyTorch, and alone receives the gradient.
-type maxPool struct {
+type maxPool[T Float] struct {
 	c, h, w int
 	arg     []int32 // per output, the input offset within its plane of the maximum
-	y, dx   []float64
+	y, dx   []T
 }
 
-func (l *maxPool) params() []*Param { return nil }
-func (l *maxPool) outSize() int     { return l.c * (l.h / 2) * (l.w / 2) }
+func (l *maxPool[T]) params() []*Param[T] { return nil }
+func (l *maxPool[T]) outSize() int        { return l.c * (l.h / 2) * (l.w / 2) }
 
-func (l *maxPool) forward(x []float64, n int) []float64 {
+func (l *maxPool[T]) forward(x []T, n int) []T {
 	oh, ow := l.h/2, l.w/2
 	l.y = grow(l.y, n*l.outSize())
 	if cap(l.arg) < len(l.y) {
@@ -133,11 +142,11 @@ func (l *maxPool) forward(x []float64, n int) []float64 {
 		src := x[p*l.h*l.w : (p+1)*l.h*l.w]
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
-				best, at := math.Inf(-1), -1
+				best, at := T(math.Inf(-1)), -1
 				for i := 0; i < 2; i++ {
 					for j := 0; j < 2; j++ {
 						k := (2*oy+i)*l.w + 2*ox + j
-						if v := src[k]; v > best || math.IsNaN(v) {
+						if v := src[k]; v > best || v != v {
 							best, at = v, k
 						}
 					}
@@ -150,7 +159,7 @@ func (l *maxPool) forward(x []float64, n int) []float64 {
 	return l.y
 }
 
-func (l *maxPool) backward(dy []float64, n int, needInput bool) []float64 {
+func (l *maxPool[T]) backward(dy []T, n int, needInput bool) []T {
 	if !needInput {
 		return nil
 	}

@@ -20,7 +20,7 @@ func TestMaxPoolTiesAndFloor(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := &maxPool{c: 1, h: c.h, w: c.w}
+			p := &maxPool[float64]{c: 1, h: c.h, w: c.w}
 			if y := p.forward(c.x, 1); !slices.Equal(y, c.wantY) {
 				t.Fatalf("forward %v, want %v", y, c.wantY)
 			}
