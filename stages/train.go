@@ -22,7 +22,7 @@ type trainStage struct{}
 func init() { Register(trainStage{}) }
 
 func (trainStage) Kind() string    { return "train" }
-func (trainStage) Version() string { return "1" }
+func (trainStage) Version() string { return "2" }
 
 // curveColumns name the columns of the curve output.
 var curveColumns = []string{"loss", "train_acc", "val_acc", "reg", "alpha", "lr"}
@@ -31,7 +31,8 @@ func (trainStage) Doc() string {
 	return `Trains a model (from init; powerlaw_init's convnet6/resnet-small are refused:
 package train has no batch-norm or padding gradients) on x (N samples, each of
 the model's input size; an MLP flattens them) and y (int64 labels 0…classes−1)
-with softmax cross-entropy, as PyTorch would (stages/nn/train), in dtype.
+with softmax cross-entropy, as PyTorch would (stages/nn/train), in dtype
+(float32 by default, as PyTorch; the trained model's weights are stored in it).
 Epoch e visits the data in a permutation drawn from seed and e, in batches of
 batch_size. With reg_alpha > 0 the last hidden layer's spectrum is pulled to
 λ_n ∝ n^-reg_alpha from rank reg_start on (METHODS.md §4, Nassar et al.'s
@@ -63,7 +64,7 @@ func (trainStage) Params() []ParamSpec {
 		{Name: "seed", Type: Int, Default: 0, Min: Bound(0), Doc: "seed of the batch order"},
 		{Name: "reg_alpha", Type: Float, Default: 0.0, Min: Bound(0), Doc: "target exponent of the hidden spectrum; 0 trains without the regulariser"},
 		{Name: "reg_weight", Type: Float, Default: 1.0, Min: Bound(0), Doc: "weight of the spectral penalty in the loss"},
-		{Name: "dtype", Type: String, Default: "float64", Choices: []string{"float32", "float64"},
+		{Name: "dtype", Type: String, Default: "float32", Choices: []string{"float32", "float64"},
 			Doc: "element type of the training: float32 (PyTorch's default; half the memory, about twice the rate; x is read without a float64 copy) or float64 (equal to PyTorch float64 to 1e-10)"},
 		{Name: "reg_start", Type: Int, Default: 10, Min: Bound(0), Doc: "0-based rank the target is anchored at (the reference's eig_start); also sets the α fit range"},
 	}
@@ -306,7 +307,7 @@ func trainOutputs[T train.Float](m *train.Model[T], name string, curve []train.E
 	info := ndarray.Record{"hidden_layer": m.HiddenLayer(), "hidden_width": m.HiddenSize(),
 		"fit_from_rank": cfg.FitFrom, "fit_to_rank": m.HiddenSize() - 1, "rank_base": 0, "fit": "ols-range",
 		"n": n, "n_val": nVal, "curve_columns": curveColumns, "regularised": cfg.Reg != nil,
-		"alpha_fitted": !math.IsNaN(last.Alpha)}
+		"alpha_fitted": !math.IsNaN(last.Alpha), "dtype": string(dtypeOf[T]())}
 	return Outputs{"model": modelOf(m, name), "curve": curveArray(curve),
 		"val_accuracy": ndarray.Scalar(last.ValAcc), "alpha": ndarray.Scalar(last.Alpha), "info": info}
 }
