@@ -31,7 +31,7 @@ func (m *Model[T]) Arch(name string) nn.Arch {
 		case *conv[T]:
 			add(nn.Node{Name: fmt.Sprintf("conv%d", convs), Op: nn.OpConv, Channels: l.oc, Kernel: []int{l.k, l.k},
 				Stride: []int{1, 1}, Padding: "valid", Bias: true, Activation: nn.ActReLU})
-		case *maxPool[T]:
+		case *reluPool[T]:
 			add(nn.Node{Name: fmt.Sprintf("pool%d", convs), Op: nn.OpMaxPool, Kernel: []int{2, 2}, Stride: []int{2, 2}, Padding: "valid"})
 			convs++
 		case *dense[T]:

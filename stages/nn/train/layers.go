@@ -1,8 +1,6 @@
 package train
 
 import (
-	"math"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -118,48 +116,47 @@ func (l *relu[T]) backward(dy []T, n int, needInput bool) []T {
 	return l.dx
 }
 
-// maxPool is 2×2 stride-2 max pooling of (c, h, w) maps, output
-// (c, h/2, w/2) (floor: an odd last row or column is dropped, as
-// nn.MaxPool2d(2, 2)). The first maximum in row-major window order wins,
-// as in PyTorch, and alone receives the gradient.
-type maxPool[T Float] struct {
+// reluPool is a ReLU followed by 2×2 stride-2 max pooling of (c, h, w)
+// maps, output (c, h/2, w/2) (floor: an odd last row or column is
+// dropped, as nn.MaxPool2d(2, 2)), computed as the ReLU of the window's
+// maximum: the same values, and the same gradient, as the two layers in
+// turn, without their full-size intermediate. The first maximum in
+// row-major window order wins, as in PyTorch, and alone receives the
+// gradient, when the output is > 0 (the ReLU's threshold_backward; a
+// window with no positive value passes none).
+type reluPool[T Float] struct {
 	c, h, w int
 	arg     []int32 // per output, the input offset within its plane of the maximum
 	y, dx   []T
 }
 
-func (l *maxPool[T]) params() []*Param[T] { return nil }
-func (l *maxPool[T]) outSize() int        { return l.c * (l.h / 2) * (l.w / 2) }
+func (l *reluPool[T]) params() []*Param[T] { return nil }
+func (l *reluPool[T]) outSize() int        { return l.c * (l.h / 2) * (l.w / 2) }
 
-func (l *maxPool[T]) forward(x []T, n int) []T {
-	oh, ow := l.h/2, l.w/2
+func (l *reluPool[T]) forward(x []T, n int) []T {
+	oh, ow, w := l.h/2, l.w/2, l.w
 	l.y = grow(l.y, n*l.outSize())
-	if cap(l.arg) < len(l.y) {
-		l.arg = make([]int32, len(l.y))
-	}
-	l.arg = l.arg[:len(l.y)]
+	l.arg = grow(l.arg, len(l.y))
 	for p := 0; p < n*l.c; p++ {
-		src := x[p*l.h*l.w : (p+1)*l.h*l.w]
+		src := x[p*l.h*w : (p+1)*l.h*w]
 		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				best, at := T(math.Inf(-1)), -1
-				for i := 0; i < 2; i++ {
-					for j := 0; j < 2; j++ {
-						k := (2*oy+i)*l.w + 2*ox + j
-						if v := src[k]; v > best || v != v {
-							best, at = v, k
-						}
-					}
+			top := 2 * oy * w
+			r0, r1 := src[top:top+2*ow], src[top+w:top+w+2*ow]
+			o := (p*oh + oy) * ow
+			ys, args := l.y[o:o+ow], l.arg[o:o+ow]
+			for ox := range ys {
+				best, at := window(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+				if at >= 2 {
+					at += w - 2
 				}
-				o := p*oh*ow + oy*ow + ox
-				l.y[o], l.arg[o] = best, int32(at)
+				ys[ox], args[ox] = max(best, 0), int32(top+2*ox+at)
 			}
 		}
 	}
 	return l.y
 }
 
-func (l *maxPool[T]) backward(dy []T, n int, needInput bool) []T {
+func (l *reluPool[T]) backward(dy []T, n int, needInput bool) []T {
 	if !needInput {
 		return nil
 	}
@@ -167,9 +164,40 @@ func (l *maxPool[T]) backward(dy []T, n int, needInput bool) []T {
 	l.dx = grow(l.dx, n*l.c*plane)
 	clear(l.dx)
 	for p := 0; p < n*l.c; p++ {
-		for o := 0; o < out; o++ {
-			l.dx[p*plane+int(l.arg[p*out+o])] += dy[p*out+o]
+		dx, y, arg := l.dx[p*plane:(p+1)*plane], l.y[p*out:(p+1)*out], l.arg[p*out:(p+1)*out]
+		for o, g := range dy[p*out : (p+1)*out] {
+			if y[o] > 0 {
+				dx[arg[o]] += g
+			}
 		}
 	}
 	return l.dx
+}
+
+// window returns the maximum of a 2×2 window (a, b; c, d) and the position
+// (0…3, row-major) of its first maximum, or of its last NaN, as PyTorch's
+// max pooling (v > best || isnan(v) in order). The comparisons set integer
+// selects rather than branch, since which value wins is data-dependent.
+func window[T Float](a, b, c, d T) (T, int) {
+	best := max(max(a, b), max(c, d))
+	if best != best {
+		at := 0
+		for i, v := range [4]T{a, b, c, d} {
+			if v != v {
+				at = i
+			}
+		}
+		return best, at
+	}
+	at := 3
+	if c == best {
+		at = 2
+	}
+	if b == best {
+		at = 1
+	}
+	if a == best {
+		at = 0
+	}
+	return best, at
 }

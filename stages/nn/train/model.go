@@ -114,8 +114,7 @@ func NewCNN[T Float](c, h, w int, channels, hidden []int, classes int) (*Model[T
 			return nil, fmt.Errorf("cnn: convolution %d gets %d×%d images; each 3×3 convolution and 2×2 pooling needs at least 4×4", i, h, w)
 		}
 		oh, ow := h-2, w-2
-		m.layers = append(m.layers, newConv[T](fmt.Sprintf("conv%d", i), c, h, w, oc), &relu[T]{size: oc * oh * ow},
-			&maxPool[T]{c: oc, h: oh, w: ow})
+		m.layers = append(m.layers, newConv[T](fmt.Sprintf("conv%d", i), c, h, w, oc), &reluPool[T]{c: oc, h: oh, w: ow})
 		c, h, w = oc, oh/2, ow/2
 	}
 	m.addDense(c*h*w, hidden, classes)
