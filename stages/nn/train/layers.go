@@ -106,12 +106,14 @@ func (l *relu[T]) backward(dy []T, n int, needInput bool) []T {
 		return nil
 	}
 	l.dx = grow(l.dx, len(dy))
+	y := l.y[:len(dy)]
 	for i, v := range dy {
-		if l.y[i] > 0 {
-			l.dx[i] = v
-		} else {
-			l.dx[i] = 0
+		// An integer select, not a branch on the data-dependent sign.
+		pass := 0
+		if y[i] > 0 {
+			pass = 1
 		}
+		l.dx[i] = [2]T{0, v}[pass]
 	}
 	return l.dx
 }

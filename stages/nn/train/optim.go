@@ -28,35 +28,38 @@ type SGD[T Float] struct {
 	buf                              [][]T
 }
 
-// Step implements Optimizer.
+// Step implements Optimizer. The hyper-parameters are read once, in T,
+// before the loops (the per-element operations are those of the doc).
 func (o *SGD[T]) Step(params []*Param[T], lr float64) {
 	first := o.buf == nil
 	if first {
 		o.buf = make([][]T, len(params))
-	}
-	for i, p := range params {
-		if first {
+		for i, p := range params {
 			o.buf[i] = make([]T, len(p.Value))
 		}
-		b := o.buf[i]
-		for j, w := range p.Value {
-			g := p.Grad[j]
-			if o.WeightDecay != 0 {
-				g += T(o.WeightDecay) * w
+	}
+	wd, mom, damp, rate, nesterov := T(o.WeightDecay), T(o.Momentum), T(1-o.Dampening), T(lr), o.Nesterov
+	for i, p := range params {
+		w := p.Value
+		grad, b := p.Grad[:len(w)], o.buf[i][:len(w)]
+		for j, x := range w {
+			g := grad[j]
+			if wd != 0 {
+				g += wd * x
 			}
-			if o.Momentum != 0 {
+			if mom != 0 {
 				if first {
 					b[j] = g
 				} else {
-					b[j] = b[j]*T(o.Momentum) + g*T(1-o.Dampening)
+					b[j] = b[j]*mom + g*damp
 				}
-				if o.Nesterov {
-					g += T(o.Momentum) * b[j]
+				if nesterov {
+					g += mom * b[j]
 				} else {
 					g = b[j]
 				}
 			}
-			p.Value[j] = w - T(lr)*g
+			w[j] = x - rate*g
 		}
 	}
 }
