@@ -76,9 +76,12 @@ func Resume[T Float](m *Model[T], cfg Config[T], tr, val Data[T], done []Epoch, 
 	if len(done) > cfg.Epochs {
 		return nil, fmt.Errorf("train: resuming after %d epochs of a %d-epoch run", len(done), cfg.Epochs)
 	}
-	vecs, _, err := hiddenSpectrum(m, tr.X, tr.N(), cfg.BatchSize)
-	if err != nil {
-		return nil, err
+	var vecs *mat.Dense // the regulariser's basis for the next epoch
+	var err error
+	if cfg.Reg != nil && len(done) < cfg.Epochs {
+		if vecs, _, err = hiddenSpectrum(m, tr.X, tr.N(), cfg.BatchSize); err != nil {
+			return nil, err
+		}
 	}
 	curve := append(make([]Epoch, 0, cfg.Epochs), done...)
 	for e := len(done); e < cfg.Epochs; e++ {

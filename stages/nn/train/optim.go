@@ -151,22 +151,25 @@ func (o *Adam[T]) Step(params []*Param[T], lr float64) {
 	o.t++
 	bc1 := 1 - math.Pow(o.Beta1, float64(o.t))
 	bc2 := math.Sqrt(1 - math.Pow(o.Beta2, float64(o.t)))
-	size := lr / bc1
+	// The constants in T, read once (not per element through o).
+	wd, b1, c1, b2, c2 := T(o.WeightDecay), T(o.Beta1), T(1-o.Beta1), T(o.Beta2), T(1-o.Beta2)
+	size, den, eps, ams := T(lr/bc1), T(bc2), T(o.Eps), o.AMSGrad
 	for i, p := range params {
-		m, v, vmax := o.m[i], o.v[i], o.vmax[i]
-		for j, w := range p.Value {
-			g := p.Grad[j]
-			if o.WeightDecay != 0 {
-				g += T(o.WeightDecay) * w
+		w := p.Value
+		grad, m, v, vmax := p.Grad[:len(w)], o.m[i][:len(w)], o.v[i][:len(w)], o.vmax[i][:len(w)]
+		for j, x := range w {
+			g := grad[j]
+			if wd != 0 {
+				g += wd * x
 			}
-			m[j] = m[j]*T(o.Beta1) + g*T(1-o.Beta1)
-			v[j] = v[j]*T(o.Beta2) + T(1-o.Beta2)*g*g
+			m[j] = m[j]*b1 + g*c1
+			v[j] = v[j]*b2 + c2*g*g
 			s := v[j]
-			if o.AMSGrad {
+			if ams {
 				vmax[j] = max(vmax[j], v[j])
 				s = vmax[j]
 			}
-			p.Value[j] = w - T(size)*(m[j]/(T(math.Sqrt(float64(s)))/T(bc2)+T(o.Eps)))
+			w[j] = x - size*(m[j]/(T(math.Sqrt(float64(s)))/den+eps))
 		}
 	}
 }
