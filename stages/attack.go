@@ -79,7 +79,7 @@ func (s attack) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params
 	if err != nil {
 		return nil, err
 	}
-	m, err := trainableModel(src)
+	m, err := trainableModel[float64](src)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (s attack) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params
 // robustAccuracy is the accuracy on the adversarial examples of radius eps,
 // made batch by batch in order (random starts drawn from rng in sample
 // order, so the batch size does not change them).
-func robustAccuracy(m *train.Model, d train.Data, p Params, eps float64, rng *rand.Rand) float64 {
+func robustAccuracy(m *train.Model[float64], d train.Data[float64], p Params, eps float64, rng *rand.Rand) float64 {
 	in, bs, correct := m.InSize(), p.Int("batch_size"), 0
 	step := 2.5 * eps / float64(p.Int("steps"))
 	if p.Has("step_size") {

@@ -88,14 +88,14 @@ func (s initModel) Run(_ context.Context, _ *ndarray.Scratch, _ Inputs, p Params
 }
 
 // newTrainable is the untrained network of init's params.
-func newTrainable(p Params) (*train.Model, error) {
+func newTrainable(p Params) (*train.Model[float64], error) {
 	arch, in := p.String("arch"), p.Ints("input")
 	hidden := initArchs[arch]
 	if p.Has("hidden") {
 		hidden = p.Ints("hidden")
 	}
 	if arch == "cnn" {
-		m, err := train.NewCNN(in[0], in[1], in[2], p.Ints("channels"), hidden, p.Int("classes"))
+		m, err := train.NewCNN[float64](in[0], in[1], in[2], p.Ints("channels"), hidden, p.Int("classes"))
 		if err != nil {
 			return nil, fmt.Errorf("params \"input\", \"channels\": %w", err)
 		}
@@ -105,5 +105,5 @@ func newTrainable(p Params) (*train.Model, error) {
 	for _, v := range in {
 		d *= v
 	}
-	return train.NewMLP(d, hidden, p.Int("classes")), nil
+	return train.NewMLP[float64](d, hidden, p.Int("classes")), nil
 }

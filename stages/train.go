@@ -22,7 +22,7 @@ type trainStage struct{}
 func init() { Register(trainStage{}) }
 
 func (trainStage) Kind() string    { return "train" }
-func (trainStage) Version() string { return "1" }
+func (trainStage) Version() string { return "2" }
 
 // curveColumns name the columns of the curve output.
 var curveColumns = []string{"loss", "train_acc", "val_acc", "reg", "alpha", "lr"}
@@ -31,7 +31,8 @@ func (trainStage) Doc() string {
 	return `Trains a model (from init; powerlaw_init's convnet6/resnet-small are refused:
 package train has no batch-norm or padding gradients) on x (N samples, each of
 the model's input size; an MLP flattens them) and y (int64 labels 0…classes−1)
-with softmax cross-entropy, in float64, as PyTorch would (stages/nn/train).
+with softmax cross-entropy, as PyTorch would (stages/nn/train), in dtype
+(float32 by default, as PyTorch; the trained model's weights are stored in it).
 Epoch e visits the data in a permutation drawn from seed and e, in batches of
 batch_size. With reg_alpha > 0 the last hidden layer's spectrum is pulled to
 λ_n ∝ n^-reg_alpha from rank reg_start on (METHODS.md §4, Nassar et al.'s
@@ -63,6 +64,8 @@ func (trainStage) Params() []ParamSpec {
 		{Name: "seed", Type: Int, Default: 0, Min: Bound(0), Doc: "seed of the batch order"},
 		{Name: "reg_alpha", Type: Float, Default: 0.0, Min: Bound(0), Doc: "target exponent of the hidden spectrum; 0 trains without the regulariser"},
 		{Name: "reg_weight", Type: Float, Default: 1.0, Min: Bound(0), Doc: "weight of the spectral penalty in the loss"},
+		{Name: "dtype", Type: String, Default: "float32", Choices: []string{"float32", "float64"},
+			Doc: "element type of the training: float32 (PyTorch's default; half the memory, about twice the rate; x is read without a float64 copy) or float64 (equal to PyTorch float64 to 1e-10)"},
 		{Name: "reg_start", Type: Int, Default: 10, Min: Bound(0), Doc: "0-based rank the target is anchored at (the reference's eig_start); also sets the α fit range"},
 	}
 }
@@ -102,11 +105,19 @@ func (s trainStage) Run(ctx context.Context, scratch *ndarray.Scratch, in Inputs
 // RunResumable implements Resumable: it starts from the latest state cp
 // holds within epochs and saves the state after each epoch.
 func (trainStage) RunResumable(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params, cp Checkpointer) (Outputs, error) {
+	if p.String("dtype") == "float32" {
+		return trainAs[float32](ctx, in, p, cp)
+	}
+	return trainAs[float64](ctx, in, p, cp)
+}
+
+// trainAs is RunResumable in element type T.
+func trainAs[T train.Float](ctx context.Context, in Inputs, p Params, cp Checkpointer) (Outputs, error) {
 	src, err := in.Model("model")
 	if err != nil {
 		return nil, err
 	}
-	m, err := trainableModel(src)
+	m, err := trainableModel[T](src)
 	if err != nil {
 		return nil, err
 	}
@@ -114,13 +125,13 @@ func (trainStage) RunResumable(ctx context.Context, _ *ndarray.Scratch, in Input
 	if err != nil {
 		return nil, err
 	}
-	var val train.Data
+	var val train.Data[T]
 	if in["x_val"] != nil || in["y_val"] != nil {
 		if val, err = labelled(in, "x_val", "y_val", m); err != nil {
 			return nil, err
 		}
 	}
-	cfg := trainConfig(p)
+	cfg := trainConfig[T](p)
 	done, err := resumeFrom(cp, cfg, m, src.Arch.Name)
 	if err != nil {
 		return nil, err
@@ -140,9 +151,9 @@ func (trainStage) RunResumable(ctx context.Context, _ *ndarray.Scratch, in Input
 	return trainOutputs(m, src.Arch.Name, curve, cfg, tr.N(), val.N()), nil
 }
 
-// trainableModel rebuilds src as a package train model, naming src's arch
-// when it is not one package train can train.
-func trainableModel(src *Model) (*train.Model, error) {
+// trainableModel rebuilds src as a package train model in T, naming src's
+// arch when it is not one package train can train.
+func trainableModel[T train.Float](src *Model) (*train.Model[T], error) {
 	ws := make(map[string]nn.Tensor, len(src.Weights))
 	for name, a := range src.Weights {
 		if a.DType() == ndarray.Int64 {
@@ -150,36 +161,37 @@ func trainableModel(src *Model) (*train.Model, error) {
 		}
 		ws[name] = nn.Tensor{Shape: a.Shape, Data: a.Float64s()}
 	}
-	m, err := train.FromArch(&src.Arch, ws)
+	m, err := train.FromArch[T](&src.Arch, ws)
 	if err != nil {
 		return nil, fmt.Errorf("input \"model\": %w (train takes mlp-shallow, mlp-deep and cnn from init)", err)
 	}
 	return m, nil
 }
 
-// labelled reads samples x and int64 labels y for model m.
-func labelled(in Inputs, xName, yName string, m *train.Model) (train.Data, error) {
+// labelled reads samples x and int64 labels y for model m, x in T
+// (x's own values when it is stored in T, else a converted copy).
+func labelled[T train.Float](in Inputs, xName, yName string, m *train.Model[T]) (train.Data[T], error) {
 	x, err := in.Array(xName)
 	if err != nil {
-		return train.Data{}, err
+		return train.Data[T]{}, err
 	}
 	y, err := in.Array(yName)
 	if err != nil {
-		return train.Data{}, err
+		return train.Data[T]{}, err
 	}
 	if len(x.Shape) < 1 || x.Len() != x.Shape[0]*m.InSize() {
-		return train.Data{}, fmt.Errorf("input %q: %s, want N samples of %d values (shape %v)", xName, x.Describe(), m.InSize(), m.InShape)
+		return train.Data[T]{}, fmt.Errorf("input %q: %s, want N samples of %d values (shape %v)", xName, x.Describe(), m.InSize(), m.InShape)
 	}
 	if y.DType() != ndarray.Int64 || len(y.Shape) != 1 || y.Shape[0] != x.Shape[0] {
-		return train.Data{}, fmt.Errorf("input %q: %s, want int64[%d] labels (one per sample of %q)", yName, y.Describe(), x.Shape[0], xName)
+		return train.Data[T]{}, fmt.Errorf("input %q: %s, want int64[%d] labels (one per sample of %q)", yName, y.Describe(), x.Shape[0], xName)
 	}
 	if err := x.CheckFinite(); err != nil {
-		return train.Data{}, fmt.Errorf("input %q: %w", xName, err)
+		return train.Data[T]{}, fmt.Errorf("input %q: %w", xName, err)
 	}
-	d := train.Data{X: x.Float64s(), Y: make([]int, len(y.I64))}
+	d := train.Data[T]{X: valuesAs[T](x), Y: make([]int, len(y.I64))}
 	for i, v := range y.I64 {
 		if v < 0 || int(v) >= m.Classes() {
-			return train.Data{}, fmt.Errorf("input %q: label %d of sample %d, want 0…%d", yName, v, i, m.Classes()-1)
+			return train.Data[T]{}, fmt.Errorf("input %q: label %d of sample %d, want 0…%d", yName, v, i, m.Classes()-1)
 		}
 		d.Y[i] = int(v)
 	}
@@ -187,12 +199,12 @@ func labelled(in Inputs, xName, yName string, m *train.Model) (train.Data, error
 }
 
 // trainConfig is the training run of the params.
-func trainConfig(p Params) train.Config {
-	var opt train.Optimizer = &train.SGD{Momentum: p.Float("momentum"), Nesterov: p.Bool("nesterov"), WeightDecay: p.Float("weight_decay")}
+func trainConfig[T train.Float](p Params) train.Config[T] {
+	var opt train.Optimizer[T] = &train.SGD[T]{Momentum: p.Float("momentum"), Nesterov: p.Bool("nesterov"), WeightDecay: p.Float("weight_decay")}
 	if p.String("optimizer") == "adam" {
-		opt = train.NewAdam(p.Float("weight_decay"), p.Bool("amsgrad"))
+		opt = train.NewAdam[T](p.Float("weight_decay"), p.Bool("amsgrad"))
 	}
-	cfg := train.Config{Optimizer: opt, LR: p.Float("lr"), BatchSize: p.Int("batch_size"), Epochs: p.Int("epochs"),
+	cfg := train.Config[T]{Optimizer: opt, LR: p.Float("lr"), BatchSize: p.Int("batch_size"), Epochs: p.Int("epochs"),
 		Seed: uint64(p.Int("seed")), FitFrom: p.Int("reg_start") + 1,
 		Schedule: train.Schedule{Kind: p.String("schedule"), Every: p.Int("step_every"), Gamma: p.Float("gamma")}}
 	if a := p.Float("reg_alpha"); a > 0 {
@@ -209,10 +221,9 @@ const (
 )
 
 // trainState is the state after the epochs of curve as a model artifact:
-// the weights, the curve and the optimiser state, all float64.
-func trainState(m *train.Model, opt train.Optimizer, curve []train.Epoch, name string) *Model {
-	a := m.Arch(name)
-	st := NewModel(&a, m.Weights())
+// the weights (in T), the curve and the optimiser state (float64).
+func trainState[T train.Float](m *train.Model[T], opt train.Optimizer[T], curve []train.Epoch, name string) *Model {
+	st := modelOf(m, name)
 	st.Weights[stateCurve] = curveArray(curve)
 	for k, v := range opt.State(m.Params()) {
 		st.Weights[stateOptimizer+"/"+k] = &ndarray.Array{Shape: []int{len(v)}, F64: v}
@@ -222,7 +233,7 @@ func trainState(m *train.Model, opt train.Optimizer, curve []train.Epoch, name s
 
 // resumeFrom loads into m and cfg.Optimizer the latest state cp holds
 // within cfg.Epochs and returns its curve (nil: start afresh).
-func resumeFrom(cp Checkpointer, cfg train.Config, m *train.Model, name string) ([]train.Epoch, error) {
+func resumeFrom[T train.Float](cp Checkpointer, cfg train.Config[T], m *train.Model[T], name string) ([]train.Epoch, error) {
 	if cp == nil {
 		return nil, nil
 	}
@@ -251,7 +262,7 @@ func resumeFrom(cp Checkpointer, cfg train.Config, m *train.Model, name string) 
 }
 
 // restoreState is the reverse of trainState.
-func restoreState(st *Model, m *train.Model, opt train.Optimizer, name string) ([]train.Epoch, error) {
+func restoreState[T train.Float](st *Model, m *train.Model[T], opt train.Optimizer[T], name string) ([]train.Epoch, error) {
 	if want := m.Arch(name); string(st.canonicalArch()) != string((&Model{Arch: want}).canonicalArch()) {
 		return nil, fmt.Errorf("the checkpoint's arch differs")
 	}
@@ -263,10 +274,10 @@ func restoreState(st *Model, m *train.Model, opt train.Optimizer, name string) (
 	}
 	for _, par := range m.Params() {
 		w, ok := st.Weights[par.Name]
-		if !ok || len(w.F64) != len(par.Value) {
-			return nil, fmt.Errorf("weight %q missing or of another size", par.Name)
+		if !ok || w.DType() != dtypeOf[T]() || w.Len() != len(par.Value) {
+			return nil, fmt.Errorf("weight %q missing or of another type or size", par.Name)
 		}
-		copy(par.Value, w.F64)
+		copy(par.Value, valuesAs[T](w))
 	}
 	c, ok := st.Weights[stateCurve]
 	if !ok || len(c.Shape) != 2 || c.Shape[1] != len(curveColumns) {
@@ -291,13 +302,53 @@ func curveArray(curve []train.Epoch) *ndarray.Array {
 }
 
 // trainOutputs are the train stage's outputs after the last epoch.
-func trainOutputs(m *train.Model, name string, curve []train.Epoch, cfg train.Config, n, nVal int) Outputs {
-	a := m.Arch(name)
+func trainOutputs[T train.Float](m *train.Model[T], name string, curve []train.Epoch, cfg train.Config[T], n, nVal int) Outputs {
 	last := curve[len(curve)-1]
 	info := ndarray.Record{"hidden_layer": m.HiddenLayer(), "hidden_width": m.HiddenSize(),
 		"fit_from_rank": cfg.FitFrom, "fit_to_rank": m.HiddenSize() - 1, "rank_base": 0, "fit": "ols-range",
 		"n": n, "n_val": nVal, "curve_columns": curveColumns, "regularised": cfg.Reg != nil,
-		"alpha_fitted": !math.IsNaN(last.Alpha)}
-	return Outputs{"model": NewModel(&a, m.Weights()), "curve": curveArray(curve),
+		"alpha_fitted": !math.IsNaN(last.Alpha), "dtype": string(dtypeOf[T]())}
+	return Outputs{"model": modelOf(m, name), "curve": curveArray(curve),
 		"val_accuracy": ndarray.Scalar(last.ValAcc), "alpha": ndarray.Scalar(last.Alpha), "info": info}
+}
+
+// modelOf is m as a model artifact named name, its weights in T.
+func modelOf[T train.Float](m *train.Model[T], name string) *Model {
+	a := m.Arch(name)
+	st := &Model{Arch: a, Weights: map[string]*ndarray.Array{}}
+	for _, par := range m.Params() {
+		w := &ndarray.Array{Shape: append([]int(nil), par.Shape...)}
+		switch v := any(par.Value).(type) {
+		case []float32:
+			w.F32 = append([]float32(nil), v...)
+		case []float64:
+			w.F64 = append([]float64(nil), v...)
+		}
+		st.Weights[par.Name] = w
+	}
+	return st
+}
+
+// dtypeOf names T as ndarray does.
+func dtypeOf[T train.Float]() ndarray.DType {
+	if _, ok := any(T(0)).(float32); ok {
+		return ndarray.Float32
+	}
+	return ndarray.Float64
+}
+
+// valuesAs returns a's values in T: its own slice when it is stored in T,
+// else a converted copy.
+func valuesAs[T train.Float](a *ndarray.Array) []T {
+	if v, ok := any(a.F32).([]T); ok && a.F32 != nil {
+		return v
+	}
+	if v, ok := any(a.F64).([]T); ok && a.F64 != nil {
+		return v
+	}
+	out := make([]T, a.Len())
+	for i := range out {
+		out[i] = T(a.Value(i))
+	}
+	return out
 }

@@ -224,3 +224,37 @@ func TestTrainStage(t *testing.T) {
 		}
 	}
 }
+
+// dtype sets the type the model trains and is stored in, and float32
+// training reads a float32 x in place (no float64 copy).
+func TestTrainDType(t *testing.T) {
+	in := trainInputs(t, "cnn")
+	for _, dt := range []ndarray.DType{ndarray.Float32, ndarray.Float64} {
+		out, err := trainStage{}.Run(context.Background(), nil, in, trainParams(1, Params{"dtype": string(dt)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := out["model"].(*Model)
+		for name, w := range m.Weights {
+			if w.DType() != dt {
+				t.Errorf("dtype %s: weight %q is %s", dt, name, w.DType())
+			}
+		}
+		if got := out["info"].(ndarray.Record)["dtype"]; got != string(dt) {
+			t.Errorf("dtype %s: info dtype %v", dt, got)
+		}
+	}
+	m, err := trainableModel[float32](in["model"].(*Model))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := in["x"].(*ndarray.Array)
+	x32 := &ndarray.Array{Shape: x.Shape, F32: make([]float32, x.Len())}
+	d, err := labelled(Inputs{"x": x32, "y": in["y"]}, "x", "y", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &d.X[0] != &x32.F32[0] {
+		t.Errorf("float32 training copied its float32 x")
+	}
+}

@@ -60,7 +60,7 @@ func (weightProject) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p P
 	if err != nil {
 		return nil, err
 	}
-	m, err := trainableModel(src)
+	m, err := trainableModel[float64](src)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func projectRows(dst, w []float64, cout, dim int, v *mat.Dense, r int) {
 }
 
 // kernelOf is the kernel of node layer, nil if m has none.
-func kernelOf(m *train.Model, layer string) *train.Param {
+func kernelOf(m *train.Model[float64], layer string) *train.Param[float64] {
 	for _, p := range m.Params() {
 		if p.Name == layer+"/kernel" {
 			return p
@@ -129,7 +129,7 @@ func kernelOf(m *train.Model, layer string) *train.Param {
 }
 
 // kernelLayers names the nodes with a kernel.
-func kernelLayers(m *train.Model) []string {
+func kernelLayers(m *train.Model[float64]) []string {
 	var names []string
 	for _, p := range m.Params() {
 		if name, ok := strings.CutSuffix(p.Name, "/kernel"); ok {

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/netlib/blas/netlib"
@@ -29,6 +30,7 @@ import (
 
 func init() {
 	blas64.Use(netlib.Implementation{})
+	blas32.Use(netlib.Implementation{})
 	C.openblas_set_num_threads(C.int(threads))
 }
 

@@ -15,7 +15,7 @@ import (
 // node; a flatten; dense nodes with fused ReLU and the final dense node
 // without activation. Node names are those of the parameters
 // (conv<i>, dense<i>), plus pool<i> and flatten, so Weights fits it.
-func (m *Model) Arch(name string) nn.Arch {
+func (m *Model[T]) Arch(name string) nn.Arch {
 	in := nn.Node{Name: "input", Op: nn.OpInput, Channels: m.InShape[0], Height: 1, Width: 1}
 	if len(m.InShape) == 3 {
 		in.Height, in.Width = m.InShape[1], m.InShape[2]
@@ -28,13 +28,13 @@ func (m *Model) Arch(name string) nn.Arch {
 	convs, flat := 0, false
 	for i, l := range m.layers {
 		switch l := l.(type) {
-		case *conv:
+		case *conv[T]:
 			add(nn.Node{Name: fmt.Sprintf("conv%d", convs), Op: nn.OpConv, Channels: l.oc, Kernel: []int{l.k, l.k},
 				Stride: []int{1, 1}, Padding: "valid", Bias: true, Activation: nn.ActReLU})
-		case *maxPool:
+		case *reluPool[T]:
 			add(nn.Node{Name: fmt.Sprintf("pool%d", convs), Op: nn.OpMaxPool, Kernel: []int{2, 2}, Stride: []int{2, 2}, Padding: "valid"})
 			convs++
-		case *dense:
+		case *dense[T]:
 			if !flat {
 				add(nn.Node{Name: "flatten", Op: nn.OpFlatten})
 				flat = true
@@ -51,22 +51,22 @@ func (m *Model) Arch(name string) nn.Arch {
 
 // Weights returns copies of the parameters by name, in the layouts of
 // nn.Node (which are PyTorch's, as here).
-func (m *Model) Weights() map[string]nn.Tensor {
+func (m *Model[T]) Weights() map[string]nn.Tensor {
 	ws := map[string]nn.Tensor{}
 	for _, p := range m.Params() {
-		ws[p.Name] = nn.Tensor{Shape: append([]int(nil), p.Shape...), Data: append([]float64(nil), p.Value...)}
+		ws[p.Name] = nn.Tensor{Shape: append([]int(nil), p.Shape...), Data: convert[float64](p.Value)}
 	}
 	return ws
 }
 
 // HiddenLayer names the node of Arch whose output is the regularised
 // hidden layer (the dense node whose fused ReLU it is).
-func (m *Model) HiddenLayer() string {
+func (m *Model[T]) HiddenLayer() string {
 	return layerName(m.layers[m.Hidden-1].params()[0])
 }
 
 // layerName is the node a parameter belongs to.
-func layerName(p *Param) string {
+func layerName[T Float](p *Param[T]) string {
 	return strings.TrimSuffix(strings.TrimSuffix(p.Name, "/kernel"), "/bias")
 }
 
@@ -79,15 +79,15 @@ func layerName(p *Param) string {
 // Anything else (batch norm, padding, residual adds: the built-in
 // convnet6 and resnet-small) is refused with an error naming the arch and
 // the node, since package train has no gradient for it.
-func FromArch(a *nn.Arch, ws map[string]nn.Tensor) (*Model, error) {
+func FromArch[T Float](a *nn.Arch, ws map[string]nn.Tensor) (*Model[T], error) {
 	p, err := parseArch(a)
 	if err != nil {
 		return nil, fmt.Errorf("arch %q is not trainable: %w", a.Name, err)
 	}
-	var m *Model
+	var m *Model[T]
 	if p.convs == nil && p.h == 1 && p.w == 1 {
-		m = NewMLP(p.c, p.hidden, p.classes)
-	} else if m, err = NewCNN(p.c, p.h, p.w, p.convs, p.hidden, p.classes); err != nil {
+		m = NewMLP[T](p.c, p.hidden, p.classes)
+	} else if m, err = NewCNN[T](p.c, p.h, p.w, p.convs, p.hidden, p.classes); err != nil {
 		return nil, fmt.Errorf("arch %q: %w", a.Name, err)
 	}
 	for _, par := range m.Params() {
@@ -98,7 +98,9 @@ func FromArch(a *nn.Arch, ws map[string]nn.Tensor) (*Model, error) {
 		if !slices.Equal(t.Shape, par.Shape) || len(t.Data) != len(par.Value) {
 			return nil, fmt.Errorf("arch %q: weight %q has shape %v, want %v", a.Name, par.Name, t.Shape, par.Shape)
 		}
-		copy(par.Value, t.Data)
+		for i, v := range t.Data {
+			par.Value[i] = T(v)
+		}
 	}
 	return m, nil
 }

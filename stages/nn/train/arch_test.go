@@ -13,11 +13,11 @@ import (
 // give the logits and the hidden layer of Forward to float32 accuracy,
 // for an MLP on feature vectors and a CNN on images.
 func TestArchRunsInNN(t *testing.T) {
-	cnn, err := NewCNN(2, 15, 15, []int{3, 4}, []int{10}, 5)
+	cnn, err := NewCNN[float64](2, 15, 15, []int{3, 4}, []int{10}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, m := range map[string]*Model{"mlp": NewMLP(12, []int{16, 16}, 5), "cnn": cnn} {
+	for name, m := range map[string]*Model[float64]{"mlp": NewMLP[float64](12, []int{16, 16}, 5), "cnn": cnn} {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(4, 4))
 			m.Init(rng)

@@ -5,12 +5,12 @@ import "math"
 // InputGradient returns the gradient of the mean cross-entropy of the
 // batch x (n samples) wrt x, from the model's own backward pass (a fresh
 // slice).
-func (m *Model) InputGradient(x []float64, labels []int) []float64 {
+func (m *Model[T]) InputGradient(x []T, labels []int) []T {
 	n, k := len(labels), m.Classes()
 	logits := m.Forward(x, n)
-	d := make([]float64, n*k)
+	d := make([]T, n*k)
 	CrossEntropy(logits, labels, k, d)
-	return append([]float64(nil), m.Backward(d, nil, n, true)...)
+	return append([]T(nil), m.Backward(d, nil, n, true)...)
 }
 
 // Box is the valid input range every adversarial example is clipped to.
@@ -18,11 +18,11 @@ type Box struct{ Lo, Hi float64 }
 
 // FGSM returns the fast-gradient-sign examples clip(x + ε·sign(∇ₓL), box)
 // (Goodfellow et al.; sign(0) = 0).
-func (m *Model) FGSM(x []float64, labels []int, eps float64, box Box) []float64 {
+func (m *Model[T]) FGSM(x []T, labels []int, eps float64, box Box) []T {
 	g := m.InputGradient(x, labels)
-	out := make([]float64, len(x))
+	out := make([]T, len(x))
 	for i, v := range x {
-		out[i] = clip(v+eps*sign(g[i]), box.Lo, box.Hi)
+		out[i] = clip(v+T(eps)*sign(g[i]), T(box.Lo), T(box.Hi))
 	}
 	return out
 }
@@ -33,8 +33,9 @@ func (m *Model) FGSM(x []float64, labels []int, eps float64, box Box) []float64 
 // step·sign(g) (norm "linf") or step·g/‖g‖₂ per sample (norm "l2", no move
 // where g = 0), projects back onto the ε-ball around x (clipping each
 // value, or scaling the perturbation by min(1, ε/‖δ‖₂)) and clips to box.
-func (m *Model) PGD(x, start []float64, labels []int, norm string, eps, step float64, steps int, box Box) []float64 {
-	a := append([]float64(nil), start...)
+func (m *Model[T]) PGD(x, start []T, labels []int, norm string, eps, step float64, steps int, box Box) []T {
+	a := append([]T(nil), start...)
+	lo, hi := T(box.Lo), T(box.Hi)
 	d := m.InSize()
 	for range steps {
 		g := m.InputGradient(a, labels)
@@ -43,12 +44,12 @@ func (m *Model) PGD(x, start []float64, labels []int, norm string, eps, step flo
 			switch norm {
 			case "linf":
 				for j := range ai {
-					ai[j] = clip(clip(ai[j]+step*sign(gi[j]), xi[j]-eps, xi[j]+eps), box.Lo, box.Hi)
+					ai[j] = clip(clip(ai[j]+T(step)*sign(gi[j]), xi[j]-T(eps), xi[j]+T(eps)), lo, hi)
 				}
 			case "l2":
 				if gn := l2(gi, nil); gn > 0 {
 					for j := range ai {
-						ai[j] += step * gi[j] / gn
+						ai[j] += T(step) * gi[j] / T(gn)
 					}
 				}
 				scale := 1.0
@@ -56,7 +57,7 @@ func (m *Model) PGD(x, start []float64, labels []int, norm string, eps, step flo
 					scale = min(eps/dn, 1)
 				}
 				for j := range ai {
-					ai[j] = clip(xi[j]+(ai[j]-xi[j])*scale, box.Lo, box.Hi)
+					ai[j] = clip(xi[j]+(ai[j]-xi[j])*T(scale), lo, hi)
 				}
 			default:
 				panic("train: PGD norm " + norm + ", want linf or l2")
@@ -66,21 +67,22 @@ func (m *Model) PGD(x, start []float64, labels []int, norm string, eps, step flo
 	return a
 }
 
-// l2 is ‖a − b‖₂ (b nil: ‖a‖₂), summed in order.
-func l2(a, b []float64) float64 {
+// l2 is ‖a − b‖₂ (b nil: ‖a‖₂), summed in order in float64.
+func l2[T Float](a, b []T) float64 {
 	s := 0.0
-	for j, v := range a {
+	for j, x := range a {
+		v := float64(x)
 		if b != nil {
-			v -= b[j]
+			v -= float64(b[j])
 		}
 		s += v * v
 	}
 	return math.Sqrt(s)
 }
 
-func clip(v, lo, hi float64) float64 { return min(max(v, lo), hi) }
+func clip[T Float](v, lo, hi T) T { return min(max(v, lo), hi) }
 
-func sign(v float64) float64 {
+func sign[T Float](v T) T {
 	switch {
 	case v > 0:
 		return 1

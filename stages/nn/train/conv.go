@@ -7,26 +7,26 @@ package train
 // row, tap column) as W's columns are. The backward pass is
 // dW += dY_i·cols_iᵀ and db += Σ dY_i image by image in order, then
 // dcols = Wᵀ·dY_i scattered back by col2im.
-type conv struct {
+type conv[T Float] struct {
 	c, h, w, oc, k int
-	weight, bias   *Param
-	cols           []float64 // n × D × L, the patches of the last forward
-	y, dx, dcols   []float64
+	weight, bias   *Param[T]
+	cols           []T // n × D × L, the patches of the last forward
+	y, dx, dcols   []T
 }
 
-func newConv(name string, c, h, w, oc int) *conv {
+func newConv[T Float](name string, c, h, w, oc int) *conv[T] {
 	const k = 3
 	fan := c * k * k
-	return &conv{c: c, h: h, w: w, oc: oc, k: k,
-		weight: newParam(name+"/kernel", fan, oc, c, k, k), bias: newParam(name+"/bias", fan, oc)}
+	return &conv[T]{c: c, h: h, w: w, oc: oc, k: k,
+		weight: newParam[T](name+"/kernel", fan, oc, c, k, k), bias: newParam[T](name+"/bias", fan, oc)}
 }
 
-func (l *conv) params() []*Param { return []*Param{l.weight, l.bias} }
-func (l *conv) outSize() int     { return l.oc * l.positions() }
-func (l *conv) positions() int   { return (l.h - l.k + 1) * (l.w - l.k + 1) }
-func (l *conv) patch() int       { return l.c * l.k * l.k }
+func (l *conv[T]) params() []*Param[T] { return []*Param[T]{l.weight, l.bias} }
+func (l *conv[T]) outSize() int        { return l.oc * l.positions() }
+func (l *conv[T]) positions() int      { return (l.h - l.k + 1) * (l.w - l.k + 1) }
+func (l *conv[T]) patch() int          { return l.c * l.k * l.k }
 
-func (l *conv) forward(x []float64, n int) []float64 {
+func (l *conv[T]) forward(x []T, n int) []T {
 	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
 	l.cols = grow(l.cols, n*d*L)
 	l.y = grow(l.y, n*l.outSize())
@@ -44,7 +44,7 @@ func (l *conv) forward(x []float64, n int) []float64 {
 	return l.y
 }
 
-func (l *conv) backward(dy []float64, n int, needInput bool) []float64 {
+func (l *conv[T]) backward(dy []T, n int, needInput bool) []T {
 	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
 	if needInput {
 		l.dx = grow(l.dx, n*in)
@@ -54,7 +54,7 @@ func (l *conv) backward(dy []float64, n int, needInput bool) []float64 {
 		g := dy[i*l.oc*L : (i+1)*l.oc*L]
 		gemm(false, true, l.oc, d, L, 1, g, l.cols[i*d*L:(i+1)*d*L], 1, l.weight.Grad)
 		for o := 0; o < l.oc; o++ {
-			s := 0.0
+			var s T
 			for _, v := range g[o*L : (o+1)*L] {
 				s += v
 			}
@@ -73,7 +73,7 @@ func (l *conv) backward(dy []float64, n int, needInput bool) []float64 {
 
 // im2col writes the D × L patch matrix of one image:
 // cols[(ch, i, j)][(oy, ox)] = x[ch][oy+i][ox+j].
-func (l *conv) im2col(x, cols []float64) {
+func (l *conv[T]) im2col(x, cols []T) {
 	oh, ow, L := l.h-l.k+1, l.w-l.k+1, l.positions()
 	row := 0
 	for ch := 0; ch < l.c; ch++ {
@@ -93,7 +93,7 @@ func (l *conv) im2col(x, cols []float64) {
 // col2im is im2col's adjoint: it sets dx to the sum, over the patches
 // that read each input value, of their gradients, in (ch, i, j, oy, ox)
 // order.
-func (l *conv) col2im(dcols, dx []float64) {
+func (l *conv[T]) col2im(dcols, dx []T) {
 	clear(dx)
 	oh, ow, L := l.h-l.k+1, l.w-l.k+1, l.positions()
 	row := 0

@@ -13,17 +13,17 @@ import (
 
 // Data is a labelled set: N samples of the model's InSize values each,
 // row-major, and their class labels.
-type Data struct {
-	X []float64
+type Data[T Float] struct {
+	X []T
 	Y []int
 }
 
 // N is the number of samples.
-func (d Data) N() int { return len(d.Y) }
+func (d Data[T]) N() int { return len(d.Y) }
 
 // Config is one training run. Reg nil trains without the regulariser.
-type Config struct {
-	Optimizer Optimizer
+type Config[T Float] struct {
+	Optimizer Optimizer[T]
 	LR        float64
 	Schedule  Schedule
 	BatchSize int
@@ -56,7 +56,7 @@ type Epoch struct {
 // With the regulariser the basis of each epoch is that of the hidden
 // layer on the whole training set at its start (METHODS.md §4); a last
 // batch of one sample has no batch covariance and is trained without it.
-func Fit(m *Model, cfg Config, tr, val Data) ([]Epoch, error) {
+func Fit[T Float](m *Model[T], cfg Config[T], tr, val Data[T]) ([]Epoch, error) {
 	return Resume(m, cfg, tr, val, nil, nil)
 }
 
@@ -69,16 +69,19 @@ func Fit(m *Model, cfg Config, tr, val Data) ([]Epoch, error) {
 // State and the curve in after and resuming from them gives the bytes of
 // one uninterrupted Fit — with one exception: the cosine schedule's rate
 // depends on cfg.Epochs, so its runs resume only runs of the same length.
-func Resume(m *Model, cfg Config, tr, val Data, done []Epoch, after func([]Epoch) error) ([]Epoch, error) {
+func Resume[T Float](m *Model[T], cfg Config[T], tr, val Data[T], done []Epoch, after func([]Epoch) error) ([]Epoch, error) {
 	if err := cfg.check(m, tr); err != nil {
 		return nil, err
 	}
 	if len(done) > cfg.Epochs {
 		return nil, fmt.Errorf("train: resuming after %d epochs of a %d-epoch run", len(done), cfg.Epochs)
 	}
-	vecs, _, err := hiddenSpectrum(m, tr.X, tr.N(), cfg.BatchSize)
-	if err != nil {
-		return nil, err
+	var vecs *mat.Dense // the regulariser's basis for the next epoch
+	var err error
+	if cfg.Reg != nil && len(done) < cfg.Epochs {
+		if vecs, _, err = hiddenSpectrum(m, tr.X, tr.N(), cfg.BatchSize); err != nil {
+			return nil, err
+		}
 	}
 	curve := append(make([]Epoch, 0, cfg.Epochs), done...)
 	for e := len(done); e < cfg.Epochs; e++ {
@@ -99,7 +102,7 @@ func Resume(m *Model, cfg Config, tr, val Data, done []Epoch, after func([]Epoch
 	return curve, nil
 }
 
-func (cfg Config) check(m *Model, tr Data) error {
+func (cfg Config[T]) check(m *Model[T], tr Data[T]) error {
 	switch {
 	case cfg.Optimizer == nil:
 		return fmt.Errorf("train: no optimizer")
@@ -119,7 +122,7 @@ func (cfg Config) check(m *Model, tr Data) error {
 }
 
 // alpha fits the full-set spectrum from rank FitFrom on.
-func (cfg Config) alpha(vals []float64) float64 {
+func (cfg Config[T]) alpha(vals []float64) float64 {
 	f, err := spectral.FitPowerLaw(vals, "ols-range", cfg.FitFrom+1, len(vals), 0)
 	if err != nil || f.NoFit != "" {
 		return math.NaN()
@@ -128,14 +131,18 @@ func (cfg Config) alpha(vals []float64) float64 {
 }
 
 // runEpoch trains one epoch in basis vecs.
-func runEpoch(m *Model, cfg Config, tr Data, vecs *mat.Dense, e int) Epoch {
+func runEpoch[T Float](m *Model[T], cfg Config[T], tr Data[T], vecs *mat.Dense, e int) Epoch {
 	lr := cfg.Schedule.LR(cfg.LR, e, cfg.Epochs)
 	perm := rand.New(rand.NewPCG(cfg.Seed, uint64(e))).Perm(tr.N())
 	in, k, d := m.InSize(), m.Classes(), m.HiddenSize()
-	xb := make([]float64, cfg.BatchSize*in)
+	xb := make([]T, cfg.BatchSize*in)
 	yb := make([]int, cfg.BatchSize)
-	dl := make([]float64, cfg.BatchSize*k)
-	dh := make([]float64, cfg.BatchSize*d)
+	dl := make([]T, cfg.BatchSize*k)
+	dh := make([]T, cfg.BatchSize*d)
+	var basis []T
+	if cfg.Reg != nil {
+		basis = Basis[T](vecs)
+	}
 	ep := Epoch{LR: lr}
 	correct := 0
 	for b0 := 0; b0 < tr.N(); b0 += cfg.BatchSize {
@@ -147,11 +154,11 @@ func runEpoch(m *Model, cfg Config, tr Data, vecs *mat.Dense, e int) Epoch {
 		logits := m.Forward(xb[:n*in], n)
 		correct += Correct(logits, yb[:n], k)
 		ep.Loss += CrossEntropy(logits, yb[:n], k, dl[:n*k]) * float64(n)
-		var dhid []float64
+		var dhid []T
 		if cfg.Reg != nil && n > 1 {
 			dhid = dh[:n*d]
 			clear(dhid)
-			pen, _ := cfg.Reg.Penalty(m.HiddenOutput(), n, d, vecs, dhid)
+			pen, _ := Penalty(*cfg.Reg, m.HiddenOutput(), n, d, basis, dhid)
 			ep.Reg += pen * float64(n)
 		}
 		m.Backward(dl[:n*k], dhid, n, false)
@@ -165,7 +172,7 @@ func runEpoch(m *Model, cfg Config, tr Data, vecs *mat.Dense, e int) Epoch {
 
 // Accuracy is the fraction of d that m classifies correctly, run in
 // chunks of batch samples (NaN for an empty set).
-func Accuracy(m *Model, d Data, batch int) float64 {
+func Accuracy[T Float](m *Model[T], d Data[T], batch int) float64 {
 	if d.N() == 0 {
 		return math.NaN()
 	}
@@ -181,16 +188,19 @@ func Accuracy(m *Model, d Data, batch int) float64 {
 // descending order, of the centred covariance (divided by N) of the hidden
 // layer over the N samples x, run in chunks of batch samples: the moments
 // Σh and ΣhhT are accumulated chunk by chunk in order and centred at the
-// end, so the whole activation matrix is never held.
-func hiddenSpectrum(m *Model, x []float64, n, batch int) (*mat.Dense, []float64, error) {
+// end, so the whole activation matrix is never held. They are float64
+// whatever T is.
+func hiddenSpectrum[T Float](m *Model[T], x []T, n, batch int) (*mat.Dense, []float64, error) {
 	in, d := m.InSize(), m.HiddenSize()
 	sum := make([]float64, d)
 	var mom mat.SymDense
 	mom.ReuseAsSym(d)
+	var h64 []float64
 	for b0 := 0; b0 < n; b0 += batch {
 		c := min(batch, n-b0)
 		m.Forward(x[b0*in:(b0+c)*in], c)
-		h := m.HiddenOutput()
+		h := asFloat64(m.HiddenOutput(), h64)
+		h64 = h
 		mom.SymRankK(&mom, 1, mat.NewDense(c, d, h).T())
 		for i := 0; i < c; i++ {
 			for j, v := range h[i*d : (i+1)*d] {
@@ -207,4 +217,17 @@ func hiddenSpectrum(m *Model, x []float64, n, batch int) (*mat.Dense, []float64,
 		return nil, nil, fmt.Errorf("hidden-layer spectrum: %w", err)
 	}
 	return vecs, vals, nil
+}
+
+// asFloat64 returns v itself when T is float64, else v converted into buf
+// (grown as needed).
+func asFloat64[T Float](v []T, buf []float64) []float64 {
+	if f, ok := any(v).([]float64); ok {
+		return f
+	}
+	buf = grow(buf, len(v))
+	for i, x := range v {
+		buf[i] = float64(x)
+	}
+	return buf
 }

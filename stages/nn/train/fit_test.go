@@ -10,13 +10,13 @@ import (
 
 // blobs draws n samples of a planted k-class problem: unit Gaussian
 // clusters around k fixed random centres in d dimensions.
-func blobs(seed uint64, n, d, k int) Data {
+func blobs(seed uint64, n, d, k int) Data[float64] {
 	crng, rng := rand.New(rand.NewPCG(0, 0)), rand.New(rand.NewPCG(seed, 1))
 	centres := make([]float64, k*d)
 	for i := range centres {
 		centres[i] = crng.NormFloat64()
 	}
-	data := Data{X: make([]float64, n*d), Y: make([]int, n)}
+	data := Data[float64]{X: make([]float64, n*d), Y: make([]int, n)}
 	for i := range n {
 		c := rng.IntN(k)
 		data.Y[i] = c
@@ -27,11 +27,11 @@ func blobs(seed uint64, n, d, k int) Data {
 	return data
 }
 
-func fitBlobs(t *testing.T, reg *Spectral, opt Optimizer, epochs int) (*Model, []Epoch) {
+func fitBlobs(t *testing.T, reg *Spectral, opt Optimizer[float64], epochs int) (*Model[float64], []Epoch) {
 	t.Helper()
-	m := NewMLP(20, []int{48}, 4)
+	m := NewMLP[float64](20, []int{48}, 4)
 	m.Init(rand.New(rand.NewPCG(3, 0)))
-	curve, err := Fit(m, Config{Optimizer: opt, LR: 0.01, Schedule: Schedule{Kind: "cosine"}, BatchSize: 32, Epochs: epochs, Seed: 9, Reg: reg, FitFrom: 1},
+	curve, err := Fit(m, Config[float64]{Optimizer: opt, LR: 0.01, Schedule: Schedule{Kind: "cosine"}, BatchSize: 32, Epochs: epochs, Seed: 9, Reg: reg, FitFrom: 1},
 		blobs(1, 600, 20, 4), blobs(2, 200, 20, 4))
 	if err != nil {
 		t.Fatal(err)
@@ -44,8 +44,8 @@ func fitBlobs(t *testing.T, reg *Spectral, opt Optimizer, epochs int) (*Model, [
 func TestFitLearnsPlantedClasses(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		opt  Optimizer
-	}{{"adam", NewAdam(0, false)}, {"sgd", &SGD{Momentum: 0.9}}} {
+		opt  Optimizer[float64]
+	}{{"adam", NewAdam[float64](0, false)}, {"sgd", &SGD[float64]{Momentum: 0.9}}} {
 		t.Run(c.name, func(t *testing.T) {
 			_, curve := fitBlobs(t, nil, c.opt, 5)
 			last := curve[len(curve)-1]
@@ -63,7 +63,7 @@ func TestFitDeterministicAcrossProcs(t *testing.T) {
 	var runs [][]float64
 	for _, procs := range []int{1, 2} {
 		old := runtime.GOMAXPROCS(procs)
-		m, _ := fitBlobs(t, reg, NewAdam(0, true), 2)
+		m, _ := fitBlobs(t, reg, NewAdam[float64](0, true), 2)
 		runtime.GOMAXPROCS(old)
 		var w []float64
 		for _, p := range m.Params() {
@@ -80,8 +80,8 @@ func TestFitDeterministicAcrossProcs(t *testing.T) {
 // target: with a steep target (α = 3) the measured α ends closer to 3
 // than without it.
 func TestRegulariserPullsSpectrumToTarget(t *testing.T) {
-	_, free := fitBlobs(t, nil, NewAdam(0, false), 8)
-	_, reg := fitBlobs(t, &Spectral{Weight: 5, Slope: 3, Start: 0}, NewAdam(0, false), 8)
+	_, free := fitBlobs(t, nil, NewAdam[float64](0, false), 8)
+	_, reg := fitBlobs(t, &Spectral{Weight: 5, Slope: 3, Start: 0}, NewAdam[float64](0, false), 8)
 	a0, a1 := free[len(free)-1].Alpha, reg[len(reg)-1].Alpha
 	t.Logf("α without %.3f, with %.3f; val acc %.3f / %.3f", a0, a1, free[len(free)-1].ValAcc, reg[len(reg)-1].ValAcc)
 	if math.IsNaN(a1) || !(math.Abs(a1-3) < math.Abs(a0-3)) {

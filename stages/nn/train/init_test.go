@@ -13,7 +13,7 @@ import (
 // entries of variance 2/fan_in (within 5% on ≥ 20,000 draws) and zero
 // biases.
 func TestInits(t *testing.T) {
-	m := NewMLP(300, []int{100}, 400) // dense0 wide (100×300), dense1 tall (400×100)
+	m := NewMLP[float64](300, []int{100}, 400) // dense0 wide (100×300), dense1 tall (400×100)
 	m.InitOrthogonal(rand.New(rand.NewPCG(1, 1)))
 	for _, p := range m.Params() {
 		if !p.isKernel() {

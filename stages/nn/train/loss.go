@@ -8,8 +8,9 @@ import (
 // CrossEntropy returns the mean softmax cross-entropy of the n × k logits
 // against labels (nn.CrossEntropyLoss, mean reduction) and writes its
 // gradient wrt the logits, (softmax − onehot)/n, into grad (n·k values).
-// Each row is computed as log-softmax with its maximum subtracted.
-func CrossEntropy(logits []float64, labels []int, k int, grad []float64) float64 {
+// Each row is computed in float64 as log-softmax with its maximum
+// subtracted.
+func CrossEntropy[T Float](logits []T, labels []int, k int, grad []T) float64 {
 	n := len(labels)
 	loss := 0.0
 	for i, y := range labels {
@@ -19,25 +20,25 @@ func CrossEntropy(logits []float64, labels []int, k int, grad []float64) float64
 		z, g := logits[i*k:(i+1)*k], grad[i*k:(i+1)*k]
 		top := math.Inf(-1)
 		for _, v := range z {
-			top = max(top, v)
+			top = max(top, float64(v))
 		}
 		sum := 0.0
 		for _, v := range z {
-			sum += math.Exp(v - top)
+			sum += math.Exp(float64(v) - top)
 		}
 		lse := math.Log(sum)
-		loss -= z[y] - top - lse
+		loss -= float64(z[y]) - top - lse
 		for j, v := range z {
-			g[j] = math.Exp(v-top-lse) / float64(n)
+			g[j] = T(math.Exp(float64(v)-top-lse) / float64(n))
 		}
-		g[y] -= 1 / float64(n)
+		g[y] -= T(1 / float64(n))
 	}
 	return loss / float64(n)
 }
 
 // Correct counts the rows of the n × k logits whose largest value (the
 // first, on ties) is at the label.
-func Correct(logits []float64, labels []int, k int) int {
+func Correct[T Float](logits []T, labels []int, k int) int {
 	c := 0
 	for i, y := range labels {
 		z := logits[i*k : (i+1)*k]

@@ -9,16 +9,19 @@
 // adversarial examples from the same backward pass.
 //
 // Every layer, loss, optimiser step and attack equals PyTorch autograd in
-// float64 (testdata/make_goldens.py). Determinism: the package's own loops
+// float64 to 1e-10 and in float32 to 1e-5 (testdata/make_goldens.py). The
+// two types run the same code: GEMMs are DGEMM or SGEMM, the element loops
+// compute in T, and the scalar reductions a step reports (loss, penalty,
+// eigenvalues) are summed in float64. Determinism: the package's own loops
 // run on one goroutine in a fixed order, and every GEMM reduces over its
 // inner dimension within one call (OpenBLAS, registered by stages/linalg,
 // splits only the output among its fixed number of threads; gonum's Go
 // BLAS with -tags purego), so the same inputs, weights and seed give the
 // same bytes whatever GOMAXPROCS is.
 //
-// It does not reuse stages/nn's forward pass: that one is float32 and
-// per-image, for inference; training needs float64 batches and keeps every
-// layer's input for the backward pass.
+// It does not reuse stages/nn's forward pass: that one is per-image, for
+// inference; training needs batches and keeps every layer's input for the
+// backward pass.
 package train
 
 import (
@@ -29,33 +32,38 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// Float is the element type a model trains in: float64 (checked against
+// PyTorch float64) or float32 (PyTorch's default dtype: half the memory
+// and about twice the GEMM rate).
+type Float interface{ float32 | float64 }
+
 // Param is one trainable tensor, named "<layer>/kernel" or "<layer>/bias"
 // as stages/nn names weights, in PyTorch's layout (dense: out × in; conv:
 // C_out × C_in × k × k). Grad holds the gradient of the last Backward.
-type Param struct {
+type Param[T Float] struct {
 	Name  string
 	Shape []int
-	Value []float64
-	Grad  []float64
+	Value []T
+	Grad  []T
 	fanIn int // inputs per output unit, for Init
 }
 
-func newParam(name string, fanIn int, shape ...int) *Param {
+func newParam[T Float](name string, fanIn int, shape ...int) *Param[T] {
 	n := 1
 	for _, d := range shape {
 		n *= d
 	}
-	return &Param{Name: name, Shape: shape, Value: make([]float64, n), Grad: make([]float64, n), fanIn: fanIn}
+	return &Param[T]{Name: name, Shape: shape, Value: make([]T, n), Grad: make([]T, n), fanIn: fanIn}
 }
 
 // layer is one stage of the network on a batch stored row-major, one
 // sample per row. forward keeps what backward needs; backward adds the
 // parameter gradients of the batch to Grad and returns the gradient wrt
 // its input (nil when needInput is false, for the first layer).
-type layer interface {
-	forward(x []float64, n int) []float64
-	backward(dy []float64, n int, needInput bool) []float64
-	params() []*Param
+type layer[T Float] interface {
+	forward(x []T, n int) []T
+	backward(dy []T, n int, needInput bool) []T
+	params() []*Param[T]
 	outSize() int
 }
 
@@ -63,15 +71,15 @@ type layer interface {
 // inputs of InSize values each, ending in class logits. Hidden is the
 // index of the layer whose output is "the hidden layer" the spectral
 // regulariser reads: the last hidden ReLU, the reference's only_last.
-type Model struct {
+type Model[T Float] struct {
 	InShape []int // per-sample input shape: (D) or (C, H, W)
-	layers  []layer
+	layers  []layer[T]
 	Hidden  int
-	outs    [][]float64 // each layer's output of the last Forward
+	outs    [][]T // each layer's output of the last Forward
 }
 
 // InSize is the number of input values per sample.
-func (m *Model) InSize() int {
+func (m *Model[T]) InSize() int {
 	n := 1
 	for _, d := range m.InShape {
 		n *= d
@@ -80,16 +88,16 @@ func (m *Model) InSize() int {
 }
 
 // Classes is the number of logits per sample.
-func (m *Model) Classes() int { return m.layers[len(m.layers)-1].outSize() }
+func (m *Model[T]) Classes() int { return m.layers[len(m.layers)-1].outSize() }
 
 // HiddenSize is the width D of the regularised hidden layer.
-func (m *Model) HiddenSize() int { return m.layers[m.Hidden].outSize() }
+func (m *Model[T]) HiddenSize() int { return m.layers[m.Hidden].outSize() }
 
 // NewMLP returns an untrained MLP in → hidden[0] → … → classes with a ReLU
 // after every hidden dense layer (the paper's shallow net is hidden =
 // [2000], its deep one [1000, 1000, 1000]).
-func NewMLP(in int, hidden []int, classes int) *Model {
-	m := &Model{InShape: []int{in}}
+func NewMLP[T Float](in int, hidden []int, classes int) *Model[T] {
+	m := &Model[T]{InShape: []int{in}}
 	m.addDense(in, hidden, classes)
 	return m
 }
@@ -99,15 +107,14 @@ func NewMLP(in int, hidden []int, classes int) *Model {
 // max pooling (floor), then the flattened (C, H, W) features through the
 // dense ReLU layers hidden and a dense layer to classes (the paper's CNN
 // is channels [16, 32], hidden [1000]).
-func NewCNN(c, h, w int, channels, hidden []int, classes int) (*Model, error) {
-	m := &Model{InShape: []int{c, h, w}}
+func NewCNN[T Float](c, h, w int, channels, hidden []int, classes int) (*Model[T], error) {
+	m := &Model[T]{InShape: []int{c, h, w}}
 	for i, oc := range channels {
 		if h < 4 || w < 4 {
 			return nil, fmt.Errorf("cnn: convolution %d gets %d×%d images; each 3×3 convolution and 2×2 pooling needs at least 4×4", i, h, w)
 		}
 		oh, ow := h-2, w-2
-		m.layers = append(m.layers, newConv(fmt.Sprintf("conv%d", i), c, h, w, oc), &relu{size: oc * oh * ow},
-			&maxPool{c: oc, h: oh, w: ow})
+		m.layers = append(m.layers, newConv[T](fmt.Sprintf("conv%d", i), c, h, w, oc), &reluPool[T]{c: oc, h: oh, w: ow})
 		c, h, w = oc, oh/2, ow/2
 	}
 	m.addDense(c*h*w, hidden, classes)
@@ -117,20 +124,20 @@ func NewCNN(c, h, w int, channels, hidden []int, classes int) (*Model, error) {
 // addDense appends the dense ReLU layers and the output layer, and marks
 // the last hidden ReLU (or, with no hidden layer, the input to the output
 // layer's predecessor) as the regularised layer.
-func (m *Model) addDense(in int, hidden []int, classes int) {
+func (m *Model[T]) addDense(in int, hidden []int, classes int) {
 	for i, units := range hidden {
-		m.layers = append(m.layers, newDense(fmt.Sprintf("dense%d", i), in, units), &relu{size: units})
+		m.layers = append(m.layers, newDense[T](fmt.Sprintf("dense%d", i), in, units), &relu[T]{size: units})
 		in = units
 	}
 	m.Hidden = len(m.layers) - 1
-	m.layers = append(m.layers, newDense(fmt.Sprintf("dense%d", len(hidden)), in, classes))
-	m.outs = make([][]float64, len(m.layers))
+	m.layers = append(m.layers, newDense[T](fmt.Sprintf("dense%d", len(hidden)), in, classes))
+	m.outs = make([][]T, len(m.layers))
 }
 
 // Params lists the trainable tensors in PyTorch's parameters() order
 // (per layer, kernel then bias).
-func (m *Model) Params() []*Param {
-	var ps []*Param
+func (m *Model[T]) Params() []*Param[T] {
+	var ps []*Param[T]
 	for _, l := range m.layers {
 		ps = append(ps, l.params()...)
 	}
@@ -140,23 +147,23 @@ func (m *Model) Params() []*Param {
 // Init draws the weights as PyTorch's default for nn.Linear and nn.Conv2d
 // does (kaiming_uniform with a = √5): kernel and bias uniform on
 // ±1/√fan_in, fan_in = C_in·k² or the input width, from rng.
-func (m *Model) Init(rng *rand.Rand) {
+func (m *Model[T]) Init(rng *rand.Rand) {
 	for _, p := range m.Params() {
 		bound := 1 / math.Sqrt(float64(p.fanIn))
 		for i := range p.Value {
-			p.Value[i] = (2*rng.Float64() - 1) * bound
+			p.Value[i] = T((2*rng.Float64() - 1) * bound)
 		}
 	}
 }
 
 // InitHe draws every kernel as torch.nn.init.kaiming_normal_ (fan_in,
 // ReLU gain): iid N(0, 2/fan_in), and sets every bias to 0.
-func (m *Model) InitHe(rng *rand.Rand) {
+func (m *Model[T]) InitHe(rng *rand.Rand) {
 	for _, p := range m.Params() {
 		for i := range p.Value {
 			p.Value[i] = 0
 			if p.isKernel() {
-				p.Value[i] = rng.NormFloat64() * math.Sqrt(2/float64(p.fanIn))
+				p.Value[i] = T(rng.NormFloat64() * math.Sqrt(2/float64(p.fanIn)))
 			}
 		}
 	}
@@ -167,7 +174,7 @@ func (m *Model) InitHe(rng *rand.Rand) {
 // matrix (transposed when out < fan_in) with the signs of R's diagonal
 // folded in, so its rows (or columns) are orthonormal and Haar-distributed;
 // every bias is 0.
-func (m *Model) InitOrthogonal(rng *rand.Rand) {
+func (m *Model[T]) InitOrthogonal(rng *rand.Rand) {
 	for _, p := range m.Params() {
 		if !p.isKernel() {
 			clear(p.Value)
@@ -196,9 +203,9 @@ func (m *Model) InitOrthogonal(rng *rand.Rand) {
 					v = -v
 				}
 				if tall {
-					p.Value[i*cols+j] = v
+					p.Value[i*cols+j] = T(v)
 				} else {
-					p.Value[j*rows+i] = v
+					p.Value[j*rows+i] = T(v)
 				}
 			}
 		}
@@ -206,11 +213,11 @@ func (m *Model) InitOrthogonal(rng *rand.Rand) {
 }
 
 // isKernel tells a kernel from a bias.
-func (p *Param) isKernel() bool { return len(p.Shape) > 1 }
+func (p *Param[T]) isKernel() bool { return len(p.Shape) > 1 }
 
 // Forward runs the batch x (n samples of InSize values) and returns the
 // n × Classes logits (owned by the model until the next Forward).
-func (m *Model) Forward(x []float64, n int) []float64 {
+func (m *Model[T]) Forward(x []T, n int) []T {
 	if len(x) != n*m.InSize() {
 		panic(fmt.Sprintf("train: batch of %d values, want %d samples × %d", len(x), n, m.InSize()))
 	}
@@ -223,13 +230,13 @@ func (m *Model) Forward(x []float64, n int) []float64 {
 
 // HiddenOutput is the regularised layer's n × HiddenSize output of the
 // last Forward.
-func (m *Model) HiddenOutput() []float64 { return m.outs[m.Hidden] }
+func (m *Model[T]) HiddenOutput() []T { return m.outs[m.Hidden] }
 
 // Backward sets every Param.Grad to the gradient of the loss whose
 // gradient wrt the logits of the last Forward is dlogits, plus, when
 // dhidden is not nil, a loss term whose gradient wrt HiddenOutput is
 // dhidden. It returns the gradient wrt the input when needInput.
-func (m *Model) Backward(dlogits, dhidden []float64, n int, needInput bool) []float64 {
+func (m *Model[T]) Backward(dlogits, dhidden []T, n int, needInput bool) []T {
 	for _, p := range m.Params() {
 		clear(p.Grad)
 	}

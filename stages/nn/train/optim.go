@@ -8,69 +8,90 @@ import (
 // Optimizer updates parameters from their gradients, keeping its state
 // (momentum, moments) per parameter in the order of the params slice,
 // which must be the same at every step.
-type Optimizer interface {
-	Step(params []*Param, lr float64)
+type Optimizer[T Float] interface {
+	Step(params []*Param[T], lr float64)
 	// State returns copies of the optimiser's state for params as named
 	// tensors, PyTorch's state names followed by "/<param name>" ("step"
 	// alone for Adam's step count), empty before the first Step. A
 	// checkpoint saves it with the weights so training resumes exactly.
-	State(params []*Param) map[string][]float64
+	State(params []*Param[T]) map[string][]float64
 	// SetState restores what State returned for the same params.
-	SetState(params []*Param, s map[string][]float64) error
+	SetState(params []*Param[T], s map[string][]float64) error
 }
 
 // SGD is torch.optim.SGD: g = grad + WeightDecay·w; with momentum the
 // buffer starts at g and then becomes Momentum·buf + (1−Dampening)·g; the
 // step is buf, or g + Momentum·buf with Nesterov; w −= lr·step.
-type SGD struct {
+type SGD[T Float] struct {
 	Momentum, Dampening, WeightDecay float64
 	Nesterov                         bool
-	buf                              [][]float64
+	buf                              [][]T
+	tmp                              []T // g with weight decay or Nesterov
 }
 
-// Step implements Optimizer.
-func (o *SGD) Step(params []*Param, lr float64) {
+// Step implements Optimizer, as one tight pass per term of the update
+// (a loop testing the options per element runs three times slower); each
+// value gets the operations of the doc, in its order.
+func (o *SGD[T]) Step(params []*Param[T], lr float64) {
 	first := o.buf == nil
 	if first {
-		o.buf = make([][]float64, len(params))
+		o.buf = make([][]T, len(params))
+		for i, p := range params {
+			o.buf[i] = make([]T, len(p.Value))
+		}
 	}
+	wd, mom, damp := T(o.WeightDecay), T(o.Momentum), T(1-o.Dampening)
 	for i, p := range params {
-		if first {
-			o.buf[i] = make([]float64, len(p.Value))
+		g := p.Grad
+		if wd != 0 {
+			o.tmp = grow(o.tmp, len(g))
+			g = addScaled(o.tmp, g, wd, p.Value)
 		}
-		b := o.buf[i]
-		for j, w := range p.Value {
-			g := p.Grad[j]
-			if o.WeightDecay != 0 {
-				g += o.WeightDecay * w
+		if mom != 0 {
+			b := o.buf[i]
+			if first {
+				copy(b, g)
+			} else {
+				decay(b, mom, g, damp)
 			}
-			if o.Momentum != 0 {
-				if first {
-					b[j] = g
-				} else {
-					b[j] = b[j]*o.Momentum + g*(1-o.Dampening)
-				}
-				if o.Nesterov {
-					g += o.Momentum * b[j]
-				} else {
-					g = b[j]
-				}
+			if o.Nesterov {
+				o.tmp = grow(o.tmp, len(g))
+				g = addScaled(o.tmp, g, mom, b)
+			} else {
+				g = b
 			}
-			p.Value[j] = w - lr*g
 		}
+		addScaled(p.Value, p.Value, -T(lr), g)
+	}
+}
+
+// addScaled sets dst to x + a·y elementwise (dst may be x) and returns it.
+func addScaled[T Float](dst, x []T, a T, y []T) []T {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for j := range dst {
+		dst[j] = x[j] + a*y[j]
+	}
+	return dst
+}
+
+// decay sets b to b·m + g·c elementwise.
+func decay[T Float](b []T, m T, g []T, c T) {
+	g = g[:len(b)]
+	for j, v := range b {
+		b[j] = v*m + g[j]*c
 	}
 }
 
 // State implements Optimizer: "momentum_buffer/<param>" once a step with
 // momentum has run.
-func (o *SGD) State(params []*Param) map[string][]float64 {
+func (o *SGD[T]) State(params []*Param[T]) map[string][]float64 {
 	s := map[string][]float64{}
 	saveSlots(s, "momentum_buffer", params, o.buf)
 	return s
 }
 
 // SetState implements Optimizer.
-func (o *SGD) SetState(params []*Param, s map[string][]float64) error {
+func (o *SGD[T]) SetState(params []*Param[T], s map[string][]float64) error {
 	var err error
 	o.buf, err = loadSlots(s, "momentum_buffer", params)
 	return err
@@ -78,26 +99,26 @@ func (o *SGD) SetState(params []*Param, s map[string][]float64) error {
 
 // saveSlots adds per-parameter state slots (nil: none yet) to s under
 // "<name>/<param>".
-func saveSlots(s map[string][]float64, name string, params []*Param, slots [][]float64) {
+func saveSlots[T Float](s map[string][]float64, name string, params []*Param[T], slots [][]T) {
 	for i, v := range slots {
-		s[name+"/"+params[i].Name] = append([]float64(nil), v...)
+		s[name+"/"+params[i].Name] = convert[float64](v)
 	}
 }
 
 // loadSlots reads back what saveSlots wrote: nil when s has no slot of
 // that name, an error when only some parameters have one or one has the
 // wrong length.
-func loadSlots(s map[string][]float64, name string, params []*Param) ([][]float64, error) {
+func loadSlots[T Float](s map[string][]float64, name string, params []*Param[T]) ([][]T, error) {
 	if _, ok := s[name+"/"+params[0].Name]; !ok {
 		return nil, nil
 	}
-	slots := make([][]float64, len(params))
+	slots := make([][]T, len(params))
 	for i, p := range params {
 		v, ok := s[name+"/"+p.Name]
 		if !ok || len(v) != len(p.Value) {
 			return nil, fmt.Errorf("optimizer state %s/%s: missing or %d values, want %d", name, p.Name, len(v), len(p.Value))
 		}
-		slots[i] = append([]float64(nil), v...)
+		slots[i] = convert[T](v)
 	}
 	return slots, nil
 }
@@ -107,52 +128,55 @@ func loadSlots(s map[string][]float64, name string, params []*Param) ([][]float6
 // v = β2·v + (1−β2)·g², w −= lr/(1−β1^t) · m/(√v̂/√(1−β2^t) + Eps) with
 // v̂ = v, or with AMSGrad the running maximum of v (the reference trains
 // with amsgrad=True).
-type Adam struct {
+type Adam[T Float] struct {
 	Beta1, Beta2, Eps, WeightDecay float64
 	AMSGrad                        bool
 	t                              int
-	m, v, vmax                     [][]float64
+	m, v, vmax                     [][]T
 }
 
 // NewAdam returns Adam with PyTorch's defaults β = (0.9, 0.999), ε = 1e-8.
-func NewAdam(weightDecay float64, amsgrad bool) *Adam {
-	return &Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, AMSGrad: amsgrad}
+func NewAdam[T Float](weightDecay float64, amsgrad bool) *Adam[T] {
+	return &Adam[T]{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, AMSGrad: amsgrad}
 }
 
 // Step implements Optimizer.
-func (o *Adam) Step(params []*Param, lr float64) {
+func (o *Adam[T]) Step(params []*Param[T], lr float64) {
 	if o.m == nil {
-		o.m, o.v, o.vmax = make([][]float64, len(params)), make([][]float64, len(params)), make([][]float64, len(params))
+		o.m, o.v, o.vmax = make([][]T, len(params)), make([][]T, len(params)), make([][]T, len(params))
 		for i, p := range params {
-			o.m[i], o.v[i], o.vmax[i] = make([]float64, len(p.Value)), make([]float64, len(p.Value)), make([]float64, len(p.Value))
+			o.m[i], o.v[i], o.vmax[i] = make([]T, len(p.Value)), make([]T, len(p.Value)), make([]T, len(p.Value))
 		}
 	}
 	o.t++
 	bc1 := 1 - math.Pow(o.Beta1, float64(o.t))
 	bc2 := math.Sqrt(1 - math.Pow(o.Beta2, float64(o.t)))
-	size := lr / bc1
+	// The constants in T, read once (not per element through o).
+	wd, b1, c1, b2, c2 := T(o.WeightDecay), T(o.Beta1), T(1-o.Beta1), T(o.Beta2), T(1-o.Beta2)
+	size, den, eps, ams := T(lr/bc1), T(bc2), T(o.Eps), o.AMSGrad
 	for i, p := range params {
-		m, v, vmax := o.m[i], o.v[i], o.vmax[i]
-		for j, w := range p.Value {
-			g := p.Grad[j]
-			if o.WeightDecay != 0 {
-				g += o.WeightDecay * w
+		w := p.Value
+		grad, m, v, vmax := p.Grad[:len(w)], o.m[i][:len(w)], o.v[i][:len(w)], o.vmax[i][:len(w)]
+		for j, x := range w {
+			g := grad[j]
+			if wd != 0 {
+				g += wd * x
 			}
-			m[j] = m[j]*o.Beta1 + g*(1-o.Beta1)
-			v[j] = v[j]*o.Beta2 + (1-o.Beta2)*g*g
+			m[j] = m[j]*b1 + g*c1
+			v[j] = v[j]*b2 + c2*g*g
 			s := v[j]
-			if o.AMSGrad {
+			if ams {
 				vmax[j] = max(vmax[j], v[j])
 				s = vmax[j]
 			}
-			p.Value[j] = w - size*(m[j]/(math.Sqrt(s)/bc2+o.Eps))
+			w[j] = x - size*(m[j]/(T(math.Sqrt(float64(s)))/den+eps))
 		}
 	}
 }
 
 // State implements Optimizer: "step" (one value) and "exp_avg",
 // "exp_avg_sq", "max_exp_avg_sq" per parameter, once a step has run.
-func (o *Adam) State(params []*Param) map[string][]float64 {
+func (o *Adam[T]) State(params []*Param[T]) map[string][]float64 {
 	s := map[string][]float64{}
 	if o.t == 0 {
 		return s
@@ -165,7 +189,7 @@ func (o *Adam) State(params []*Param) map[string][]float64 {
 }
 
 // SetState implements Optimizer.
-func (o *Adam) SetState(params []*Param, s map[string][]float64) error {
+func (o *Adam[T]) SetState(params []*Param[T], s map[string][]float64) error {
 	o.t, o.m, o.v, o.vmax = 0, nil, nil, nil
 	step, ok := s["step"]
 	if !ok {
@@ -177,7 +201,7 @@ func (o *Adam) SetState(params []*Param, s map[string][]float64) error {
 	var err error
 	for _, slot := range []struct {
 		name string
-		dst  *[][]float64
+		dst  *[][]T
 	}{{"exp_avg", &o.m}, {"exp_avg_sq", &o.v}, {"max_exp_avg_sq", &o.vmax}} {
 		if *slot.dst, err = loadSlots(s, slot.name, params); err != nil {
 			return err
@@ -215,4 +239,13 @@ func (s Schedule) LR(base float64, epoch, epochs int) float64 {
 		return s.Min + (base-s.Min)*(1+math.Cos(math.Pi*float64(epoch)/float64(epochs)))/2
 	}
 	panic(fmt.Sprintf("train: unknown schedule %q (want one of %v)", s.Kind, Schedules))
+}
+
+// convert returns a copy of v in type U.
+func convert[U, T Float](v []T) []U {
+	out := make([]U, len(v))
+	for i, x := range v {
+		out[i] = U(x)
+	}
+	return out
 }

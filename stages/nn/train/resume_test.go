@@ -10,7 +10,7 @@ import (
 	"github.com/eigenlab/eigenlab/stages/nn"
 )
 
-func flatWeights(m *Model) []float64 {
+func flatWeights(m *Model[float64]) []float64 {
 	var w []float64
 	for _, p := range m.Params() {
 		w = append(w, p.Value...)
@@ -24,16 +24,16 @@ func flatWeights(m *Model) []float64 {
 // momentum and Adam with AMSGrad, with the regulariser on.
 func TestResumeEqualsStraightFit(t *testing.T) {
 	tr, val := blobs(1, 300, 20, 4), blobs(2, 100, 20, 4)
-	for name, newOpt := range map[string]func() Optimizer{
-		"sgd":  func() Optimizer { return &SGD{Momentum: 0.9, Nesterov: true, WeightDecay: 1e-3} },
-		"adam": func() Optimizer { return NewAdam(1e-3, true) },
+	for name, newOpt := range map[string]func() Optimizer[float64]{
+		"sgd":  func() Optimizer[float64] { return &SGD[float64]{Momentum: 0.9, Nesterov: true, WeightDecay: 1e-3} },
+		"adam": func() Optimizer[float64] { return NewAdam[float64](1e-3, true) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := Config{Optimizer: newOpt(), LR: 0.01, Schedule: Schedule{Kind: "step", Every: 1, Gamma: 0.5}, BatchSize: 32, Epochs: 4,
+			cfg := Config[float64]{Optimizer: newOpt(), LR: 0.01, Schedule: Schedule{Kind: "step", Every: 1, Gamma: 0.5}, BatchSize: 32, Epochs: 4,
 				Seed: 9, Reg: &Spectral{Weight: 1, Slope: 2, Start: 1}, FitFrom: 1}
-			straight := NewMLP(20, []int{24}, 4)
+			straight := NewMLP[float64](20, []int{24}, 4)
 			straight.Init(rand.New(rand.NewPCG(3, 0)))
-			first := NewMLP(20, []int{24}, 4)
+			first := NewMLP[float64](20, []int{24}, 4)
 			first.Init(rand.New(rand.NewPCG(3, 0)))
 			want, err := Fit(straight, cfg, tr, val)
 			if err != nil {
@@ -46,7 +46,7 @@ func TestResumeEqualsStraightFit(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := first.Arch("x")
-			again, err := FromArch(&a, first.Weights())
+			again, err := FromArch[float64](&a, first.Weights())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,14 +76,14 @@ func TestResumeEqualsStraightFit(t *testing.T) {
 // FromArch inverts Arch/Weights for an MLP and a CNN (same logits bit for
 // bit) and refuses a graph it cannot train, naming the arch and the node.
 func TestFromArch(t *testing.T) {
-	cnn, err := NewCNN(1, 12, 12, []int{3}, []int{8}, 3)
+	cnn, err := NewCNN[float64](1, 12, 12, []int{3}, []int{8}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, m := range map[string]*Model{"mlp": NewMLP(6, []int{5, 4}, 3), "cnn": cnn} {
+	for name, m := range map[string]*Model[float64]{"mlp": NewMLP[float64](6, []int{5, 4}, 3), "cnn": cnn} {
 		m.Init(rand.New(rand.NewPCG(1, 2)))
 		a := m.Arch(name)
-		back, err := FromArch(&a, m.Weights())
+		back, err := FromArch[float64](&a, m.Weights())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -99,7 +99,7 @@ func TestFromArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mlp := NewMLP(6, []int{5}, 3)
+	mlp := NewMLP[float64](6, []int{5}, 3)
 	a := mlp.Arch("m")
 	ws := mlp.Weights()
 	delete(ws, "dense1/bias")
@@ -111,7 +111,7 @@ func TestFromArch(t *testing.T) {
 		{conv6, nil, `arch "convnet6" is not trainable`},
 		{&a, ws, `weight "dense1/bias" is missing`},
 	} {
-		if _, err := FromArch(c.arch, c.ws); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := FromArch[float64](c.arch, c.ws); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("FromArch: error %v, want one containing %q", err, c.want)
 		}
 	}

@@ -36,42 +36,42 @@ type Spectral struct {
 }
 
 // centred returns h (n × d) minus its column means (summed in row order).
-func centred(h []float64, n, d int) []float64 {
-	mean := make([]float64, d)
+func centred[T Float](h []T, n, d int) []T {
+	mean := make([]T, d)
 	for i := 0; i < n; i++ {
 		for j, v := range h[i*d : (i+1)*d] {
 			mean[j] += v
 		}
 	}
-	hc := make([]float64, n*d)
+	hc := make([]T, n*d)
 	for i := 0; i < n; i++ {
 		for j, v := range h[i*d : (i+1)*d] {
-			hc[i*d+j] = v - mean[j]/float64(n)
+			hc[i*d+j] = v - mean[j]/T(n)
 		}
 	}
 	return hc
 }
 
-// Penalty returns the unweighted penalty of the n × d batch activations h
-// in the basis v, with the batch eigenvalues sorted in descending order,
+// Penalty returns s's unweighted penalty of the n × d batch activations h
+// in the basis v (d × d, row-major, eigenvectors as columns; see Basis),
+// with the batch eigenvalues (summed in float64) sorted in descending order,
 // and, when dh is not nil, adds Weight times its gradient wrt h to dh:
 // dλ_k/dH = 2/(n−1)·H_c v_k v_kᵀ (centring adds nothing, as the rows of
 // H_c sum to zero), so dH = 2/(n−1)·(H_c V ⊙ g) Vᵀ with g_k = ∂penalty/∂λ_k.
-func (s Spectral) Penalty(h []float64, n, d int, v *mat.Dense, dh []float64) (float64, []float64) {
+func Penalty[T Float](s Spectral, h []T, n, d int, v []T, dh []T) (float64, []float64) {
 	if s.Start < 0 || s.Start >= d {
 		panic(fmt.Sprintf("train: spectral start %d outside [0, %d)", s.Start, d))
 	}
-	vd := v.RawMatrix()
-	if vd.Rows != d || vd.Cols != d || vd.Stride != d {
-		panic(fmt.Sprintf("train: basis %d×%d, want %d×%d", vd.Rows, vd.Cols, d, d))
+	if len(v) != d*d {
+		panic(fmt.Sprintf("train: basis of %d values, want %d×%d", len(v), d, d))
 	}
 	p := centred(h, n, d)
-	proj := make([]float64, n*d)
-	gemm(false, false, n, d, d, 1, p, vd.Data, 0, proj)
+	proj := make([]T, n*d)
+	gemm(false, false, n, d, d, 1, p, v, 0, proj)
 	lambda := make([]float64, d)
 	for i := 0; i < n; i++ {
 		for k, x := range proj[i*d : (i+1)*d] {
-			lambda[k] += x * x
+			lambda[k] += float64(x) * float64(x)
 		}
 	}
 	for k := range lambda {
@@ -105,10 +105,10 @@ func (s Spectral) Penalty(h []float64, n, d int, v *mat.Dense, dh []float64) (fl
 	if dh != nil {
 		for i := 0; i < n; i++ {
 			for k := range g {
-				proj[i*d+k] *= g[k]
+				proj[i*d+k] *= T(g[k])
 			}
 		}
-		gemm(false, true, n, d, d, 2*s.Weight/float64(d*(n-1)), proj, vd.Data, 1, dh)
+		gemm(false, true, n, d, d, T(2*s.Weight/float64(d*(n-1))), proj, v, 1, dh)
 	}
 	return pen / float64(d), sorted
 }
@@ -121,4 +121,17 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// Basis returns the d × d eigenvectors v (columns) as Penalty takes them,
+// in T: v's own values for float64, a rounded copy for float32.
+func Basis[T Float](v *mat.Dense) []T {
+	r := v.RawMatrix()
+	if r.Stride != r.Cols {
+		panic(fmt.Sprintf("train: basis with stride %d, want %d", r.Stride, r.Cols))
+	}
+	if t, ok := any(r.Data).([]T); ok {
+		return t
+	}
+	return convert[T](r.Data)
 }

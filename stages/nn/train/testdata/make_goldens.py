@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Goldens for stages/nn/train from PyTorch autograd (Debian python3-torch, CPU, float64).
+"""Goldens for stages/nn/train from PyTorch autograd (Debian python3-torch, CPU, float64 and float32).
 
 Run from this directory:  /usr/bin/python3 make_goldens.py
 Every case saves its inputs (x, y, weights in torch layout) and torch's outputs:
@@ -45,6 +45,7 @@ def cnn(c, chans, flat, hidden, classes):
 
 def batch(n, shape, classes, normal=False):
     x = torch.tensor(rng.standard_normal((n,) + shape) if normal else rng.uniform(0, 1, (n,) + shape))
+    x = x.to(torch.get_default_dtype())
     y = torch.tensor(rng.integers(0, classes, n))
     return x, y
 
@@ -104,65 +105,67 @@ def grads_case(name, model, x, y, loss_fn=None):
     save(f"{name}_gx", x.grad)
 
 
-# Layer cases.
-m = mlp([12, 16, 16, 5])
-x, y = batch(8, (12,), 5)
-grads_case("mlp", m, x, y)
+def run(p):
+    """The layer, regulariser and optimiser cases in torch's default dtype, names prefixed by p."""
+    # Layer cases.
+    m = mlp([12, 16, 16, 5])
+    x, y = batch(8, (12,), 5)
+    grads_case(p + "mlp", m, x, y)
 
-c = cnn(2, [3, 4], 4 * 2 * 2, 10, 5)
-x, y = batch(6, (2, 15, 15), 5)
-grads_case("cnn", c, x, y)
+    c = cnn(2, [3, 4], 4 * 2 * 2, 10, 5)
+    x, y = batch(6, (2, 15, 15), 5)
+    grads_case(p + "cnn", c, x, y)
 
-# Regulariser: D = 24 hidden units, basis from a 200-sample "training set", batch of 60.
-r = mlp([10, 24, 5])
-full, _ = batch(200, (10,), 5, normal=True)
-with torch.no_grad():
-    v = basis(r[:2](full))
-save("reg_full", full)
-save("reg_v", v)
-x, y = batch(60, (10,), 5, normal=True)
-with torch.no_grad():
-    pen, eigs = spectral_penalty(r[:2](x), v, REG["start"], REG["slope"])
-save("reg_penalty", pen.reshape(1))
-save("reg_eigs", eigs)
+    # Regulariser: D = 24 hidden units, basis from a 200-sample "training set", batch of 60.
+    r = mlp([10, 24, 5])
+    full, _ = batch(200, (10,), 5, normal=True)
+    with torch.no_grad():
+        v = basis(r[:2](full))
+    save(p + "reg_full", full)
+    save(p + "reg_v", v)
+    x, y = batch(60, (10,), 5, normal=True)
+    with torch.no_grad():
+        pen, eigs = spectral_penalty(r[:2](x), v, REG["start"], REG["slope"])
+    save(p + "reg_penalty", pen.reshape(1))
+    save(p + "reg_eigs", eigs)
+
+    def reg_fn(x):
+        loss, logits, _ = reg_loss(r, x, y, v)
+        return loss, logits
+
+    grads_case(p + "reg", r, x, y, reg_fn)
+
+    # Optimisers: 10 steps, each on a fresh batch; the adam case adds the regulariser.
+    def steps(name, model, opt, shape, classes, loss_fn):
+        for i, p in enumerate(model.parameters()):
+            save(f"{name}_p{i}", p)
+        for t in range(10):
+            x, y = batch(16, shape, classes)
+            save(f"{name}_b{t}_x", x)
+            save(f"{name}_b{t}_y", y)
+            opt.zero_grad()
+            loss_fn(model, x, y).backward()
+            opt.step()
+        for i, p in enumerate(model.parameters()):
+            save(f"{name}_w{i}", p)
+
+    ce = lambda model, x, y: F.cross_entropy(model(x), y)
+    m = cnn(1, [3], 3 * 4 * 4, 8, 4)
+    steps(p + "sgd", m, torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3), (1, 10, 10), 4, ce)
+    m = mlp([10, 24, 5])
+    with torch.no_grad():
+        v = basis(m[:2](full))
+    save(p + "adam_v", v)
+    regce = lambda model, x, y: reg_loss(model, x, y, v)[0]
+    steps(p + "adam", m, torch.optim.Adam(m.parameters(), lr=0.01, weight_decay=1e-3), (10,), 5, regce)
+    m = mlp([12, 16, 5])
+    steps(p + "amsgrad", m, torch.optim.Adam(m.parameters(), lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True), (12,), 5, ce)
+    m = mlp([12, 16, 5])
+    steps(p + "nesterov", m, torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.8, dampening=0, nesterov=True, weight_decay=1e-2), (12,), 5, ce)
 
 
-def reg_fn(x):
-    loss, logits, _ = reg_loss(r, x, y, v)
-    return loss, logits
+run("")
 
-
-grads_case("reg", r, x, y, reg_fn)
-
-
-# Optimisers: 10 steps, each on a fresh batch; the adam case adds the regulariser.
-def steps(name, model, opt, shape, classes, loss_fn):
-    for i, p in enumerate(model.parameters()):
-        save(f"{name}_p{i}", p)
-    for t in range(10):
-        x, y = batch(16, shape, classes)
-        save(f"{name}_b{t}_x", x)
-        save(f"{name}_b{t}_y", y)
-        opt.zero_grad()
-        loss_fn(model, x, y).backward()
-        opt.step()
-    for i, p in enumerate(model.parameters()):
-        save(f"{name}_w{i}", p)
-
-
-ce = lambda model, x, y: F.cross_entropy(model(x), y)
-m = cnn(1, [3], 3 * 4 * 4, 8, 4)
-steps("sgd", m, torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3), (1, 10, 10), 4, ce)
-m = mlp([10, 24, 5])
-with torch.no_grad():
-    v = basis(m[:2](full))
-save("adam_v", v)
-regce = lambda model, x, y: reg_loss(model, x, y, v)[0]
-steps("adam", m, torch.optim.Adam(m.parameters(), lr=0.01, weight_decay=1e-3), (10,), 5, regce)
-m = mlp([12, 16, 5])
-steps("amsgrad", m, torch.optim.Adam(m.parameters(), lr=0.01, betas=(0.8, 0.99), eps=1e-6, amsgrad=True), (12,), 5, ce)
-m = mlp([12, 16, 5])
-steps("nesterov", m, torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.8, dampening=0, nesterov=True, weight_decay=1e-2), (12,), 5, ce)
 
 # Attacks on the first mlp model (cross-entropy mean loss; the sign or direction of its input gradient).
 m = mlp([12, 16, 16, 5])
@@ -211,3 +214,9 @@ def lrs(sched_fn):
 
 save("lr_step", lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.3)))
 save("lr_cosine", lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=12, eta_min=1e-3)))
+
+# The same cases in float32 from the same seeds.
+torch.set_default_dtype(torch.float32)
+torch.manual_seed(0)
+rng = np.random.default_rng(5)
+run("f32_")
