@@ -292,3 +292,30 @@ func TestRunnerPanicIsAnInternalError(t *testing.T) {
 		t.Errorf("%d executed, %d failed, %d skipped; want the one instance failed and the rest run or skipped", s.Executed, s.Failed, s.Skip)
 	}
 }
+
+// A no-op rerun costs the same per stage at 10,000 stages as at 1,000:
+// its CPU time (user + system, less noisy than wall time on a shared
+// machine) per stage may grow by at most 2× over a 10× larger sweep.
+// Long (EIGENLAB_LONG=1): the two sweeps take minutes.
+func TestNoopScalesLinearly(t *testing.T) {
+	if os.Getenv("EIGENLAB_LONG") != "1" {
+		t.Skip("long: set EIGENLAB_LONG=1")
+	}
+	perStage := map[int]time.Duration{}
+	for _, n := range []int{1000, 10000} {
+		r, _ := fileRunner(t)
+		p := plan(t, sweepYAML(n))
+		if _, err := r.Run(context.Background(), p, Options{Jobs: 2}); err != nil {
+			t.Fatalf("cold run of %d: %v", n, err)
+		}
+		before := cpuTime()
+		if _, err := r.Run(context.Background(), p, Options{Jobs: 2}); err != nil {
+			t.Fatalf("no-op of %d: %v", n, err)
+		}
+		perStage[n] = (cpuTime() - before) / time.Duration(n)
+		t.Logf("%d stages: no-op CPU %s per stage", n, perStage[n])
+	}
+	if perStage[10000] > 2*perStage[1000] {
+		t.Errorf("no-op CPU per stage %s at 10,000 stages, %s at 1,000: not linear", perStage[10000], perStage[1000])
+	}
+}
