@@ -3,7 +3,6 @@ package experiments
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -279,14 +278,7 @@ func TestLoad(t *testing.T) {
 	if len(Shipped()) == 0 {
 		t.Fatal("no shipped experiments")
 	}
-	// The template reads the user's data: paths that exist stand in for it
-	// (what they hold is checked when the stages run).
-	data := t.TempDir()
-	responses := filepath.Join(data, "responses.npy")
-	if err := os.WriteFile(responses, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sets := map[string][]string{"brain-data-template": {"images=" + data, "responses=" + responses}}
+	sets := userData(t) // the templates read the user's data
 	for _, name := range Shipped() {
 		if p, err := Load(name, sets[name]); err != nil || p.Name != name || p.File != "shipped/"+name+".yaml" {
 			t.Errorf("shipped %s: %v", name, err)

@@ -9,10 +9,15 @@ import (
 	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
 )
 
-// brainTemplate is the HDF5 brain template under test: the draft of the
-// upgraded shipped brain-data-template (point this at the shipped name once
-// it replaces the .npy one).
-const brainTemplate = "testdata/brain-data-template.yaml"
+// brainTemplate is the shipped HDF5 brain template under test.
+const brainTemplate = "brain-data-template"
+
+// brainRecording is the committed synthetic recording (make_brain_h5.py):
+// brainStimuli stimuli × 2 repeats × 96 units in two areas.
+const (
+	brainRecording = "testdata/brain_recording.h5"
+	brainStimuli   = 256
+)
 
 // plantedAlpha is the α of each area of testdata/brain_recording.h5
 // (make_brain_h5.py), in the order of its sorted area labels 1, 2.
@@ -33,8 +38,7 @@ func TestBrainTemplateRecoversPlantedAlpha(t *testing.T) {
 		t.Skipf("the nsfwjs models are not installed (make models): %v", err)
 	}
 	s := newState(t)
-	brain := brainData(t, 256, 48, 1)
-	sets := []string{"--set", "images=" + brain.images, "--set", "recording=" + must(filepath.Abs("testdata/brain_recording.h5")),
+	sets := []string{"--set", "images=" + brainImages(t, brainStimuli, 48), "--set", "recording=" + must(filepath.Abs(brainRecording)),
 		"--set", "size=48", "--set", "k=100", "--set", "ranks=[2,20]", "--set", "permutations=20", "--set", "bootstraps=100",
 		"--set", "layer=[Conv1_relu,out_relu]"}
 	if out, code := s.run(t, append([]string{"run", brainTemplate}, sets...)...); code != 0 {

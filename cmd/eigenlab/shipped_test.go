@@ -8,11 +8,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/eigenlab/eigenlab/experiments"
-	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/tfjs"
 )
 
@@ -26,7 +26,26 @@ var smallRuns = map[string][]string{
 	"shen-crossdecomp-layers": {"n_patches=40", "patch=96", "k=50", "permutations=20", "bootstraps=20"},
 	"shen-channel-vs-spatial": {"n_patches=40", "patch=96", "features=[2352,9408]", "k_target=200", "permutations=20"},
 	"guth-weight-alignment":   {"n_patches=40", "seed=[1,2]"},
-	"brain-data-template":     {"size=48", "k=100", "permutations=20"},
+	"brain-data-template":     {"size=48", "k=100", "ranks=[2,20]", "permutations=20", "bootstraps=20", "layer=[Conv1_relu,out_relu]"},
+	"stringer-cvpca-template": {"ranks=[2,20]", "bootstraps=20"},
+	// The photos (and MobileNetV2's activations) of the shen and townley
+	// runs: loaded once for all of them.
+	"canatar-spectral-theory": {"n_patches=40", "patch=96", "k=200", "k_target=20", "trials=3", "ps=[5,10,20]", "seed=[0]", "layer=[Conv1_relu,block_13_expand_relu]"},
+	// Two patches per photo: a manifold needs two points.
+	"chung-manifold-capacity-layers": {"n_images=100", "size=75", "k=100", "n_t=20", "points=10", "n_patches=74", "patch=75", "seed=[0,1]",
+		"mobilenet_layer=[Conv1_relu,out_relu]", "inception_layer=[mixed0,mixed10]", "untrained_layer=[conv2,conv6]"},
+}
+
+// userData are the --set values that give the templates a user's files:
+// images written by brainImages (as many as the recording's stimuli) and
+// the committed synthetic recording (make_brain_h5.py).
+func userData(t *testing.T) map[string][]string {
+	t.Helper()
+	recording := "recording=" + must(filepath.Abs(brainRecording))
+	return map[string][]string{
+		"brain-data-template":     {"images=" + brainImages(t, brainStimuli, 48), recording},
+		"stringer-cvpca-template": {recording},
+	}
 }
 
 // TestShippedExperimentsRunAndReport runs every shipped experiment, small,
@@ -43,16 +62,14 @@ func TestShippedExperimentsRunAndReport(t *testing.T) {
 		_, modelErr = tfjs.ModelFiles(must(tfjs.DefaultDir("nsfwjs-mobilenetv2")))
 	}
 	s := newState(t)
-	brain := brainData(t, 40, 48, 30)
+	user := userData(t)
 	for _, name := range experiments.Shipped() {
 		sets, ok := smallRuns[name]
 		if !ok {
 			t.Errorf("shipped experiment %s has no small run in smallRuns", name)
 			continue
 		}
-		if name == "brain-data-template" {
-			sets = append(sets, "images="+brain.images, "responses="+brain.responses)
-		}
+		sets = append(slices.Clone(sets), user[name]...)
 		t.Run(name, func(t *testing.T) {
 			if usesPretrained(t, name) && modelErr != nil {
 				if os.Getenv("CI") != "" {
@@ -96,66 +113,37 @@ func usesPretrained(t *testing.T, name string) bool {
 	return strings.Contains(string(src), "kind: pretrained")
 }
 
-type brainFiles struct{ images, responses string }
-
-// brainData writes what brain-data-template expects from a user: n
-// size×size PNG images and an n×targets .npy of responses, here a noisy
-// linear function of the images' mean colours, so there is something to
-// find.
-func brainData(t *testing.T, n, size, targets int) brainFiles {
+// brainImages writes what brain-data-template expects from a user beside
+// the recording: a folder of n size×size PNG images (noisy uniform colours),
+// one per stimulus in sorted file-name order; it returns the folder.
+func brainImages(t *testing.T, n, size int) string {
 	t.Helper()
 	dir := t.TempDir()
-	images := filepath.Join(dir, "images")
-	if err := os.Mkdir(images, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	resp := ndarray.NewF64(n, targets)
-	weights := make([]float64, 3*targets)
-	for i := range weights {
-		weights[i] = rng.NormFloat64()
-	}
 	for i := 0; i < n; i++ {
 		img := image.NewRGBA(image.Rect(0, 0, size, size))
-		var mean [3]float64
 		base := [3]float64{rng.Float64(), rng.Float64(), rng.Float64()}
 		for y := 0; y < size; y++ {
 			for x := 0; x < size; x++ {
 				var px [3]uint8
 				for c := range px {
-					v := min(255, max(0, 255*(base[c]+0.2*rng.NormFloat64())))
-					px[c] = uint8(v)
-					mean[c] += float64(px[c]) / float64(size*size*255)
+					px[c] = uint8(min(255, max(0, 255*(base[c]+0.2*rng.NormFloat64()))))
 				}
 				img.Set(x, y, color.RGBA{px[0], px[1], px[2], 255})
 			}
 		}
-		f, err := os.Create(filepath.Join(images, fmt.Sprintf("img%03d.png", i)))
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("img%03d.png", i)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := png.Encode(f, img); err != nil {
 			t.Fatal(err)
 		}
-		f.Close()
-		for j := 0; j < targets; j++ {
-			v := 0.3 * rng.NormFloat64()
-			for c := 0; c < 3; c++ {
-				v += weights[c*targets+j] * mean[c]
-			}
-			resp.F64[i*targets+j] = v
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	responses := filepath.Join(dir, "responses.npy")
-	f, err := os.Create(responses)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := ndarray.WriteNPY(f, resp); err != nil {
-		t.Fatal(err)
-	}
-	return brainFiles{images, responses}
+	return dir
 }
 
 func must[T any](v T, err error) T {
