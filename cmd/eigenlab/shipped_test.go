@@ -27,6 +27,9 @@ var smallRuns = map[string][]string{
 	"shen-channel-vs-spatial": {"n_patches=40", "patch=96", "features=[2352,9408]", "k_target=200", "permutations=20"},
 	"guth-weight-alignment":   {"n_patches=40", "seed=[1,2]"},
 	"brain-data-template":     {"size=48", "k=100", "permutations=20"},
+	"nassar-spectral-regularizer": {"n_train=300", "n_test=100", "epochs=1", "batch_size=100",
+		"reg_alpha=[0.0,1.0,2.0,3.0]", "seed=[0,1]", "eps=[0.05]"},
+	"guth-trained-pairs": {"n_train=300", "n_half=150", "n_test=100", "n_probe=60", "epochs=1", "top=10"},
 }
 
 // TestShippedExperimentsRunAndReport runs every shipped experiment, small,
