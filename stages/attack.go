@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/train"
 )
@@ -19,7 +21,7 @@ type attack struct{}
 func init() { Register(attack{}) }
 
 func (attack) Kind() string    { return "attack" }
-func (attack) Version() string { return "1" }
+func (attack) Version() string { return "2" } // 2: the 0-d output mean_accuracy
 
 // attackBox is the valid input range: images in [0, 1] (load's normalize
 // unit), the box every adversarial example is clipped to.
@@ -34,7 +36,9 @@ onto the ε-ball around x). Every example is clipped to the box [0, 1], so x
 must be images in [0, 1] (load's normalize: unit). random_start (pgd) starts
 from a uniform point of the ε-ball (L∞: per value; L2: uniform in the ball),
 drawn from seed. step_size defaults to 2.5·ε/steps (Madry et al.).
-Outputs: accuracy (float64 [len(eps)]), clean_accuracy, info.`
+Outputs: accuracy (float64 [len(eps)]), mean_accuracy (its mean over the
+eps grid, 0-d: with one ε, that ε's accuracy, a number per cell for
+report figures and tables over an ε matrix axis), clean_accuracy, info.`
 }
 
 func (attack) Params() []ParamSpec {
@@ -65,7 +69,9 @@ func (attack) Inputs() []InputSpec {
 	return []InputSpec{{Name: "model", Doc: "the network (train)"}, {Name: "x", Doc: "held-out samples in [0, 1]"}, {Name: "y", Doc: "their int64 labels"}}
 }
 
-func (attack) Outputs(Params) []string { return []string{"accuracy", "clean_accuracy", "info"} }
+func (attack) Outputs(Params) []string {
+	return []string{"accuracy", "mean_accuracy", "clean_accuracy", "info"}
+}
 
 func (attack) Resources(Params) Resources {
 	return Resources{Threads: runtime.NumCPU(), MemBytes: 512 << 20}
@@ -105,7 +111,8 @@ func (s attack) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params
 	if p.String("method") == "pgd" {
 		info["steps"], info["random_start"] = p.Int("steps"), p.Bool("random_start")
 	}
-	return Outputs{"accuracy": acc, "clean_accuracy": ndarray.Scalar(train.Accuracy(m, d, p.Int("batch_size"))), "info": info}, nil
+	return Outputs{"accuracy": acc, "mean_accuracy": ndarray.Scalar(stat.Mean(acc.F64, nil)),
+		"clean_accuracy": ndarray.Scalar(train.Accuracy(m, d, p.Int("batch_size"))), "info": info}, nil
 }
 
 // robustAccuracy is the accuracy on the adversarial examples of radius eps,

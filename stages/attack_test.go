@@ -57,6 +57,9 @@ func TestAttackStage(t *testing.T) {
 		if acc[0] != clean || !(acc[2] < clean) || clean < 0.8 {
 			t.Errorf("%v: accuracy %v, clean %v: want ε=0 equal to clean (≥ 0.8) and ε=0.5 below it", p, acc, clean)
 		}
+		if mean := out["mean_accuracy"].(*ndarray.Array); len(mean.Shape) != 0 || mean.F64[0] != (acc[0]+acc[1]+acc[2])/3 {
+			t.Errorf("%v: mean_accuracy %v (shape %v), want the 0-d mean of %v", p, mean.F64, mean.Shape, acc)
+		}
 		if p["random_start"] == true {
 			q := Params{"batch_size": 7}
 			for k, v := range p {

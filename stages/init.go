@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/nn/train"
@@ -16,7 +17,7 @@ type initModel struct{}
 func init() { Register(initModel{}) }
 
 func (initModel) Kind() string    { return "init" }
-func (initModel) Version() string { return "1" }
+func (initModel) Version() string { return "2" } // 2: an MLP on [C, H, W] keeps that shape on its input node
 
 func (initModel) Doc() string {
 	return `Builds an untrained network that train can train (float64 weights):
@@ -39,7 +40,7 @@ var initArchs = map[string][]int{"mlp-shallow": {2000}, "mlp-deep": {1000, 1000,
 func (initModel) Params() []ParamSpec {
 	return []ParamSpec{
 		{Name: "arch", Type: String, Choices: []string{"mlp-shallow", "mlp-deep", "cnn"}, Doc: "network family"},
-		{Name: "input", Type: IntList, Min: Bound(1), Doc: "per-sample input shape: [D] or [C, H, W] (an MLP flattens it; a cnn needs [C, H, W])"},
+		{Name: "input", Type: IntList, Min: Bound(1), Doc: "per-sample input shape: [D] or [C, H, W] (an MLP flattens it, but its input node keeps [C, H, W], so extract runs it on images; a cnn needs [C, H, W])"},
 		{Name: "classes", Type: Int, Default: 10, Min: Bound(2), Doc: "output classes"},
 		{Name: "hidden", Type: IntList, Optional: true, Min: Bound(1), Doc: "hidden dense widths (default: mlp-shallow [2000], mlp-deep [1000, 1000, 1000], cnn [1000])"},
 		{Name: "channels", Type: IntList, Default: []int{16, 32}, Min: Bound(1), Doc: "cnn only: output channels of each 3×3 convolution"},
@@ -105,5 +106,9 @@ func newTrainable(p Params) (*train.Model[float64], error) {
 	for _, v := range in {
 		d *= v
 	}
-	return train.NewMLP[float64](d, hidden, p.Int("classes")), nil
+	m := train.NewMLP[float64](d, hidden, p.Int("classes"))
+	// The MLP flattens each sample; keeping the [C, H, W] shape puts it on
+	// the arch's input node, so extract runs the model on N×C×H×W images.
+	m.InShape = slices.Clone(in)
+	return m, nil
 }

@@ -76,16 +76,10 @@ func init() {
 		Doc: "images from the JPEG/PNG/GIF files of folder path, in sorted name order, as N×C×size×size float32 " +
 			"(each file resized so its short side is resize, default size, then cropped size×size at the centre or at a seeded random spot); " +
 			"without size all files must share one size; also outputs files (names); a file that is not a readable JPEG/PNG/GIF is an error naming it",
-		Params: []ParamSpec{
+		Params: append([]ParamSpec{
 			{Name: "path", Type: String, File: true, Doc: "folder of .jpg/.jpeg/.png/.gif files (hidden files ignored, anything else is an error)"},
-			{Name: "size", Type: Int, Optional: true, Min: Bound(1), Doc: "side of the square output images in pixels"},
-			{Name: "resize", Type: Int, Optional: true, Min: Bound(1), Doc: "short side after the Catmull-Rom resize, before cropping (default size)"},
-			{Name: "crop", Type: String, Default: "center", Choices: []string{"center", "random"}, Doc: "where the size×size crop sits"},
 			nSpec("use the first n files (default all)", true),
-			{Name: "max_pixels", Type: Int, Optional: true, Min: Bound(1),
-				Doc: fmt.Sprintf("refuse a file whose header claims more pixels (width×height) than this, before decoding it (default %d, 100 megapixels: 400 MB decoded)", imaging.DefaultMaxPixels)},
-			channelsSpec(3), normalizeSpec(), seedSpec(),
-		},
+		}, decodeSpecs()...),
 		Outputs:   []string{"images", "files"},
 		Run:       loadFolder,
 		Validate:  validateFolder,
@@ -93,20 +87,37 @@ func init() {
 	})
 }
 
-// folderResources estimates the output from the folder's file count and
-// adds 256 MB for decoding one large photo and its resize buffers; without
-// size the output is guessed at 1 MB per file.
+// decodeSpecs are the params of decodeImages, shared by the folder and
+// class-folders sources.
+func decodeSpecs() []ParamSpec {
+	return []ParamSpec{
+		{Name: "size", Type: Int, Optional: true, Min: Bound(1), Doc: "side of the square output images in pixels"},
+		{Name: "resize", Type: Int, Optional: true, Min: Bound(1), Doc: "short side after the Catmull-Rom resize, before cropping (default size)"},
+		{Name: "crop", Type: String, Default: "center", Choices: []string{"center", "random"}, Doc: "where the size×size crop sits"},
+		{Name: "max_pixels", Type: Int, Optional: true, Min: Bound(1),
+			Doc: fmt.Sprintf("refuse a file whose header claims more pixels (width×height) than this, before decoding it (default %d, 100 megapixels: 400 MB decoded)", imaging.DefaultMaxPixels)},
+		channelsSpec(3), normalizeSpec(), seedSpec(),
+	}
+}
+
+// folderResources estimates the output from the folder's file count.
 func folderResources(p Params) Resources {
 	files, err := folderFiles(p.String("path"))
+	if err != nil {
+		return decodeResources(p, 0)
+	}
+	return decodeResources(p, len(files))
+}
+
+// decodeResources estimates decodeImages on n files: the output (1 MB per
+// file without size) plus 256 MB for decoding one large photo and its
+// resize buffers.
+func decodeResources(p Params, n int) Resources {
 	per := int64(1 << 20)
 	if p.Has("size") {
 		per = int64(p.Int("channels")*p.Int("size")*p.Int("size")) * 4
 	}
-	mem := int64(len(files))*per + 256<<20
-	if err != nil {
-		mem = 256 << 20
-	}
-	return Resources{Threads: 1, MemBytes: mem}
+	return Resources{Threads: 1, MemBytes: int64(n)*per + 256<<20}
 }
 
 func validateFolder(p Params) error {
@@ -166,6 +177,17 @@ func loadFolder(ctx context.Context, p Params) (Outputs, error) {
 		}
 		files = files[:p.Int("n")]
 	}
+	out, err := decodeImages(ctx, dir, files, p)
+	if err != nil {
+		return nil, err
+	}
+	return Outputs{"images": out, "files": ndarray.Record{"folder": dir, "files": files}}, nil
+}
+
+// decodeImages reads files (paths relative to dir) into one normalised
+// N×C×H×W stack as params size, resize, crop, seed (file i crops at a spot
+// drawn from seed and i), channels, max_pixels and normalize say.
+func decodeImages(ctx context.Context, dir string, files []string, p Params) (*ndarray.Array, error) {
 	ch, maxPixels := p.Int("channels"), imaging.DefaultMaxPixels
 	if p.Has("max_pixels") {
 		maxPixels = p.Int("max_pixels")
@@ -199,7 +221,7 @@ func loadFolder(ctx context.Context, p Params) (Outputs, error) {
 	if err := normalizeImages(out, p); err != nil {
 		return nil, err
 	}
-	return Outputs{"images": out, "files": ndarray.Record{"folder": dir, "files": files}}, nil
+	return out, nil
 }
 
 // folderFrame resizes file i as params size and resize say and returns the

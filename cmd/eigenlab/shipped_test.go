@@ -34,6 +34,9 @@ var smallRuns = map[string][]string{
 	// Two patches per photo: a manifold needs two points.
 	"chung-manifold-capacity-layers": {"n_images=100", "size=75", "k=100", "n_t=20", "points=10", "n_patches=74", "patch=75", "seed=[0,1]",
 		"mobilenet_layer=[Conv1_relu,out_relu]", "inception_layer=[mixed0,mixed10]", "untrained_layer=[conv2,conv6]"},
+	"nassar-spectral-regularizer": {"n_train=300", "n_test=100", "epochs=1", "batch_size=100",
+		"reg_alpha=[0.0,1.0,2.0,3.0]", "seed=[0,1]", "eps=[0.05]"},
+	"guth-trained-pairs": {"n_train=300", "n_half=150", "n_test=100", "n_probe=60", "epochs=1", "top=10"},
 }
 
 // userData are the --set values that give the templates a user's files:

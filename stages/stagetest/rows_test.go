@@ -49,6 +49,7 @@ var rows = []row{
 		setup: hdf5Fixture},
 	{name: "load/npz", params: stages.Params{"source": "npz", "key": "acts"}, setup: npzFixture},
 	{name: "load/folder", params: stages.Params{"source": "folder", "size": 4}, setup: folderFixture},
+	{name: "load/class-folders", params: stages.Params{"source": "class-folders", "size": 4}, setup: classFoldersFixture},
 	{name: "load/photos", params: stages.Params{"source": "photos", "n": 3, "patch": 4, "scale": 16, "split": "test"},
 		skip: photosAbsent, noBoundRuns: true},
 	{name: "load/fashion-mnist", params: stages.Params{"source": "fashion-mnist", "n": 3, "split": "test"},
@@ -246,6 +247,21 @@ func folderFixture(t *testing.T, p stages.Params) stages.Inputs {
 		writeFile(t, filepath.Join(folder, name), func(f *os.File) error { return png.Encode(f, img) })
 	}
 	p["path"] = folder
+	return nil
+}
+
+// classFoldersFixture writes the three PNGs of folderFixture as two
+// classes: images/a/ holds a.png and b.png, images/b/ holds c.png.
+func classFoldersFixture(t *testing.T, p stages.Params) stages.Inputs {
+	folderFixture(t, p)
+	for _, mv := range [][2]string{{"a.png", "a/a.png"}, {"b.png", "a/b.png"}, {"c.png", "b/c.png"}} {
+		if err := os.MkdirAll(filepath.Join("images", filepath.Dir(mv[1])), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join("images", mv[0]), filepath.Join("images", mv[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return nil
 }
 

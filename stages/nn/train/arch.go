@@ -10,7 +10,9 @@ import (
 
 // Arch returns the model as a stages/nn graph named name, so a trained
 // model is an ordinary model artifact that extract and the spectral stages
-// read: an input node (C, H, W), or (D, 1, 1) for feature vectors; each
+// read: an input node (C, H, W) — an MLP's too when its InShape is an
+// image shape, so extract runs it on N×C×H×W images — or (D, 1, 1) for
+// feature vectors; each
 // convolution a conv2d node with fused ReLU followed by a max_pool2d
 // node; a flatten; dense nodes with fused ReLU and the final dense node
 // without activation. Node names are those of the parameters
@@ -84,6 +86,8 @@ func FromArch[T Float](a *nn.Arch, ws map[string]nn.Tensor) (*Model[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("arch %q is not trainable: %w", a.Name, err)
 	}
+	// Without convolutions on an image shape, NewCNN builds the MLP that
+	// flattens (C, H, W), the model Arch wrote.
 	var m *Model[T]
 	if p.convs == nil && p.h == 1 && p.w == 1 {
 		m = NewMLP[T](p.c, p.hidden, p.classes)
