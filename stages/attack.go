@@ -81,15 +81,7 @@ func (s attack) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params
 	if err := s.Validate(p); err != nil {
 		return nil, err
 	}
-	src, err := in.Model("model")
-	if err != nil {
-		return nil, err
-	}
-	m, err := trainableModel[float64](src)
-	if err != nil {
-		return nil, err
-	}
-	d, err := labelled(in, "x", "y", m)
+	m, d, err := evalInputs(in)
 	if err != nil {
 		return nil, err
 	}

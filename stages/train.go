@@ -168,6 +168,21 @@ func trainableModel[T train.Float](src *Model) (*train.Model[T], error) {
 	return m, nil
 }
 
+// evalInputs are the model (as a float64 trainable network) and the
+// labelled x, y that attack and weight_project evaluate it on.
+func evalInputs(in Inputs) (*train.Model[float64], train.Data[float64], error) {
+	src, err := in.Model("model")
+	if err != nil {
+		return nil, train.Data[float64]{}, err
+	}
+	m, err := trainableModel[float64](src)
+	if err != nil {
+		return nil, train.Data[float64]{}, err
+	}
+	d, err := labelled(in, "x", "y", m)
+	return m, d, err
+}
+
 // labelled reads samples x and int64 labels y for model m, x in T
 // (x's own values when it is stored in T, else a converted copy).
 func labelled[T train.Float](in Inputs, xName, yName string, m *train.Model[T]) (train.Data[T], error) {

@@ -56,21 +56,13 @@ func (weightProject) Resources(Params) Resources {
 }
 
 func (weightProject) Run(ctx context.Context, _ *ndarray.Scratch, in Inputs, p Params) (Outputs, error) {
-	src, err := in.Model("model")
-	if err != nil {
-		return nil, err
-	}
-	m, err := trainableModel[float64](src)
-	if err != nil {
-		return nil, err
-	}
-	d, err := labelled(in, "x", "y", m)
+	m, d, err := evalInputs(in)
 	if err != nil {
 		return nil, err
 	}
 	kernel := kernelOf(m, p.String("layer"))
 	if kernel == nil {
-		return nil, fmt.Errorf("param \"layer\": model %q has no dense or conv node %q; want one of %v", src.Arch.Name, p.String("layer"), kernelLayers(m))
+		return nil, fmt.Errorf("param \"layer\": the model has no dense or conv node %q; want one of %v", p.String("layer"), kernelLayers(m))
 	}
 	cout := kernel.Shape[0]
 	dim := len(kernel.Value) / cout

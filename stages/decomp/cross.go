@@ -182,6 +182,12 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.fitFactors(lx, ly)
+}
+
+// fitFactors takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ and stores the
+// projections B_x P and B_y Q; it returns Σ.
+func (f *CrossFit) fitFactors(lx, ly *mat.Dense) ([]float64, error) {
 	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
 	if err != nil {
 		return nil, err
@@ -201,12 +207,7 @@ func (f *CrossFit) fitGrams(gx, gy *mat.SymDense) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
-	if err != nil {
-		return nil, err
-	}
-	f.x.coef, f.y.coef = f.x.basis(p), f.y.basis(mat.DenseCopyOf(qt.T()))
-	return s, nil
+	return f.fitFactors(lx, ly)
 }
 
 // factor returns L with X_c = L Bᵀ; on the Gram route it keeps X_c for
