@@ -153,13 +153,7 @@ func (fp foldPlan) eachFold(ctx context.Context, least int, do func(f int, train
 // split returns fold f's train and test rows, with an error naming the
 // folds' source unless each side has at least least rows.
 func (fp foldPlan) split(f, least int) (train, test []int, err error) {
-	for i, l := range fp.labels {
-		if l == f {
-			test = append(test, i)
-		} else {
-			train = append(train, i)
-		}
-	}
+	train, test = decomp.Split(fp.labels, f)
 	if len(test) < least || len(train) < least {
 		return nil, nil, fmt.Errorf("%s: fold %d has %d test and %d train rows; want at least %d of each in every fold 0..%d", fp.source(), f, len(test), len(train), least, fp.n-1)
 	}

@@ -27,18 +27,6 @@ var crossCases = []struct {
 	{"pca", true, "direct"}, {"pcawide", true, "gram"},
 }
 
-// foldRows splits rows by fold label.
-func foldRows(labels []int64, f int64) (train, test []int) {
-	for i, l := range labels {
-		if l == f {
-			test = append(test, i)
-		} else {
-			train = append(train, i)
-		}
-	}
-	return train, test
-}
-
 func pick(m *mat.Dense, rows []int) *mat.Dense {
 	_, c := m.Dims()
 	out := mat.NewDense(len(rows), c, nil)
