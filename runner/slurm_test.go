@@ -554,6 +554,20 @@ func anyTaskRunning(dir string) bool {
 	return false
 }
 
+// fakeExecutor is a Slurm executor over a fresh cache whose commands are
+// fakeSlurm's (the returned directory), with the given batching, and the
+// test binary standing in for eigenlab.
+func fakeExecutor(t *testing.T, batch, pack int, window time.Duration) (*Slurm, string) {
+	t.Helper()
+	fake := fakeSlurm(t)
+	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	return &Slurm{Cache: c, Exe: exe, Batch: batch, Pack: pack, Window: window, Poll: 20 * time.Millisecond}, fake
+}
+
 // counterJob is a test_counter execution with every param given.
 func counterJob(t *testing.T, value float64, threads int, fail bool, sleepMS int) Job {
 	st, p, err := rebuild("test_counter", map[string]string{"label": `""`, "value": strconv.FormatFloat(value, 'g', -1, 64),
@@ -603,13 +617,7 @@ func TestSlurmArrays(t *testing.T) {
 			arrays: []string{"--array=0-0 --cpus-per-task=1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := fakeSlurm(t)
-			c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			exe, _ := os.Executable()
-			s := &Slurm{Cache: c, Exe: exe, Batch: tc.batch, Pack: tc.pack, Window: tc.window, Poll: 20 * time.Millisecond}
+			s, fake := fakeExecutor(t, tc.batch, tc.pack, tc.window)
 			type result struct {
 				outs stages.Outputs
 				u    Usage
@@ -676,7 +684,7 @@ func TestSlurmArrays(t *testing.T) {
 			if q, _ := os.ReadFile(filepath.Join(fake, "squeue.log")); len(q) > 0 && !strings.Contains(string(q), "--array") {
 				t.Errorf("squeue asked without --array (array tasks listed one by one): %s", q)
 			}
-			if left := tempFiles(t, c.Dir()); slices.ContainsFunc(left, func(f string) bool { return !strings.HasSuffix(f, ".log") }) {
+			if left := tempFiles(t, s.Cache.Dir()); slices.ContainsFunc(left, func(f string) bool { return !strings.HasSuffix(f, ".log") }) {
 				t.Errorf("files left in the cache temp dir: %v", left)
 			}
 		})
@@ -722,13 +730,7 @@ func sortedPairs(flags []string) []string {
 // TestSlurmArrayCancel: cancelling one execution scancels its own task,
 // ARRAYID_INDEX, and the other task of the array completes.
 func TestSlurmArrayCancel(t *testing.T) {
-	fake := fakeSlurm(t)
-	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe, _ := os.Executable()
-	s := &Slurm{Cache: c, Exe: exe, Batch: 2, Pack: 1, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
+	s, fake := fakeExecutor(t, 2, 1, 20*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 1)
 	slow := counterJob(t, 1, 1, false, 60_000)
@@ -746,7 +748,7 @@ func TestSlurmArrayCancel(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	_, _, err = s.Execute(context.Background(), counterJob(t, 2, 1, false, 500))
+	_, _, err := s.Execute(context.Background(), counterJob(t, 2, 1, false, 500))
 	if err != nil {
 		t.Errorf("the other task of the array: %v", err)
 	}
@@ -763,15 +765,9 @@ func TestSlurmArrayCancel(t *testing.T) {
 // that arrive; it is submitted as one array once nothing of ours is
 // queued.
 func TestSlurmHoldOpen(t *testing.T) {
-	fake := fakeSlurm(t)
+	s, fake := fakeExecutor(t, 100, 1, 20*time.Millisecond)
 	hold := filepath.Join(fake, "hold")
 	os.WriteFile(hold, nil, 0o644)
-	c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe, _ := os.Executable()
-	s := &Slurm{Cache: c, Exe: exe, Batch: 100, Pack: 1, Window: 20 * time.Millisecond, Poll: 20 * time.Millisecond}
 	sbatches := func() int {
 		b, _ := os.ReadFile(filepath.Join(fake, "sbatch.log"))
 		return strings.Count(string(b), "\n")
@@ -833,13 +829,7 @@ func TestSlurmPackedCancel(t *testing.T) {
 		cancelBoth bool
 	}{{name: "one of two"}, {name: "both", cancelBoth: true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := fakeSlurm(t)
-			c, err := cache.Open(filepath.Join(t.TempDir(), "cache"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			exe, _ := os.Executable()
-			s := &Slurm{Cache: c, Exe: exe, Batch: 2, Pack: 2, Window: 20 * time.Second, Poll: 20 * time.Millisecond}
+			s, fake := fakeExecutor(t, 2, 2, 20*time.Second)
 			ctx, cancel := context.WithCancel(context.Background())
 			other := context.Background()
 			if tc.cancelBoth {
@@ -854,7 +844,7 @@ func TestSlurmPackedCancel(t *testing.T) {
 					errs <- err
 				}()
 			}
-			for len(tempFiles(t, c.Dir())) == 0 || !fileHas(filepath.Join(fake, "sbatch.log"), "\n") {
+			for len(tempFiles(t, s.Cache.Dir())) == 0 || !fileHas(filepath.Join(fake, "sbatch.log"), "\n") {
 				time.Sleep(20 * time.Millisecond)
 			}
 			time.Sleep(300 * time.Millisecond)
