@@ -28,16 +28,7 @@ func decompGolden(t testing.TB, name string) *ndarray.Array {
 
 // crossParams fills the schema defaults under p.
 func crossParams(p Params) Params {
-	full := Params{}
-	for _, s := range (crossdecomp{}).Params() {
-		if s.Default != nil {
-			full[s.Name] = s.Default
-		}
-	}
-	for k, v := range p {
-		full[k] = v
-	}
-	return full
+	return withDefaults(crossdecomp{}, p)
 }
 
 func runCross(t testing.TB, in Inputs, p Params) (Outputs, error) {

@@ -14,24 +14,10 @@ import (
 	"github.com/eigenlab/eigenlab/stages/snap"
 )
 
-// encodeParams are encode's defaults overridden by p.
-func encodeParams(p Params) Params {
-	full := Params{}
-	for _, s := range (encode{}).Params() {
-		if s.Default != nil {
-			full[s.Name] = s.Default
-		}
-	}
-	for k, v := range p {
-		full[k] = v
-	}
-	return full
-}
-
 // runEncode validates and runs encode with its defaults overridden by p.
 func runEncode(t *testing.T, in Inputs, p Params) (Outputs, error) {
 	t.Helper()
-	full := encodeParams(p)
+	full := withDefaults(encode{}, p)
 	if err := (encode{}).Validate(full); err != nil {
 		return nil, err
 	}

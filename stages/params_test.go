@@ -47,3 +47,17 @@ func TestCanonicalIgnoresSpelling(t *testing.T) {
 		t.Errorf("Canonical = %v, want %v", got, want)
 	}
 }
+
+// withDefaults is p over the schema defaults of s.
+func withDefaults(s Stage, p Params) Params {
+	q := Params{}
+	for _, spec := range s.Params() {
+		if spec.Default != nil {
+			q[spec.Name] = spec.Default
+		}
+	}
+	for k, v := range p {
+		q[k] = v
+	}
+	return q
+}

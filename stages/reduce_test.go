@@ -18,15 +18,7 @@ import (
 // reduceParams fills the schema defaults under p and validates.
 func reduceParams(t testing.TB, p Params) Params {
 	t.Helper()
-	full := Params{}
-	for _, s := range (reduce{}).Params() {
-		if s.Default != nil {
-			full[s.Name] = s.Default
-		}
-	}
-	for k, v := range p {
-		full[k] = v
-	}
+	full := withDefaults(reduce{}, p)
 	if err := (reduce{}).Validate(full); err != nil {
 		t.Fatal(err)
 	}

@@ -16,16 +16,7 @@ import (
 
 // spectrumParams returns the stage's defaults overridden by p.
 func spectrumParams(p Params) Params {
-	full := Params{}
-	for _, s := range (spectrum{}).Params() {
-		if s.Default != nil {
-			full[s.Name] = s.Default
-		}
-	}
-	for k, v := range p {
-		full[k] = v
-	}
-	return full
+	return withDefaults(spectrum{}, p)
 }
 
 func runSpectrum(t testing.TB, in Inputs, p Params) (Outputs, error) {

@@ -11,20 +11,6 @@ import (
 	"github.com/eigenlab/eigenlab/ndarray"
 )
 
-// withDefaults is p over the schema defaults of s.
-func withDefaults(s Stage, p Params) Params {
-	q := Params{}
-	for _, spec := range s.Params() {
-		if spec.Default != nil {
-			q[spec.Name] = spec.Default
-		}
-	}
-	for k, v := range p {
-		q[k] = v
-	}
-	return q
-}
-
 // plantedSet is n samples of a planted k-class problem in d dimensions
 // (unit Gaussians around fixed centres), as x (float32 n×d) and y (int64).
 func plantedSet(seed uint64, n, d, k int) (*ndarray.Array, *ndarray.Array) {
