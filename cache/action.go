@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,10 @@ type Output struct {
 	// Stamp is the blob's stat when its content was last known good
 	// (VerifyStamped); the zero Stamp makes the next lookup re-hash it.
 	Stamp Stamp
+	// Meta is the caller's description of the content, kept with the
+	// record so that a lookup can describe an output without reading its
+	// blob; "" or a token without white space. The cache does not read it.
+	Meta string
 }
 
 // Entry is an action record: what an action produced and when.
@@ -32,17 +37,19 @@ type Entry struct {
 
 // An action record is text, one fact per line:
 //
-//	eigenlab-action-record v3
+//	eigenlab-action-record v4
 //	time <unix nanoseconds>
 //	outputs <count>
-//	output <name> <digest hex> <size> <stamp>     (count lines)
+//	output <name> <digest hex> <size> <stamp> <meta or ->     (count lines)
 //
 // The count makes a record cut at a line boundary malformed rather than
 // silently shorter. Bump the version when the format changes: older
-// records then read as misses and are recomputed, except v2 records
-// (v3 without stamps), which read as records whose blobs are re-hashed.
+// records then read as misses and are recomputed, except v3 records
+// (v4 without meta) and v2 records (v3 without stamps), which read as
+// records without meta and, for v2, whose blobs are re-hashed.
 const (
-	actionHeader   = "eigenlab-action-record v3"
+	actionHeader   = "eigenlab-action-record v4"
+	actionHeaderV3 = "eigenlab-action-record v3"
 	actionHeaderV2 = "eigenlab-action-record v2"
 	maxRecord      = 1 << 20 // far above any real record; bounds what a corrupt one costs
 )
@@ -81,9 +88,11 @@ func formatAction(e Entry) (string, error) {
 			return "", fmt.Errorf("output name %q appears twice", o.Name)
 		case o.Size < 0:
 			return "", fmt.Errorf("output %q: size %d is negative", o.Name, o.Size)
+		case o.Meta == noMeta || strings.IndexFunc(o.Meta, unicode.IsSpace) >= 0:
+			return "", fmt.Errorf("output %q: meta %q: want a token without white space", o.Name, o.Meta)
 		}
 		seen[o.Name] = true
-		fmt.Fprintf(&b, "output %s %s %d %s\n", o.Name, o.Digest, o.Size, o.Stamp)
+		fmt.Fprintf(&b, "output %s %s %d %s %s\n", o.Name, o.Digest, o.Size, o.Stamp, cmp.Or(o.Meta, noMeta))
 	}
 	return b.String(), nil
 }
@@ -123,12 +132,9 @@ func parseAction(text string) (Entry, error) {
 	var e Entry
 	body, ok := strings.CutSuffix(text, "\n")
 	lines := strings.Split(body, "\n")
-	if !ok || len(lines) < 3 || (lines[0] != actionHeader && lines[0] != actionHeaderV2) {
+	fields := map[string]int{actionHeader: 6, actionHeaderV3: 5, actionHeaderV2: 4}[lines[0]]
+	if !ok || len(lines) < 3 || fields == 0 {
 		return e, errors.New("malformed record: no complete " + actionHeader + " header")
-	}
-	fields := 5
-	if lines[0] == actionHeaderV2 {
-		fields = 4
 	}
 	ns, err := parseField(lines[1], "time")
 	if err != nil {
@@ -152,8 +158,11 @@ func parseAction(text string) (Entry, error) {
 	return e, nil
 }
 
-// parseOutput reads an "output" line of the given number of fields (4 in
-// a v2 record, without the stamp).
+// noMeta stands for an output without meta in a record line.
+const noMeta = "-"
+
+// parseOutput reads an "output" line of the given number of fields (5 in
+// a v3 record, without the meta; 4 in a v2 record, nor the stamp).
 func parseOutput(line string, fields int) (Output, error) {
 	f := strings.Split(line, " ")
 	if len(f) != fields || f[0] != "output" || f[1] == "" {
@@ -163,13 +172,17 @@ func parseOutput(line string, fields int) (Output, error) {
 	size, err2 := strconv.ParseInt(f[3], 10, 64)
 	var st Stamp
 	var err3 error
-	if fields == 5 {
+	if fields >= 5 {
 		st, err3 = parseStamp(f[4])
 	}
-	if err != nil || err2 != nil || err3 != nil || size < 0 {
+	if err != nil || err2 != nil || err3 != nil || size < 0 || (fields == 6 && f[5] == "") {
 		return Output{}, fmt.Errorf("malformed record line %q", line)
 	}
-	return Output{Name: f[1], Digest: d, Size: size, Stamp: st}, nil
+	o := Output{Name: f[1], Digest: d, Size: size, Stamp: st}
+	if fields == 6 && f[5] != noMeta {
+		o.Meta = f[5]
+	}
+	return o, nil
 }
 
 // parseField reads a "name <non-negative integer>" line.

@@ -16,7 +16,7 @@ func keyOf(s string) ActionKey {
 func TestActionRoundTrip(t *testing.T) {
 	cases := map[string]Entry{
 		"no outputs":  {Time: time.Unix(0, 42)},
-		"two outputs": {Outputs: []Output{{"a", digestOf("a"), 3, Stamp{}}, {"b.npy", digestOf("b"), 0, Stamp{0, 1700000000000000001, 42, 1700000000000000002}}}, Time: time.Unix(1700000000, 5)},
+		"two outputs": {Outputs: []Output{{"a", digestOf("a"), 3, Stamp{}, ""}, {"b.npy", digestOf("b"), 0, Stamp{0, 1700000000000000001, 42, 1700000000000000002}, "array:float64:3x4"}}, Time: time.Unix(1700000000, 5)},
 	}
 	for name, e := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -56,12 +56,14 @@ func TestPutActionStampsZeroTime(t *testing.T) {
 func TestPutActionRejectsBadOutputs(t *testing.T) {
 	d := digestOf("a")
 	cases := map[string][]Output{
-		"empty name":     {{"", d, 1, Stamp{}}},
-		"space in name":  {{"a b", d, 1, Stamp{}}},
-		"tab in name":    {{"a\tb", d, 1, Stamp{}}},
-		"newline":        {{"a\n", d, 1, Stamp{}}},
-		"duplicate name": {{"a", d, 1, Stamp{}}, {"a", d, 1, Stamp{}}},
-		"negative size":  {{"a", d, -1, Stamp{}}},
+		"empty name":     {{"", d, 1, Stamp{}, ""}},
+		"space in name":  {{"a b", d, 1, Stamp{}, ""}},
+		"tab in name":    {{"a\tb", d, 1, Stamp{}, ""}},
+		"newline":        {{"a\n", d, 1, Stamp{}, ""}},
+		"duplicate name": {{"a", d, 1, Stamp{}, ""}, {"a", d, 1, Stamp{}, ""}},
+		"negative size":  {{"a", d, -1, Stamp{}, ""}},
+		"space in meta":  {{"a", d, 1, Stamp{}, "array float64"}},
+		"dash meta":      {{"a", d, 1, Stamp{}, "-"}},
 	}
 	for name, outs := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -116,7 +118,7 @@ func TestDeleteAndListActions(t *testing.T) {
 	keys := map[ActionKey]bool{}
 	for _, s := range []string{"a", "b", "c"} {
 		keys[keyOf(s)] = true
-		if err := c.PutAction(keyOf(s), Entry{Outputs: []Output{{s, digestOf(s), 1, Stamp{}}}}); err != nil {
+		if err := c.PutAction(keyOf(s), Entry{Outputs: []Output{{s, digestOf(s), 1, Stamp{}, ""}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

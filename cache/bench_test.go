@@ -61,7 +61,7 @@ func BenchmarkHasBlob(b *testing.B) {
 func BenchmarkGetAction(b *testing.B) {
 	c := openCache(b)
 	k := keyOf("k")
-	outs := []Output{{"a", digestOf("a"), 1, Stamp{}}, {"b", digestOf("b"), 2, Stamp{}}, {"c", digestOf("c"), 3, Stamp{}}}
+	outs := []Output{{"a", digestOf("a"), 1, Stamp{}, ""}, {"b", digestOf("b"), 2, Stamp{}, ""}, {"c", digestOf("c"), 3, Stamp{}, ""}}
 	if err := c.PutAction(k, Entry{Outputs: outs}); err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func BenchmarkNoopRerun(b *testing.B) {
 			s := fmt.Sprintf("%d-%d", i, j)
 			d := digestOf(s)
 			writeRaw(b, c.BlobPath(d), s) // setup only: skips the fsyncs
-			e.Outputs = append(e.Outputs, Output{fmt.Sprint("o", j), d, int64(len(s)), Stamp{}})
+			e.Outputs = append(e.Outputs, Output{fmt.Sprint("o", j), d, int64(len(s)), Stamp{}, ""})
 		}
 		writeRaw(b, c.path(actionsDir, keys[i].String(), ""), mustFormat(b, e))
 	}

@@ -83,8 +83,8 @@ func TestGCRemovesStaleActions(t *testing.T) {
 	c := openCache(t)
 	kept, gone := put(t, c, "kept"), put(t, c, "gone")
 	records := map[string][]Output{
-		"intact":   {{"o", kept, 4, Stamp{}}},
-		"dangling": {{"o", kept, 4, Stamp{}}, {"p", gone, 4, Stamp{}}},
+		"intact":   {{"o", kept, 4, Stamp{}, ""}},
+		"dangling": {{"o", kept, 4, Stamp{}, ""}, {"p", gone, 4, Stamp{}, ""}},
 	}
 	for name, outs := range records {
 		if err := c.PutAction(keyOf(name), Entry{Outputs: outs}); err != nil {

@@ -113,15 +113,26 @@ func TestStampRoundTrip(t *testing.T) {
 	}
 }
 
-// A v2 record (before stamps) still reads, its outputs unstamped.
-func TestActionV2Reads(t *testing.T) {
-	c := openCache(t)
-	k := keyOf("v2")
+// Records of earlier formats still read: v2 (before stamps) unstamped,
+// v3 (before meta) stamped, both without meta.
+func TestOlderActionFormatsRead(t *testing.T) {
 	d := digestOf("a")
-	writeRaw(t, c.path(actionsDir, k.String(), ""), actionHeaderV2+"\ntime 5\noutputs 1\noutput a "+d.String()+" 3\n")
-	e, err := c.GetAction(k)
-	if err != nil || len(e.Outputs) != 1 || e.Outputs[0] != (Output{"a", d, 3, Stamp{}}) {
-		t.Errorf("got %+v, %v; want one unstamped output", e, err)
+	st := Stamp{1, 2, 3, 4}
+	cases := map[string]struct {
+		line string
+		want Output
+	}{
+		actionHeaderV2: {"output a " + d.String() + " 3", Output{"a", d, 3, Stamp{}, ""}},
+		actionHeaderV3: {"output a " + d.String() + " 3 " + st.String(), Output{"a", d, 3, st, ""}},
+	}
+	for header, tc := range cases {
+		c := openCache(t)
+		k := keyOf(header)
+		writeRaw(t, c.path(actionsDir, k.String(), ""), header+"\ntime 5\noutputs 1\n"+tc.line+"\n")
+		e, err := c.GetAction(k)
+		if err != nil || len(e.Outputs) != 1 || e.Outputs[0] != tc.want {
+			t.Errorf("%s: got %+v, %v; want %+v", header, e, err, tc.want)
+		}
 	}
 }
 

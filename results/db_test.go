@@ -146,7 +146,7 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	}()
 	var n int
-	dbs[0].db.QueryRow(`SELECT COUNT(*) FROM executions e JOIN edges g ON g.execution_id = e.id`).Scan(&n)
+	dbs[0].db.QueryRow(`SELECT COUNT(*) FROM executions e JOIN edges g ON g.execution_id = e.io_id`).Scan(&n)
 	if want := writers * runs * stages * 2; n != want {
 		t.Errorf("%d edges of executions, want %d", n, want)
 	}

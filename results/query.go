@@ -11,7 +11,7 @@ import (
 
 // execColumns and scanExecution read an executions row (e) joined with its
 // run (r).
-const execColumns = `e.id, e.run_id, r.experiment, e.stage, e.cell, e.instance_id, e.kind, e.version,
+const execColumns = `e.id, e.io_id, e.run_id, r.experiment, e.stage, e.cell, e.instance_id, e.kind, e.version,
 	e.action_key, e.key_text, e.status, e.started, e.ended, e.wall_s, e.cpu_s, e.peak_rss_bytes,
 	e.host, e.executor, e.error, e.seed`
 
@@ -21,7 +21,7 @@ func scanExecution(row interface{ Scan(...any) error }) (*Execution, error) {
 	var e Execution
 	var started, ended string
 	var seed sql.NullInt64
-	err := row.Scan(&e.ID, &e.RunID, &e.Experiment, &e.Stage, &e.Cell, &e.InstanceID, &e.Kind, &e.Version,
+	err := row.Scan(&e.ID, &e.ioID, &e.RunID, &e.Experiment, &e.Stage, &e.Cell, &e.InstanceID, &e.Kind, &e.Version,
 		&e.ActionKey, &e.KeyText, &e.Status, &started, &ended, &e.Wall, &e.CPU, &e.PeakRSS,
 		&e.Host, &e.Executor, &e.Error, &seed)
 	if err != nil {
@@ -89,10 +89,11 @@ func (d *DB) queryOne(ctx context.Context, q string, args ...any) (*Execution, e
 	return es[0], nil
 }
 
-// fill loads an execution's params and edges, the edges in name order.
+// fill loads an execution's params and edges (those of the execution it
+// shares them with, see schemaV3), the edges in name order.
 func (d *DB) fill(ctx context.Context, e *Execution) error {
 	e.Params = map[string]string{}
-	rows, err := d.db.QueryContext(ctx, `SELECT name, value FROM params WHERE execution_id = ?`, e.ID)
+	rows, err := d.db.QueryContext(ctx, `SELECT name, value FROM params WHERE execution_id = ?`, e.ioID)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func (d *DB) fill(ctx context.Context, e *Execution) error {
 	}
 	rows, err = d.db.QueryContext(ctx, `SELECT g.direction, g.name, g.digest, COALESCE(a.kind, ''), COALESCE(a.dtype, ''),
 		COALESCE(a.shape, '[]'), COALESCE(a.bytes, 0)
-		FROM edges g LEFT JOIN artifacts a ON a.digest = g.digest WHERE g.execution_id = ? ORDER BY g.direction, g.name`, e.ID)
+		FROM edges g LEFT JOIN artifacts a ON a.digest = g.digest WHERE g.execution_id = ? ORDER BY g.direction, g.name`, e.ioID)
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func (d *DB) Executions(ctx context.Context, runID int64) ([]*Execution, error) 
 // PinnedDigests are the inputs and outputs of the latest ok run of every
 // experiment: gc keeps them so that current results stay reproducible.
 func (d *DB) PinnedDigests(ctx context.Context) (map[ndarray.Digest]bool, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT g.digest FROM edges g JOIN executions e ON e.id = g.execution_id
+	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT g.digest FROM edges g JOIN executions e ON e.io_id = g.execution_id
 		WHERE e.run_id IN (SELECT MAX(id) FROM runs WHERE status = 'ok' GROUP BY experiment)`)
 	if err != nil {
 		return nil, fmt.Errorf("pinned digests: %w", err)

@@ -2,12 +2,16 @@ package results
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/eigenlab/eigenlab/ndarray"
@@ -28,6 +32,7 @@ type Execution struct {
 	Seed                    *int // the stage's seed param, if it has one
 	Params                  map[string]string
 	Inputs, Outputs         []Edge
+	ioID                    int64 // the execution whose params and edges rows are this one's; read by queries
 	// Cite holds the values of 0-d outputs, by output name, that reports
 	// may cite; RecordExecution stores them in the cited table under
 	// CitationID, replacing the value of an earlier run. Not read back.
@@ -91,10 +96,55 @@ type inserter struct {
 	tx          *sql.Tx
 	stmts       map[string]*sql.Stmt
 	experiments map[int64]string // run id → experiment, for cited ids
+	nextID      int64            // the id the next execution gets; 0 until read
+	// full maps "<action key> <io digest>" to an execution recorded in
+	// full, for the action keys in fetched (see prefetch).
+	full    map[string]int64
+	fetched map[string]bool
 }
 
 func newInserter(tx *sql.Tx) *inserter {
-	return &inserter{tx: tx, stmts: map[string]*sql.Stmt{}, experiments: map[int64]string{}}
+	return &inserter{tx: tx, stmts: map[string]*sql.Stmt{}, experiments: map[int64]string{},
+		full: map[string]int64{}, fetched: map[string]bool{}}
+}
+
+// prefetchChunk bounds the action keys one prefetch query binds.
+const prefetchChunk = 500
+
+// prefetch reads the full records that cached executions of these action
+// keys may share, in one query per prefetchChunk keys: a query per
+// execution was most of the cost of recording a no-op rerun.
+func (in *inserter) prefetch(ctx context.Context, actionKeys []string) error {
+	var keys []any
+	for _, k := range actionKeys {
+		if !in.fetched[k] {
+			in.fetched[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), prefetchChunk)]
+		keys = keys[len(chunk):]
+		rows, err := in.tx.QueryContext(ctx, `SELECT action_key, io_digest, MAX(id) FROM executions
+			WHERE action_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND io_digest IS NOT NULL
+			GROUP BY action_key, io_digest`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var key, io string
+			var id int64
+			if err := rows.Scan(&key, &io, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			in.full[key+" "+io] = id
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exec runs query with args through its prepared statement.
@@ -110,14 +160,35 @@ func (in *inserter) exec(ctx context.Context, query string, args ...any) (sql.Re
 	return st.ExecContext(ctx, args...)
 }
 
-// insertAll writes e with its params, edges and cited scalars.
+// insertAll writes e with its params, edges and cited scalars. An
+// execution served from the cache that repeats one already recorded in
+// full (same action key and io digest) shares that one's params and
+// edges (io_id) instead of copying them; its outputs' artifacts are
+// described there too.
 func (in *inserter) insertAll(ctx context.Context, e *Execution) (int64, error) {
 	if !execStatuses[e.Status] {
 		return 0, fmt.Errorf("status %q: want ok, cached, failed or skipped", e.Status)
 	}
-	id, err := in.insertExecution(ctx, e)
+	io := ioDigest(e)
+	if e.Status == "cached" {
+		shared, err := in.recorded(ctx, e.ActionKey, io)
+		if err != nil {
+			return 0, err
+		}
+		if shared != 0 {
+			id, err := in.insertExecution(ctx, e, shared, sql.NullString{})
+			if err != nil {
+				return 0, err
+			}
+			return id, in.insertCited(ctx, id, e)
+		}
+	}
+	id, err := in.insertExecution(ctx, e, 0, io)
 	if err != nil {
 		return 0, err
+	}
+	if io.Valid {
+		in.full[e.ActionKey+" "+io.String] = id
 	}
 	if err := in.insertParams(ctx, id, e.Params); err != nil {
 		return 0, err
@@ -131,18 +202,67 @@ func (in *inserter) insertAll(ctx context.Context, e *Execution) (int64, error) 
 	return id, in.insertCited(ctx, id, e)
 }
 
-func (in *inserter) insertExecution(ctx context.Context, e *Execution) (int64, error) {
-	res, err := in.exec(ctx, `INSERT INTO executions
-		(run_id, stage, cell, instance_id, kind, version, action_key, key_text, status, started, ended,
+// ioDigest hashes what an ok or cached execution's params and edges rows
+// say; failed and skipped executions get none, so none is ever shared.
+func ioDigest(e *Execution) sql.NullString {
+	if e.Status != "ok" && e.Status != "cached" {
+		return sql.NullString{}
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
+		fmt.Fprintf(h, "param %s=%s\n", name, e.Params[name])
+	}
+	for _, g := range e.Inputs {
+		fmt.Fprintf(h, "in %s=%s\n", g.Name, g.Digest)
+	}
+	for _, g := range e.Outputs {
+		fmt.Fprintf(h, "out %s=%s\n", g.Name, g.Digest)
+	}
+	return sql.NullString{String: hex.EncodeToString(h.Sum(nil)), Valid: true}
+}
+
+// recorded returns the id of an execution recorded in full with this
+// action key and io digest, or 0 if there is none.
+func (in *inserter) recorded(ctx context.Context, key string, io sql.NullString) (int64, error) {
+	if id, ok := in.full[key+" "+io.String]; ok || in.fetched[key] {
+		return id, nil
+	}
+	var id int64
+	err := in.tx.QueryRowContext(ctx, `SELECT id FROM executions WHERE action_key = ? AND io_digest = ? ORDER BY id DESC LIMIT 1`,
+		key, io).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// insertExecution writes the executions row of e, sharing the params and
+// edges of execution shared, or its own (shared 0) described by io. Ids
+// are assigned here so that a row can name itself in io_id as it is
+// written: the write transaction holds the database's lock, so MAX(id)
+// stays ours until it commits.
+func (in *inserter) insertExecution(ctx context.Context, e *Execution, shared int64, io sql.NullString) (int64, error) {
+	if in.nextID == 0 {
+		if err := in.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM executions`).Scan(&in.nextID); err != nil {
+			return 0, err
+		}
+	}
+	id := in.nextID
+	if shared == 0 {
+		shared = id
+	}
+	_, err := in.exec(ctx, `INSERT INTO executions
+		(id, io_id, io_digest, run_id, stage, cell, instance_id, kind, version, action_key, key_text, status, started, ended,
 		 wall_s, cpu_s, peak_rss_bytes, host, executor, error, seed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.RunID, e.Stage, e.Cell, e.InstanceID, e.Kind, e.Version, e.ActionKey, e.KeyText, e.Status,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, shared, io, e.RunID, e.Stage, e.Cell, e.InstanceID, e.Kind, e.Version, e.ActionKey, e.KeyText, e.Status,
 		formatTime(e.Started), formatTime(e.Ended), e.Wall, e.CPU, e.PeakRSS,
 		e.Host, e.Executor, e.Error, e.Seed)
 	if err != nil {
 		return 0, err
 	}
-	return res.LastInsertId()
+	in.nextID++
+	return id, nil
 }
 
 func (in *inserter) insertParams(ctx context.Context, id int64, params map[string]string) error {

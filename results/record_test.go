@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -34,6 +35,7 @@ func TestRecordExecutionRoundTrip(t *testing.T) {
 	if want.ID, err = f.db.RecordExecution(ctx, in); err != nil {
 		t.Fatal(err)
 	}
+	want.ioID = want.ID
 	execs, err := f.db.Executions(ctx, run)
 	if err != nil {
 		t.Fatal(err)
@@ -182,5 +184,76 @@ func TestCiteErrorsAndNaN(t *testing.T) {
 	}
 	if got, err := f.db.Citations(ctx, "exp"); err != nil || len(got) != 1 || !math.IsNaN(got[0].Value) {
 		t.Errorf("NaN citation read back as %+v (%v)", got, err)
+	}
+}
+
+// TestCachedExecutionSharesRecord: an execution served from the cache that
+// repeats one recorded in full (same action key, params and edges) shares
+// its params and edges rows instead of copying them, and reads back the
+// same; one whose outputs differ (the action was recomputed to other
+// bytes) is recorded in full. Both the single-record path and the
+// recorder's batched path are checked.
+func TestCachedExecutionSharesRecord(t *testing.T) {
+	paths := map[string]func(*DB, Execution) int64{
+		"alone": func(db *DB, e Execution) int64 {
+			id, err := db.RecordExecution(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		},
+		"batched": func(db *DB, e Execution) int64 {
+			r := db.NewRecorder()
+			r.Record(e, func(err error) { t.Fatal(err) })
+			r.Close()
+			var id int64
+			db.db.QueryRow(`SELECT MAX(id) FROM executions`).Scan(&id)
+			return id
+		},
+	}
+	for name, record := range paths {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			run, err := f.db.BeginRun(ctx, Run{Experiment: "exp", Host: "h", PID: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := Edge{Name: "x", Digest: dg("x")}
+			y := Edge{Name: "y", Digest: dg("y"), Kind: "array", DType: "float64", Shape: []int{}, Bytes: 136}
+			ok := Execution{RunID: run, Stage: "s", Kind: "spectrum", Version: "1", ActionKey: dg("k").String(),
+				KeyText: "kind spectrum", Status: "ok", Params: map[string]string{"a": "1"}, Inputs: []Edge{x}, Outputs: []Edge{y}}
+			full := record(f.db, ok)
+			cached := ok
+			cached.Status = "cached"
+			repeat := record(f.db, cached)
+			other := cached
+			other.Outputs = []Edge{{Name: "y", Digest: dg("y2"), Kind: "array", DType: "float64", Shape: []int{}, Bytes: 136}}
+			differs := record(f.db, other)
+			for _, c := range []struct {
+				id, shares int64
+				want       Execution
+			}{{full, full, ok}, {repeat, full, cached}, {differs, differs, other}} {
+				var io, params, edges int64
+				f.db.db.QueryRow(`SELECT io_id FROM executions WHERE id = ?`, c.id).Scan(&io)
+				f.db.db.QueryRow(`SELECT (SELECT COUNT(*) FROM params WHERE execution_id = ?), (SELECT COUNT(*) FROM edges WHERE execution_id = ?)`, c.id, c.id).Scan(&params, &edges)
+				if io != c.shares || (io == c.id) != (params+edges > 0) {
+					t.Errorf("execution %d (%s): io_id %d with %d params and %d edges rows; want io_id %d", c.id, c.want.Status, io, params, edges, c.shares)
+				}
+				es, err := f.db.Executions(ctx, run)
+				if err != nil {
+					t.Fatal(err)
+				}
+				i := slices.IndexFunc(es, func(e *Execution) bool { return e.ID == c.id })
+				if got := es[i]; !reflect.DeepEqual(got.Params, c.want.Params) || !reflect.DeepEqual(got.Outputs, c.want.Outputs) || got.Inputs[0].Digest != x.Digest {
+					t.Errorf("execution %d reads back params %v, inputs %v, outputs %v; want %v, %v, %v",
+						c.id, got.Params, got.Inputs, got.Outputs, c.want.Params, c.want.Inputs, c.want.Outputs)
+				}
+			}
+			// The repeat produced y as much as the full record did: it is y's latest producer.
+			if e, err := f.db.latestProducer(ctx, dg("y").String()); err != nil || e.ID != repeat {
+				t.Errorf("latest producer of y: %v, %v; want execution %d", e, err, repeat)
+			}
+		})
 	}
 }

@@ -96,6 +96,15 @@ func (r *Recorder) flush() {
 	ctx := context.Background()
 	err := r.d.tx(ctx, func(tx *sql.Tx) error {
 		in := newInserter(tx)
+		var cached []string
+		for i := range batch {
+			if batch[i].e.Status == "cached" {
+				cached = append(cached, batch[i].e.ActionKey)
+			}
+		}
+		if err := in.prefetch(ctx, cached); err != nil {
+			return err
+		}
 		for i := range batch {
 			if _, err := in.insertAll(ctx, &batch[i].e); err != nil {
 				return err

@@ -157,7 +157,7 @@ func (d *DB) matchDigest(ctx context.Context, prefix string) (string, error) {
 // the execution with id before that produced the artifact with this
 // (full hex) digest, or nil if there is none.
 func (d *DB) producerOf(ctx context.Context, digest string, before int64) (*Execution, error) {
-	e, err := d.queryOne(ctx, `JOIN edges g ON g.execution_id = e.id
+	e, err := d.queryOne(ctx, `JOIN edges g ON g.execution_id = e.io_id
 		WHERE g.digest = ? AND g.direction = 'out' AND e.status IN ('ok', 'cached') AND e.id < ?
 		ORDER BY e.id DESC`, digest, before)
 	if err != nil {

@@ -5,7 +5,7 @@ package results
 // users and TestSchemaDocumented keeps the two in step. Times are RFC 3339
 // text in UTC. A shipped migration is never edited: a change is a new
 // migration appended to the list.
-var migrations = []string{schemaV1, schemaV2}
+var migrations = []string{schemaV1, schemaV2, schemaV3}
 
 // schemaV1 creates runs, executions, params, artifacts and edges.
 const schemaV1 = `
@@ -90,4 +90,19 @@ CREATE TABLE cited (
 
 DROP INDEX executions_run;
 CREATE INDEX executions_run ON executions(run_id, stage, cell);
+`
+
+// schemaV3 lets an execution served from the cache share the params and
+// edges of an earlier execution with the same action, params, inputs and
+// outputs instead of copying them, which was most of the cost of recording
+// a no-op rerun: io_id names the execution whose params and edges describe
+// this one (itself for one recorded in full), io_digest hashes what those
+// rows say (NULL for a failed or skipped execution, never shared).
+const schemaV3 = `
+ALTER TABLE executions ADD COLUMN io_id INTEGER REFERENCES executions(id);
+ALTER TABLE executions ADD COLUMN io_digest TEXT;
+UPDATE executions SET io_id = id;
+CREATE INDEX executions_io ON executions(io_id);
+DROP INDEX executions_key;
+CREATE INDEX executions_key ON executions(action_key, io_digest);
 `

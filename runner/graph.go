@@ -34,7 +34,7 @@ type node struct {
 	key     cache.ActionKey
 	keyText string
 	outputs map[string]ndarray.Digest
-	sizes   map[string]int64
+	saved   []cache.Output // the outputs as the action record has them, in name order
 	inputs  map[string]ndarray.Digest
 	scalars map[string]float64 // 0-d outputs by name, read when recorded
 	status  Status

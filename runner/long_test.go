@@ -185,8 +185,10 @@ stages:
 			nd.usage.Wall.Round(time.Second), nd.usage.CPU.Round(time.Second), float64(nd.usage.PeakRSS)/(1<<30))
 	}
 	for _, nd := range s.nodes {
-		if size, ok := nd.sizes["x"]; ok {
-			t.Logf("input blob %.2f GB, handed to spectrum as an ArrayFile: %v", float64(size)/1e9, size > DefaultStreamAbove)
+		for _, o := range nd.saved {
+			if o.Name == "x" {
+				t.Logf("input blob %.2f GB, handed to spectrum as an ArrayFile: %v", float64(o.Size)/1e9, o.Size > DefaultStreamAbove)
+			}
 		}
 	}
 	alpha := s.Scalars()[0].Values["alpha"]

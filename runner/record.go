@@ -36,14 +36,14 @@ func (s *scheduler) record(n *node) {
 	for _, name := range slices.Sorted(maps.Keys(n.inputs)) {
 		e.Inputs = append(e.Inputs, results.Edge{Name: name, Digest: n.inputs[name]})
 	}
-	for _, name := range slices.Sorted(maps.Keys(n.outputs)) {
-		out, v, ok := s.describe(name, n.outputs[name], n.sizes[name])
+	for _, o := range n.saved {
+		out, v, ok := s.describe(o)
 		e.Outputs = append(e.Outputs, out)
 		if ok {
 			if e.Cite == nil {
 				e.Cite = map[string]float64{}
 			}
-			e.Cite[name] = v
+			e.Cite[o.Name] = v
 		}
 	}
 	n.scalars = e.Cite

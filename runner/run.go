@@ -325,11 +325,10 @@ func (s *scheduler) lookup(n *node) bool {
 }
 
 func (n *node) setOutputs(outs []cache.Output) {
+	n.saved = outs
 	n.outputs = make(map[string]ndarray.Digest, len(outs))
-	n.sizes = make(map[string]int64, len(outs))
 	for _, o := range outs {
 		n.outputs[o.Name] = o.Digest
-		n.sizes[o.Name] = o.Size
 	}
 }
 

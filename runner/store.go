@@ -2,7 +2,6 @@ package runner
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -71,7 +70,7 @@ func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Outpu
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", name, err)
 		}
-		o := cache.Output{Name: name, Digest: d, Size: st.Size}
+		o := cache.Output{Name: name, Digest: d, Size: st.Size, Meta: outputMeta(a)}
 		if fresh || st.Size < verifyBelow {
 			o.Stamp = st
 		}
@@ -147,10 +146,15 @@ func LoadArtifact(c *cache.Cache, d ndarray.Digest) (stages.Artifact, error) {
 // for blobs under verifyBelow, still hashes to its digest: re-hashed only
 // when its stat no longer matches its recorded stamp (cache.VerifyStamped),
 // so a no-op rerun reads no blob. It returns e with the stamps as they are
-// now, and whether any moved (the record is then worth rewriting).
+// now and the meta of outputs recorded without one, and whether either
+// changed (the record is then worth rewriting).
 func (s store) intact(e cache.Entry) (cache.Entry, bool, bool) {
 	moved := false
 	for i, o := range e.Outputs {
+		if o.Meta == "" {
+			e.Outputs[i].Meta, _ = s.blobMeta(o)
+			moved = moved || e.Outputs[i].Meta != ""
+		}
 		if o.Size >= verifyBelow {
 			if !s.c.HasBlob(o.Digest) {
 				return e, false, false
@@ -173,45 +177,15 @@ func (s store) intact(e cache.Entry) (cache.Entry, bool, bool) {
 // past, so verifying a blob larger than memory needs constant memory.
 func Rehash(r io.Reader) (ndarray.Digest, error) { return stages.DigestArtifact(r) }
 
-// headBytes is how much of a blob describe reads: every header WriteNPY
-// writes, and a whole 0-d array (136 bytes), fit.
-const headBytes = 4096
-
-// describe builds the provenance row of an output from its blob header,
-// read with one read of its first headBytes, and returns the value of a
-// 0-d array output, which reports cite (results.CitationID), decoded from
-// the same bytes.
-func (s *scheduler) describe(name string, d ndarray.Digest, size int64) (results.Edge, float64, bool) {
-	e := results.Edge{Name: name, Digest: d, Bytes: size}
-	f, err := s.r.Cache.OpenBlob(d)
-	if err != nil {
-		return e, 0, false
+// describe builds the provenance row of output o and returns the value of
+// a 0-d array output, which reports cite (results.CitationID), from the
+// meta its action record keeps. Without one (the record is older than
+// meta) it reads the blob.
+func (s *scheduler) describe(o cache.Output) (results.Edge, float64, bool) {
+	e := results.Edge{Name: o.Name, Digest: o.Digest, Bytes: o.Size}
+	if o.Meta == "" {
+		o.Meta, _ = store{s.r.Cache}.blobMeta(o)
 	}
-	defer f.Close()
-	head := make([]byte, min(size, headBytes))
-	if _, err := io.ReadFull(f, head); err != nil {
-		return e, 0, false
-	}
-	h, err := stages.PeekHeader(bytes.NewReader(head), size)
-	if err != nil {
-		return e, 0, false
-	}
-	e.Kind, e.DType, e.Shape = h.Kind, string(h.DType), h.Shape
-	if h.Kind != "array" || len(h.Shape) != 0 || size > headBytes {
-		return e, 0, false
-	}
-	v, ok := scalarOf(d, head)
-	return e, v, ok
-}
-
-// scalarOf decodes the whole blob b of a 0-d array and checks its digest.
-func scalarOf(d ndarray.Digest, b []byte) (float64, bool) {
-	a, err := stages.ReadArtifact(bytes.NewReader(b), int64(len(b)))
-	if err != nil || a.Digest() != d {
-		return 0, false
-	}
-	if x, ok := a.(*ndarray.Array); ok && len(x.Shape) == 0 {
-		return x.Value(0), true
-	}
-	return 0, false
+	e, v, scalar, _ := parseMeta(o.Meta, e)
+	return e, v, scalar
 }

@@ -97,6 +97,23 @@ type Header struct {
 	Shape []int
 }
 
+// HeaderOf is the Header that PeekHeader reads from the blob WriteArtifact
+// writes for a, without writing it.
+func HeaderOf(a Artifact) Header {
+	switch a := a.(type) {
+	case *ndarray.Array:
+		return Header{Kind: "array", DType: a.DType(), Shape: a.Shape}
+	case *ndarray.ArrayFile:
+		return Header{Kind: "array", DType: a.DType, Shape: a.Shape}
+	case ndarray.Record:
+		return Header{Kind: "record"}
+	case *Model:
+		return Header{Kind: "model"}
+	default:
+		panic(fmt.Sprintf("stages: unknown artifact type %T", a))
+	}
+}
+
 // PeekHeader reads only the start of a blob written by WriteArtifact, of
 // size bytes; an array's header is checked against size (readNPYHeader).
 func PeekHeader(r io.Reader, size int64) (Header, error) {

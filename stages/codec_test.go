@@ -3,6 +3,7 @@ package stages
 import (
 	"archive/zip"
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,4 +58,34 @@ func addZipEntry(t *testing.T, blob []byte, name string, data []byte) []byte {
 	w.Write(data)
 	z.Close()
 	return buf.Bytes()
+}
+
+// TestHeaderOf: the header of an artifact in memory is the one PeekHeader
+// reads from its blob, for every kind and dtype (the runner records it in
+// action records instead of reading blobs back).
+func TestHeaderOf(t *testing.T) {
+	i64 := &ndarray.Array{Shape: []int{2}, I64: []int64{1, 2}}
+	cases := map[string]Artifact{
+		"float64 matrix": ndarray.NewF64(3, 4),
+		"float32 vector": ndarray.NewF32(5),
+		"int64":          i64,
+		"0-d":            ndarray.Scalar(2.5),
+		"empty":          ndarray.NewF64(0, 3),
+		"record":         ndarray.Record{"alpha": 1.0},
+		"model":          tinyModel(),
+	}
+	for name, a := range cases {
+		var buf bytes.Buffer
+		if err := WriteArtifact(&buf, a); err != nil {
+			t.Fatal(err)
+		}
+		want, err := PeekHeader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := HeaderOf(a)
+		if got.Kind != want.Kind || got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
+			t.Errorf("%s: HeaderOf = %+v, PeekHeader of its blob = %+v", name, got, want)
+		}
+	}
 }

@@ -153,7 +153,7 @@ func checkConsistent(t *testing.T, s state) {
 	if _, err := os.Stat(filepath.Join(s.dir, "provenance.db")); err != nil {
 		return // killed before the database existed
 	}
-	rows, err := s.db(t).Query(`SELECT e.stage, e.cell, g.digest FROM edges g JOIN executions e ON e.id = g.execution_id WHERE g.direction = 'out'`)
+	rows, err := s.db(t).Query(`SELECT e.stage, e.cell, g.digest FROM edges g JOIN executions e ON e.io_id = g.execution_id WHERE g.direction = 'out'`)
 	if err != nil {
 		t.Fatal(err)
 	}
