@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 	"github.com/eigenlab/eigenlab/ndarray"
 )
 
@@ -58,11 +59,12 @@ const (
 // Call it only after every output blob is stored, so that a record never
 // points at bytes that were never written. Output names must be non-empty,
 // unique and free of white space; sizes must not be negative. A zero Time
-// is recorded as the time of the call.
+// is recorded as the time of the call. The record is not fsynced: until
+// the next Sync a crash of the machine may lose it (see Cache).
 func (c *Cache) PutAction(k ActionKey, e Entry) error {
 	text, err := formatAction(e)
 	if err == nil {
-		err = c.writeAtomic(c.path(actionsDir, k.String(), ""), func(w io.Writer) error {
+		err = c.writeAtomic(c.path(actionsDir, k.String(), ""), atomicfile.Volatile, func(w io.Writer) error {
 			_, err := io.WriteString(w, text)
 			return err
 		})

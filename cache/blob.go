@@ -25,7 +25,7 @@ func (c *Cache) PutBlob(d ndarray.Digest, write func(io.Writer) error) error {
 	if c.HasBlob(d) {
 		return nil
 	}
-	if err := c.writeAtomic(c.BlobPath(d), write); err != nil {
+	if err := c.writeAtomic(c.BlobPath(d), atomicfile.DataDurable, write); err != nil {
 		return fmt.Errorf("cache: writing blob %s: %w", d.Short(), err)
 	}
 	c.mu.Lock()
@@ -130,8 +130,8 @@ func (c *Cache) TempDir() string { return filepath.Join(c.dir, tmpDir) }
 // PutBlob's callback in one go. The caller vouches that the file's bytes
 // encode content with digest d; path must be on the cache's file system
 // (TempDir is). The durability is PutBlob's: the file is fsynced before
-// the rename and the fan-out directory after it, so a crash exposes
-// either no blob or the whole one.
+// the rename, so a crash exposes either no blob or the whole one, and the
+// name is durable after the next Sync.
 //
 // The cache takes the file over: on success it no longer exists at path,
 // renamed into place or, if blob d was already present, removed (equal
@@ -149,7 +149,7 @@ func (c *Cache) AdoptBlob(d ndarray.Digest, path string) error {
 	return nil
 }
 
-// adopt fsyncs src, renames it to dst and fsyncs dst's directory.
+// adopt fsyncs src and renames it to dst.
 func (c *Cache) adopt(dst, src string) error {
 	f, err := os.OpenFile(src, os.O_RDWR, 0)
 	if err != nil {
@@ -166,8 +166,5 @@ func (c *Cache) adopt(dst, src string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.Rename(src, dst); err != nil {
-		return err
-	}
-	return atomicfile.SyncDir(dir)
+	return os.Rename(src, dst)
 }

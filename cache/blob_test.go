@@ -281,3 +281,21 @@ func TestBlobsAndSize(t *testing.T) {
 		t.Errorf("Size = %d, %v; want 7", n, err)
 	}
 }
+
+// Sync is the barrier before a digest is published: it succeeds on a
+// cache and names the cache when it cannot sync it.
+func TestSync(t *testing.T) {
+	c := openCache(t)
+	if err := c.PutBlob(digestOf("a"), writeString("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(); err == nil || !strings.Contains(err.Error(), c.dir) {
+		t.Errorf("Sync of a removed cache: %v; want an error naming %s", err, c.dir)
+	}
+}

@@ -22,9 +22,19 @@ import (
 // xx is the first two hex digits of the name, so no directory holds more
 // than a 256th of the entries.
 //
-// Every file becomes visible only through an atomic rename of a complete,
-// fsynced temporary file, so a process killed at any point leaves at most
-// an orphaned file in tmp/ (removed by GC), never a partial blob or record.
+// Every file becomes visible only through an atomic rename of a complete
+// temporary file, so a process killed at any point leaves at most an
+// orphaned file in tmp/ (removed by GC), never a partial blob or record.
+//
+// Durability after a crash of the machine is batched, as a database's
+// group commit: a blob's bytes are fsynced before its rename, so no crash
+// exposes a blob with partial content, but its name is durable only after
+// the next Sync; an action record is not fsynced at all, so a crash may
+// leave it absent or torn, which GetAction reads as a miss, and a record
+// that survives while its blob's name did not is a miss too. Whoever
+// publishes a digest outside the cache (the provenance database) calls
+// Sync first. This costs one barrier per batch instead of four fsyncs per
+// action, most of a cold run of tiny stages.
 type Cache struct {
 	dir string
 

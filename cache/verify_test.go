@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
 	"github.com/eigenlab/eigenlab/ndarray"
 )
 
@@ -54,7 +55,7 @@ func TestVerifySparesFreshCopy(t *testing.T) {
 	}
 	err := c.Verify(d, func(r io.Reader) (ndarray.Digest, error) {
 		got, err := rawHash(r)
-		if err := c.writeAtomic(c.BlobPath(d), writeString("hello")); err != nil {
+		if err := c.writeAtomic(c.BlobPath(d), atomicfile.DataDurable, writeString("hello")); err != nil {
 			t.Fatal(err)
 		}
 		return got, err

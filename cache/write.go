@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,15 +16,25 @@ import (
 const fileMode = 0o600
 
 // writeAtomic makes dst hold exactly the bytes write produces, or leaves it
-// as it was (atomicfile.WriteVia: fsync, rename, directory fsync). The
-// temporary file is made in tmp/ rather than beside dst, so that those a
-// crash leaves behind are where GC removes them (removeStaleTemps).
-func (c *Cache) writeAtomic(dst string, write func(io.Writer) error) error {
+// as it was, with the fsyncs of d (see Cache). The temporary file is made
+// in tmp/ rather than beside dst, so that those a crash leaves behind are
+// where GC removes them (removeStaleTemps).
+func (c *Cache) writeAtomic(dst string, d atomicfile.Durability, write func(io.Writer) error) error {
 	// The fan-out directory may not exist yet (see Open).
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.WriteVia(c.TempDir(), dst, fileMode, write)
+	return atomicfile.WriteBatched(c.TempDir(), dst, fileMode, d, write)
+}
+
+// Sync makes the names of every blob and action record written so far
+// durable, and every action record's content: a barrier for a whole batch
+// of writes (see Cache).
+func (c *Cache) Sync() error {
+	if err := syncFS(c.dir); err != nil {
+		return fmt.Errorf("cache: syncing %s: %w", c.dir, err)
+	}
+	return nil
 }
 
 // mtimeInterval bounds how stale a file's mtime may be as its time of last

@@ -2,9 +2,11 @@ package results
 
 import (
 	"context"
+	"errors"
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -203,7 +205,7 @@ func TestCachedExecutionSharesRecord(t *testing.T) {
 			return id
 		},
 		"batched": func(db *DB, e Execution) int64 {
-			r := db.NewRecorder()
+			r := db.NewRecorder(nil)
 			r.Record(e, func(err error) { t.Fatal(err) })
 			r.Close()
 			var id int64
@@ -255,5 +257,36 @@ func TestCachedExecutionSharesRecord(t *testing.T) {
 				t.Errorf("latest producer of y: %v, %v; want execution %d", e, err, repeat)
 			}
 		})
+	}
+}
+
+// The recorder makes what a batch names durable before committing it, and
+// a batch whose barrier fails is not committed: each of its records fails.
+func TestRecorderSyncsBeforeCommit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	run, err := f.db.BeginRun(ctx, Run{Experiment: "exp", Host: "h", PID: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		f.db.db.QueryRow(`SELECT COUNT(*) FROM executions`).Scan(&n)
+		return n
+	}
+	e := Execution{RunID: run, Stage: "s", Status: "ok", ActionKey: dg("k").String()}
+	var seen []int
+	r := f.db.NewRecorder(func() error { seen = append(seen, count()); return nil })
+	r.Record(e, func(err error) { t.Error(err) })
+	r.Close()
+	if !slices.Equal(seen, []int{0}) || count() != 1 {
+		t.Errorf("barrier saw %v rows, %d after; want one barrier before the row", seen, count())
+	}
+	var failed []error
+	r = f.db.NewRecorder(func() error { return errors.New("disk gone") })
+	r.Record(e, func(err error) { failed = append(failed, err) })
+	r.Record(e, func(err error) { failed = append(failed, err) })
+	r.Close()
+	if len(failed) != 2 || !strings.Contains(failed[0].Error(), "disk gone") || count() != 1 {
+		t.Errorf("failed barrier: %v, %d rows; want both records failed naming it, no new row", failed, count())
 	}
 }

@@ -23,10 +23,11 @@ const (
 // never writes a row that is not true; its run stays "running" until
 // MarkDeadRuns marks it killed.
 type Recorder struct {
-	d    *DB
-	kick chan struct{} // a batch is full
-	stop chan struct{} // Close was called
-	done chan struct{} // the loop has flushed everything and returned
+	d       *DB
+	durable func() error  // makes what the batch's rows name durable, before they are committed
+	kick    chan struct{} // a batch is full
+	stop    chan struct{} // Close was called
+	done    chan struct{} // the loop has flushed everything and returned
 
 	mu      sync.Mutex
 	pending []pendingRecord
@@ -37,9 +38,12 @@ type pendingRecord struct {
 	fail func(error)
 }
 
-// NewRecorder starts a recorder on d. Close it to flush what is pending.
-func (d *DB) NewRecorder() *Recorder {
-	r := &Recorder{d: d, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+// NewRecorder starts a recorder on d. Before each batch is committed it
+// calls durable (if not nil), which makes what the batch's rows name
+// durable (the cache's Sync): a row never outlives the bytes it names.
+// Close it to flush what is pending.
+func (d *DB) NewRecorder(durable func() error) *Recorder {
+	r := &Recorder{d: d, durable: durable, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r
 }
@@ -92,6 +96,14 @@ func (r *Recorder) flush() {
 	r.mu.Unlock()
 	if len(batch) == 0 {
 		return
+	}
+	if r.durable != nil {
+		if err := r.durable(); err != nil {
+			for i := range batch {
+				batch[i].fail(recordError(&batch[i].e, err))
+			}
+			return
+		}
 	}
 	ctx := context.Background()
 	err := r.d.tx(ctx, func(tx *sql.Tx) error {

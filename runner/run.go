@@ -113,7 +113,7 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 		s.force[f] = true
 	}
 	opt.Progress.Start(len(nodes))
-	s.rec = r.DB.NewRecorder()
+	s.rec = r.DB.NewRecorder(r.Cache.Sync)
 	s.runAll(ctx, nodes)
 	s.rec.Close() // every record written, or noted as missing
 	opt.Progress.Finish()
