@@ -148,6 +148,32 @@ func (d *DB) LastExecution(ctx context.Context, experiment, stage, cell string) 
 	return e, nil
 }
 
+// StageCell names a stage instance of an experiment across runs.
+type StageCell struct{ Stage, Cell string }
+
+// LastKeyTexts returns the key text of the most recent successful (ok or
+// cached) execution of every stage and cell of an experiment: what
+// LastExecution says of each, for a whole sweep in one query.
+func (d *DB) LastKeyTexts(ctx context.Context, experiment string) (map[StageCell]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT e.stage, e.cell, e.key_text FROM executions e WHERE e.id IN
+		(SELECT MAX(e2.id) FROM executions e2 JOIN runs r ON r.id = e2.run_id
+		 WHERE r.experiment = ? AND e2.status IN ('ok', 'cached') GROUP BY e2.stage, e2.cell)`, experiment)
+	if err != nil {
+		return nil, fmt.Errorf("last executions of %s: %w", experiment, err)
+	}
+	defer rows.Close()
+	last := map[StageCell]string{}
+	for rows.Next() {
+		var sc StageCell
+		var text string
+		if err := rows.Scan(&sc.Stage, &sc.Cell, &text); err != nil {
+			return nil, fmt.Errorf("last executions of %s: %w", experiment, err)
+		}
+		last[sc] = text
+	}
+	return last, rows.Err()
+}
+
 // Executions lists the executions of a run in the order they were
 // recorded, with params and edges.
 func (d *DB) Executions(ctx context.Context, runID int64) ([]*Execution, error) {

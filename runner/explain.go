@@ -6,6 +6,7 @@ import (
 
 	"github.com/eigenlab/eigenlab/action"
 	"github.com/eigenlab/eigenlab/experiments"
+	"github.com/eigenlab/eigenlab/results"
 )
 
 // PlanEntry says whether one stage instance would be served from the cache
@@ -24,18 +25,58 @@ type PlanEntry struct {
 func (r *Runner) Explain(ctx context.Context, p *experiments.Plan) ([]PlanEntry, error) {
 	nodes := buildGraph(p)
 	entries := make([]PlanEntry, 0, len(nodes))
+	var keyed []int // entries of stale nodes whose key is known, to compare with their last execution
 	for _, n := range nodes {
 		e := PlanEntry{Stage: n.inst.Name, Cell: n.cell, Kind: n.inst.Kind}
-		e.Cached, e.Reasons = r.explainNode(ctx, p, n)
+		e.Cached, e.Reasons = r.explainNode(n)
 		if e.Cached {
 			n.status = StatusCached
 		}
+		if !e.Cached && e.Reasons == nil {
+			keyed = append(keyed, len(entries))
+		}
 		entries = append(entries, e)
+	}
+	last, err := r.lastKeyTexts(ctx, p.Name, nodes, keyed)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range keyed {
+		n := nodes[i]
+		text, ok := last[results.StageCell{Stage: n.inst.Name, Cell: n.cell}]
+		entries[i].Reasons = staleReasons(text, ok, n.keyText)
 	}
 	return entries, nil
 }
 
-func (r *Runner) explainNode(ctx context.Context, p *experiments.Plan, n *node) (bool, []string) {
+// bulkLast is the number of stale instances above which Explain reads the
+// last executions of the whole experiment in one query rather than one
+// query per instance (a variable so that tests can take both paths).
+var bulkLast = 64
+
+// lastKeyTexts reads the key texts of the last executions of the instances
+// keyed (indexes into nodes).
+func (r *Runner) lastKeyTexts(ctx context.Context, experiment string, nodes []*node, keyed []int) (map[results.StageCell]string, error) {
+	if len(keyed) > bulkLast {
+		return r.DB.LastKeyTexts(ctx, experiment)
+	}
+	last := map[results.StageCell]string{}
+	for _, i := range keyed {
+		n := nodes[i]
+		e, err := r.DB.LastExecution(ctx, experiment, n.inst.Name, n.cell)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			last[results.StageCell{Stage: n.inst.Name, Cell: n.cell}] = e.KeyText
+		}
+	}
+	return last, nil
+}
+
+// explainNode says whether n is cached; a stale n gets reasons here only
+// if they do not depend on its last execution (nil: compare keys).
+func (r *Runner) explainNode(n *node) (bool, []string) {
 	in, ok := n.inputDigests()
 	if !ok {
 		var stale []string
@@ -55,13 +96,18 @@ func (r *Runner) explainNode(ctx context.Context, p *experiments.Plan, n *node) 
 	if s.lookup(n) {
 		return true, nil
 	}
-	last, err := r.DB.LastExecution(ctx, p.Name, n.inst.Name, n.cell)
-	if err != nil || last == nil {
-		return false, []string{"never run"}
+	return false, nil
+}
+
+// staleReasons are the key lines that differ between a stale instance's
+// key text and its last execution's (lastText, if found).
+func staleReasons(lastText string, found bool, text string) []string {
+	if !found {
+		return []string{"never run"}
 	}
-	reasons := action.Changes(last.KeyText, text)
+	reasons := action.Changes(lastText, text)
 	if len(reasons) == 0 {
 		reasons = []string{"same key as the last run, but its outputs are missing or corrupt in this cache"}
 	}
-	return false, reasons
+	return reasons
 }

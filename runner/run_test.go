@@ -325,16 +325,24 @@ func TestCancelSkipsTheRest(t *testing.T) {
 }
 
 func TestExplainNamesTheCause(t *testing.T) {
-	r := newRunner(t)
-	run(t, r, plan(t, cutoff), 1)
-	entries, err := r.Explain(context.Background(), plan(t, cutoff, "v=2.5"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if entries[0].Cached || !strings.Contains(strings.Join(entries[0].Reasons, ";"), "param value changed: 1.2 -> 2.5") {
-		t.Errorf("src entry = %+v, want stale because param value changed 1.2 -> 2.5", entries[0])
-	}
-	if entries[1].Cached || !strings.Contains(entries[1].Reasons[0], "upstream will run first: src") {
-		t.Errorf("down entry = %+v", entries[1])
+	defer func(b int) { bulkLast = b }(bulkLast)
+	for _, bulk := range []int{0, 1000} { // one query for the sweep; one per stale instance
+		bulkLast = bulk
+		r := newRunner(t)
+		run(t, r, plan(t, cutoff), 1)
+		entries, err := r.Explain(context.Background(), plan(t, cutoff, "v=2.5"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entries[0].Cached || !strings.Contains(strings.Join(entries[0].Reasons, ";"), "param value changed: 1.2 -> 2.5") {
+			t.Errorf("bulk above %d: src entry = %+v, want stale because param value changed 1.2 -> 2.5", bulk, entries[0])
+		}
+		if entries[1].Cached || !strings.Contains(entries[1].Reasons[0], "upstream will run first: src") {
+			t.Errorf("bulk above %d: down entry = %+v", bulk, entries[1])
+		}
+		other, err := r.Explain(context.Background(), plan(t, strings.Replace(cutoff, "name: cutoff", "name: other", 1), "v=3.5"))
+		if err != nil || other[0].Cached || other[0].Reasons[0] != "never run" {
+			t.Errorf("bulk above %d: another experiment's first instance = %+v, %v; want never run", bulk, other[0], err)
+		}
 	}
 }
