@@ -71,7 +71,7 @@ func (d *DB) RecordExecution(ctx context.Context, e Execution) (int64, error) {
 	var id int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, err = newInserter(tx).insertAll(ctx, &e)
+		id, err = newInserter(tx).insertAll(ctx, &e, ioDigest(&e))
 		return err
 	})
 	if err != nil {
@@ -164,12 +164,11 @@ func (in *inserter) exec(ctx context.Context, query string, args ...any) (sql.Re
 // execution served from the cache that repeats one already recorded in
 // full (same action key and io digest) shares that one's params and
 // edges (io_id) instead of copying them; its outputs' artifacts are
-// described there too.
-func (in *inserter) insertAll(ctx context.Context, e *Execution) (int64, error) {
+// described there too. io is ioDigest(e).
+func (in *inserter) insertAll(ctx context.Context, e *Execution, io sql.NullString) (int64, error) {
 	if !execStatuses[e.Status] {
 		return 0, fmt.Errorf("status %q: want ok, cached, failed or skipped", e.Status)
 	}
-	io := ioDigest(e)
 	if e.Status == "cached" {
 		shared, err := in.recorded(ctx, e.ActionKey, io)
 		if err != nil {

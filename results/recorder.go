@@ -35,6 +35,7 @@ type Recorder struct {
 
 type pendingRecord struct {
 	e    Execution
+	io   sql.NullString // ioDigest(e), computed by the caller of Record, not the one writer
 	fail func(error)
 }
 
@@ -51,8 +52,9 @@ func (d *DB) NewRecorder(durable func() error) *Recorder {
 // Record queues e; if its record cannot be written, fail is called (from
 // the recorder's goroutine) with an error naming it.
 func (r *Recorder) Record(e Execution, fail func(error)) {
+	io := ioDigest(&e)
 	r.mu.Lock()
-	r.pending = append(r.pending, pendingRecord{e, fail})
+	r.pending = append(r.pending, pendingRecord{e, io, fail})
 	full := len(r.pending) >= BatchSize
 	r.mu.Unlock()
 	if full {
@@ -118,7 +120,7 @@ func (r *Recorder) flush() {
 			return err
 		}
 		for i := range batch {
-			if _, err := in.insertAll(ctx, &batch[i].e); err != nil {
+			if _, err := in.insertAll(ctx, &batch[i].e, batch[i].io); err != nil {
 				return err
 			}
 		}
