@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -223,16 +222,10 @@ func ioDigest(e *Execution) sql.NullString {
 // recorded returns the id of an execution recorded in full with this
 // action key and io digest, or 0 if there is none.
 func (in *inserter) recorded(ctx context.Context, key string, io sql.NullString) (int64, error) {
-	if id, ok := in.full[key+" "+io.String]; ok || in.fetched[key] {
-		return id, nil
+	if err := in.prefetch(ctx, []string{key}); err != nil { // a no-op if the batch prefetched it
+		return 0, err
 	}
-	var id int64
-	err := in.tx.QueryRowContext(ctx, `SELECT id FROM executions WHERE action_key = ? AND io_digest = ? ORDER BY id DESC LIMIT 1`,
-		key, io).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return id, err
+	return in.full[key+" "+io.String], nil
 }
 
 // insertExecution writes the executions row of e, sharing the params and
