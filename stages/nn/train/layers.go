@@ -139,22 +139,24 @@ func (l *reluPool[T]) forward(x []T, n int) []T {
 	oh, ow, w := l.h/2, l.w/2, l.w
 	l.y = grow(l.y, n*l.outSize())
 	l.arg = grow(l.arg, len(l.y))
-	for p := 0; p < n*l.c; p++ {
-		src := x[p*l.h*w : (p+1)*l.h*w]
-		for oy := 0; oy < oh; oy++ {
-			top := 2 * oy * w
-			r0, r1 := src[top:top+2*ow], src[top+w:top+w+2*ow]
-			o := (p*oh + oy) * ow
-			ys, args := l.y[o:o+ow], l.arg[o:o+ow]
-			for ox := range ys {
-				best, at := window(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
-				if at >= 2 {
-					at += w - 2
+	parallel(n*l.c, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			src := x[p*l.h*w : (p+1)*l.h*w]
+			for oy := 0; oy < oh; oy++ {
+				top := 2 * oy * w
+				r0, r1 := src[top:top+2*ow], src[top+w:top+w+2*ow]
+				o := (p*oh + oy) * ow
+				ys, args := l.y[o:o+ow], l.arg[o:o+ow]
+				for ox := range ys {
+					best, at := window(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+					if at >= 2 {
+						at += w - 2
+					}
+					ys[ox], args[ox] = max(best, 0), int32(top+2*ox+at)
 				}
-				ys[ox], args[ox] = max(best, 0), int32(top+2*ox+at)
 			}
 		}
-	}
+	})
 	return l.y
 }
 
@@ -164,15 +166,17 @@ func (l *reluPool[T]) backward(dy []T, n int, needInput bool) []T {
 	}
 	plane, out := l.h*l.w, (l.h/2)*(l.w/2)
 	l.dx = grow(l.dx, n*l.c*plane)
-	clear(l.dx)
-	for p := 0; p < n*l.c; p++ {
-		dx, y, arg := l.dx[p*plane:(p+1)*plane], l.y[p*out:(p+1)*out], l.arg[p*out:(p+1)*out]
-		for o, g := range dy[p*out : (p+1)*out] {
-			if y[o] > 0 {
-				dx[arg[o]] += g
+	parallel(n*l.c, func(lo, hi int) {
+		clear(l.dx[lo*plane : hi*plane])
+		for p := lo; p < hi; p++ {
+			dx, y, arg := l.dx[p*plane:(p+1)*plane], l.y[p*out:(p+1)*out], l.arg[p*out:(p+1)*out]
+			for o, g := range dy[p*out : (p+1)*out] {
+				if y[o] > 0 {
+					dx[arg[o]] += g
+				}
 			}
 		}
-	}
+	})
 	return l.dx
 }
 
