@@ -18,7 +18,22 @@ type conv[T Float] struct {
 	cols           []T // per group, D × gL: the patches of the last forward
 	y, dx          []T
 	z, dcols       []T // one group's Z or dZ, and dcols
+	// The per-image loop run runs: which, on which batch (the forward's
+	// input or the backward's output gradient) and group.
+	loop   convLoop
+	batch  []T
+	g0, gn int
 }
+
+// convLoop names a per-image loop of conv.run.
+type convLoop int
+
+const (
+	loopIm2col convLoop = iota // the group's patches into cols
+	loopBias                   // y = Z + bias, into (n, oc, L)
+	loopGather                 // dZ from dY in (n, oc, L)
+	loopCol2im                 // dx from dcols
+)
 
 // convGroup is the number of images per GEMM: enough columns (8·L) for
 // OpenBLAS to split a GEMM among two threads, few enough that a group's
@@ -39,53 +54,41 @@ func (l *conv[T]) positions() int      { return (l.h - l.k + 1) * (l.w - l.k + 1
 func (l *conv[T]) patch() int          { return l.c * l.k * l.k }
 
 func (l *conv[T]) forward(x []T, n int) []T {
-	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
+	d, L := l.patch(), l.positions()
 	l.cols = grow(l.cols, n*d*L)
 	l.y = grow(l.y, n*l.outSize())
 	l.z = grow(l.z, l.oc*min(n, convGroup)*L)
-	for g0 := 0; g0 < n; g0 += convGroup {
-		gn := min(convGroup, n-g0)
-		gL, cols := gn*L, l.cols[g0*d*L:(g0+gn)*d*L]
-		parallel(gn, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				l.im2col(x[(g0+i)*in:(g0+i+1)*in], cols[i*L:], gL)
-			}
-		})
-		gemm(false, false, l.oc, gL, d, 1, l.weight.Value, cols, 0, l.z[:l.oc*gL])
-		parallel(gn, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				for o, b := range l.bias.Value {
-					y, z := l.y[((g0+i)*l.oc+o)*L:][:L], l.z[o*gL+i*L:][:L]
-					for p, v := range z {
-						y[p] = v + b
-					}
-				}
-			}
-		})
+	l.batch = x
+	for l.g0 = 0; l.g0 < n; l.g0 += convGroup {
+		l.gn = min(convGroup, n-l.g0)
+		gL := l.gn * L
+		l.loop = loopIm2col
+		parallel(l.gn, l)
+		gemm(false, false, l.oc, gL, d, 1, l.weight.Value, l.cols[l.g0*d*L:][:d*gL], 0, l.z[:l.oc*gL])
+		l.loop = loopBias
+		parallel(l.gn, l)
 	}
+	l.batch = nil
 	return l.y
 }
 
 func (l *conv[T]) backward(dy []T, n int, needInput bool) []T {
-	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
+	d, L := l.patch(), l.positions()
 	l.z = grow(l.z, l.oc*min(n, convGroup)*L)
 	if needInput {
-		l.dx = grow(l.dx, n*in)
+		l.dx = grow(l.dx, n*l.c*l.h*l.w)
 		l.dcols = grow(l.dcols, d*min(n, convGroup)*L)
 	}
-	for g0 := 0; g0 < n; g0 += convGroup {
-		gn := min(convGroup, n-g0)
-		gL, dz := gn*L, l.z[:l.oc*gn*L]
-		parallel(gn, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				for o := range l.oc {
-					copy(dz[o*gL+i*L:][:L], dy[((g0+i)*l.oc+o)*L:][:L])
-				}
-			}
-		})
-		gemm(false, true, l.oc, d, gL, 1, dz, l.cols[g0*d*L:(g0+gn)*d*L], 1, l.weight.Grad)
+	l.batch = dy
+	for l.g0 = 0; l.g0 < n; l.g0 += convGroup {
+		l.gn = min(convGroup, n-l.g0)
+		gL := l.gn * L
+		dz := l.z[:l.oc*gL]
+		l.loop = loopGather
+		parallel(l.gn, l)
+		gemm(false, true, l.oc, d, gL, 1, dz, l.cols[l.g0*d*L:][:d*gL], 1, l.weight.Grad)
 		for o := range l.oc {
-			for i := range gn {
+			for i := range l.gn {
 				var s T
 				for _, v := range dz[o*gL+i*L:][:L] {
 					s += v
@@ -94,19 +97,42 @@ func (l *conv[T]) backward(dy []T, n int, needInput bool) []T {
 			}
 		}
 		if needInput {
-			dcols := l.dcols[:d*gL]
-			gemm(true, false, d, gL, l.oc, 1, l.weight.Value, dz, 0, dcols)
-			parallel(gn, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					l.col2im(dcols[i*L:], gL, l.dx[(g0+i)*in:(g0+i+1)*in])
-				}
-			})
+			gemm(true, false, d, gL, l.oc, 1, l.weight.Value, dz, 0, l.dcols[:d*gL])
+			l.loop = loopCol2im
+			parallel(l.gn, l)
 		}
 	}
+	l.batch = nil
 	if !needInput {
 		return nil
 	}
 	return l.dx
+}
+
+// run implements job: l.loop on images lo…hi−1 of the current group.
+func (l *conv[T]) run(lo, hi int) {
+	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
+	gL, cols := l.gn*L, l.cols[l.g0*d*L:]
+	for i := lo; i < hi; i++ {
+		img := l.g0 + i
+		switch l.loop {
+		case loopIm2col:
+			l.im2col(l.batch[img*in:(img+1)*in], cols[i*L:], gL)
+		case loopBias:
+			for o, b := range l.bias.Value {
+				y, z := l.y[(img*l.oc+o)*L:][:L], l.z[o*gL+i*L:][:L]
+				for p, v := range z {
+					y[p] = v + b
+				}
+			}
+		case loopGather:
+			for o := range l.oc {
+				copy(l.z[o*gL+i*L:][:L], l.batch[(img*l.oc+o)*L:][:L])
+			}
+		case loopCol2im:
+			l.col2im(l.dcols[i*L:], gL, l.dx[img*in:(img+1)*in])
+		}
+	}
 }
 
 // im2col writes the D × L patch matrix of one image into the rows of
