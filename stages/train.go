@@ -22,7 +22,7 @@ type trainStage struct{}
 func init() { Register(trainStage{}) }
 
 func (trainStage) Kind() string    { return "train" }
-func (trainStage) Version() string { return "3" } // 3: CNN convolutions run im2col GEMMs on groups of 8 images (other rounding)
+func (trainStage) Version() string { return "2" }
 
 // curveColumns name the columns of the curve output.
 var curveColumns = []string{"loss", "train_acc", "val_acc", "reg", "alpha", "lr"}

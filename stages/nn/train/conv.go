@@ -2,44 +2,23 @@ package train
 
 // conv is a 3×3 (k×k) valid, stride-1 convolution with bias (nn.Conv2d
 // with padding 0) of (c, h, w) images into (oc, h−k+1, w−k+1), computed
-// by im2col + GEMM on groups of convGroup images in order: Z (oc × gL) =
-// W (oc × D) · cols (D × gL), D = c·k², L = output positions, g the
-// group's images, column i·L + p of cols the patch of its image i at
-// position p, the rows ordered (channel, tap row, tap column) as W's
-// columns are. The backward pass is, group by group in order, dW +=
-// dZ·colsᵀ (dZ the output gradient in Z's layout), db += Σ dY image by
-// image, and dcols = Wᵀ·dZ scattered back by col2im. The per-image loops
-// (im2col, the layout changes, col2im) run on parallel ranges of the
-// group's images, each writing only its own, so the bytes do not depend
-// on the split; the GEMMs are split among OpenBLAS's threads.
+// per image as im2col + GEMM: Y_i (oc × L) = W (oc × D) · cols_i (D × L),
+// D = c·k², L = output positions, the rows of cols ordered (channel, tap
+// row, tap column) as W's columns are. The backward pass is
+// dW += dY_i·cols_iᵀ and db += Σ dY_i image by image in order, then
+// dcols_i = Wᵀ·dY_i scattered back by col2im. The per-image work that
+// writes only the image's own outputs (the forward pass, dcols and
+// col2im) runs on parallel ranges of images, so the bytes do not depend
+// on the split; the gradient sums stay in image order.
 type conv[T Float] struct {
 	c, h, w, oc, k int
 	weight, bias   *Param[T]
-	cols           []T // per group, D × gL: the patches of the last forward
-	y, dx          []T
-	z, dcols       []T // one group's Z or dZ, and dcols
-	// The per-image loop run runs: which, on which batch (the forward's
-	// input or the backward's output gradient) and group.
-	loop   convLoop
-	batch  []T
-	g0, gn int
+	cols           []T // n × D × L, the patches of the last forward
+	y, dx, dcols   []T // dcols: n × D × L
+	// What run does: the forward pass of the batch x, or else the input
+	// gradient from the output gradient dy.
+	x, dy []T
 }
-
-// convLoop names a per-image loop of conv.run.
-type convLoop int
-
-const (
-	loopIm2col convLoop = iota // the group's patches into cols
-	loopBias                   // y = Z + bias, into (n, oc, L)
-	loopGather                 // dZ from dY in (n, oc, L)
-	loopCol2im                 // dx from dcols
-)
-
-// convGroup is the number of images per GEMM: enough columns (8·L) for
-// OpenBLAS to split a GEMM among two threads, few enough that a group's
-// patches and products stay in the L2 cache between the GEMM and the
-// loops around it (a GEMM over the whole batch runs 1.5 times slower).
-const convGroup = 8
 
 func newConv[T Float](name string, c, h, w, oc int) *conv[T] {
 	const k = 3
@@ -54,97 +33,69 @@ func (l *conv[T]) positions() int      { return (l.h - l.k + 1) * (l.w - l.k + 1
 func (l *conv[T]) patch() int          { return l.c * l.k * l.k }
 
 func (l *conv[T]) forward(x []T, n int) []T {
-	d, L := l.patch(), l.positions()
-	l.cols = grow(l.cols, n*d*L)
+	l.cols = grow(l.cols, n*l.patch()*l.positions())
 	l.y = grow(l.y, n*l.outSize())
-	l.z = grow(l.z, l.oc*min(n, convGroup)*L)
-	l.batch = x
-	for l.g0 = 0; l.g0 < n; l.g0 += convGroup {
-		l.gn = min(convGroup, n-l.g0)
-		gL := l.gn * L
-		l.loop = loopIm2col
-		parallel(l.gn, l)
-		gemm(false, false, l.oc, gL, d, 1, l.weight.Value, l.cols[l.g0*d*L:][:d*gL], 0, l.z[:l.oc*gL])
-		l.loop = loopBias
-		parallel(l.gn, l)
-	}
-	l.batch = nil
+	l.x = x
+	parallel(n, l)
+	l.x = nil
 	return l.y
 }
 
 func (l *conv[T]) backward(dy []T, n int, needInput bool) []T {
 	d, L := l.patch(), l.positions()
-	l.z = grow(l.z, l.oc*min(n, convGroup)*L)
-	if needInput {
-		l.dx = grow(l.dx, n*l.c*l.h*l.w)
-		l.dcols = grow(l.dcols, d*min(n, convGroup)*L)
-	}
-	l.batch = dy
-	for l.g0 = 0; l.g0 < n; l.g0 += convGroup {
-		l.gn = min(convGroup, n-l.g0)
-		gL := l.gn * L
-		dz := l.z[:l.oc*gL]
-		l.loop = loopGather
-		parallel(l.gn, l)
-		gemm(false, true, l.oc, d, gL, 1, dz, l.cols[l.g0*d*L:][:d*gL], 1, l.weight.Grad)
-		for o := range l.oc {
-			for i := range l.gn {
-				var s T
-				for _, v := range dz[o*gL+i*L:][:L] {
-					s += v
-				}
-				l.bias.Grad[o] += s
+	for i := 0; i < n; i++ {
+		g := dy[i*l.oc*L : (i+1)*l.oc*L]
+		gemm(false, true, l.oc, d, L, 1, g, l.cols[i*d*L:(i+1)*d*L], 1, l.weight.Grad)
+		for o := 0; o < l.oc; o++ {
+			var s T
+			for _, v := range g[o*L : (o+1)*L] {
+				s += v
 			}
-		}
-		if needInput {
-			gemm(true, false, d, gL, l.oc, 1, l.weight.Value, dz, 0, l.dcols[:d*gL])
-			l.loop = loopCol2im
-			parallel(l.gn, l)
+			l.bias.Grad[o] += s
 		}
 	}
-	l.batch = nil
 	if !needInput {
 		return nil
 	}
+	l.dx = grow(l.dx, n*l.c*l.h*l.w)
+	l.dcols = grow(l.dcols, n*d*L)
+	l.dy = dy
+	parallel(n, l)
+	l.dy = nil
 	return l.dx
 }
 
-// run implements job: l.loop on images lo…hi−1 of the current group.
+// run implements job on images lo…hi−1: their forward pass when l.x is
+// set, else their input gradient from l.dy.
 func (l *conv[T]) run(lo, hi int) {
-	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
-	gL, cols := l.gn*L, l.cols[l.g0*d*L:]
+	d, L, in, out := l.patch(), l.positions(), l.c*l.h*l.w, l.outSize()
 	for i := lo; i < hi; i++ {
-		img := l.g0 + i
-		switch l.loop {
-		case loopIm2col:
-			l.im2col(l.batch[img*in:(img+1)*in], cols[i*L:], gL)
-		case loopBias:
-			for o, b := range l.bias.Value {
-				y, z := l.y[(img*l.oc+o)*L:][:L], l.z[o*gL+i*L:][:L]
-				for p, v := range z {
-					y[p] = v + b
-				}
-			}
-		case loopGather:
-			for o := range l.oc {
-				copy(l.z[o*gL+i*L:][:L], l.batch[(img*l.oc+o)*L:][:L])
-			}
-		case loopCol2im:
-			l.col2im(l.dcols[i*L:], gL, l.dx[img*in:(img+1)*in])
+		if l.x == nil {
+			dcols := l.dcols[i*d*L : (i+1)*d*L]
+			gemm(true, false, d, L, l.oc, 1, l.weight.Value, l.dy[i*out:(i+1)*out], 0, dcols)
+			l.col2im(dcols, l.dx[i*in:(i+1)*in])
+			continue
 		}
+		cols, y := l.cols[i*d*L:(i+1)*d*L], l.y[i*out:(i+1)*out]
+		l.im2col(l.x[i*in:(i+1)*in], cols)
+		for o, b := range l.bias.Value {
+			for p := range L {
+				y[o*L+p] = b
+			}
+		}
+		gemm(false, false, l.oc, L, d, 1, l.weight.Value, cols, 1, y)
 	}
 }
 
-// im2col writes the D × L patch matrix of one image into the rows of
-// cols, stride values apart: cols[(ch, i, j)·stride + (oy, ox)] =
-// x[ch][oy+i][ox+j].
-func (l *conv[T]) im2col(x, cols []T, stride int) {
-	oh, ow := l.h-l.k+1, l.w-l.k+1
+// im2col writes the D × L patch matrix of one image:
+// cols[(ch, i, j)][(oy, ox)] = x[ch][oy+i][ox+j].
+func (l *conv[T]) im2col(x, cols []T) {
+	oh, ow, L := l.h-l.k+1, l.w-l.k+1, l.positions()
 	row := 0
 	for ch := 0; ch < l.c; ch++ {
 		for i := 0; i < l.k; i++ {
 			for j := 0; j < l.k; j++ {
-				dst := cols[row*stride:]
+				dst := cols[row*L : (row+1)*L]
 				for oy := 0; oy < oh; oy++ {
 					base := ch*l.h*l.w + (oy+i)*l.w + j
 					copy(dst[oy*ow:(oy+1)*ow], x[base:base+ow])
@@ -156,16 +107,16 @@ func (l *conv[T]) im2col(x, cols []T, stride int) {
 }
 
 // col2im is im2col's adjoint: it sets dx to the sum, over the patches
-// that read each input value, of their gradients (rows of dcols, stride
-// values apart), in (ch, i, j, oy, ox) order.
-func (l *conv[T]) col2im(dcols []T, stride int, dx []T) {
+// that read each input value, of their gradients, in (ch, i, j, oy, ox)
+// order.
+func (l *conv[T]) col2im(dcols, dx []T) {
 	clear(dx)
-	oh, ow := l.h-l.k+1, l.w-l.k+1
+	oh, ow, L := l.h-l.k+1, l.w-l.k+1, l.positions()
 	row := 0
 	for ch := 0; ch < l.c; ch++ {
 		for i := 0; i < l.k; i++ {
 			for j := 0; j < l.k; j++ {
-				src := dcols[row*stride:]
+				src := dcols[row*L : (row+1)*L]
 				for oy := 0; oy < oh; oy++ {
 					d := dx[ch*l.h*l.w+(oy+i)*l.w+j:][:ow]
 					for ox, v := range src[oy*ow : (oy+1)*ow] {
