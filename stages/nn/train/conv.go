@@ -6,18 +6,12 @@ package train
 // D = c·k², L = output positions, the rows of cols ordered (channel, tap
 // row, tap column) as W's columns are. The backward pass is
 // dW += dY_i·cols_iᵀ and db += Σ dY_i image by image in order, then
-// dcols_i = Wᵀ·dY_i scattered back by col2im. The per-image work that
-// writes only the image's own outputs (the forward pass, dcols and
-// col2im) runs on parallel ranges of images, so the bytes do not depend
-// on the split; the gradient sums stay in image order.
+// dcols = Wᵀ·dY_i scattered back by col2im.
 type conv[T Float] struct {
 	c, h, w, oc, k int
 	weight, bias   *Param[T]
 	cols           []T // n × D × L, the patches of the last forward
-	y, dx, dcols   []T // dcols: n × D × L
-	// What run does: the forward pass of the batch x, or else the input
-	// gradient from the output gradient dy.
-	x, dy []T
+	y, dx, dcols   []T
 }
 
 func newConv[T Float](name string, c, h, w, oc int) *conv[T] {
@@ -33,16 +27,29 @@ func (l *conv[T]) positions() int      { return (l.h - l.k + 1) * (l.w - l.k + 1
 func (l *conv[T]) patch() int          { return l.c * l.k * l.k }
 
 func (l *conv[T]) forward(x []T, n int) []T {
-	l.cols = grow(l.cols, n*l.patch()*l.positions())
+	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
+	l.cols = grow(l.cols, n*d*L)
 	l.y = grow(l.y, n*l.outSize())
-	l.x = x
-	parallel(n, l)
-	l.x = nil
+	for i := 0; i < n; i++ {
+		cols, y := l.cols[i*d*L:(i+1)*d*L], l.y[i*l.oc*L:(i+1)*l.oc*L]
+		l.im2col(x[i*in:(i+1)*in], cols)
+		for o := 0; o < l.oc; o++ {
+			b := l.bias.Value[o]
+			for p := range L {
+				y[o*L+p] = b
+			}
+		}
+		gemm(false, false, l.oc, L, d, 1, l.weight.Value, cols, 1, y)
+	}
 	return l.y
 }
 
 func (l *conv[T]) backward(dy []T, n int, needInput bool) []T {
-	d, L := l.patch(), l.positions()
+	d, L, in := l.patch(), l.positions(), l.c*l.h*l.w
+	if needInput {
+		l.dx = grow(l.dx, n*in)
+		l.dcols = grow(l.dcols, d*L)
+	}
 	for i := 0; i < n; i++ {
 		g := dy[i*l.oc*L : (i+1)*l.oc*L]
 		gemm(false, true, l.oc, d, L, 1, g, l.cols[i*d*L:(i+1)*d*L], 1, l.weight.Grad)
@@ -53,38 +60,15 @@ func (l *conv[T]) backward(dy []T, n int, needInput bool) []T {
 			}
 			l.bias.Grad[o] += s
 		}
+		if needInput {
+			gemm(true, false, d, L, l.oc, 1, l.weight.Value, g, 0, l.dcols)
+			l.col2im(l.dcols, l.dx[i*in:(i+1)*in])
+		}
 	}
 	if !needInput {
 		return nil
 	}
-	l.dx = grow(l.dx, n*l.c*l.h*l.w)
-	l.dcols = grow(l.dcols, n*d*L)
-	l.dy = dy
-	parallel(n, l)
-	l.dy = nil
 	return l.dx
-}
-
-// run implements job on images lo…hi−1: their forward pass when l.x is
-// set, else their input gradient from l.dy.
-func (l *conv[T]) run(lo, hi int) {
-	d, L, in, out := l.patch(), l.positions(), l.c*l.h*l.w, l.outSize()
-	for i := lo; i < hi; i++ {
-		if l.x == nil {
-			dcols := l.dcols[i*d*L : (i+1)*d*L]
-			gemm(true, false, d, L, l.oc, 1, l.weight.Value, l.dy[i*out:(i+1)*out], 0, dcols)
-			l.col2im(dcols, l.dx[i*in:(i+1)*in])
-			continue
-		}
-		cols, y := l.cols[i*d*L:(i+1)*d*L], l.y[i*out:(i+1)*out]
-		l.im2col(l.x[i*in:(i+1)*in], cols)
-		for o, b := range l.bias.Value {
-			for p := range L {
-				y[o*L+p] = b
-			}
-		}
-		gemm(false, false, l.oc, L, d, 1, l.weight.Value, cols, 1, y)
-	}
 }
 
 // im2col writes the D × L patch matrix of one image:

@@ -130,57 +130,22 @@ type reluPool[T Float] struct {
 	c, h, w int
 	arg     []int32 // per output, the input offset within its plane of the maximum
 	y, dx   []T
-	// What run does: the forward pass of x, or the backward pass of dy.
-	x, dy []T
 }
 
 func (l *reluPool[T]) params() []*Param[T] { return nil }
 func (l *reluPool[T]) outSize() int        { return l.c * (l.h / 2) * (l.w / 2) }
 
 func (l *reluPool[T]) forward(x []T, n int) []T {
+	oh, ow, w := l.h/2, l.w/2, l.w
 	l.y = grow(l.y, n*l.outSize())
 	l.arg = grow(l.arg, len(l.y))
-	l.x = x
-	parallel(n*l.c, l)
-	l.x = nil
-	return l.y
-}
-
-func (l *reluPool[T]) backward(dy []T, n int, needInput bool) []T {
-	if !needInput {
-		return nil
-	}
-	l.dx = grow(l.dx, n*l.c*l.h*l.w)
-	l.dy = dy
-	parallel(n*l.c, l)
-	l.dy = nil
-	return l.dx
-}
-
-// run implements job on the planes (sample, channel) lo…hi−1: the
-// forward pass when l.x is set, else the backward pass of l.dy.
-func (l *reluPool[T]) run(lo, hi int) {
-	oh, ow, w := l.h/2, l.w/2, l.w
-	plane, out := l.h*w, oh*ow
-	if l.x == nil {
-		clear(l.dx[lo*plane : hi*plane])
-	}
-	for p := lo; p < hi; p++ {
-		y, arg := l.y[p*out:(p+1)*out], l.arg[p*out:(p+1)*out]
-		if l.x == nil {
-			dx := l.dx[p*plane : (p+1)*plane]
-			for o, g := range l.dy[p*out : (p+1)*out] {
-				if y[o] > 0 {
-					dx[arg[o]] += g
-				}
-			}
-			continue
-		}
-		src := l.x[p*plane : (p+1)*plane]
+	for p := 0; p < n*l.c; p++ {
+		src := x[p*l.h*w : (p+1)*l.h*w]
 		for oy := 0; oy < oh; oy++ {
 			top := 2 * oy * w
 			r0, r1 := src[top:top+2*ow], src[top+w:top+w+2*ow]
-			ys, args := y[oy*ow:(oy+1)*ow], arg[oy*ow:(oy+1)*ow]
+			o := (p*oh + oy) * ow
+			ys, args := l.y[o:o+ow], l.arg[o:o+ow]
 			for ox := range ys {
 				best, at := window(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
 				if at >= 2 {
@@ -190,6 +155,25 @@ func (l *reluPool[T]) run(lo, hi int) {
 			}
 		}
 	}
+	return l.y
+}
+
+func (l *reluPool[T]) backward(dy []T, n int, needInput bool) []T {
+	if !needInput {
+		return nil
+	}
+	plane, out := l.h*l.w, (l.h/2)*(l.w/2)
+	l.dx = grow(l.dx, n*l.c*plane)
+	clear(l.dx)
+	for p := 0; p < n*l.c; p++ {
+		dx, y, arg := l.dx[p*plane:(p+1)*plane], l.y[p*out:(p+1)*out], l.arg[p*out:(p+1)*out]
+		for o, g := range dy[p*out : (p+1)*out] {
+			if y[o] > 0 {
+				dx[arg[o]] += g
+			}
+		}
+	}
+	return l.dx
 }
 
 // window returns the maximum of a 2×2 window (a, b; c, d) and the position

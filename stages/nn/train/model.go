@@ -13,13 +13,11 @@
 // two types run the same code: GEMMs are DGEMM or SGEMM, the element loops
 // compute in T, and the scalar reductions a step reports (loss, penalty,
 // eigenvalues) are summed in float64. Determinism: the package's own loops
-// run in a fixed order, or, for the convolution and pooling layers, on
-// parallel ranges of images whose calls each write only their own outputs
-// (parallel), and every GEMM reduces over its inner dimension within one
-// call (OpenBLAS, registered by stages/linalg, splits only the output
-// among its fixed number of threads; gonum's Go BLAS with -tags purego),
-// so the same inputs, weights and seed give the same bytes whatever
-// GOMAXPROCS is.
+// run on one goroutine in a fixed order, and every GEMM reduces over its
+// inner dimension within one call (OpenBLAS, registered by stages/linalg,
+// splits only the output among its fixed number of threads; gonum's Go
+// BLAS with -tags purego), so the same inputs, weights and seed give the
+// same bytes whatever GOMAXPROCS is.
 //
 // It does not reuse stages/nn's forward pass: that one is per-image, for
 // inference; training needs batches and keeps every layer's input for the
