@@ -138,10 +138,9 @@ func runEpoch[T Float](m *Model[T], cfg Config[T], tr Data[T], vecs *mat.Dense, 
 	xb := make([]T, cfg.BatchSize*in)
 	yb := make([]int, cfg.BatchSize)
 	dl := make([]T, cfg.BatchSize*k)
-	dh := make([]T, cfg.BatchSize*d)
-	var basis []T
+	var dh, basis []T
 	if cfg.Reg != nil {
-		basis = Basis[T](vecs)
+		dh, basis = make([]T, cfg.BatchSize*d), Basis[T](vecs)
 	}
 	ep := Epoch{LR: lr}
 	correct := 0

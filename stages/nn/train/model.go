@@ -75,7 +75,8 @@ type Model[T Float] struct {
 	InShape []int // per-sample input shape: (D) or (C, H, W)
 	layers  []layer[T]
 	Hidden  int
-	outs    [][]T // each layer's output of the last Forward
+	outs    [][]T       // each layer's output of the last Forward
+	params  []*Param[T] // Params, listed once (a step must not allocate)
 }
 
 // InSize is the number of input values per sample.
@@ -132,17 +133,15 @@ func (m *Model[T]) addDense(in int, hidden []int, classes int) {
 	m.Hidden = len(m.layers) - 1
 	m.layers = append(m.layers, newDense[T](fmt.Sprintf("dense%d", len(hidden)), in, classes))
 	m.outs = make([][]T, len(m.layers))
+	for _, l := range m.layers {
+		m.params = append(m.params, l.params()...)
+	}
 }
 
 // Params lists the trainable tensors in PyTorch's parameters() order
-// (per layer, kernel then bias).
-func (m *Model[T]) Params() []*Param[T] {
-	var ps []*Param[T]
-	for _, l := range m.layers {
-		ps = append(ps, l.params()...)
-	}
-	return ps
-}
+// (per layer, kernel then bias). The slice is the model's own, the same at
+// every call (training calls it at every step): do not modify it.
+func (m *Model[T]) Params() []*Param[T] { return m.params }
 
 // Init draws the weights as PyTorch's default for nn.Linear and nn.Conv2d
 // does (kaiming_uniform with a = √5): kernel and bias uniform on
@@ -237,7 +236,7 @@ func (m *Model[T]) HiddenOutput() []T { return m.outs[m.Hidden] }
 // dhidden is not nil, a loss term whose gradient wrt HiddenOutput is
 // dhidden. It returns the gradient wrt the input when needInput.
 func (m *Model[T]) Backward(dlogits, dhidden []T, n int, needInput bool) []T {
-	for _, p := range m.Params() {
+	for _, p := range m.params {
 		clear(p.Grad)
 	}
 	d := dlogits
