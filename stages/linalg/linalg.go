@@ -42,10 +42,18 @@ func SymEig(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, err
 // SVD returns the thin SVD a = U diag(s) Vt with s descending: U is m×k,
 // Vt is k×n, k = min(m, n). a is not modified.
 func SVD(a *mat.Dense) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	return CenteredSVD(a, nil)
+}
+
+// CenteredSVD is SVD of a − 1·meanᵀ (mean: one shift per column; nil for
+// none) without forming that matrix: the shift is applied in the copy of a
+// that LAPACK overwrites anyway, which saves a pass over the data and a
+// matrix of memory against SVD(Centered(a, mean)). a is not modified.
+func CenteredSVD(a *mat.Dense, mean []float64) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
 	if err := checkSVD(a); err != nil {
 		return nil, nil, nil, err
 	}
-	u, s, vt, err = svd(a, true)
+	u, s, vt, err = svd(a, mean, true)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("SVD of %s: %w", shape(a), err)
 	}
@@ -58,7 +66,7 @@ func SingularValues(a *mat.Dense) ([]float64, error) {
 	if err := checkSVD(a); err != nil {
 		return nil, err
 	}
-	_, s, _, err := svd(a, false)
+	_, s, _, err := svd(a, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("singular values of %s: %w", shape(a), err)
 	}

@@ -26,8 +26,12 @@ func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
 	return e.Values(nil), vecs, nil
 }
 
-// svd is gonum's thin SVD, or values only unless vectors.
-func svd(a *mat.Dense, vectors bool) (*mat.Dense, []float64, *mat.Dense, error) {
+// svd is gonum's thin SVD of a − 1·meanᵀ (mean nil: of a), or values
+// only unless vectors.
+func svd(a *mat.Dense, mean []float64, vectors bool) (*mat.Dense, []float64, *mat.Dense, error) {
+	if mean != nil {
+		a = Centered(a, mean)
+	}
 	var f mat.SVD
 	kind := mat.SVDNone
 	if vectors {
