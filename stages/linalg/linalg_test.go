@@ -96,6 +96,40 @@ func TestSymEigAgainstNumpy(t *testing.T) {
 			t.Fatalf("%s values only: vectors %v, error %v", c, none, err)
 		}
 		golden.CloseRel(t, c+" values-only eigenvalues", only, wantVals, 1e-10)
+		checkInPlace(t, c, sym, vals, vecs, only)
+	}
+}
+
+// checkInPlace checks that SymEigInPlace, which decomposes a's own storage
+// (a copy of sym here, its lower triangle garbage as gonum may leave it),
+// gives bit for bit what SymEig gave: vals and vecs, and only without vectors.
+func checkInPlace(t *testing.T, c string, sym *mat.SymDense, vals []float64, vecs *mat.Dense, only []float64) {
+	t.Helper()
+	for _, vectors := range []bool{true, false} {
+		n := sym.SymmetricDim()
+		a := mat.NewSymDense(n, nil)
+		a.CopySym(sym)
+		raw := a.RawSymmetric().Data
+		for i := 1; i < n; i++ {
+			for j := 0; j < i; j++ {
+				raw[i*n+j] = math.NaN()
+			}
+		}
+		v, vv, err := linalg.SymEigInPlace(a, vectors)
+		if err != nil {
+			t.Fatalf("%s in place: %v", c, err)
+		}
+		want := only
+		if vectors {
+			want = vals
+			linalg.SVDFlip(vv, nil)
+			if !mat.Equal(vv, vecs) {
+				t.Errorf("%s in place: eigenvectors differ from SymEig's", c)
+			}
+		}
+		if !slices.Equal(v, want) {
+			t.Errorf("%s in place (vectors %v): eigenvalues differ from SymEig's", c, vectors)
+		}
 	}
 }
 

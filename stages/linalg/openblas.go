@@ -37,22 +37,28 @@ func init() {
 // Backend names the BLAS/LAPACK in use, for the provenance fingerprint.
 func Backend() string { return "openblas" }
 
-// symEig runs LAPACK's divide-and-conquer dsyevd; ascending order.
-func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
+// symEig runs LAPACK's divide-and-conquer dsyevd; ascending order. With
+// inPlace and a compact a (stride n), dsyevd works on a's own storage.
+func symEig(a *mat.SymDense, vectors, inPlace bool) ([]float64, *mat.Dense, error) {
 	n := a.SymmetricDim()
-	// dsyevd overwrites its input with the eigenvectors: Go memory when
-	// they are returned, C scratch otherwise.
+	raw := a.RawSymmetric()
+	// dsyevd overwrites its input with the eigenvectors: a's storage in
+	// place, else Go memory when they are returned, C scratch otherwise.
 	var buf []float64
-	if vectors {
+	switch {
+	case inPlace && raw.Stride == n:
+		buf = raw.Data[:n*n]
+	case vectors:
 		buf = make([]float64, n*n)
-	} else {
+	default:
 		var free func()
 		buf, free = scratch[float64](n * n)
 		defer free()
 	}
-	raw := a.RawSymmetric()
-	for i := 0; i < n; i++ {
-		copy(buf[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
+	if &buf[0] != &raw.Data[0] {
+		for i := 0; i < n; i++ {
+			copy(buf[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
+		}
 	}
 	// The row-major upper triangle is the column-major lower triangle, so
 	// the Fortran routine runs on buf as it is, with no transposition (the

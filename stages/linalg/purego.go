@@ -12,8 +12,9 @@ import (
 // Backend names the BLAS/LAPACK in use, for the provenance fingerprint.
 func Backend() string { return "gonum" }
 
-// symEig is gonum's symmetric eigensolver; ascending order.
-func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
+// symEig is gonum's symmetric eigensolver; ascending order. It works on
+// a copy whatever inPlace says.
+func symEig(a *mat.SymDense, vectors, _ bool) ([]float64, *mat.Dense, error) {
 	var e mat.EigenSym
 	if !e.Factorize(a, vectors) {
 		return nil, nil, errors.New("gonum EigenSym did not converge")
