@@ -60,8 +60,17 @@ type side struct {
 // of the small L_xᵀ Y_c (or of L_xᵀ L_y when both sides are wide), so
 // X_cᵀY_c is never formed.
 func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
+	return fitRows(x, y, nil, o)
+}
+
+// fitRows is FitCross on the given rows of x and y (nil: all), centered
+// as they are copied: no uncentered copy of the rows is made.
+func fitRows(x, y *mat.Dense, rows []int, o CrossOptions) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
+	if rows != nil {
+		n = len(rows)
+	}
 	gx, gy, err := routeSides(o.Route, n, dx, dy)
 	if err != nil {
 		return nil, err
@@ -70,8 +79,8 @@ func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 		gy = false // one decomposition, of X_c
 	}
 	f := &CrossFit{same: o.Same, Route: routeName(gx, gy)}
-	f.x.mean, f.y.mean = linalg.ColMeans(x), linalg.ColMeans(y)
-	xc, yc := linalg.Centered(x, f.x.mean), linalg.Centered(y, f.y.mean)
+	f.x.mean, f.y.mean = rowMeans(x, rows), rowMeans(y, rows)
+	xc, yc := shiftedRows(x, rows, f.x.mean), shiftedRows(y, rows, f.y.mean)
 	var s []float64
 	if o.Same {
 		s, err = f.fitPCA(xc, gx)
@@ -99,8 +108,7 @@ func (f *CrossFit) finish(s []float64, n, k int) error {
 	if k == 0 {
 		k = avail
 	}
-	f.x.coef = mat.DenseCopyOf(f.x.coef.Slice(0, rowsOf(f.x.coef), 0, k))
-	f.y.coef = mat.DenseCopyOf(f.y.coef.Slice(0, rowsOf(f.y.coef), 0, k))
+	f.x.coef, f.y.coef = firstCols(f.x.coef, k), firstCols(f.y.coef, k)
 	if f.same {
 		f.y = f.x
 	}
@@ -285,15 +293,21 @@ func squares(s []float64) []float64 {
 // Project returns the held-out projections x̃ = (X − μX)U, ỹ = (Y − μY)V
 // (§3.2), centered by the training means. In the PCA case ỹ is x̃.
 func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
-	xt = f.x.project(x)
+	return f.projectRows(x, y, nil)
+}
+
+// projectRows is Project of the given rows of x and y (nil: all),
+// centered as they are copied.
+func (f *CrossFit) projectRows(x, y *mat.Dense, rows []int) (xt, yt *mat.Dense) {
+	xt = f.x.project(shiftedRows(x, rows, f.x.mean))
 	if f.same {
 		return xt, xt
 	}
-	return xt, f.y.project(y)
+	return xt, f.y.project(shiftedRows(y, rows, f.y.mean))
 }
 
-func (sd *side) project(z *mat.Dense) *mat.Dense {
-	zc := linalg.Centered(z, sd.mean)
+// project projects zc, rows already centered by the train means.
+func (sd *side) project(zc *mat.Dense) *mat.Dense {
 	var out mat.Dense
 	if sd.train == nil {
 		out.Mul(zc, sd.coef)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
 // Folds are every fold's cross-decomposition fit and held-out projections
@@ -77,10 +80,10 @@ func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, shared **foldGr
 		}
 		return (*shared).fit(x, train, test, o.K)
 	}
-	if fit, err = FitCross(pickRows(x, train), pickRows(y, train), o); err != nil {
+	if fit, err = fitRows(x, y, train, o); err != nil {
 		return nil, nil, nil, err
 	}
-	xt, yt = fit.Project(pickRows(x, test), pickRows(y, test))
+	xt, yt = fit.projectRows(x, y, test)
 	return fit, xt, yt, nil
 }
 
@@ -116,12 +119,43 @@ func testGroups(groups []int64, test []int) [][]int {
 	return GroupRows(labels)
 }
 
-// pickRows copies the given rows of m.
-func pickRows(m *mat.Dense, idx []int) *mat.Dense {
+// rowMeans returns the mean of each column of m over the given rows
+// (nil: all rows; the same sums in the same order as linalg.ColMeans).
+func rowMeans(m *mat.Dense, rows []int) []float64 {
+	if rows == nil {
+		return linalg.ColMeans(m)
+	}
 	_, c := m.Dims()
-	out := mat.NewDense(len(idx), c, nil)
-	for i, r := range idx {
-		copy(out.RawRowView(i), m.RawRowView(r))
+	mean := make([]float64, c)
+	for _, r := range rows {
+		floats.Add(mean, m.RawRowView(r))
+	}
+	for j := range mean {
+		mean[j] /= float64(len(rows))
+	}
+	return mean
+}
+
+// shiftedRows copies the given rows of m (nil: all) minus shift (nil:
+// unshifted), in one pass: a fold's centered train or test rows without
+// an uncentered copy first.
+func shiftedRows(m *mat.Dense, rows []int, shift []float64) *mat.Dense {
+	n, c := m.Dims()
+	if rows != nil {
+		n = len(rows)
+	}
+	out := mat.NewDense(n, c, nil)
+	for i := 0; i < n; i++ {
+		r := i
+		if rows != nil {
+			r = rows[i]
+		}
+		dst, src := out.RawRowView(i), m.RawRowView(r)
+		if shift == nil {
+			copy(dst, src)
+		} else {
+			floats.SubTo(dst, src, shift)
+		}
 	}
 	return out
 }
