@@ -60,12 +60,13 @@ type side struct {
 // of the small L_xᵀ Y_c (or of L_xᵀ L_y when both sides are wide), so
 // X_cᵀY_c is never formed.
 func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
-	return fitRows(x, y, nil, o)
+	return fitRows(x, y, nil, o, nil)
 }
 
 // fitRows is FitCross on the given rows of x and y (nil: all), centered
-// as they are copied: no uncentered copy of the rows is made.
-func fitRows(x, y *mat.Dense, rows []int, o CrossOptions) (*CrossFit, error) {
+// as they are copied: no uncentered copy of the rows is made. With bufs
+// (nil: fresh memory) the centered rows are written into its storage.
+func fitRows(x, y *mat.Dense, rows []int, o CrossOptions, bufs *trainBufs) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
 	if rows != nil {
@@ -80,7 +81,11 @@ func fitRows(x, y *mat.Dense, rows []int, o CrossOptions) (*CrossFit, error) {
 	}
 	f := &CrossFit{same: o.Same, Route: routeName(gx, gy)}
 	f.x.mean, f.y.mean = rowMeans(x, rows), rowMeans(y, rows)
-	xc, yc := shiftedRows(x, rows, f.x.mean), shiftedRows(y, rows, f.y.mean)
+	var bx, by *[]float64
+	if bufs != nil {
+		bx, by = &bufs.x, &bufs.y
+	}
+	xc, yc := shiftedRows(x, rows, f.x.mean, bx), shiftedRows(y, rows, f.y.mean, by)
 	var s []float64
 	if o.Same {
 		s, err = f.fitPCA(xc, gx)
@@ -196,7 +201,13 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 // fitFactors takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ and stores the
 // projections B_x P and B_y Q; it returns Σ.
 func (f *CrossFit) fitFactors(lx, ly *mat.Dense) ([]float64, error) {
-	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
+	return f.fitProduct(linalg.CrossProd(lx, ly))
+}
+
+// fitProduct takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ and stores the
+// projections B_x P and B_y Q; it returns Σ.
+func (f *CrossFit) fitProduct(m *mat.Dense) ([]float64, error) {
+	p, s, qt, err := linalg.SVD(m)
 	if err != nil {
 		return nil, err
 	}
@@ -299,11 +310,11 @@ func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
 // projectRows is Project of the given rows of x and y (nil: all),
 // centered as they are copied.
 func (f *CrossFit) projectRows(x, y *mat.Dense, rows []int) (xt, yt *mat.Dense) {
-	xt = f.x.project(shiftedRows(x, rows, f.x.mean))
+	xt = f.x.project(shiftedRows(x, rows, f.x.mean, nil))
 	if f.same {
 		return xt, xt
 	}
-	return xt, f.y.project(shiftedRows(y, rows, f.y.mean))
+	return xt, f.y.project(shiftedRows(y, rows, f.y.mean, nil))
 }
 
 // project projects zc, rows already centered by the train means.

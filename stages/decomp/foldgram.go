@@ -67,7 +67,7 @@ func (fg *foldGrams) fit(x *mat.Dense, train, test []int, k int) (*CrossFit, *ma
 	gy, ky := fg.y.fold(train, test)
 	f := &CrossFit{Route: routeName(true, true)}
 	f.x.mean = rowMeans(x, train)
-	f.x.train = shiftedRows(x, train, f.x.mean)
+	f.x.train = shiftedRows(x, train, f.x.mean, nil)
 	s, err := f.fitGrams(gx, gy)
 	if err == nil {
 		err = f.finish(s, len(train), k)

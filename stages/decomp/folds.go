@@ -50,7 +50,7 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 	_, dx := x.Dims()
 	_, dy := y.Dims()
 	fs := &Folds{K: min(dx, dy)}
-	var shared *foldGrams // built by the first fold on the gram-xy route
+	var shared foldShared
 	for f := 0; f < nFolds; f++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -71,19 +71,42 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 	return fs, nil
 }
 
-// fitFold fits one fold and projects its test rows: on the gram-xy route
-// from the all-row Grams in *shared (made on first use), else by
-// FitCross on copies of the rows.
-func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, shared **foldGrams) (fit *CrossFit, xt, yt *mat.Dense, err error) {
+// foldShared is what FitFolds computes once for all folds, on first use:
+// the all-row Grams of the gram-xy route, the all-row cross product of the
+// direct route (X ≠ Y), and the storage of a fold's centered train rows
+// on the other routes (X = Y, or one Gram side), reused fold after fold:
+// no fit keeps its train rows past its own projection (FitFolds drops
+// them), so F folds allocate them once.
+type foldShared struct {
+	grams *foldGrams
+	cross *allCross
+	bufs  trainBufs
+}
+
+// trainBufs hold a fold's centered train rows of x and y.
+type trainBufs struct{ x, y []float64 }
+
+// fitFold fits one fold and projects its test rows: on the gram-xy and
+// direct routes from the all-row products in sh, else by FitCross on
+// centered copies of the rows, in sh.bufs.
+func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, sh *foldShared) (fit *CrossFit, xt, yt *mat.Dense, err error) {
 	_, dx := x.Dims()
 	_, dy := y.Dims()
-	if gx, gy, err := routeSides(o.Route, len(train), dx, dy); err == nil && gx && gy && !o.Same {
-		if *shared == nil {
-			*shared = &foldGrams{newAllGram(x), newAllGram(y)}
+	gx, gy, err := routeSides(o.Route, len(train), dx, dy)
+	switch {
+	case err != nil || o.Same:
+	case gx && gy:
+		if sh.grams == nil {
+			sh.grams = &foldGrams{newAllGram(x), newAllGram(y)}
 		}
-		return (*shared).fit(x, train, test, o.K)
+		return sh.grams.fit(x, train, test, o.K)
+	case !gx && !gy:
+		if sh.cross == nil {
+			sh.cross = newAllCross(x, y)
+		}
+		return sh.cross.fit(x, y, train, test, o.K)
 	}
-	if fit, err = fitRows(x, y, train, o); err != nil {
+	if fit, err = fitRows(x, y, train, o, &sh.bufs); err != nil {
 		return nil, nil, nil, err
 	}
 	xt, yt = fit.projectRows(x, y, test)
@@ -141,13 +164,21 @@ func rowMeans(m *mat.Dense, rows []int) []float64 {
 
 // shiftedRows copies the given rows of m (nil: all) minus shift (nil:
 // unshifted), in one pass: a fold's centered train or test rows without
-// an uncentered copy first.
-func shiftedRows(m *mat.Dense, rows []int, shift []float64) *mat.Dense {
+// an uncentered copy first. With buf (nil: fresh memory) the copy is
+// written into *buf, grown as needed.
+func shiftedRows(m *mat.Dense, rows []int, shift []float64, buf *[]float64) *mat.Dense {
 	n, c := m.Dims()
 	if rows != nil {
 		n = len(rows)
 	}
-	out := mat.NewDense(n, c, nil)
+	var data []float64
+	if buf != nil {
+		if cap(*buf) < n*c {
+			*buf = make([]float64, n*c)
+		}
+		data = (*buf)[:n*c]
+	}
+	out := mat.NewDense(n, c, data)
 	for i := 0; i < n; i++ {
 		r := i
 		if rows != nil {
