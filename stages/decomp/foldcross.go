@@ -22,36 +22,37 @@ import (
 type allCross struct {
 	mx, my []float64
 	c      *mat.Dense
+	fold   *mat.Dense // a fold's cross product, overwritten fold after fold
+	bufs   trainBufs  // the shifted rows of a block
 }
 
 func newAllCross(x, y *mat.Dense) *allCross {
-	a := &allCross{mx: linalg.ColMeans(x), my: linalg.ColMeans(y)}
-	a.c = shiftedCross(x, y, nil, a.mx, a.my)
+	_, dx := x.Dims()
+	_, dy := y.Dims()
+	a := &allCross{mx: linalg.ColMeans(x), my: linalg.ColMeans(y), c: mat.NewDense(dx, dy, nil), fold: mat.NewDense(dx, dy, nil)}
+	a.product(a.c, x, y, nil)
 	return a
 }
 
-// crossBlock is the number of rows shiftedCross copies and multiplies at once.
+// crossBlock is the number of rows product copies and multiplies at once.
 const crossBlock = 1024
 
-// shiftedCross returns (X − 1mxᵀ)ᵀ(Y − 1myᵀ) over the given rows (nil:
+// product sets c to (X − 1mxᵀ)ᵀ(Y − 1myᵀ) over the given rows (nil:
 // all), accumulated over blocks of crossBlock shifted rows.
-func shiftedCross(x, y *mat.Dense, rows []int, mx, my []float64) *mat.Dense {
-	n, dx := x.Dims()
-	_, dy := y.Dims()
+func (a *allCross) product(c, x, y *mat.Dense, rows []int) {
 	if rows == nil {
+		n, _ := x.Dims()
 		rows = make([]int, n)
 		for i := range rows {
 			rows[i] = i
 		}
 	}
-	c := mat.NewDense(dx, dy, nil)
-	var bx, by []float64
+	c.Zero()
 	for b0 := 0; b0 < len(rows); b0 += crossBlock {
 		blk := rows[b0:min(len(rows), b0+crossBlock)]
-		xb, yb := shiftedRows(x, blk, mx, &bx), shiftedRows(y, blk, my, &by)
+		xb, yb := shiftedRows(x, blk, a.mx, &a.bufs.x), shiftedRows(y, blk, a.my, &a.bufs.y)
 		blas64.Gemm(blas.Trans, blas.NoTrans, 1, xb.RawMatrix(), yb.RawMatrix(), 1, c.RawMatrix())
 	}
-	return c
 }
 
 // fit is FitCross on the direct route on the train rows, from the all-row
@@ -59,7 +60,8 @@ func shiftedCross(x, y *mat.Dense, rows []int, mx, my []float64) *mat.Dense {
 func (a *allCross) fit(x, y *mat.Dense, train, test []int, k int) (*CrossFit, *mat.Dense, *mat.Dense, error) {
 	f := &CrossFit{Route: routeName(false, false)}
 	f.x.mean, f.y.mean = rowMeans(x, train), rowMeans(y, train)
-	c := shiftedCross(x, y, test, a.mx, a.my)
+	c := a.fold
+	a.product(c, x, y, test)
 	c.Sub(a.c, c)
 	dx, dy := make([]float64, len(a.mx)), make([]float64, len(a.my))
 	for j := range dx {
