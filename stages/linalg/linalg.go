@@ -153,23 +153,41 @@ func CrossProd(x, y *mat.Dense) *mat.Dense {
 // gets the same sign.
 func SVDFlip(u, vt *mat.Dense) {
 	m, k := u.Dims()
-	for j := 0; j < k; j++ {
-		best, arg := -1.0, 0
-		for i := 0; i < m; i++ {
-			if a := abs(u.At(i, j)); a > best {
-				best, arg = a, i
+	// One pass over u's rows (not k strided column scans): the first
+	// largest |value| of every column, then the signs.
+	best, arg := make([]float64, k), make([]int, k)
+	for j := range best {
+		best[j] = -1
+	}
+	for i := 0; i < m; i++ {
+		for j, v := range u.RawRowView(i) {
+			if a := abs(v); a > best[j] {
+				best[j], arg[j] = a, i
 			}
 		}
-		if u.At(arg, j) >= 0 {
-			continue
+	}
+	neg := make([]bool, k)
+	flips := false
+	for j := range neg {
+		neg[j] = u.At(arg[j], j) < 0
+		flips = flips || neg[j]
+	}
+	if !flips {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := u.RawRowView(i)
+		for j, n := range neg {
+			if n {
+				row[j] = -row[j]
+			}
 		}
-		for i := 0; i < m; i++ {
-			u.Set(i, j, -u.At(i, j))
-		}
-		if vt != nil {
-			_, n := vt.Dims()
-			for c := 0; c < n; c++ {
-				vt.Set(j, c, -vt.At(j, c))
+	}
+	for j, n := range neg {
+		if n && vt != nil {
+			row := vt.RawRowView(j)
+			for c := range row {
+				row[c] = -row[c]
 			}
 		}
 	}

@@ -160,13 +160,16 @@ func cmpFloat(p, q float64) int {
 	return 0
 }
 
+// The largest |value| of each column of U decides its sign, the first one
+// on ties (numpy's argmax: column 3 has −0.5 before 0.5), and row k of Vt
+// follows column k.
 func TestSVDFlip(t *testing.T) {
-	u := mat.NewDense(3, 2, []float64{0.1, -0.2, -0.9, 0.3, 0.4, -0.1})
-	vt := mat.NewDense(2, 2, []float64{1, 2, 3, 4})
+	u := mat.NewDense(3, 3, []float64{0.1, -0.2, -0.5, -0.9, 0.3, 0.5, 0.4, -0.1, 0.1})
+	vt := mat.NewDense(3, 2, []float64{1, 2, 3, 4, 5, 6})
 	linalg.SVDFlip(u, vt)
-	want := []float64{-0.1, -0.2, 0.9, 0.3, -0.4, -0.1}
+	want := []float64{-0.1, -0.2, 0.5, 0.9, 0.3, -0.5, -0.4, -0.1, -0.1}
 	golden.CloseRel(t, "flipped U", u.RawMatrix().Data, want, 0)
-	golden.CloseRel(t, "flipped Vt", vt.RawMatrix().Data, []float64{-1, -2, 3, 4}, 0)
+	golden.CloseRel(t, "flipped Vt", vt.RawMatrix().Data, []float64{-1, -2, 3, 4, -5, -6}, 0)
 }
 
 func TestEmptyAndBadShapes(t *testing.T) {
