@@ -5,7 +5,7 @@ row (fit_transform, which sklearn takes as U*S) — what the reduce stage's meth
 does with split 1. sklearn's default solver ("auto") picks the exact LAPACK SVD here
 (k >= 0.8 min(n, p)). The input is uniform in [-1, 1) like the Go LCG input (the timing
 does not depend on the values).
-Run: /usr/bin/time -f %M /usr/bin/python3 bench/sklearn_pca.py [k]"""
+Run: /usr/bin/time -f %M /usr/bin/python3 bench/sklearn_pca.py [k] [reps]   (prints each rep's time)"""
 import sys
 import time
 
@@ -14,6 +14,9 @@ from sklearn.decomposition import PCA
 
 k = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 x = np.random.default_rng(1).uniform(-1, 1, (5000, 1000))
-t = time.perf_counter()
-z = PCA(n_components=k, svd_solver="full").fit_transform(x)
-print(f"sklearn PCA 5000x1000 k={k}: {time.perf_counter() - t:.3f} s, scores {z.shape}")
+ts = []
+for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 1):
+    t = time.perf_counter()
+    z = PCA(n_components=k, svd_solver="full").fit_transform(x)
+    ts.append(time.perf_counter() - t)
+print(f"sklearn PCA 5000x1000 k={k}: {' '.join(f'{v:.3f}' for v in ts)} s, scores {z.shape}")
