@@ -34,8 +34,11 @@ func newAllCross(x, y *mat.Dense) *allCross {
 	return a
 }
 
-// crossBlock is the number of rows product copies and multiplies at once.
-const crossBlock = 1024
+// crossBlock is the number of rows product copies and multiplies at once:
+// 256 rows of 4000 + 1000 features are 10 MB of buffer (1024 rows measured
+// 35–70 MB more peak RSS through the binary, 5 folds of 5000×4000 vs
+// 5000×1000, at the same speed).
+const crossBlock = 256
 
 // product sets c to (X − 1mxᵀ)ᵀ(Y − 1myᵀ) over the given rows (nil:
 // all), accumulated over blocks of crossBlock shifted rows.
