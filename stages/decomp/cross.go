@@ -304,17 +304,21 @@ func squares(s []float64) []float64 {
 // Project returns the held-out projections x̃ = (X − μX)U, ỹ = (Y − μY)V
 // (§3.2), centered by the training means. In the PCA case ỹ is x̃.
 func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
-	return f.projectRows(x, y, nil)
+	return f.projectRows(x, y, nil, nil)
 }
 
 // projectRows is Project of the given rows of x and y (nil: all),
-// centered as they are copied.
-func (f *CrossFit) projectRows(x, y *mat.Dense, rows []int) (xt, yt *mat.Dense) {
-	xt = f.x.project(shiftedRows(x, rows, f.x.mean, nil))
+// centered as they are copied (into bufs' storage unless bufs is nil).
+func (f *CrossFit) projectRows(x, y *mat.Dense, rows []int, bufs *trainBufs) (xt, yt *mat.Dense) {
+	var bx, by *[]float64
+	if bufs != nil {
+		bx, by = &bufs.x, &bufs.y
+	}
+	xt = f.x.project(shiftedRows(x, rows, f.x.mean, bx))
 	if f.same {
 		return xt, xt
 	}
-	return xt, f.y.project(shiftedRows(y, rows, f.y.mean, nil))
+	return xt, f.y.project(shiftedRows(y, rows, f.y.mean, by))
 }
 
 // project projects zc, rows already centered by the train means.

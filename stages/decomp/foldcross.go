@@ -23,7 +23,7 @@ type allCross struct {
 	mx, my []float64
 	c      *mat.Dense
 	fold   *mat.Dense // a fold's cross product, overwritten fold after fold
-	bufs   trainBufs  // the shifted rows of a block
+	bufs   trainBufs  // the shifted rows of a block, then of a fold's test rows
 }
 
 func newAllCross(x, y *mat.Dense) *allCross {
@@ -81,6 +81,6 @@ func (a *allCross) fit(x, y *mat.Dense, train, test []int, k int) (*CrossFit, *m
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cross-decomposition of %d train rows from the all-row cross product (direct route): %w", len(train), err)
 	}
-	xt, yt := f.projectRows(x, y, test)
+	xt, yt := f.projectRows(x, y, test, &a.bufs)
 	return f, xt, yt, nil
 }

@@ -109,7 +109,7 @@ func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, sh *foldShared)
 	if fit, err = fitRows(x, y, train, o, &sh.bufs); err != nil {
 		return nil, nil, nil, err
 	}
-	xt, yt = fit.projectRows(x, y, test)
+	xt, yt = fit.projectRows(x, y, test, nil)
 	return fit, xt, yt, nil
 }
 
