@@ -205,9 +205,10 @@ func (f *CrossFit) fitFactors(lx, ly *mat.Dense) ([]float64, error) {
 }
 
 // fitProduct takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ and stores the
-// projections B_x P and B_y Q; it returns Σ.
+// projections B_x P and B_y Q; it returns Σ. M is destroyed (P may take
+// its storage).
 func (f *CrossFit) fitProduct(m *mat.Dense) ([]float64, error) {
-	p, s, qt, err := linalg.SVD(m)
+	p, s, qt, err := linalg.SVDInPlace(m)
 	if err != nil {
 		return nil, err
 	}

@@ -62,10 +62,22 @@ func SVD(a *mat.Dense) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
 // that LAPACK overwrites anyway, which saves a pass over the data and a
 // matrix of memory against SVD(Centered(a, mean)). a is not modified.
 func CenteredSVD(a *mat.Dense, mean []float64) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	return svdChecked(a, mean, false)
+}
+
+// SVDInPlace is SVD of a matrix built only to be decomposed, such as a
+// cross-covariance: a is destroyed, and a tall one (m ≥ n) with compact
+// rows returns U in its storage, so the only m×n allocation is LAPACK's
+// short-lived working copy outside the Go heap.
+func SVDInPlace(a *mat.Dense) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	return svdChecked(a, nil, true)
+}
+
+func svdChecked(a *mat.Dense, mean []float64, inPlace bool) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
 	if err := checkSVD(a); err != nil {
 		return nil, nil, nil, err
 	}
-	u, s, vt, err = svd(a, mean, true)
+	u, s, vt, err = svd(a, mean, true, inPlace)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("SVD of %s: %w", shape(a), err)
 	}
@@ -78,7 +90,7 @@ func SingularValues(a *mat.Dense) ([]float64, error) {
 	if err := checkSVD(a); err != nil {
 		return nil, err
 	}
-	_, s, _, err := svd(a, nil, false)
+	_, s, _, err := svd(a, nil, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("singular values of %s: %w", shape(a), err)
 	}

@@ -329,3 +329,23 @@ func TestCenteredSVD(t *testing.T) {
 		}
 	}
 }
+
+// SVDInPlace gives bit for bit the SVD, and a tall matrix's U takes its
+// storage (no m×n Go allocation).
+func TestSVDInPlace(t *testing.T) {
+	for _, c := range []string{"tall", "tallblock", "wide"} {
+		x := read(t, c+"_x")
+		u1, s1, vt1, err1 := linalg.SVD(x)
+		a := mat.DenseCopyOf(x)
+		u2, s2, vt2, err2 := linalg.SVDInPlace(a)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", c, err1, err2)
+		}
+		if !slices.Equal(s1, s2) || !mat.Equal(u1, u2) || !mat.Equal(vt1, vt2) {
+			t.Fatalf("%s: SVDInPlace differs from SVD", c)
+		}
+		if m, n := x.Dims(); m >= n && linalg.Backend() == "openblas" && &u2.RawMatrix().Data[0] != &a.RawMatrix().Data[0] {
+			t.Errorf("%s: U does not take the storage of the tall input", c)
+		}
+	}
+}

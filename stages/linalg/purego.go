@@ -28,8 +28,8 @@ func symEig(a *mat.SymDense, vectors, _ bool) ([]float64, *mat.Dense, error) {
 }
 
 // svd is gonum's thin SVD of a − 1·meanᵀ (mean nil: of a), or values
-// only unless vectors.
-func svd(a *mat.Dense, mean []float64, vectors bool) (*mat.Dense, []float64, *mat.Dense, error) {
+// only unless vectors; a is left as it is whatever inPlace says.
+func svd(a *mat.Dense, mean []float64, vectors, _ bool) (*mat.Dense, []float64, *mat.Dense, error) {
 	if mean != nil {
 		a = Centered(a, mean)
 	}
