@@ -4,6 +4,7 @@
 # OpenBLAS thread count; prints each process's time and peak RSS (/usr/bin/time).
 #   reduce:      BenchmarkReduceSRP2000x100000to8000   vs  bench/sklearn_srp.py 2000
 #   crossdecomp: BenchmarkCrossdecomp5000x4000vs5000x1000 vs bench/numpy_crossdecomp.py numpy|sklearn
+#   pca:         BenchmarkReducePCA5000x1000 vs bench/sklearn_pca.py (fit_transform, k = 1000)
 # Run from the repository root: ROUNDS=3 sh bench/decomp_vs_reference.sh
 set -e
 ROUNDS=${ROUNDS:-3}
@@ -18,5 +19,7 @@ for r in $(seq "$ROUNDS"); do
 	rss "$tmp/stages.test" -test.run '^$' -test.bench 'BenchmarkCrossdecomp' -test.benchtime 1x
 	rss /usr/bin/python3 bench/numpy_crossdecomp.py numpy
 	rss /usr/bin/python3 bench/numpy_crossdecomp.py sklearn
+	rss "$tmp/stages.test" -test.run '^$' -test.bench 'BenchmarkReducePCA' -test.benchtime 1x
+	rss /usr/bin/python3 bench/sklearn_pca.py
 done
 rm -rf "$tmp"

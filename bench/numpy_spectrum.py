@@ -3,7 +3,10 @@
 covariance spectrum of float64 Gaussian data, the stringer fit and ED, done the way
 numpy does it best (Gram trick with eigvalsh when p > n, else the p x p covariance),
 plus the textbook svd and sklearn PCA routes for reference.
-Run: /usr/bin/python3 bench/numpy_spectrum.py   (same OPENBLAS_* settings as the Go run)"""
+Run: /usr/bin/python3 bench/numpy_spectrum.py   (same OPENBLAS_* settings as the Go run)
+     /usr/bin/python3 bench/numpy_spectrum.py 5000x4000   (that size, the eig route only,
+     best of 1: what /usr/bin/time -f %M beside one Go benchmark run compares)"""
+import sys
 import time
 
 import numpy as np
@@ -39,6 +42,11 @@ def svd_route(x):
 
 
 rng = np.random.default_rng(0)
+if len(sys.argv) > 1:
+    n, p = map(int, sys.argv[1].split("x"))
+    x = rng.standard_normal((n, p))
+    print(f"spectrum full {n}x{p}: eig route {best(lambda: spectrum(x), 1):.3f} s")
+    sys.exit()
 for n, p in [(2000, 8000), (5000, 4000)]:
     x = rng.standard_normal((n, p))
     print(f"spectrum full {n}x{p}: eig route {best(lambda: spectrum(x)):.3f} s, "

@@ -22,7 +22,7 @@ type crossdecomp struct{}
 func init() { Register(crossdecomp{}) }
 
 func (crossdecomp) Kind() string    { return "crossdecomp" }
-func (crossdecomp) Version() string { return "6" }
+func (crossdecomp) Version() string { return "7" }
 
 func (crossdecomp) Doc() string {
 	return `Cross-validated cross-decomposition spectrum of x and y (rows are the same

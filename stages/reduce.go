@@ -17,7 +17,7 @@ type reduce struct{}
 func init() { Register(reduce{}) }
 
 func (reduce) Kind() string    { return "reduce" }
-func (reduce) Version() string { return "2" }
+func (reduce) Version() string { return "3" }
 
 func (reduce) Doc() string {
 	return `Dimensionality reduction (METHODS §2).

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/eigenlab/eigenlab/ndarray"
 	"github.com/eigenlab/eigenlab/stages/decomp"
 )
@@ -16,17 +18,59 @@ func runPCA(x *ndarray.Array, in Inputs, p Params, out Outputs) error {
 		return err
 	}
 	m := matrix(x)
-	model, err := decomp.FitPCA(rows(m, train), p.Int("k"))
+	fit := m
+	if len(train) < x.Rows() {
+		fit = rows(m, train)
+	}
+	model, err := decomp.FitPCA(fit, p.Int("k"))
 	if err != nil {
 		return fmt.Errorf("param \"k\": %w (fitted on %d train rows)", err, len(train))
 	}
-	out["x"] = fromDense(model.Transform(m))
-	out["components"] = fromDense(model.Components)
+	out["x"] = pcaScores(m, model, train)
+	out["components"] = denseArray(model.Components)
 	out["explained_variance"] = &ndarray.Array{Shape: []int{len(model.Variance)}, F64: model.Variance}
 	out["train_idx"] = ndarray.Ints(train...)
 	info := out["info"].(ndarray.Record)
 	info["k"], info["n_train"], info["route"] = p.Int("k"), len(train), model.Route
 	return nil
+}
+
+// pcaScores returns every row's scores: the fit's own U_k S_k for the
+// train rows (sklearn's fit_transform) and (x − μ)·V_k for the others.
+func pcaScores(m *mat.Dense, model *decomp.PCA, train []int) *ndarray.Array {
+	n, _ := m.Dims()
+	if len(train) == n {
+		return denseArray(model.Scores)
+	}
+	_, k := model.Scores.Dims()
+	rest := make([]int, 0, n-len(train))
+	for i, t := 0, 0; i < n; i++ {
+		if t < len(train) && train[t] == i {
+			t++
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	out := ndarray.NewF64(n, k)
+	for _, part := range []struct {
+		idx []int
+		z   *mat.Dense
+	}{{train, model.Scores}, {rest, model.Transform(rows(m, rest))}} {
+		for i, r := range part.idx {
+			copy(out.F64[r*k:(r+1)*k], part.z.RawRowView(i))
+		}
+	}
+	return out
+}
+
+// denseArray is m as an array, sharing its data when its rows are
+// contiguous (a stage's own fresh result: no copy needed).
+func denseArray(m *mat.Dense) *ndarray.Array {
+	raw := m.RawMatrix()
+	if raw.Stride != raw.Cols {
+		return fromDense(m)
+	}
+	return &ndarray.Array{Shape: []int{raw.Rows, raw.Cols}, F64: raw.Data[:raw.Rows*raw.Cols]}
 }
 
 // pcaTrainRows returns the rows PCA is fitted on, in increasing order: the

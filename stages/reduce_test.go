@@ -188,11 +188,13 @@ func TestSRPFeatures(t *testing.T) {
 // PCA through the stage equals sklearn (the decomp goldens), fits on the
 // rows it reports in train_idx, and a given train_idx is honoured.
 func TestReducePCA(t *testing.T) {
+	for _, c := range []string{"tall", "wide"} {
+		out := runReduce(t, decompGolden(t, "pca_"+c+"_x"), Params{"method": "pca", "k": 5})
+		closeRel(t, c+" explained_variance", out["explained_variance"].(*ndarray.Array).F64, decompGolden(t, "pca_"+c+"_var").F64, 1e-10)
+		closeRel(t, c+" components", out["components"].(*ndarray.Array).F64, decompGolden(t, "pca_"+c+"_comp").F64, 1e-10)
+		closeRel(t, c+" scores", out["x"].(*ndarray.Array).F64, decompGolden(t, "pca_"+c+"_z").F64, 1e-10)
+	}
 	x := decompGolden(t, "pca_wide_x")
-	out := runReduce(t, x, Params{"method": "pca", "k": 5})
-	closeRel(t, "explained_variance", out["explained_variance"].(*ndarray.Array).F64, decompGolden(t, "pca_wide_var").F64, 1e-10)
-	closeRel(t, "components", out["components"].(*ndarray.Array).F64, decompGolden(t, "pca_wide_comp").F64, 1e-10)
-	closeRel(t, "scores", out["x"].(*ndarray.Array).F64, decompGolden(t, "pca_wide_z").F64, 1e-10)
 
 	split := runReduce(t, x, Params{"method": "pca", "k": 3, "split": 0.75, "seed": 2})
 	idx := split["train_idx"].(*ndarray.Array)
@@ -276,6 +278,19 @@ func TestReduceValidate(t *testing.T) {
 	} {
 		if err := (reduce{}).Validate(tc.p); err == nil || err.Error() != tc.want {
 			t.Errorf("%v: %v, want %q", tc.p, err, tc.want)
+		}
+	}
+}
+
+// BenchmarkReducePCA5000x1000 is PCA through the stage, fitted on every
+// row, all 1000 components and every row's scores: what
+// bench/sklearn_pca.py times sklearn's fit_transform doing.
+func BenchmarkReducePCA5000x1000(b *testing.B) {
+	x := lcgArray(5000, 1000, 1)
+	p := Params{"method": "pca", "k": 1000}
+	for b.Loop() {
+		if _, err := runReduceIn(b, Inputs{"x": x}, p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

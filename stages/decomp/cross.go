@@ -60,8 +60,18 @@ type side struct {
 // of the small L_xᵀ Y_c (or of L_xᵀ L_y when both sides are wide), so
 // X_cᵀY_c is never formed.
 func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
+	return fitRows(x, y, nil, o, nil)
+}
+
+// fitRows is FitCross on the given rows of x and y (nil: all), centered
+// as they are copied: no uncentered copy of the rows is made. With bufs
+// (nil: fresh memory) the centered rows are written into its storage.
+func fitRows(x, y *mat.Dense, rows []int, o CrossOptions, bufs *trainBufs) (*CrossFit, error) {
 	n, dx := x.Dims()
 	_, dy := y.Dims()
+	if rows != nil {
+		n = len(rows)
+	}
 	gx, gy, err := routeSides(o.Route, n, dx, dy)
 	if err != nil {
 		return nil, err
@@ -70,8 +80,12 @@ func FitCross(x, y *mat.Dense, o CrossOptions) (*CrossFit, error) {
 		gy = false // one decomposition, of X_c
 	}
 	f := &CrossFit{same: o.Same, Route: routeName(gx, gy)}
-	f.x.mean, f.y.mean = linalg.ColMeans(x), linalg.ColMeans(y)
-	xc, yc := linalg.Centered(x, f.x.mean), linalg.Centered(y, f.y.mean)
+	f.x.mean, f.y.mean = rowMeans(x, rows), rowMeans(y, rows)
+	var bx, by *[]float64
+	if bufs != nil {
+		bx, by = &bufs.x, &bufs.y
+	}
+	xc, yc := shiftedRows(x, rows, f.x.mean, bx), shiftedRows(y, rows, f.y.mean, by)
 	var s []float64
 	if o.Same {
 		s, err = f.fitPCA(xc, gx)
@@ -99,8 +113,7 @@ func (f *CrossFit) finish(s []float64, n, k int) error {
 	if k == 0 {
 		k = avail
 	}
-	f.x.coef = mat.DenseCopyOf(f.x.coef.Slice(0, rowsOf(f.x.coef), 0, k))
-	f.y.coef = mat.DenseCopyOf(f.y.coef.Slice(0, rowsOf(f.y.coef), 0, k))
+	f.x.coef, f.y.coef = firstCols(f.x.coef, k), firstCols(f.y.coef, k)
 	if f.same {
 		f.y = f.x
 	}
@@ -188,7 +201,14 @@ func (f *CrossFit) fitCross(xc, yc *mat.Dense, gx, gy bool) ([]float64, error) {
 // fitFactors takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ and stores the
 // projections B_x P and B_y Q; it returns Σ.
 func (f *CrossFit) fitFactors(lx, ly *mat.Dense) ([]float64, error) {
-	p, s, qt, err := linalg.SVD(linalg.CrossProd(lx, ly))
+	return f.fitProduct(linalg.CrossProd(lx, ly))
+}
+
+// fitProduct takes the SVD of M = L_xᵀ L_y = P Σ Qᵀ and stores the
+// projections B_x P and B_y Q; it returns Σ. M is destroyed (P may take
+// its storage).
+func (f *CrossFit) fitProduct(m *mat.Dense) ([]float64, error) {
+	p, s, qt, err := linalg.SVDInPlace(m)
 	if err != nil {
 		return nil, err
 	}
@@ -285,15 +305,25 @@ func squares(s []float64) []float64 {
 // Project returns the held-out projections x̃ = (X − μX)U, ỹ = (Y − μY)V
 // (§3.2), centered by the training means. In the PCA case ỹ is x̃.
 func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
-	xt = f.x.project(x)
+	return f.projectRows(x, y, nil, nil)
+}
+
+// projectRows is Project of the given rows of x and y (nil: all),
+// centered as they are copied (into bufs' storage unless bufs is nil).
+func (f *CrossFit) projectRows(x, y *mat.Dense, rows []int, bufs *trainBufs) (xt, yt *mat.Dense) {
+	var bx, by *[]float64
+	if bufs != nil {
+		bx, by = &bufs.x, &bufs.y
+	}
+	xt = f.x.project(shiftedRows(x, rows, f.x.mean, bx))
 	if f.same {
 		return xt, xt
 	}
-	return xt, f.y.project(y)
+	return xt, f.y.project(shiftedRows(y, rows, f.y.mean, by))
 }
 
-func (sd *side) project(z *mat.Dense) *mat.Dense {
-	zc := linalg.Centered(z, sd.mean)
+// project projects zc, rows already centered by the train means.
+func (sd *side) project(zc *mat.Dense) *mat.Dense {
 	var out mat.Dense
 	if sd.train == nil {
 		out.Mul(zc, sd.coef)

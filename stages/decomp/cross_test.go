@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -356,4 +357,69 @@ func floatsSum(v []float64) (s float64) {
 		s += x
 	}
 	return s
+}
+
+// FitFolds keeps no fold's projection coefficients: after it returns, the
+// live heap holds the inputs and the small held-out projections, not the
+// 4 folds × (2000+500)×224 coefficients (18 MB) the fits had.
+func TestFitFoldsDropsCoefficients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	x, y := mat.NewDense(300, 2000, nil), mat.NewDense(300, 500, nil)
+	for _, m := range []*mat.Dense{x, y} {
+		for i, raw := 0, m.RawMatrix().Data; i < len(raw); i++ {
+			raw[i] = rng.NormFloat64()
+		}
+	}
+	labels := make([]int, 300)
+	for i := range labels {
+		labels[i] = i % 4
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fs, err := decomp.FitFolds(context.Background(), x, y, labels, nil, decomp.CrossOptions{Route: decomp.RouteDirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 6<<20 {
+		t.Errorf("live heap grew by %.1f MB over FitFolds; want < 6 MB (held-out projections ~1 MB)", float64(grown)/(1<<20))
+	}
+	runtime.KeepAlive(fs)
+}
+
+// On the direct route FitFolds derives every fold's train cross-covariance
+// from the all-row product, centered on the all-row means first: on data
+// whose means are 10⁴ sds away from 0 it still equals FitCross on each
+// fold's own train rows to 1e-10 (spectrum, held-out projections), where
+// the same algebra without that centering loses ~8 digits.
+func TestFitFoldsDirectFromAllRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	x, y := mat.NewDense(200, 30, nil), mat.NewDense(200, 20, nil)
+	for _, m := range []*mat.Dense{x, y} {
+		for i, raw := 0, m.RawMatrix().Data; i < len(raw); i++ {
+			raw[i] = 1e4 + float64(i%7) + rng.NormFloat64()
+		}
+	}
+	labels := make([]int, 200)
+	for i := range labels {
+		labels[i] = (i * 7) % 5
+	}
+	fs, err := decomp.FitFolds(context.Background(), x, y, labels, nil, decomp.CrossOptions{Route: decomp.RouteDirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range fs.Fits {
+		train, test := decomp.Split(labels, f)
+		fit, err := decomp.FitCross(pick(x, train), pick(y, train), decomp.CrossOptions{K: fs.K})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xt, yt := fit.Project(pick(x, test), pick(y, test))
+		name := fmt.Sprintf("fold %d", f)
+		golden.CloseRel(t, name+" Sigma", fs.Fits[f].Sigma, fit.Sigma, 1e-10)
+		golden.CloseRel(t, name+" x projections", mat.DenseCopyOf(fs.Held[f].X).RawMatrix().Data, xt.RawMatrix().Data, 1e-10)
+		golden.CloseRel(t, name+" y projections", mat.DenseCopyOf(fs.Held[f].Y).RawMatrix().Data, yt.RawMatrix().Data, 1e-10)
+	}
 }

@@ -65,10 +65,9 @@ type foldGrams struct{ x, y allGram }
 func (fg *foldGrams) fit(x *mat.Dense, train, test []int, k int) (*CrossFit, *mat.Dense, *mat.Dense, error) {
 	gx, kx := fg.x.fold(train, test)
 	gy, ky := fg.y.fold(train, test)
-	xtr := pickRows(x, train)
 	f := &CrossFit{Route: routeName(true, true)}
-	f.x.mean = linalg.ColMeans(xtr)
-	f.x.train = linalg.Centered(xtr, f.x.mean)
+	f.x.mean = rowMeans(x, train)
+	f.x.train = shiftedRows(x, train, f.x.mean, nil)
 	s, err := f.fitGrams(gx, gy)
 	if err == nil {
 		err = f.finish(s, len(train), k)

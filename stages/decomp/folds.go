@@ -4,14 +4,19 @@ import (
 	"context"
 	"fmt"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
 // Folds are every fold's cross-decomposition fit and held-out projections
 // (§3.1–3.4), cut to the K components that all folds have (folds differ
-// in n_train by the remainder that goes to fold 0). Fits on the gram-xy
-// route keep no y rows: read their Sigma, Rank and Route, and take the
-// projections from Held, not from CrossFit.Project.
+// in n_train by the remainder that goes to fold 0). Fits keep only their
+// Sigma, Rank and Route: their projection coefficients (and on the Gram
+// routes their centered train rows) are dropped once the fold's test rows
+// are projected into Held, so F folds do not hold F·(dX+dY)·K values
+// (8 folds of 4000 + 1000 features × 1000 components: 320 MB).
 type Folds struct {
 	Fits []*CrossFit
 	Held []HeldOut
@@ -45,7 +50,7 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 	_, dx := x.Dims()
 	_, dy := y.Dims()
 	fs := &Folds{K: min(dx, dy)}
-	var shared *foldGrams // built by the first fold on the gram-xy route
+	var shared foldShared
 	for f := 0; f < nFolds; f++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -58,6 +63,7 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
+		fit.x, fit.y = side{}, side{}
 		fs.Fits, fs.Held = append(fs.Fits, fit), append(fs.Held, HeldOut{X: xt, Y: yt, Groups: testGroups(groups, test)})
 		fs.K = min(fs.K, len(fit.Sigma))
 	}
@@ -65,22 +71,45 @@ func FitFolds(ctx context.Context, x, y *mat.Dense, labels []int, groups []int64
 	return fs, nil
 }
 
-// fitFold fits one fold and projects its test rows: on the gram-xy route
-// from the all-row Grams in *shared (made on first use), else by
-// FitCross on copies of the rows.
-func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, shared **foldGrams) (fit *CrossFit, xt, yt *mat.Dense, err error) {
+// foldShared is what FitFolds computes once for all folds, on first use:
+// the all-row Grams of the gram-xy route, the all-row cross product of the
+// direct route (X ≠ Y), and the storage of a fold's centered train rows
+// on the other routes (X = Y, or one Gram side), reused fold after fold:
+// no fit keeps its train rows past its own projection (FitFolds drops
+// them), so F folds allocate them once.
+type foldShared struct {
+	grams *foldGrams
+	cross *allCross
+	bufs  trainBufs
+}
+
+// trainBufs hold a fold's centered train rows of x and y.
+type trainBufs struct{ x, y []float64 }
+
+// fitFold fits one fold and projects its test rows: on the gram-xy and
+// direct routes from the all-row products in sh, else by FitCross on
+// centered copies of the rows, in sh.bufs.
+func fitFold(x, y *mat.Dense, train, test []int, o CrossOptions, sh *foldShared) (fit *CrossFit, xt, yt *mat.Dense, err error) {
 	_, dx := x.Dims()
 	_, dy := y.Dims()
-	if gx, gy, err := routeSides(o.Route, len(train), dx, dy); err == nil && gx && gy && !o.Same {
-		if *shared == nil {
-			*shared = &foldGrams{newAllGram(x), newAllGram(y)}
+	gx, gy, err := routeSides(o.Route, len(train), dx, dy)
+	switch {
+	case err != nil || o.Same:
+	case gx && gy:
+		if sh.grams == nil {
+			sh.grams = &foldGrams{newAllGram(x), newAllGram(y)}
 		}
-		return (*shared).fit(x, train, test, o.K)
+		return sh.grams.fit(x, train, test, o.K)
+	case !gx && !gy:
+		if sh.cross == nil {
+			sh.cross = newAllCross(x, y)
+		}
+		return sh.cross.fit(x, y, train, test, o.K)
 	}
-	if fit, err = FitCross(pickRows(x, train), pickRows(y, train), o); err != nil {
+	if fit, err = fitRows(x, y, train, o, &sh.bufs); err != nil {
 		return nil, nil, nil, err
 	}
-	xt, yt = fit.Project(pickRows(x, test), pickRows(y, test))
+	xt, yt = fit.projectRows(x, y, test, nil)
 	return fit, xt, yt, nil
 }
 
@@ -116,12 +145,51 @@ func testGroups(groups []int64, test []int) [][]int {
 	return GroupRows(labels)
 }
 
-// pickRows copies the given rows of m.
-func pickRows(m *mat.Dense, idx []int) *mat.Dense {
+// rowMeans returns the mean of each column of m over the given rows
+// (nil: all rows; the same sums in the same order as linalg.ColMeans).
+func rowMeans(m *mat.Dense, rows []int) []float64 {
+	if rows == nil {
+		return linalg.ColMeans(m)
+	}
 	_, c := m.Dims()
-	out := mat.NewDense(len(idx), c, nil)
-	for i, r := range idx {
-		copy(out.RawRowView(i), m.RawRowView(r))
+	mean := make([]float64, c)
+	for _, r := range rows {
+		floats.Add(mean, m.RawRowView(r))
+	}
+	for j := range mean {
+		mean[j] /= float64(len(rows))
+	}
+	return mean
+}
+
+// shiftedRows copies the given rows of m (nil: all) minus shift (nil:
+// unshifted), in one pass: a fold's centered train or test rows without
+// an uncentered copy first. With buf (nil: fresh memory) the copy is
+// written into *buf, grown as needed.
+func shiftedRows(m *mat.Dense, rows []int, shift []float64, buf *[]float64) *mat.Dense {
+	n, c := m.Dims()
+	if rows != nil {
+		n = len(rows)
+	}
+	var data []float64
+	if buf != nil {
+		if cap(*buf) < n*c {
+			*buf = make([]float64, n*c)
+		}
+		data = (*buf)[:n*c]
+	}
+	out := mat.NewDense(n, c, data)
+	for i := 0; i < n; i++ {
+		r := i
+		if rows != nil {
+			r = rows[i]
+		}
+		dst, src := out.RawRowView(i), m.RawRowView(r)
+		if shift == nil {
+			copy(dst, src)
+		} else {
+			floats.SubTo(dst, src, shift)
+		}
 	}
 	return out
 }

@@ -19,7 +19,7 @@ const rankTol = 1e-12
 // singular vectors (n×r) and singular values of the numerical rank r;
 // the right ones are V = X_cᵀ U S⁻¹ and are never needed whole.
 func gramSVD(xc *mat.Dense) (u *mat.Dense, s []float64, err error) {
-	ev, vecs, err := linalg.SymEig(linalg.Gram(xc), true)
+	ev, vecs, err := linalg.SymEigInPlace(linalg.Gram(xc), true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,6 +16,10 @@ type PCA struct {
 	Components *mat.Dense // k×p
 	Variance   []float64  // k
 	Route      string     // "svd" or "gram"
+	// Scores are the fitted rows' scores U_k S_k (n×k), as sklearn's
+	// fit_transform returns them: equal to Transform of those rows up to
+	// rounding, without its n×p×k product or its centered copy.
+	Scores *mat.Dense
 }
 
 // FitPCA fits k components on the rows of x: centered by their mean, thin
@@ -23,44 +27,60 @@ type PCA struct {
 // k must be at most min(n, p). When p is several times n and the k
 // components are within the numerical rank, the SVD comes from the n×n
 // Gram and V_k = X_cᵀ U_k S_k⁻¹ (§2.1 "huge p"); both routes give the same
-// result to rounding.
+// result to rounding. On the SVD route X_c is never stored: the centering
+// happens in the copy LAPACK works on.
 func FitPCA(x *mat.Dense, k int) (*PCA, error) {
 	n, p := x.Dims()
 	if k > min(n, p) {
 		return nil, fmt.Errorf("k = %d exceeds min(samples, features) = min(%d, %d)", k, n, p)
 	}
 	m := &PCA{Mean: linalg.ColMeans(x)}
-	xc := linalg.Centered(x, m.Mean)
 	var u, vt *mat.Dense
 	var s []float64
 	var err error
 	if gramCheaper(n, p) {
+		xc := linalg.Centered(x, m.Mean)
 		u, s, err = gramSVD(xc)
 		if err == nil && k <= len(s) {
 			m.Route = "gram"
-			u = mat.DenseCopyOf(u.Slice(0, n, 0, k))
-			vt = rightVectors(xc, u, s[:k])
+			vt = rightVectors(xc, u.Slice(0, n, 0, k), s[:k])
 		}
 	}
 	if m.Route == "" {
 		m.Route = "svd"
-		u, s, vt, err = linalg.SVD(xc)
+		u, s, vt, err = linalg.CenteredSVD(x, m.Mean)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("PCA of %d×%d: %w", n, p, err)
 	}
-	u = mat.DenseCopyOf(u.Slice(0, n, 0, k))
+	m.Scores = firstCols(u, k)
 	m.Components = mat.DenseCopyOf(vt.Slice(0, k, 0, p))
-	linalg.SVDFlip(u, m.Components)
+	linalg.SVDFlip(m.Scores, m.Components)
 	m.Variance = make([]float64, k)
-	for i := range m.Variance {
-		m.Variance[i] = s[i] * s[i] / float64(n-1)
+	for j := range m.Variance {
+		m.Variance[j] = s[j] * s[j] / float64(n-1)
+	}
+	for i := 0; i < n; i++ {
+		row := m.Scores.RawRowView(i)
+		for j := range row {
+			row[j] *= s[j]
+		}
 	}
 	return m, nil
 }
 
+// firstCols returns the first k columns of u: u itself when it has k,
+// else a compact copy.
+func firstCols(u *mat.Dense, k int) *mat.Dense {
+	n, c := u.Dims()
+	if c == k {
+		return u
+	}
+	return mat.DenseCopyOf(u.Slice(0, n, 0, k))
+}
+
 // rightVectors returns Vᵀ = S⁻¹ Uᵀ X_c (k×p) for the Gram route.
-func rightVectors(xc, u *mat.Dense, s []float64) *mat.Dense {
+func rightVectors(xc *mat.Dense, u mat.Matrix, s []float64) *mat.Dense {
 	var vt mat.Dense
 	vt.Mul(u.T(), xc)
 	for i, si := range s {

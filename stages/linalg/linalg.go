@@ -28,10 +28,22 @@ import (
 // order and, if vectors, the eigenvectors as columns in the same order (nil
 // if !vectors). a is not modified.
 func SymEig(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, err error) {
+	return symEigen(a, vectors, false)
+}
+
+// SymEigInPlace is SymEig using a's storage as LAPACK's workspace instead
+// of a copy of it (n² values less: 128 MB at n = 4000): a is destroyed,
+// and with vectors the returned eigenvectors may share its memory. For a
+// matrix built only to be decomposed, such as a covariance or a Gram.
+func SymEigInPlace(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, err error) {
+	return symEigen(a, vectors, true)
+}
+
+func symEigen(a *mat.SymDense, vectors, inPlace bool) (vals []float64, vecs *mat.Dense, err error) {
 	if a.SymmetricDim() == 0 {
 		return nil, nil, errors.New("symmetric eigendecomposition: the matrix is empty, want n×n with n ≥ 1")
 	}
-	vals, vecs, err = symEig(a, vectors)
+	vals, vecs, err = symEig(a, vectors, inPlace)
 	if err != nil {
 		return nil, nil, fmt.Errorf("symmetric eigendecomposition of %d×%d: %w", a.SymmetricDim(), a.SymmetricDim(), err)
 	}
@@ -42,10 +54,30 @@ func SymEig(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, err
 // SVD returns the thin SVD a = U diag(s) Vt with s descending: U is m×k,
 // Vt is k×n, k = min(m, n). a is not modified.
 func SVD(a *mat.Dense) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	return CenteredSVD(a, nil)
+}
+
+// CenteredSVD is SVD of a − 1·meanᵀ (mean: one shift per column; nil for
+// none) without forming that matrix: the shift is applied in the copy of a
+// that LAPACK overwrites anyway, which saves a pass over the data and a
+// matrix of memory against SVD(Centered(a, mean)). a is not modified.
+func CenteredSVD(a *mat.Dense, mean []float64) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	return svdChecked(a, mean, false)
+}
+
+// SVDInPlace is SVD of a matrix built only to be decomposed, such as a
+// cross-covariance: a is destroyed, and a tall one (m ≥ n) with compact
+// rows returns U in its storage, so the only m×n allocation is LAPACK's
+// short-lived working copy outside the Go heap.
+func SVDInPlace(a *mat.Dense) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
+	return svdChecked(a, nil, true)
+}
+
+func svdChecked(a *mat.Dense, mean []float64, inPlace bool) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
 	if err := checkSVD(a); err != nil {
 		return nil, nil, nil, err
 	}
-	u, s, vt, err = svd(a, true)
+	u, s, vt, err = svd(a, mean, true, inPlace)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("SVD of %s: %w", shape(a), err)
 	}
@@ -58,7 +90,7 @@ func SingularValues(a *mat.Dense) ([]float64, error) {
 	if err := checkSVD(a); err != nil {
 		return nil, err
 	}
-	_, s, _, err := svd(a, false)
+	_, s, _, err := svd(a, nil, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("singular values of %s: %w", shape(a), err)
 	}
@@ -133,23 +165,41 @@ func CrossProd(x, y *mat.Dense) *mat.Dense {
 // gets the same sign.
 func SVDFlip(u, vt *mat.Dense) {
 	m, k := u.Dims()
-	for j := 0; j < k; j++ {
-		best, arg := -1.0, 0
-		for i := 0; i < m; i++ {
-			if a := abs(u.At(i, j)); a > best {
-				best, arg = a, i
+	// One pass over u's rows (not k strided column scans): the first
+	// largest |value| of every column, then the signs.
+	best, arg := make([]float64, k), make([]int, k)
+	for j := range best {
+		best[j] = -1
+	}
+	for i := 0; i < m; i++ {
+		for j, v := range u.RawRowView(i) {
+			if a := abs(v); a > best[j] {
+				best[j], arg[j] = a, i
 			}
 		}
-		if u.At(arg, j) >= 0 {
-			continue
+	}
+	neg := make([]bool, k)
+	flips := false
+	for j := range neg {
+		neg[j] = u.At(arg[j], j) < 0
+		flips = flips || neg[j]
+	}
+	if !flips {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := u.RawRowView(i)
+		for j, n := range neg {
+			if n {
+				row[j] = -row[j]
+			}
 		}
-		for i := 0; i < m; i++ {
-			u.Set(i, j, -u.At(i, j))
-		}
-		if vt != nil {
-			_, n := vt.Dims()
-			for c := 0; c < n; c++ {
-				vt.Set(j, c, -vt.At(j, c))
+	}
+	for j, n := range neg {
+		if n && vt != nil {
+			row := vt.RawRowView(j)
+			for c := range row {
+				row[c] = -row[c]
 			}
 		}
 	}

@@ -96,6 +96,40 @@ func TestSymEigAgainstNumpy(t *testing.T) {
 			t.Fatalf("%s values only: vectors %v, error %v", c, none, err)
 		}
 		golden.CloseRel(t, c+" values-only eigenvalues", only, wantVals, 1e-10)
+		checkInPlace(t, c, sym, vals, vecs, only)
+	}
+}
+
+// checkInPlace checks that SymEigInPlace, which decomposes a's own storage
+// (a copy of sym here, its lower triangle garbage as gonum may leave it),
+// gives bit for bit what SymEig gave: vals and vecs, and only without vectors.
+func checkInPlace(t *testing.T, c string, sym *mat.SymDense, vals []float64, vecs *mat.Dense, only []float64) {
+	t.Helper()
+	for _, vectors := range []bool{true, false} {
+		n := sym.SymmetricDim()
+		a := mat.NewSymDense(n, nil)
+		a.CopySym(sym)
+		raw := a.RawSymmetric().Data
+		for i := 1; i < n; i++ {
+			for j := 0; j < i; j++ {
+				raw[i*n+j] = math.NaN()
+			}
+		}
+		v, vv, err := linalg.SymEigInPlace(a, vectors)
+		if err != nil {
+			t.Fatalf("%s in place: %v", c, err)
+		}
+		want := only
+		if vectors {
+			want = vals
+			linalg.SVDFlip(vv, nil)
+			if !mat.Equal(vv, vecs) {
+				t.Errorf("%s in place: eigenvectors differ from SymEig's", c)
+			}
+		}
+		if !slices.Equal(v, want) {
+			t.Errorf("%s in place (vectors %v): eigenvalues differ from SymEig's", c, vectors)
+		}
 	}
 }
 
@@ -126,13 +160,16 @@ func cmpFloat(p, q float64) int {
 	return 0
 }
 
+// The largest |value| of each column of U decides its sign, the first one
+// on ties (numpy's argmax: column 3 has −0.5 before 0.5), and row k of Vt
+// follows column k.
 func TestSVDFlip(t *testing.T) {
-	u := mat.NewDense(3, 2, []float64{0.1, -0.2, -0.9, 0.3, 0.4, -0.1})
-	vt := mat.NewDense(2, 2, []float64{1, 2, 3, 4})
+	u := mat.NewDense(3, 3, []float64{0.1, -0.2, -0.5, -0.9, 0.3, 0.5, 0.4, -0.1, 0.1})
+	vt := mat.NewDense(3, 2, []float64{1, 2, 3, 4, 5, 6})
 	linalg.SVDFlip(u, vt)
-	want := []float64{-0.1, -0.2, 0.9, 0.3, -0.4, -0.1}
+	want := []float64{-0.1, -0.2, 0.5, 0.9, 0.3, -0.5, -0.4, -0.1, -0.1}
 	golden.CloseRel(t, "flipped U", u.RawMatrix().Data, want, 0)
-	golden.CloseRel(t, "flipped Vt", vt.RawMatrix().Data, []float64{-1, -2, 3, 4}, 0)
+	golden.CloseRel(t, "flipped Vt", vt.RawMatrix().Data, []float64{-1, -2, 3, 4, -5, -6}, 0)
 }
 
 func TestEmptyAndBadShapes(t *testing.T) {
@@ -269,5 +306,46 @@ func TestPivotedCholesky(t *testing.T) {
 	}
 	if _, _, err := linalg.PivotedCholesky(mat.NewSymDense(3, nil), 1e-12); err == nil || !strings.Contains(err.Error(), "rank 0") {
 		t.Errorf("zero matrix: err %v, want numerical rank 0", err)
+	}
+}
+
+// CenteredSVD shifts in the copy LAPACK works on: on both SVD paths, and
+// on a view, it gives bit for bit the SVD of the centered copy.
+func TestCenteredSVD(t *testing.T) {
+	for _, c := range []string{"tallblock", "wide"} {
+		x := read(t, c+"_x")
+		m, n := x.Dims()
+		big := randDense(m+3, n+5)
+		view := big.Slice(2, 2+m, 3, 3+n).(*mat.Dense)
+		view.Copy(x)
+		mean := linalg.ColMeans(x)
+		u1, s1, vt1, err1 := linalg.SVD(linalg.Centered(x, mean))
+		u2, s2, vt2, err2 := linalg.CenteredSVD(view, mean)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", c, err1, err2)
+		}
+		if !slices.Equal(s1, s2) || !mat.Equal(u1, u2) || !mat.Equal(vt1, vt2) {
+			t.Fatalf("%s: CenteredSVD differs from SVD of the centered copy", c)
+		}
+	}
+}
+
+// SVDInPlace gives bit for bit the SVD, and a tall matrix's U takes its
+// storage (no m×n Go allocation).
+func TestSVDInPlace(t *testing.T) {
+	for _, c := range []string{"tall", "tallblock", "wide"} {
+		x := read(t, c+"_x")
+		u1, s1, vt1, err1 := linalg.SVD(x)
+		a := mat.DenseCopyOf(x)
+		u2, s2, vt2, err2 := linalg.SVDInPlace(a)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", c, err1, err2)
+		}
+		if !slices.Equal(s1, s2) || !mat.Equal(u1, u2) || !mat.Equal(vt1, vt2) {
+			t.Fatalf("%s: SVDInPlace differs from SVD", c)
+		}
+		if m, n := x.Dims(); m >= n && linalg.Backend() == "openblas" && &u2.RawMatrix().Data[0] != &a.RawMatrix().Data[0] {
+			t.Errorf("%s: U does not take the storage of the tall input", c)
+		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 // Backend names the BLAS/LAPACK in use, for the provenance fingerprint.
 func Backend() string { return "gonum" }
 
-// symEig is gonum's symmetric eigensolver; ascending order.
-func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
+// symEig is gonum's symmetric eigensolver; ascending order. It works on
+// a copy whatever inPlace says.
+func symEig(a *mat.SymDense, vectors, _ bool) ([]float64, *mat.Dense, error) {
 	var e mat.EigenSym
 	if !e.Factorize(a, vectors) {
 		return nil, nil, errors.New("gonum EigenSym did not converge")
@@ -26,8 +27,12 @@ func symEig(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {
 	return e.Values(nil), vecs, nil
 }
 
-// svd is gonum's thin SVD, or values only unless vectors.
-func svd(a *mat.Dense, vectors bool) (*mat.Dense, []float64, *mat.Dense, error) {
+// svd is gonum's thin SVD of a − 1·meanᵀ (mean nil: of a), or values
+// only unless vectors; a is left as it is whatever inPlace says.
+func svd(a *mat.Dense, mean []float64, vectors, _ bool) (*mat.Dense, []float64, *mat.Dense, error) {
+	if mean != nil {
+		a = Centered(a, mean)
+	}
 	var f mat.SVD
 	kind := mat.SVDNone
 	if vectors {

@@ -2,16 +2,23 @@
 
 package linalg
 
-// transpose writes the r×c row-major src (row stride stride) into dst as
-// its c×r transpose, row-major, in cache-sized tiles.
-func transpose(dst, src []float64, r, c, stride int) {
+// transpose writes the r×c row-major src (row stride stride), minus
+// shift[j] in column j (shift nil: as is), into dst as its c×r transpose,
+// row-major, in cache-sized tiles.
+func transpose(dst, src []float64, r, c, stride int, shift []float64) {
 	const tile = 32
+	zero := make([]float64, min(tile, c))
 	for i0 := 0; i0 < r; i0 += tile {
 		for j0 := 0; j0 < c; j0 += tile {
+			j1 := min(j0+tile, c)
+			sh := zero[:j1-j0]
+			if shift != nil {
+				sh = shift[j0:j1]
+			}
 			for i := i0; i < min(i0+tile, r); i++ {
-				row := src[i*stride : i*stride+c]
-				for j := j0; j < min(j0+tile, c); j++ {
-					dst[j*r+i] = row[j]
+				row := src[i*stride+j0 : i*stride+j1]
+				for j, v := range row {
+					dst[(j0+j)*r+i] = v - sh[j]
 				}
 			}
 		}

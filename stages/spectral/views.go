@@ -46,7 +46,7 @@ func FullSpectra(t Tensor, b *Bootstrap) (lam []float64, draws [][]float64, err 
 			return nil, nil, err
 		}
 	}
-	vals, _, err := linalg.SymEig(s, false)
+	vals, _, err := linalg.SymEigInPlace(s, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,8 +132,8 @@ func fullCov(t Tensor, mean []float64) *mat.SymDense {
 		i1 := min(n, i0+h)
 		blk := buf[:(i1-i0)*f]
 		t.seg(i0*f, blk)
-		for k := range blk {
-			blk[k] -= mean[k%f]
+		for r := 0; r < len(blk); r += f {
+			floats.Sub(blk[r:r+f], mean)
 		}
 		c.SymRankK(c, 1, mat.NewDense(i1-i0, f, blk).T())
 	}
@@ -168,7 +168,7 @@ func ChannelSpectra(t Tensor, center bool, b *Bootstrap) (lam []float64, draws [
 		m--
 	}
 	k := min(c, m)
-	vals, _, err := linalg.SymEig(channelCov(t, mean, float64(m)), false)
+	vals, _, err := linalg.SymEigInPlace(channelCov(t, mean, float64(m)), false)
 	if err != nil {
 		return nil, nil, err
 	}
