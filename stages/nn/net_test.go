@@ -214,18 +214,24 @@ func TestExtractErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkConvnet6 measures the forward pass to conv6 on 64×64 RGB images.
+// BenchmarkConvnet6 measures the forward pass to conv6 on 64×64 RGB images
+// with 1 worker and with one per CPU (GOMAXPROCS): each worker computes
+// its own images, its GEMMs on its own thread.
 func BenchmarkConvnet6(b *testing.B) {
 	net := builtinNet(b, "convnet6", 64)
 	const n = 32
 	load := randomImages(n, net.InputShape().Size())
-	b.ResetTimer()
-	for b.Loop() {
-		if err := net.Extract(context.Background(), n, load, []string{"conv6"}, n, func(Batch) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
+	for _, workers := range slices.Compact([]int{1, runtime.NumCPU()}) {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(workers))
+			for b.Loop() {
+				if err := net.Extract(context.Background(), n, load, []string{"conv6"}, n, func(Batch) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
 // invertedResidual is a MobileNetV2-like test graph: zero_pad + valid

@@ -155,3 +155,41 @@ func TestSgemmPanicsOnShortSlices(t *testing.T) {
 	}()
 	Sgemm(2, 3, 4, make([]float32, 8), 4, make([]float32, 12), 3, make([]float32, 5), 3)
 }
+
+// BenchmarkSgemm runs MobileNetV2's GEMM shapes (one 224×224 image: the
+// first convolution's im2col product, an expansion, a projection at 7×7)
+// on 1 and 2 goroutines at once, through Sgemm and through OpenBLAS's
+// sgemm_ (its thread pool), in GFLOP/s over all goroutines.
+func BenchmarkSgemm(b *testing.B) {
+	routes := []struct {
+		name string
+		run  func(s shape, a, b, c []float32)
+	}{
+		{"serial", shape.run},
+		{"sgemm_", func(s shape, a, b, c []float32) {
+			lda, ldb, ldc := s.strides()
+			netlib.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, ldc)
+		}},
+	}
+	for _, s := range []shape{{m: 32, n: 12544, k: 27}, {m: 144, n: 3136, k: 24}, {m: 160, n: 49, k: 960}} {
+		for _, r := range routes {
+			for _, g := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%v/%s/goroutines=%d", s, r.name, g), func(b *testing.B) {
+					ops := make([][3][]float32, g)
+					for i := range ops {
+						ops[i][0], ops[i][1], ops[i][2] = s.operands(uint64(i), false)
+					}
+					for b.Loop() {
+						var wg sync.WaitGroup
+						for _, op := range ops {
+							wg.Go(func() { r.run(s, op[0], op[1], op[2]) })
+						}
+						wg.Wait()
+					}
+					flops := 2 * float64(s.m*s.n*s.k*g*b.N)
+					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
