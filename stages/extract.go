@@ -19,9 +19,10 @@ func init() { Register(extract{}) }
 func (extract) Kind() string { return "extract" }
 
 // Version 3: every GEMM runs OpenBLAS's blocked driver on its worker's
-// thread, summing as OpenBLAS's thread pool does; the bytes are those of
-// version 2 on SkylakeX kernels (AVX-512) and, on other kernels, no longer
-// depend on the number of CPUs.
+// thread, summing as OpenBLAS's thread pool does, and dense layers gonum's
+// GEMV: the bytes no longer depend on the number of CPUs. Convolutions
+// give version 2's bytes on SkylakeX kernels (what the CLI selects on
+// AVX-512); dense layers change in their last bits.
 func (extract) Version() string { return "3" }
 
 func (extract) Doc() string {

@@ -132,12 +132,11 @@ func TestDeterministicAcrossCPUs(t *testing.T) {
 	}
 }
 
-// activationDigest hashes every layer of the built-in nets on 5 images,
-// with GOMAXPROCS workers.
+// activationDigest hashes every layer of the built-in nets and of an MLP
+// (dense layers) on 5 images, with GOMAXPROCS workers.
 func activationDigest(t *testing.T) []byte {
 	h := sha256.New()
-	for _, arch := range []string{"convnet6", "resnet-small"} {
-		net := builtinNet(t, arch, 37)
+	for _, net := range []*Net{builtinNet(t, "convnet6", 37), builtinNet(t, "resnet-small", 37), mlpNet(t, 8)} {
 		var layers []string
 		for _, n := range net.Arch().Nodes {
 			layers = append(layers, n.Name)
@@ -149,6 +148,28 @@ func activationDigest(t *testing.T) []byte {
 		}
 	}
 	return h.Sum(nil)
+}
+
+// mlpNet is input → flatten → dense 1000 (relu) → dense 10 on size×size
+// RGB images, with power-law weights: GEMVs large enough for OpenBLAS to
+// thread them (the second's bytes changed with the number of CPUs).
+func mlpNet(t testing.TB, size int) *Net {
+	t.Helper()
+	a := &Arch{Format: Format, Name: "mlp", Nodes: []Node{
+		{Name: "input", Op: OpInput, Channels: 3, Height: size, Width: size},
+		{Name: "flat", Op: OpFlatten, Inputs: []string{"input"}},
+		{Name: "fc1", Op: OpDense, Inputs: []string{"flat"}, Channels: 1000, Bias: true, Activation: ActReLU},
+		{Name: "fc2", Op: OpDense, Inputs: []string{"fc1"}, Channels: 10, Bias: true},
+	}}
+	ws, err := InitPowerLaw(a, 3, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := Compile(a, ws, size, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
 }
 
 // TestBuiltinShapes pins the layer shapes of the built-in architectures.
