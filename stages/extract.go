@@ -16,16 +16,23 @@ type extract struct{}
 
 func init() { Register(extract{}) }
 
-func (extract) Kind() string    { return "extract" }
-func (extract) Version() string { return "2" }
+func (extract) Kind() string { return "extract" }
+
+// Version 3: every GEMM runs OpenBLAS's blocked driver on its worker's
+// thread, summing as OpenBLAS's thread pool does, and dense layers gonum's
+// GEMV: the bytes no longer depend on the number of CPUs. Convolutions
+// give version 2's bytes on SkylakeX kernels (what the CLI selects on
+// AVX-512); dense layers change in their last bits.
+func (extract) Version() string { return "3" }
 
 func (extract) Doc() string {
 	return `Runs the images (N×C×H×W) through the model and outputs, for each
 requested layer, its float32 activations named by the layer: N×C×H×W for
 spatial layers, N×D for flat ones. Each image is computed alone in float32
 as tfjs and torch do (im2col + SGEMM, batch norm and activations fused into
-the producing op), so values do not depend on batch or thread count; batch
-sets how many images are in flight at once. Activations are written to
+the producing op), one image per worker and one worker per CPU, each
+worker's SGEMM on its own thread, so values do not depend on batch or
+thread count; batch sets how many images are in flight at once. Activations are written to
 the cache batch by batch as they are produced, so they never need to fit
 in memory. Only the layers the requested ones depend on are computed; a
 graph cut before its first flatten takes images of any size (e.g. the

@@ -11,8 +11,3 @@ import (
 func sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
 }
-
-// sgemv sets y (m) to a·x, a m×n row-major.
-func sgemv(m, n int, a, x, y []float32) {
-	gonum.Implementation{}.Sgemv(blas.NoTrans, m, n, 1, a, n, x, 1, 0, y, 1)
-}

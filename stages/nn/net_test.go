@@ -2,11 +2,18 @@ package nn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // builtinNet compiles a built-in architecture with power-law weights.
@@ -50,7 +57,8 @@ func extractAll(t testing.TB, net *Net, n, batch int, layers []string) [][]float
 }
 
 // TestDeterministicAcrossThreadsAndBatches requires bit-identical
-// activations with GOMAXPROCS 1 and 2 and different batch sizes.
+// activations with 1, 2 and 3 workers (GOMAXPROCS) and different batch
+// sizes.
 func TestDeterministicAcrossThreadsAndBatches(t *testing.T) {
 	for _, tc := range []struct {
 		arch   string
@@ -62,17 +70,106 @@ func TestDeterministicAcrossThreadsAndBatches(t *testing.T) {
 		net := builtinNet(t, tc.arch, 32)
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 		one := extractAll(t, net, 7, 3, tc.layers)
-		runtime.GOMAXPROCS(2)
-		two := extractAll(t, net, 7, 4, tc.layers)
-		for k, layer := range tc.layers {
-			if !slices.Equal(one[k], two[k]) {
-				t.Errorf("%s %s: activations differ between GOMAXPROCS 1 (batch 3) and 2 (batch 4)", tc.arch, layer)
+		for _, run := range []struct{ workers, batch int }{{2, 4}, {3, 7}} {
+			runtime.GOMAXPROCS(run.workers)
+			got := extractAll(t, net, 7, run.batch, tc.layers)
+			for k, layer := range tc.layers {
+				if !slices.Equal(one[k], got[k]) {
+					t.Errorf("%s %s: activations differ between 1 worker (batch 3) and %d (batch %d)", tc.arch, layer, run.workers, run.batch)
+				}
 			}
+		}
+		for k, layer := range tc.layers {
 			if slices.Max(one[k]) <= 0 {
 				t.Errorf("%s %s: activations are all ≤ 0", tc.arch, layer)
 			}
 		}
 	}
+}
+
+// TestDeterministicAcrossCPUs requires the same activation bytes from two
+// copies of this test process, one on all CPUs and one pinned to one CPU
+// (taskset): there Go has one worker and OpenBLAS's pool one thread, and
+// OpenBLAS's sgemm_, which the forward pass bypasses, would pick other
+// kernels, k blockings and partitions of the product than on a thread
+// pool. Both run OpenBLAS's Haswell kernels where the CPU has them: there
+// sgemm_'s partition shows in the last bits.
+func TestDeterministicAcrossCPUs(t *testing.T) {
+	const child = "EIGENLAB_NN_DIGEST_CHILD"
+	if os.Getenv(child) != "" {
+		fmt.Printf("digest %x\n", activationDigest(t))
+		return
+	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: nothing to compare")
+	}
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		t.Skip("no taskset to pin a process to one CPU")
+	}
+	env := append(os.Environ(), child+"=1")
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		env = append(env, "OPENBLAS_CORETYPE=Haswell")
+	}
+	digest := func(pin ...string) string {
+		args := append(pin, os.Args[0], "-test.run", "^TestDeterministicAcrossCPUs$", "-test.count=1")
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if d, ok := strings.CutPrefix(line, "digest "); ok {
+				return d
+			}
+		}
+		t.Fatalf("%v: no digest in\n%s", args, out)
+		return ""
+	}
+	if all, one := digest(), digest(taskset, "-c", "0"); all != one {
+		t.Errorf("activations on one CPU (digest %s) differ from those on %d CPUs (%s)", one, runtime.NumCPU(), all)
+	}
+}
+
+// activationDigest hashes every layer of the built-in nets and of an MLP
+// (dense layers) on 5 images, with GOMAXPROCS workers.
+func activationDigest(t *testing.T) []byte {
+	h := sha256.New()
+	for _, net := range []*Net{builtinNet(t, "convnet6", 37), builtinNet(t, "resnet-small", 37), mlpNet(t, 8)} {
+		var layers []string
+		for _, n := range net.Arch().Nodes {
+			layers = append(layers, n.Name)
+		}
+		for _, acts := range extractAll(t, net, 5, 5, layers) {
+			if err := binary.Write(h, binary.LittleEndian, acts); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return h.Sum(nil)
+}
+
+// mlpNet is input → flatten → dense 1000 (relu) → dense 10 on size×size
+// RGB images, with power-law weights: GEMVs large enough for OpenBLAS to
+// thread them (the second's bytes changed with the number of CPUs).
+func mlpNet(t testing.TB, size int) *Net {
+	t.Helper()
+	a := &Arch{Format: Format, Name: "mlp", Nodes: []Node{
+		{Name: "input", Op: OpInput, Channels: 3, Height: size, Width: size},
+		{Name: "flat", Op: OpFlatten, Inputs: []string{"input"}},
+		{Name: "fc1", Op: OpDense, Inputs: []string{"flat"}, Channels: 1000, Bias: true, Activation: ActReLU},
+		{Name: "fc2", Op: OpDense, Inputs: []string{"fc1"}, Channels: 10, Bias: true},
+	}}
+	ws, err := InitPowerLaw(a, 3, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := Compile(a, ws, size, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
 }
 
 // TestBuiltinShapes pins the layer shapes of the built-in architectures.
@@ -138,18 +235,24 @@ func TestExtractErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkConvnet6 measures the forward pass to conv6 on 64×64 RGB images.
+// BenchmarkConvnet6 measures the forward pass to conv6 on 64×64 RGB images
+// with 1 worker and with one per CPU (GOMAXPROCS): each worker computes
+// its own images, its GEMMs on its own thread.
 func BenchmarkConvnet6(b *testing.B) {
 	net := builtinNet(b, "convnet6", 64)
 	const n = 32
 	load := randomImages(n, net.InputShape().Size())
-	b.ResetTimer()
-	for b.Loop() {
-		if err := net.Extract(context.Background(), n, load, []string{"conv6"}, n, func(Batch) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
+	for _, workers := range slices.Compact([]int{1, runtime.NumCPU()}) {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(workers))
+			for b.Loop() {
+				if err := net.Extract(context.Background(), n, load, []string{"conv6"}, n, func(Batch) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
 // invertedResidual is a MobileNetV2-like test graph: zero_pad + valid

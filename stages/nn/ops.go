@@ -2,6 +2,9 @@ package nn
 
 import (
 	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // kernel computes one node's output for one image from its inputs, then
@@ -205,10 +208,13 @@ func (identity) run(ins [][]float32, out []float32, t tail, _ *scratch) {
 }
 
 // dense computes y = W·x with one GEMV (W: units × D); bias and activation
-// are its tail.
+// are its tail. It is gonum's: each y_i one SIMD dot product on the
+// worker's own thread, the same in every build. OpenBLAS's threaded
+// sgemv_ changed the last bits with the number of CPUs (SkylakeX and
+// Haswell kernels) and would make concurrent workers share its pool.
 func dense(weight []float32, units, d int) kernelFunc {
 	return func(ins [][]float32, out []float32) {
-		sgemv(units, d, weight, ins[0], out)
+		gonum.Implementation{}.Sgemv(blas.NoTrans, units, d, 1, weight, d, ins[0], 1, 0, out, 1)
 	}
 }
 
