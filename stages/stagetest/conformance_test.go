@@ -17,9 +17,11 @@
 //     the stage's version (stages.VersionOf): an output that changes while
 //     the version stays fails, asking for a version bump.
 //
-// The pins are of exact bytes, as the cache keys them. A platform whose
-// float arithmetic differs (another OpenBLAS kernel, FMA fusion on arm64)
-// may need its own re-pin; the determinism check holds everywhere.
+// The pins are of exact bytes, as the cache keys them, on a reference
+// platform TestMain sets up (platform_test.go: OpenBLAS's Prescott kernels
+// on 2 threads, which every x86-64 machine with 2 CPUs or more can run).
+// Elsewhere (arm64, one CPU, the pure-Go backend) a differing digest is
+// only logged; the determinism check holds everywhere.
 //
 // A registered kind without a row fails TestEveryKindHasARow, so a new
 // stage kind is under the suite the moment it registers.
