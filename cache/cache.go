@@ -16,7 +16,8 @@ import (
 //
 //	blobs/xx/<digest>     artifact bytes (.npy or JSON), named by content digest
 //	actions/xx/<key>      action records: key -> output digests
-//	locks/xx/<key>.lock   flock files, one per action key being computed
+//	locks/actions.lock    the action locks, a byte per key (Linux; see Lock)
+//	locks/xx/<key>.lock   a flock file per action key (elsewhere)
 //	tmp/                  files being written; renamed into place when complete
 //
 // xx is the first two hex digits of the name, so no directory holds more

@@ -18,14 +18,16 @@ const maxLockPoll = 20 * time.Millisecond
 // ctx is done (then the error wraps ctx.Err()). Call unlock to release it;
 // calling it again does nothing.
 //
-// The lock is flock(2) on locks/xx/<key>.lock. It excludes other processes
-// and other goroutines of this process alike, because each call opens the
-// file anew and flock locks belong to the open file description. It is
-// advisory and dies with its process, so a killed run never leaves a key
-// locked. flock cannot wait and watch ctx at once, so Lock polls with
-// LOCK_NB, backing off from 1 ms to maxLockPoll.
+// The lock excludes other processes and other goroutines of this process
+// alike: each call opens its lock file anew, and the lock belongs to that
+// open file description. It is advisory and dies with its process, so a
+// killed run never leaves a key locked. On Linux it is a lock on one byte
+// of the single file locks/actions.lock (fcntl F_OFD_SETLK, at an offset
+// drawn from the key), so computing a key creates no file; elsewhere it is
+// flock(2) on a file per key, locks/xx/<key>.lock. Neither can wait and
+// watch ctx at once, so Lock polls, backing off from 1 ms to maxLockPoll.
 func (c *Cache) Lock(ctx context.Context, k ActionKey) (unlock func(), err error) {
-	p := c.path(locksDir, k.String(), ".lock")
+	p := c.lockFile(k)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil { // see Open
 		return nil, fmt.Errorf("cache: lock %s: %w", k.String()[:12], err)
 	}
@@ -37,37 +39,32 @@ func (c *Cache) Lock(ctx context.Context, k ActionKey) (unlock func(), err error
 		if err != nil {
 			return nil, fmt.Errorf("cache: lock %s: %w", k.String()[:12], err)
 		}
-		if err := flockWait(ctx, f); err != nil {
+		if err := poll(ctx, func() (bool, error) { return tryLockKey(f, k) }); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("cache: waiting for lock %s: %w", k.String()[:12], err)
 		}
 		if isCurrent(f, p) {
-			// Closing releases the flock. A second call finds f closed
+			// Closing releases the lock. A second call finds f closed
 			// (its Fd is -1), so it cannot touch a later lock that reuses
 			// the descriptor number.
 			return func() { f.Close() }, nil
 		}
-		// GC removed the lock file while we waited on it (see
-		// removeIdleLocks); a lock on the unlinked file excludes nobody.
+		// The lock file was removed while we waited on it (GC's
+		// removeIdleLocks, or by hand); a lock on the unlinked file
+		// excludes nobody.
 		f.Close()
 	}
 }
 
-// flockWait takes an exclusive flock on f, polling until it is free or ctx
-// is done.
-func flockWait(ctx context.Context, f *os.File) error {
-	fd := int(f.Fd())
+// poll calls try until it takes the lock or fails, or ctx is done.
+func poll(ctx context.Context, try func() (bool, error)) error {
 	wait := time.Millisecond
 	for {
-		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
-		switch err {
-		case nil:
-			return nil
-		case syscall.EINTR:
-			continue
-		case syscall.EWOULDBLOCK:
-		default:
+		switch ok, err := try(); {
+		case err != nil:
 			return err
+		case ok:
+			return nil
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -80,6 +77,22 @@ func flockWait(ctx context.Context, f *os.File) error {
 	}
 }
 
+// flockTry takes an exclusive flock on f if it is free.
+func flockTry(f *os.File) (bool, error) {
+	for {
+		switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err {
+		case nil:
+			return true, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EWOULDBLOCK:
+			return false, nil
+		default:
+			return false, err
+		}
+	}
+}
+
 // isCurrent reports whether the open file f is still the one named path.
 func isCurrent(f *os.File, path string) bool {
 	opened, err1 := f.Stat()
@@ -87,10 +100,12 @@ func isCurrent(f *os.File, path string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(opened, named)
 }
 
-// removeIdleLocks removes the lock files nobody holds, so that they do not
-// pile up one per action key ever computed. It removes a file only while
-// holding its lock; a process that was waiting on that file then finds it
-// unlinked (isCurrent) and locks the new one, so exclusion holds.
+// removeIdleLocks removes the per-key lock files (locks/xx/<key>.lock)
+// nobody holds, so that they do not pile up one per action key ever
+// computed: those Lock makes where it has no byte-range locks, and those
+// earlier versions made everywhere. It removes a file only while holding
+// its lock; a process that was waiting on that file then finds it unlinked
+// (isCurrent) and locks the new one, so exclusion holds.
 func (c *Cache) removeIdleLocks() (int, error) {
 	removed := 0
 	err := c.walk(locksDir, ".lock", func(name string, _ fs.FileInfo) error {
@@ -103,7 +118,7 @@ func (c *Cache) removeIdleLocks() (int, error) {
 			return nil // removed meanwhile
 		}
 		defer f.Close()
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil && isCurrent(f, p) && os.Remove(p) == nil {
+		if ok, _ := flockTry(f); ok && isCurrent(f, p) && os.Remove(p) == nil {
 			removed++
 		}
 		return nil

@@ -141,7 +141,7 @@ func TestUnlockTwiceIsHarmless(t *testing.T) {
 	}
 }
 
-// A waiter that finally locks a file GC has unlinked must notice and lock
+// A waiter that finally locks a file GC (or a user) has unlinked must notice and lock
 // the file now at the path, or two holders would run at once.
 func TestLockFollowsReplacedLockFile(t *testing.T) {
 	c := openCache(t)
@@ -156,7 +156,7 @@ func TestLockFollowsReplacedLockFile(t *testing.T) {
 		acquired <- unlock
 	}()
 	time.Sleep(20 * time.Millisecond) // let the waiter open the old file
-	if err := os.Remove(c.path(locksDir, k.String(), ".lock")); err != nil {
+	if err := os.Remove(c.lockFile(k)); err != nil {
 		t.Fatal(err)
 	}
 	current := lock(t, c, k) // locks a new file at the same path

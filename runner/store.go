@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/ndarray"
@@ -28,6 +29,11 @@ const DefaultStreamAbove = 1 << 30
 
 // store moves artifacts between stages and the cache.
 type store struct{ c *cache.Cache }
+
+// blobWriters are the buffers outputs are encoded through, reused: a new
+// 1 MiB buffer per output (most are a few bytes) was, zeroed and collected,
+// a tenth of a cold sweep of tiny stages.
+var blobWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
 // put stores every output blob and returns their digests, sizes and
 // stamps in name order.
@@ -53,7 +59,9 @@ func (s store) put(outs stages.Outputs, scratch *ndarray.Scratch) ([]cache.Outpu
 			}
 		} else {
 			err = s.c.PutBlob(d, func(w io.Writer) error {
-				bw := bufio.NewWriterSize(w, 1<<20)
+				bw := blobWriters.Get().(*bufio.Writer)
+				defer blobWriters.Put(bw)
+				bw.Reset(w)
 				if err := stages.WriteArtifact(bw, a); err != nil {
 					return err
 				}
