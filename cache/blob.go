@@ -166,5 +166,9 @@ func (c *Cache) adopt(dst, src string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return os.Rename(src, dst)
+	if err := os.Rename(src, dst); err != nil {
+		return err
+	}
+	c.written.Add(1)
+	return nil
 }

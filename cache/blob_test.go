@@ -284,6 +284,9 @@ func TestBlobsAndSize(t *testing.T) {
 
 // Sync is the barrier before a digest is published: it succeeds on a
 // cache and names the cache when it cannot sync it.
+// Sync flushes what was written since the last Sync, and only then: a
+// Sync with nothing new to flush does not touch the file system (here,
+// one that is gone).
 func TestSync(t *testing.T) {
 	c := openCache(t)
 	if err := c.PutBlob(digestOf("a"), writeString("a")); err != nil {
@@ -292,10 +295,17 @@ func TestSync(t *testing.T) {
 	if err := c.Sync(); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.PutBlob(digestOf("b"), writeString("b")); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Sync(); err == nil || !strings.Contains(err.Error(), c.dir) {
-		t.Errorf("Sync of a removed cache: %v; want an error naming %s", err, c.dir)
+		t.Errorf("Sync of a removed cache after a write: %v; want an error naming %s", err, c.dir)
+	}
+	c.synced.Store(c.written.Load())
+	if err := c.Sync(); err != nil {
+		t.Errorf("Sync with nothing written since the last: %v, want nil without syncing", err)
 	}
 }

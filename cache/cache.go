@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/eigenlab/eigenlab/ndarray"
 )
@@ -43,6 +44,11 @@ type Cache struct {
 	// miss on it says "evicted as corrupt" rather than just "absent".
 	mu      sync.Mutex
 	evicted map[ndarray.Digest]error
+
+	// written counts the blobs and action records this process has put in
+	// place, synced how many of them the last Sync covered: a Sync with
+	// nothing new to cover returns at once.
+	written, synced atomic.Uint64
 }
 
 // ErrNotFound is wrapped by every lookup miss. The wrapping error keeps the

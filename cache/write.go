@@ -24,15 +24,27 @@ func (c *Cache) writeAtomic(dst string, d atomicfile.Durability, write func(io.W
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.WriteBatched(c.TempDir(), dst, fileMode, d, write)
+	if err := atomicfile.WriteBatched(c.TempDir(), dst, fileMode, d, write); err != nil {
+		return err
+	}
+	c.written.Add(1)
+	return nil
 }
 
-// Sync makes the names of every blob and action record written so far
-// durable, and every action record's content: a barrier for a whole batch
-// of writes (see Cache).
+// Sync makes the names of every blob and action record this process has
+// written so far durable, and every action record's content: a barrier
+// for a whole batch of writes (see Cache). When nothing was written since
+// the last Sync it does nothing, so a no-op rerun never waits for the
+// file system's other dirty data (syncfs flushes all of it).
 func (c *Cache) Sync() error {
+	n := c.written.Load()
+	if n == c.synced.Load() {
+		return nil
+	}
 	if err := syncFS(c.dir); err != nil {
 		return fmt.Errorf("cache: syncing %s: %w", c.dir, err)
+	}
+	for old := c.synced.Load(); old < n && !c.synced.CompareAndSwap(old, n); old = c.synced.Load() {
 	}
 	return nil
 }
