@@ -1,6 +1,7 @@
 #!/bin/sh
 # The scale curve of issue "rerun at scale": a planted sweep (load planted →
-# spectrum) of N cells = 2N stages through the binary on disk, cold and
+# spectrum, no bootstrap: the sweep of bench/rerun_vs_snakemake.sh) of N
+# cells = 2N stages through the binary on disk, cold and
 # no-op, for growing N: wall, CPU (user+sys), peak RSS, and the provenance
 # rows the run recorded (executions of that run in the database), so a
 # reader sees that cost grows linearly and that every row is kept.
@@ -31,7 +32,7 @@ print("""stages:
   spectrum:
     kind: spectrum
     inputs: {x: data}
-    params: {view: full, estimator: stringer, ranks: [2, 30]}""")
+    params: {view: full, estimator: stringer, ranks: [2, 30], n_bootstraps: 0}""")
 PY
 	for run in cold no-op; do
 		(cd "$d" && /usr/bin/time -f '%e %U %S %M' -o "$d/t" "$bin" run -j 2 sweep.yaml >/dev/null 2>"$d/err") ||
