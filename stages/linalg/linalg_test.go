@@ -254,15 +254,21 @@ func TestPreferredEnv(t *testing.T) {
 	}
 }
 
+// viewCopy returns a copy of x that is a view into a larger matrix (row
+// stride > columns).
+func viewCopy(x *mat.Dense) *mat.Dense {
+	m, n := x.Dims()
+	view := randDense(m+3, n+5).Slice(2, 2+m, 3, 3+n).(*mat.Dense)
+	view.Copy(x)
+	return view
+}
+
 // A view into a larger matrix (row stride > columns) decomposes exactly
 // like its compact copy, on both SVD paths.
 func TestSVDOfView(t *testing.T) {
 	for _, c := range []string{"tallblock", "wide"} {
 		x := read(t, c+"_x")
-		m, n := x.Dims()
-		big := randDense(m+3, n+5)
-		view := big.Slice(2, 2+m, 3, 3+n).(*mat.Dense)
-		view.Copy(x)
+		view := viewCopy(x)
 		u1, s1, vt1, err1 := linalg.SVD(x)
 		u2, s2, vt2, err2 := linalg.SVD(view)
 		if err1 != nil || err2 != nil {
@@ -314,10 +320,7 @@ func TestPivotedCholesky(t *testing.T) {
 func TestCenteredSVD(t *testing.T) {
 	for _, c := range []string{"tallblock", "wide"} {
 		x := read(t, c+"_x")
-		m, n := x.Dims()
-		big := randDense(m+3, n+5)
-		view := big.Slice(2, 2+m, 3, 3+n).(*mat.Dense)
-		view.Copy(x)
+		view := viewCopy(x)
 		mean := linalg.ColMeans(x)
 		u1, s1, vt1, err1 := linalg.SVD(linalg.Centered(x, mean))
 		u2, s2, vt2, err2 := linalg.CenteredSVD(view, mean)

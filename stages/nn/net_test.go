@@ -23,7 +23,14 @@ func builtinNet(t testing.TB, name string, size int) *Net {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := InitPowerLaw(a, 7, 1, true)
+	return compiled(t, a, 7, size)
+}
+
+// compiled is arch a with power-law weights of the given seed, compiled
+// for size×size inputs.
+func compiled(t testing.TB, a *Arch, seed uint64, size int) *Net {
+	t.Helper()
+	ws, err := InitPowerLaw(a, seed, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,15 +168,7 @@ func mlpNet(t testing.TB, size int) *Net {
 		{Name: "fc1", Op: OpDense, Inputs: []string{"flat"}, Channels: 1000, Bias: true, Activation: ActReLU},
 		{Name: "fc2", Op: OpDense, Inputs: []string{"fc1"}, Channels: 10, Bias: true},
 	}}
-	ws, err := InitPowerLaw(a, 3, 1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := Compile(a, ws, size, size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net
+	return compiled(t, a, 3, size)
 }
 
 // TestBuiltinShapes pins the layer shapes of the built-in architectures.
