@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/eigenlab/eigenlab/stages/linalg"
 )
 
@@ -54,21 +52,12 @@ func TestMain(m *testing.M) {
 // reexec runs this test binary again on the reference platform and returns
 // its exit code.
 func reexec() int {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err == nil && set.Count() > pinCPUs {
-		var fewer unix.CPUSet
-		for cpu := 0; fewer.Count() < pinCPUs; cpu++ {
-			if set.IsSet(cpu) {
-				fewer.Set(cpu)
-			}
-		}
-		// Go may run this goroutine on any thread, so the mask is set on
-		// the thread that starts the child, locked to it.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := unix.SchedSetaffinity(0, &fewer); err != nil {
-			fmt.Fprintln(os.Stderr, "stagetest: cannot restrict the CPUs for the pins:", err)
-		}
+	// Go may run this goroutine on any thread, so the mask is set on the
+	// thread that starts the child, locked to it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := limitCPUs(pinCPUs); err != nil {
+		fmt.Fprintln(os.Stderr, "stagetest: cannot restrict the CPUs for the pins:", err)
 	}
 	cmd := exec.Command(os.Args[0], os.Args[1:]...)
 	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE="+pinCore, reexecMark+"=1")
