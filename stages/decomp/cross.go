@@ -81,10 +81,7 @@ func fitRows(x, y *mat.Dense, rows []int, o CrossOptions, bufs *trainBufs) (*Cro
 	}
 	f := &CrossFit{same: o.Same, Route: routeName(gx, gy)}
 	f.x.mean, f.y.mean = rowMeans(x, rows), rowMeans(y, rows)
-	var bx, by *[]float64
-	if bufs != nil {
-		bx, by = &bufs.x, &bufs.y
-	}
+	bx, by := bufs.slots()
 	xc, yc := shiftedRows(x, rows, f.x.mean, bx), shiftedRows(y, rows, f.y.mean, by)
 	var s []float64
 	if o.Same {
@@ -311,10 +308,7 @@ func (f *CrossFit) Project(x, y *mat.Dense) (xt, yt *mat.Dense) {
 // projectRows is Project of the given rows of x and y (nil: all),
 // centered as they are copied (into bufs' storage unless bufs is nil).
 func (f *CrossFit) projectRows(x, y *mat.Dense, rows []int, bufs *trainBufs) (xt, yt *mat.Dense) {
-	var bx, by *[]float64
-	if bufs != nil {
-		bx, by = &bufs.x, &bufs.y
-	}
+	bx, by := bufs.slots()
 	xt = f.x.project(shiftedRows(x, rows, f.x.mean, bx))
 	if f.same {
 		return xt, xt

@@ -5,6 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eigenlab/eigenlab/stages/linalg"
@@ -67,12 +68,8 @@ func (a *allCross) fit(x, y *mat.Dense, train, test []int, k int) (*CrossFit, *m
 	a.product(c, x, y, test)
 	c.Sub(a.c, c)
 	dx, dy := make([]float64, len(a.mx)), make([]float64, len(a.my))
-	for j := range dx {
-		dx[j] = f.x.mean[j] - a.mx[j]
-	}
-	for j := range dy {
-		dy[j] = f.y.mean[j] - a.my[j]
-	}
+	floats.SubTo(dx, f.x.mean, a.mx)
+	floats.SubTo(dy, f.y.mean, a.my)
 	blas64.Ger(-float64(len(train)), blas64.Vector{N: len(dx), Inc: 1, Data: dx}, blas64.Vector{N: len(dy), Inc: 1, Data: dy}, c.RawMatrix())
 	s, err := f.fitProduct(c)
 	if err == nil {

@@ -86,6 +86,15 @@ type foldShared struct {
 // trainBufs hold a fold's centered train rows of x and y.
 type trainBufs struct{ x, y []float64 }
 
+// slots returns where shiftedRows may write x's and y's rows: nil for a
+// nil b (fresh memory).
+func (b *trainBufs) slots() (x, y *[]float64) {
+	if b == nil {
+		return nil, nil
+	}
+	return &b.x, &b.y
+}
+
 // fitFold fits one fold and projects its test rows: on the gram-xy and
 // direct routes from the all-row products in sh, else by FitCross on
 // centered copies of the rows, in sh.bufs.

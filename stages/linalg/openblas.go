@@ -24,6 +24,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/netlib/blas/netlib"
 )
@@ -191,9 +192,7 @@ func shifted(dst, src, shift []float64) {
 		copy(dst, src)
 		return
 	}
-	for j, v := range src {
-		dst[j] = v - shift[j]
-	}
+	floats.SubTo(dst, src, shift)
 }
 
 // gesdd calls dgesdd_ on the column-major m×n matrix a, which it
