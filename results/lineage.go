@@ -52,7 +52,7 @@ func (d *DB) LineageOf(ctx context.Context, ref string) (*Lineage, error) {
 func (d *DB) lineage(ctx context.Context, e *Execution, seen map[int64]*Lineage) (*Lineage, error) {
 	l := &Lineage{Exec: e}
 	if e.Status == "cached" {
-		computed, err := d.queryOne(ctx, `WHERE e.action_key = ? AND e.status = 'ok' AND e.id < ? ORDER BY e.id DESC`, e.ActionKey, e.ID)
+		computed, err := d.queryOne(ctx, `WHERE e.action_key = ? AND e.io_id = e.id AND e.status = 'ok' AND e.id < ? ORDER BY e.id DESC`, e.ActionKey, e.ID)
 		if err != nil {
 			return nil, fmt.Errorf("lineage of %s: %w", e.Label(), err)
 		}

@@ -125,7 +125,7 @@ func (in *inserter) prefetch(ctx context.Context, actionKeys []string) error {
 		chunk := keys[:min(len(keys), prefetchChunk)]
 		keys = keys[len(chunk):]
 		rows, err := in.tx.QueryContext(ctx, `SELECT action_key, io_digest, MAX(id) FROM executions
-			WHERE action_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND io_digest IS NOT NULL
+			WHERE action_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND io_digest IS NOT NULL AND io_id = id
 			GROUP BY action_key, io_digest`, chunk...)
 		if err != nil {
 			return err
