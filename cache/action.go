@@ -103,31 +103,58 @@ func formatAction(e Entry) (string, error) {
 // is a miss: an error wrapping ErrNotFound and the reason, never a panic.
 // Finding a record does not mean its blobs are still present.
 func (c *Cache) GetAction(k ActionKey) (Entry, error) {
-	text, err := readRecord(c.path(actionsDir, k.String(), ""))
+	e, _, err := c.getAction(k)
+	return e, err
+}
+
+// LookupAction is GetAction for a caller that will serve the record's
+// outputs (a run's cache hit): it also marks the record as used, at most
+// once per mtimeInterval, which tells GC that the blobs it names are still
+// wanted (evictLRU). Other readers (plan, verify, GC itself) leave use
+// times alone.
+func (c *Cache) LookupAction(k ActionKey) (Entry, error) {
+	e, info, err := c.getAction(k)
+	if err == nil {
+		touch(c.path(actionsDir, k.String(), ""), info.ModTime())
+	}
+	return e, err
+}
+
+func (c *Cache) getAction(k ActionKey) (Entry, fs.FileInfo, error) {
+	text, info, err := readRecord(c.path(actionsDir, k.String(), ""))
 	var e Entry
 	if err == nil {
 		e, err = parseAction(text)
 	}
 	if err != nil {
-		return Entry{}, &missError{what: "action " + k.String()[:12], reason: err}
+		return Entry{}, nil, &missError{what: "action " + k.String()[:12], reason: err}
 	}
-	return e, nil
+	return e, info, nil
 }
 
-func readRecord(path string) (string, error) {
+// readRecord reads a record file and its stat.
+func readRecord(path string) (string, fs.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
+	info, err := f.Stat()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	if len(b) > maxRecord {
-		return "", fmt.Errorf("malformed record: longer than %d bytes", maxRecord)
+	if info.Size() > maxRecord {
+		return "", nil, fmt.Errorf("malformed record: longer than %d bytes", maxRecord)
 	}
-	return string(b), nil
+	b := make([]byte, info.Size()+1) // one more, to see a record that grew meanwhile
+	n, err := io.ReadFull(f, b)
+	switch {
+	case err == nil:
+		return "", nil, errors.New("malformed record: it grew while read")
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
+		return "", nil, err
+	}
+	return string(b[:n]), info, nil
 }
 
 func parseAction(text string) (Entry, error) {

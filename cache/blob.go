@@ -34,18 +34,13 @@ func (c *Cache) PutBlob(d ndarray.Digest, write func(io.Writer) error) error {
 	return nil
 }
 
-// BlobPath is where blob d lives, whether or not it exists. Read it only
-// through OpenBlob or after HasBlob, which keep GC's use times current.
+// BlobPath is where blob d lives, whether or not it exists.
 func (c *Cache) BlobPath(d ndarray.Digest) string { return c.path(blobsDir, d.String(), "") }
 
-// HasBlob reports whether blob d is present. It counts as a use for GC: a
-// run that finds its outputs cached needs them as much as one that reads
-// them.
+// HasBlob reports whether blob d is present. It is not a use for GC: the
+// action record that names the blob carries that (LookupAction).
 func (c *Cache) HasBlob(d ndarray.Digest) bool {
-	info, ok := c.statBlob(d)
-	if ok {
-		touch(c.BlobPath(d), info.ModTime())
-	}
+	_, ok := c.statBlob(d)
 	return ok
 }
 
@@ -78,9 +73,6 @@ func (c *Cache) OpenBlob(d ndarray.Digest) (*os.File, error) {
 	}
 	if err != nil {
 		return nil, c.blobMiss(d, err)
-	}
-	if info, err := f.Stat(); err == nil {
-		touch(p, info.ModTime())
 	}
 	return f, nil
 }

@@ -218,40 +218,60 @@ func TestBlobMissKeepsReason(t *testing.T) {
 	}
 }
 
-func TestUseRefreshesMtime(t *testing.T) {
-	uses := map[string]func(c *Cache, d ndarray.Digest) error{
-		"HasBlob": func(c *Cache, d ndarray.Digest) error {
+// A lookup that serves a record marks the record used once its mtime is
+// over mtimeInterval old; other reads of the record do not, and no use of
+// a blob writes the blob's inode (its stamp would move, and every record
+// naming it would be rewritten by the next rerun).
+func TestUseMarksRecordNotBlob(t *testing.T) {
+	uses := map[string]func(c *Cache, k ActionKey, d ndarray.Digest) error{
+		"LookupAction": func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.LookupAction(k); return err },
+		"GetAction":    func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.GetAction(k); return err },
+		"HasBlob": func(c *Cache, _ ActionKey, d ndarray.Digest) error {
 			if !c.HasBlob(d) {
 				return errors.New("missing")
 			}
 			return nil
 		},
-		"OpenBlob": func(c *Cache, d ndarray.Digest) error {
+		"OpenBlob": func(c *Cache, _ ActionKey, d ndarray.Digest) error {
 			f, err := c.OpenBlob(d)
 			if err == nil {
 				f.Close()
 			}
 			return err
 		},
-		"PutBlob": func(c *Cache, d ndarray.Digest) error { return c.PutBlob(d, writeString("blob")) },
+		"PutBlob": func(c *Cache, _ ActionKey, d ndarray.Digest) error { return c.PutBlob(d, writeString("blob")) },
+		"VerifyStamped": func(c *Cache, _ ActionKey, d ndarray.Digest) error {
+			_, err := c.VerifyStamped(d, current(c, d), rawHash)
+			return err
+		},
 	}
 	for name, use := range uses {
 		for _, ago := range []time.Duration{10 * time.Minute, 2 * time.Hour} {
 			t.Run(fmt.Sprintf("%s/%v", name, ago), func(t *testing.T) {
 				c := openCache(t)
 				d := put(t, c, "blob")
-				age(t, c.BlobPath(d), ago)
-				before := time.Now()
-				if err := use(c, d); err != nil {
+				k := ActionKey{1}
+				if err := c.PutAction(k, Entry{Outputs: []Output{{Name: "x", Digest: d, Size: 4}}}); err != nil {
 					t.Fatal(err)
 				}
-				info, err := os.Stat(c.BlobPath(d))
+				record := c.path(actionsDir, k.String(), "")
+				age(t, record, ago)
+				age(t, c.BlobPath(d), ago)
+				stamp := current(c, d)
+				before := time.Now()
+				if err := use(c, k, d); err != nil {
+					t.Fatal(err)
+				}
+				info, err := os.Stat(record)
 				if err != nil {
 					t.Fatal(err)
 				}
 				refreshed := !info.ModTime().Before(before.Add(-time.Second))
-				if want := ago > mtimeInterval; refreshed != want {
-					t.Errorf("mtime %v ago refreshed = %v, want %v", ago, refreshed, want)
+				if want := name == "LookupAction" && ago > mtimeInterval; refreshed != want {
+					t.Errorf("record's mtime %v ago refreshed = %v, want %v", ago, refreshed, want)
+				}
+				if now := current(c, d); now != stamp {
+					t.Errorf("blob's stamp moved from %v to %v", stamp, now)
 				}
 			})
 		}

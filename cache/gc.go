@@ -98,19 +98,29 @@ func (c *Cache) removeStaleTemps(cutoff time.Time) (int, error) {
 	return removed, nil
 }
 
-// evictLRU evicts unpinned blobs in order of last use (mtime, then digest
-// for a deterministic order among equals) until at most maxSize bytes
-// remain, and fills in the blob counts of st.
+// evictLRU evicts unpinned blobs in order of last use (then digest, for a
+// deterministic order among equals) until at most maxSize bytes remain,
+// and fills in the blob counts of st. A blob's last use is the later of
+// its own mtime (when it was written) and the mtime of the newest action
+// record naming it (when a lookup last served it; see mtimeInterval).
 func (c *Cache) evictLRU(st *GCStats, maxSize int64, pinned func(ndarray.Digest) bool) error {
 	type blob struct {
 		d    ndarray.Digest
 		size int64
 		used time.Time
 	}
+	served, err := c.servedTimes()
+	if err != nil {
+		return err
+	}
 	var blobs []blob
-	err := c.walk(blobsDir, "", func(name string, info fs.FileInfo) error {
+	err = c.walk(blobsDir, "", func(name string, info fs.FileInfo) error {
 		if d, err := ndarray.ParseDigest(name); err == nil {
-			blobs = append(blobs, blob{d, info.Size(), info.ModTime()})
+			used := info.ModTime()
+			if t, ok := served[d]; ok && t.After(used) {
+				used = t
+			}
+			blobs = append(blobs, blob{d, info.Size(), used})
 			st.BytesBefore += info.Size()
 		}
 		return nil
@@ -136,6 +146,29 @@ func (c *Cache) evictLRU(st *GCStats, maxSize int64, pinned func(ndarray.Digest)
 		st.BytesAfter -= b.size
 	}
 	return nil
+}
+
+// servedTimes maps every blob an action record names to the mtime of the
+// newest such record. A record that cannot be read names nothing.
+func (c *Cache) servedTimes() (map[ndarray.Digest]time.Time, error) {
+	served := map[ndarray.Digest]time.Time{}
+	err := c.walk(actionsDir, "", func(name string, info fs.FileInfo) error {
+		k, err := ParseActionKey(name)
+		if err != nil {
+			return nil // not a record
+		}
+		e, err := c.GetAction(k)
+		if err != nil {
+			return nil
+		}
+		for _, o := range e.Outputs {
+			if t := info.ModTime(); t.After(served[o.Digest]) {
+				served[o.Digest] = t
+			}
+		}
+		return nil
+	})
+	return served, err
 }
 
 // removeStaleActions removes the action records that cannot serve a hit:

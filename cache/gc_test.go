@@ -61,6 +61,29 @@ func TestGCEvictsLeastRecentlyUsedUnpinned(t *testing.T) {
 	}
 }
 
+// A blob written long ago but served recently (its record's mtime, see
+// LookupAction) is used recently: GC evicts by the later of the two.
+func TestGCCountsServedRecordsAsUse(t *testing.T) {
+	c := openCache(t)
+	old, served, fresh := put(t, c, "old-456789"), put(t, c, "served-789"), put(t, c, "fresh-6789")
+	age(t, c.BlobPath(old), 5*time.Hour)
+	age(t, c.BlobPath(served), 10*time.Hour)
+	age(t, c.BlobPath(fresh), 3*time.Hour)
+	k := ActionKey{7}
+	if err := c.PutAction(k, Entry{Outputs: []Output{{Name: "x", Digest: served, Size: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	age(t, c.path(actionsDir, k.String(), ""), 2*time.Hour) // served 2 hours ago
+	if _, err := c.GC(20, nil); err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[ndarray.Digest]bool{old: false, served: true, fresh: true} {
+		if _, ok := c.statBlob(d); ok != want {
+			t.Errorf("blob %s kept = %v, want %v", d.Short(), ok, want)
+		}
+	}
+}
+
 func TestGCRemovesOnlyStaleTempFiles(t *testing.T) {
 	c := openCache(t)
 	tmp := filepath.Join(c.Dir(), "tmp")

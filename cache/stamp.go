@@ -73,9 +73,9 @@ func (c *Cache) BlobStamp(d ndarray.Digest) (Stamp, error) {
 // equals st, the stamp recorded when it was written or last checked, is
 // trusted without being read; any other is re-hashed as by Verify (and
 // evicted if corrupt). It returns the blob's stamp as of now, for the
-// caller to record when it differs from st (a re-hashed blob, or the use
-// mark that moves the mtime of a blob unused for an hour). The lookup
-// counts as a use for GC, as HasBlob does.
+// caller to record when it differs from st (a re-hashed blob). It never
+// writes the blob's inode: a use is marked on the action record instead
+// (LookupAction), so a stamp moves only when the file does.
 func (c *Cache) VerifyStamped(d ndarray.Digest, st Stamp, rehash func(io.Reader) (ndarray.Digest, error)) (Stamp, error) {
 	p := c.BlobPath(d)
 	info, err := os.Stat(p)
@@ -85,12 +85,8 @@ func (c *Cache) VerifyStamped(d ndarray.Digest, st Stamp, rehash func(io.Reader)
 	if err != nil {
 		return Stamp{}, c.blobMiss(d, err)
 	}
-	trusted := !st.IsZero() && stampOf(info) == st
-	if !touch(p, info.ModTime()) && trusted {
+	if !st.IsZero() && stampOf(info) == st {
 		return st, nil
-	}
-	if trusted { // only our own use mark moved it
-		return c.BlobStamp(d)
 	}
 	return c.verify(d, rehash)
 }

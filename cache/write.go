@@ -50,9 +50,12 @@ func (c *Cache) Sync() error {
 }
 
 // mtimeInterval bounds how stale a file's mtime may be as its time of last
-// use. GC evicts least recently used blobs by mtime; refreshing it at most
-// once an hour, as Go's build cache does, keeps reads free of inode writes
-// while the order stays right to within an hour.
+// use. GC evicts least recently used blobs by the mtime of the blob or of
+// the newest action record naming it (evictLRU); a lookup refreshes the
+// record's, at most once an hour as Go's build cache does, which keeps
+// reads free of inode writes while the order stays right to within an
+// hour. Blobs are never touched: that would move their stamps, and the
+// first rerun after an hour would rewrite every record it served.
 const mtimeInterval = time.Hour
 
 // touch marks path as used now if its mtime is more than mtimeInterval old,

@@ -309,7 +309,7 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 // rewritten with the new ones, so that the next lookup trusts them; if
 // that fails (a read-only cache) the next lookup re-hashes again.
 func (s *scheduler) lookup(n *node) bool {
-	e, err := s.r.Cache.GetAction(n.key)
+	e, err := s.r.Cache.LookupAction(n.key)
 	if err != nil {
 		return false
 	}

@@ -1,7 +1,12 @@
 package runner
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
 )
@@ -54,6 +59,54 @@ func TestRunStampsOutputs(t *testing.T) {
 	}
 	if !stamped(t, r, s) {
 		t.Error("the lookup did not stamp the records it re-hashed")
+	}
+}
+
+// A rerun a day later, the common case, serves every output as trusted as
+// the rerun a minute later: its use is marked on the action records, so
+// no blob's stamp moves and no record is rewritten.
+func TestNoopADayLaterKeepsStamps(t *testing.T) {
+	r := newRunner(t)
+	p := plan(t, chain)
+	s := run(t, r, p, 2)
+	// Written a day ago: every file's mtime, and the stamps that says.
+	dayAgo := time.Now().Add(-24 * time.Hour)
+	age := func(top string) {
+		err := filepath.WalkDir(filepath.Join(r.Cache.Dir(), top), func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				err = os.Chtimes(path, dayAgo, dayAgo)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	age("blobs")
+	before := map[cache.ActionKey]cache.Entry{}
+	for _, n := range s.nodes {
+		e, err := r.Cache.GetAction(n.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range e.Outputs {
+			e.Outputs[i].Stamp, _ = r.Cache.BlobStamp(o.Digest)
+		}
+		if err := r.Cache.PutAction(n.key, e); err != nil {
+			t.Fatal(err)
+		}
+		before[n.key] = e
+	}
+	age("actions")
+	s = run(t, r, p, 2)
+	if s.Cached != len(s.nodes) {
+		t.Fatalf("%d of %d cached", s.Cached, len(s.nodes))
+	}
+	for _, n := range s.nodes {
+		e, err := r.Cache.GetAction(n.key)
+		if err != nil || !reflect.DeepEqual(e.Outputs, before[n.key].Outputs) {
+			t.Errorf("%s: record %+v after the rerun, %v; want it unchanged, %+v", n.label(), e.Outputs, err, before[n.key].Outputs)
+		}
 	}
 }
 
