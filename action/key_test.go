@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,5 +98,26 @@ func TestKeyNonRegularFile(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s: still hashing after 5 s", path)
 		}
+	}
+}
+
+// An action's key never changes while its description does not: a change
+// of how values are written or hashed would recompute every user's cache.
+// The golden was computed by the key code of 2026-12; param values of every
+// type, with the awkward ones (integral and huge floats, NaN, escapes).
+func TestKeyIsStable(t *testing.T) {
+	p := stages.Params{
+		"n": 5, "neg": -12, "on": true, "off": false,
+		"f": 1.0, "g": 0.1, "h": -2.5e-7, "big": 1e15, "huge": 1e21, "nan": math.NaN(), "inf": math.Inf(-1), "negzero": math.Copysign(0, -1),
+		"fl": []float64{1, 0.25, 3e30}, "il": []int{2, 30, -1}, "sl": []string{"a", `q"t`, "é\n"},
+		"s": "stringer", "esc": "tab\there \\ \x00",
+	}
+	key, text, err := Key(fake{"7"}, p, map[string]ndarray.Digest{"x": {1, 2}, "a": {3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "c886f20a08fb581184fbdbbaecf102ac4845a24b43778a1262da44fdc6bfd45a"
+	if key.String() != want {
+		t.Errorf("key %s, want %s; key text:\n%s", key, want, text)
 	}
 }
