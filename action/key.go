@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/internal/regular"
@@ -43,26 +44,45 @@ import (
 // read.
 func Key(st stages.Stage, p stages.Params, inputs map[string]ndarray.Digest) (cache.ActionKey, string, error) {
 	var b cache.KeyBuilder
-	b.Line("kind %s", st.Kind())
-	b.Line("version %s", stages.VersionOf(st, p))
+	b.Add("kind", st.Kind())
+	b.Add("version", stages.VersionOf(st, p))
 	for _, line := range p.Canonical() {
-		b.Line("param %s", line)
+		b.Add("param", line)
 	}
-	for _, spec := range st.Params() {
-		if !spec.File || !p.Has(spec.Name) {
+	for _, name := range fileParams(st) {
+		if !p.Has(name) {
 			continue
 		}
-		sum, err := hashPath(p.String(spec.Name))
+		sum, err := hashPath(p.String(name))
 		if err != nil {
-			return cache.ActionKey{}, "", fmt.Errorf("file param %q: %w", spec.Name, err)
+			return cache.ActionKey{}, "", fmt.Errorf("file param %q: %w", name, err)
 		}
-		b.Line("file %s=%s", spec.Name, sum)
+		b.Add("file", name+"="+sum)
 	}
 	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		b.Line("input %s=%s", name, inputs[name])
+		b.Add("input", name+"="+inputs[name].String())
 	}
 	return b.Key(), b.Text(), nil
 }
+
+// fileParams names the file params of a stage kind, in spec order. A
+// kind's specs never change, so they are read once per kind: a sweep asks
+// for the key of every cell, and the load stage's specs are long.
+func fileParams(st stages.Stage) []string {
+	if names, ok := fileParamsByKind.Load(st.Kind()); ok {
+		return names.([]string)
+	}
+	var names []string
+	for _, spec := range st.Params() {
+		if spec.File {
+			names = append(names, spec.Name)
+		}
+	}
+	fileParamsByKind.Store(st.Kind(), names)
+	return names
+}
+
+var fileParamsByKind sync.Map // stage kind → []string
 
 // hashPath hashes a file's bytes, or every regular file under a folder
 // (relative names and bytes, in sorted order).

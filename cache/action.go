@@ -160,31 +160,49 @@ func readRecord(path string) (string, fs.FileInfo, error) {
 func parseAction(text string) (Entry, error) {
 	var e Entry
 	body, ok := strings.CutSuffix(text, "\n")
-	lines := strings.Split(body, "\n")
-	fields := map[string]int{actionHeader: 6, actionHeaderV3: 5, actionHeaderV2: 4}[lines[0]]
-	if !ok || len(lines) < 3 || fields == 0 {
+	header, body, _ := strings.Cut(body, "\n")
+	timeLine, body, _ := strings.Cut(body, "\n")
+	countLine, body, more := strings.Cut(body, "\n")
+	fields := outputFields(header)
+	if !ok || fields == 0 || countLine == "" {
 		return e, errors.New("malformed record: no complete " + actionHeader + " header")
 	}
-	ns, err := parseField(lines[1], "time")
+	ns, err := parseField(timeLine, "time")
 	if err != nil {
 		return e, err
 	}
 	e.Time = time.Unix(0, ns)
-	n, err := parseField(lines[2], "outputs")
+	n, err := parseField(countLine, "outputs")
 	if err != nil {
 		return e, err
 	}
-	if n != int64(len(lines)-3) {
-		return e, fmt.Errorf("malformed record: %d outputs announced, %d present", n, len(lines)-3)
-	}
-	for _, line := range lines[3:] {
+	for more {
+		var line string
+		line, body, more = strings.Cut(body, "\n")
 		o, err := parseOutput(line, fields)
 		if err != nil {
 			return e, err
 		}
 		e.Outputs = append(e.Outputs, o)
 	}
+	if n != int64(len(e.Outputs)) {
+		return e, fmt.Errorf("malformed record: %d outputs announced, %d present", n, len(e.Outputs))
+	}
 	return e, nil
+}
+
+// outputFields is the number of fields of an output line under a record
+// header, 0 for no known header.
+func outputFields(header string) int {
+	switch header {
+	case actionHeader:
+		return 6
+	case actionHeaderV3:
+		return 5
+	case actionHeaderV2:
+		return 4
+	}
+	return 0
 }
 
 // noMeta stands for an output without meta in a record line.
@@ -193,8 +211,15 @@ const noMeta = "-"
 // parseOutput reads an "output" line of the given number of fields (5 in
 // a v3 record, without the meta; 4 in a v2 record, nor the stamp).
 func parseOutput(line string, fields int) (Output, error) {
-	f := strings.Split(line, " ")
-	if len(f) != fields || f[0] != "output" || f[1] == "" {
+	var f [6]string
+	rest, count := line, 0
+	for more := true; more; count++ {
+		if count == fields {
+			return Output{}, fmt.Errorf("malformed record line %q", line)
+		}
+		f[count], rest, more = strings.Cut(rest, " ")
+	}
+	if count != fields || f[0] != "output" || f[1] == "" {
 		return Output{}, fmt.Errorf("malformed record line %q", line)
 	}
 	d, err := ndarray.ParseDigest(f[2])

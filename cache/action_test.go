@@ -9,7 +9,7 @@ import (
 
 func keyOf(s string) ActionKey {
 	var b KeyBuilder
-	b.Line("test %s", s)
+	b.Add("test", s)
 	return b.Key()
 }
 

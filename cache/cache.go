@@ -103,16 +103,18 @@ func Open(dir string) (*Cache, error) {
 			return nil, fmt.Errorf("cache: opening %s: %w", dir, err)
 		}
 	}
-	return &Cache{dir: dir, evicted: map[ndarray.Digest]error{}}, nil
+	return &Cache{dir: filepath.Clean(dir), evicted: map[ndarray.Digest]error{}}, nil
 }
 
 // Dir is the cache's root directory.
 func (c *Cache) Dir() string { return c.dir }
 
 // path names the file of a digest or key (given in hex) under a fan-out
-// directory.
+// directory. It is filepath.Join's result, without its cleaning: c.dir is
+// clean and the other parts are fixed names and hex.
 func (c *Cache) path(top, hex, suffix string) string {
-	return filepath.Join(c.dir, top, hex[:2], hex+suffix)
+	sep := string(filepath.Separator)
+	return c.dir + sep + top + sep + hex[:2] + sep + hex + suffix
 }
 
 // Size returns the total size in bytes of the blobs in the cache, the

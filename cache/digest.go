@@ -23,8 +23,6 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"strings"
 
 	"github.com/eigenlab/eigenlab/ndarray"
 )
@@ -46,17 +44,24 @@ func ParseActionKey(s string) (ActionKey, error) {
 // KeyBuilder accumulates the readable lines that describe an action and
 // hashes them into an ActionKey. Keeping the lines lets `eigenlab plan`
 // explain a cache miss as a diff of two texts.
-type KeyBuilder struct{ lines []string }
+type KeyBuilder struct{ text []byte }
 
-// Line adds one "name value" line to the description.
-func (b *KeyBuilder) Line(format string, args ...any) {
-	b.lines = append(b.lines, fmt.Sprintf(format, args...))
+// Add adds the line "name value" to the description.
+func (b *KeyBuilder) Add(name, value string) {
+	b.text = append(append(append(append(b.text, name...), ' '), value...), '\n')
 }
 
 // Text returns the description, one line per entry, in insertion order.
-func (b *KeyBuilder) Text() string { return strings.Join(b.lines, "\n") + "\n" }
+func (b *KeyBuilder) Text() string { return string(b.text) }
 
 // Key hashes the description.
 func (b *KeyBuilder) Key() ActionKey {
-	return ActionKey(sha256.Sum256([]byte("eigenlab-action-v1\n" + b.Text())))
+	h := sha256.New()
+	h.Write([]byte(keyScheme))
+	h.Write(b.text)
+	return ActionKey(h.Sum(nil))
 }
+
+// keyScheme starts every hashed description; a new scheme would name
+// itself here.
+const keyScheme = "eigenlab-action-v1\n"

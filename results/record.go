@@ -206,17 +206,24 @@ func ioDigest(e *Execution) sql.NullString {
 	if e.Status != "ok" && e.Status != "cached" {
 		return sql.NullString{}
 	}
-	h := sha256.New()
-	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
-		fmt.Fprintf(h, "param %s=%s\n", name, e.Params[name])
+	b := make([]byte, 0, 512)
+	line := func(kind, name string, value []byte) {
+		b = append(append(append(append(append(append(b, kind...), ' '), name...), '='), value...), '\n')
 	}
+	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
+		line("param", name, []byte(e.Params[name]))
+	}
+	var d [2 * len(ndarray.Digest{})]byte
 	for _, g := range e.Inputs {
-		fmt.Fprintf(h, "in %s=%s\n", g.Name, g.Digest)
+		hex.Encode(d[:], g.Digest[:])
+		line("in", g.Name, d[:])
 	}
 	for _, g := range e.Outputs {
-		fmt.Fprintf(h, "out %s=%s\n", g.Name, g.Digest)
+		hex.Encode(d[:], g.Digest[:])
+		line("out", g.Name, d[:])
 	}
-	return sql.NullString{String: hex.EncodeToString(h.Sum(nil)), Valid: true}
+	sum := sha256.Sum256(b)
+	return sql.NullString{String: hex.EncodeToString(sum[:]), Valid: true}
 }
 
 // recorded returns the id of an execution recorded in full with this

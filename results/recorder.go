@@ -94,7 +94,7 @@ func (r *Recorder) loop() {
 func (r *Recorder) flush() {
 	r.mu.Lock()
 	batch := r.pending
-	r.pending = nil
+	r.pending = make([]pendingRecord, 0, BatchSize)
 	r.mu.Unlock()
 	if len(batch) == 0 {
 		return

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/eigenlab/eigenlab/action"
 	"github.com/eigenlab/eigenlab/cache"
@@ -43,7 +44,7 @@ func (s *scheduler) newCheckpoints(ctx context.Context, n *node, st stages.Resum
 		return nil, nil, err
 	}
 	var b cache.KeyBuilder
-	b.Line("resume %s", k)
+	b.Add("resume", k.String())
 	cp = &checkpoints{c: s.r.Cache, key: b.Key(), noLoad: s.force[n.inst.Name]}
 	if unlock, err = s.r.Cache.Lock(ctx, cp.key); err != nil {
 		return nil, nil, err
@@ -53,8 +54,8 @@ func (s *scheduler) newCheckpoints(ctx context.Context, n *node, st stages.Resum
 
 func (cp *checkpoints) stepKey(step int) cache.ActionKey {
 	var b cache.KeyBuilder
-	b.Line("checkpoint %s", cp.key)
-	b.Line("step %d", step)
+	b.Add("checkpoint", cp.key.String())
+	b.Add("step", strconv.Itoa(step))
 	return b.Key()
 }
 

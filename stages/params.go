@@ -86,47 +86,60 @@ func (p Params) Canonical() []string {
 	}
 	sort.Strings(names)
 	lines := make([]string, len(names))
+	var b []byte
 	for i, n := range names {
-		lines[i] = n + "=" + FormatValue(p[n])
+		b = append(append(b[:0], n...), '=')
+		lines[i] = string(appendValue(b, p[n]))
 	}
 	return lines
 }
 
-// FormatValue renders a parameter value canonically.
+// FormatValue renders a parameter value canonically: integral floats
+// below 1e15 with one decimal ("1.0"), other floats shortest ("0.1",
+// "1e+21"), strings and their lists quoted as Go does, lists in brackets.
+// It is the text of a param in action keys, so it never changes for a
+// value it already renders (action.TestKeyIsStable).
 func FormatValue(v any) string {
+	return string(appendValue(nil, v))
+}
+
+func appendValue(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case float64:
-		return formatFloat(v)
-	case []float64:
-		s := make([]string, len(v))
-		for i, f := range v {
-			s[i] = formatFloat(f)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	case []int:
-		s := make([]string, len(v))
-		for i, n := range v {
-			s[i] = fmt.Sprint(n)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	case []string:
-		s := make([]string, len(v))
-		for i, x := range v {
-			s[i] = fmt.Sprintf("%q", x)
-		}
-		return "[" + strings.Join(s, ",") + "]"
+		return appendFloat(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case bool:
+		return strconv.AppendBool(b, v)
 	case string:
-		return fmt.Sprintf("%q", v)
+		return strconv.AppendQuote(b, v)
+	case []float64:
+		return appendList(b, v, appendFloat)
+	case []int:
+		return appendList(b, v, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) })
+	case []string:
+		return appendList(b, v, strconv.AppendQuote)
 	default:
-		return fmt.Sprint(v)
+		return fmt.Append(b, v)
 	}
 }
 
-func formatFloat(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return fmt.Sprintf("%.1f", f)
+func appendList[T any](b []byte, list []T, appendOne func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendOne(b, x)
 	}
-	return fmt.Sprint(f)
+	return append(b, ']')
+}
+
+func appendFloat(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.AppendFloat(b, f, 'f', 1, 64)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // CheckValue validates a typed value against the spec's bounds, choices

@@ -1,0 +1,39 @@
+package cache
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// FuzzParseAction: no text makes the record parser panic, and a record it
+// accepts is one PutAction would write: formatting it and parsing again
+// gives the same entry.
+func FuzzParseAction(f *testing.F) {
+	e := Entry{Time: time.Unix(1700000000, 5), Outputs: []Output{
+		{"a", digestOf("a"), 3, Stamp{}, ""},
+		{"b.npy", digestOf("b"), 0, Stamp{0, 1700000000000000001, 42, 1700000000000000002}, "array:float64:3x4"},
+	}}
+	text, err := formatAction(e)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(text)
+	f.Add(actionHeader + "\ntime 1\noutputs 0\n")
+	f.Add(actionHeaderV2 + "\ntime 1\noutputs 1\noutput x " + digestOf("x").String() + " 1\n")
+	f.Add(actionHeader + "\ntime 1\noutputs 1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		e, err := parseAction(text)
+		if err != nil {
+			return
+		}
+		again, err := formatAction(e)
+		if err != nil {
+			t.Fatalf("accepted %q, whose entry cannot be written: %v", text, err)
+		}
+		e2, err := parseAction(again)
+		if err != nil || !reflect.DeepEqual(e, e2) {
+			t.Fatalf("%q parsed as %+v; written and read again: %+v, %v", text, e, e2, err)
+		}
+	})
+}
