@@ -3,7 +3,6 @@ package experiments
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -146,15 +145,17 @@ func cells(axes []Axis) []Cell {
 
 // instanceID identifies an instance by everything that defines it.
 func instanceID(name, kind string, p stages.Params, inputs []InputRef) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "stage %s\nkind %s\n", name, kind)
+	b := make([]byte, 0, 512)
+	b = append(append(append(append(append(b, "stage "...), name...), "\nkind "...), kind...), '\n')
 	for _, line := range p.Canonical() {
-		fmt.Fprintf(h, "param %s\n", line)
+		b = append(append(append(b, "param "...), line...), '\n')
 	}
 	for _, in := range inputs {
-		fmt.Fprintf(h, "input %s=%s.%s\n", in.Name, in.From.ID, in.Output)
+		b = append(append(append(append(append(b, "input "...), in.Name...), '='), in.From.ID...), '.')
+		b = append(append(b, in.Output...), '\n')
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // topoOrder orders stages so that each follows the stages it reads from;

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -12,7 +13,9 @@ import (
 
 // printScalars prints one table per stage: a row per cell, a column per
 // scalar output.
-func printScalars(w io.Writer, rows []runner.ScalarRow) {
+func printScalars(out io.Writer, rows []runner.ScalarRow) {
+	w := bufio.NewWriter(out) // tabwriter writes a cell at a time
+	defer w.Flush()
 	byStage := map[string][]runner.ScalarRow{}
 	var order []string
 	for _, r := range rows {
