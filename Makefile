@@ -31,7 +31,7 @@ demo: build
 # Every parser of untrusted bytes, as PACKAGE:TARGET.
 FUZZ := experiments:FuzzParse ndarray:FuzzNPY stages:FuzzNPZ stages/images:FuzzDecode \
 	stages/images:FuzzIDX stages/nn/tfjs:FuzzLoad results:FuzzResolve \
-	cache:FuzzParseAction
+	cache:FuzzParseAction cache:FuzzParsePack
 
 test: setup lint
 	$(GO) test -count=1 -timeout 20m ./...

@@ -19,6 +19,7 @@ import (
 //	actions/xx/<key>      action records: key -> output digests
 //	locks/actions.lock    the action locks, a byte per key (Linux; see Lock)
 //	locks/xx/<key>.lock   a flock file per action key (elsewhere)
+//	packs/<name>          the action records of a sweep in one file (Pack)
 //	tmp/                  files being written; renamed into place when complete
 //
 // xx is the first two hex digits of the name, so no directory holds more
@@ -81,6 +82,7 @@ const (
 	actionsDir = "actions"
 	locksDir   = "locks"
 	tmpDir     = "tmp"
+	packsDir   = "packs"
 )
 
 // Open opens the cache rooted at dir, creating its top-level directories

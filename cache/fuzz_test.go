@@ -2,6 +2,8 @@ package cache
 
 import (
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +36,25 @@ func FuzzParseAction(f *testing.F) {
 		e2, err := parseAction(again)
 		if err != nil || !reflect.DeepEqual(e, e2) {
 			t.Fatalf("%q parsed as %+v; written and read again: %+v, %v", text, e, e2, err)
+		}
+	})
+}
+
+// FuzzParsePack: no pack file makes the pack parser panic, and every
+// record it keeps lies within the file.
+func FuzzParsePack(f *testing.F) {
+	text, err := formatAction(Entry{Time: time.Unix(1, 2), Outputs: []Output{{"a", digestOf("a"), 3, Stamp{3, 4, 5, 6}, ""}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	k := keyOf("k")
+	f.Add(packHeader + k.String() + " 1:2:3:4 " + strconv.Itoa(len(text)) + "\n" + text)
+	f.Add(packHeader + k.String() + " - 5\nabc")
+	f.Fuzz(func(t *testing.T, pack string) {
+		for _, r := range parsePack(pack) {
+			if !strings.Contains(pack, r.text) {
+				t.Fatalf("record text %q is not in the pack", r.text)
+			}
 		}
 	})
 }

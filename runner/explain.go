@@ -26,9 +26,10 @@ func (r *Runner) Explain(ctx context.Context, p *experiments.Plan) ([]PlanEntry,
 	nodes := buildGraph(p)
 	entries := make([]PlanEntry, 0, len(nodes))
 	var keyed []int // entries of stale nodes whose key is known, to compare with their last execution
+	s := &scheduler{r: r, pack: r.packFor(p)}
 	for _, n := range nodes {
 		e := PlanEntry{Stage: n.inst.Name, Cell: n.cell, Kind: n.inst.Kind}
-		e.Cached, e.Reasons = r.explainNode(n)
+		e.Cached, e.Reasons = s.explainNode(n)
 		if e.Cached {
 			n.status = StatusCached
 		}
@@ -76,7 +77,7 @@ func (r *Runner) lastKeyTexts(ctx context.Context, experiment string, nodes []*n
 
 // explainNode says whether n is cached; a stale n gets reasons here only
 // if they do not depend on its last execution (nil: compare keys).
-func (r *Runner) explainNode(n *node) (bool, []string) {
+func (s *scheduler) explainNode(n *node) (bool, []string) {
 	in, ok := n.inputDigests()
 	if !ok {
 		var stale []string
@@ -92,7 +93,6 @@ func (r *Runner) explainNode(n *node) (bool, []string) {
 		return false, []string{err.Error()}
 	}
 	n.key, n.keyText = key, text
-	s := &scheduler{r: r}
 	if s.lookup(n) {
 		return true, nil
 	}

@@ -108,13 +108,15 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	}
 	nodes := buildGraph(p)
 	s := &scheduler{r: r, p: p, opt: opt, host: host, runID: runID,
-		slots: newSlots(opt.Jobs, budget), force: map[string]bool{}}
+		slots: newSlots(opt.Jobs, budget), force: map[string]bool{},
+		pack: r.packFor(p)}
 	for _, f := range opt.Force {
 		s.force[f] = true
 	}
 	opt.Progress.Start(len(nodes))
 	s.rec = r.DB.NewRecorder(r.Cache.Sync)
 	s.runAll(ctx, nodes)
+	s.pack.Save() // best effort: without it the next run reads each record's file
 	s.rec.Close() // every record written, or noted as missing
 	opt.Progress.Finish()
 
@@ -124,6 +126,12 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 		runErr = errors.Join(runErr, fmt.Errorf("%w: the end of run %d (status %s): %w", ErrProvenance, runID, status, err))
 	}
 	return sum, runErr
+}
+
+// packFor opens the pack of p's action records (cache.Pack): one per
+// experiment file.
+func (r *Runner) packFor(p *experiments.Plan) *cache.Pack {
+	return r.Cache.OpenPack(p.Name + "\x00" + p.File)
 }
 
 // summarize counts the nodes of a finished run by status.
@@ -190,6 +198,7 @@ type scheduler struct {
 	runID int64
 	slots *slots
 	force map[string]bool
+	pack  *cache.Pack // the sweep's action records, read in one go
 
 	rec        *results.Recorder // writes the executions' records
 	mu         sync.Mutex
@@ -309,7 +318,7 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 // rewritten with the new ones, so that the next lookup trusts them; if
 // that fails (a read-only cache) the next lookup re-hashes again.
 func (s *scheduler) lookup(n *node) bool {
-	e, err := s.r.Cache.LookupAction(n.key)
+	e, err := s.pack.Lookup(n.key)
 	if err != nil {
 		return false
 	}
@@ -318,7 +327,7 @@ func (s *scheduler) lookup(n *node) bool {
 		return false
 	}
 	if moved {
-		s.r.Cache.PutAction(n.key, e)
+		s.pack.Put(n.key, e)
 	}
 	n.setOutputs(e.Outputs)
 	return true
@@ -390,7 +399,7 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	}
 	// The record is written only after every blob is durable, so a record
 	// never points at bytes that are not there.
-	if err := s.r.Cache.PutAction(n.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
+	if err := s.pack.Put(n.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
 		return err
 	}
 	n.setOutputs(saved)

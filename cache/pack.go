@@ -1,0 +1,181 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eigenlab/eigenlab/internal/atomicfile"
+)
+
+// A Pack serves the action records of one sweep from a single file read
+// when it starts, instead of a file read per record: a rerun of 10,000
+// stages otherwise reads 10,000 scattered 4 KiB blocks, which is most of
+// its time when the page cache no longer holds them (a rerun the next
+// day, or after a long job).
+//
+// The pack is only a copy. Each of its records keeps the stat of the
+// record file it was read from (a Stamp), and is served only while the
+// file's stat still equals it: records are replaced by rename, which
+// always moves the inode, so an equal stamp means the same file, and the
+// pack holds what the file says. Any other lookup reads the file, as
+// LookupAction does. A lookup through a pack is a use of the record, as
+// LookupAction's is.
+//
+// Save writes the records looked up or put through the pack since it was
+// opened, so the next run of the same sweep reads them from one file.
+// It is safe for concurrent use.
+type Pack struct {
+	c    *Cache
+	path string
+	old  map[ActionKey]packedRecord // read from the file: text still unparsed
+
+	mu      sync.Mutex
+	used    map[ActionKey]packedRecord // looked up or put through this pack
+	changed bool                       // used differs from what the file holds
+}
+
+type packedRecord struct {
+	stamp Stamp  // the record file's stat when its text was read or written
+	text  string // the record, as in its file (old) or formatted (used)
+}
+
+// packHeader starts a pack file; a pack of another version is ignored.
+const packHeader = "eigenlab-action-pack v1\n"
+
+// OpenPack opens the pack named name (any string: a sweep's name), empty
+// if there is none or it cannot be read: a pack is a hint, never needed.
+func (c *Cache) OpenPack(name string) *Pack {
+	sum := sha256.Sum256([]byte(name))
+	p := &Pack{c: c, path: filepath.Join(c.dir, packsDir, hex.EncodeToString(sum[:16])),
+		used: map[ActionKey]packedRecord{}}
+	if b, err := os.ReadFile(p.path); err == nil {
+		p.old = parsePack(string(b))
+	}
+	return p
+}
+
+// parsePack reads a pack file: after the header, per record a line
+// "<key hex> <stamp> <length>" and the record's text of that length. It
+// stops at the first thing it cannot read, keeping what came before.
+func parsePack(text string) map[ActionKey]packedRecord {
+	rest, ok := strings.CutPrefix(text, packHeader)
+	if !ok {
+		return nil
+	}
+	m := map[ActionKey]packedRecord{}
+	for rest != "" {
+		line, body, ok := strings.Cut(rest, "\n")
+		if !ok {
+			break
+		}
+		keyText, line, _ := strings.Cut(line, " ")
+		stampText, sizeText, _ := strings.Cut(line, " ")
+		k, err := ParseActionKey(keyText)
+		st, err2 := parseStamp(stampText)
+		size, err3 := strconv.Atoi(sizeText)
+		if err != nil || err2 != nil || err3 != nil || size < 0 || size > len(body) {
+			break
+		}
+		m[k] = packedRecord{st, body[:size]}
+		rest = body[size:]
+	}
+	return m
+}
+
+// Lookup is LookupAction through the pack.
+func (p *Pack) Lookup(k ActionKey) (Entry, error) {
+	path := p.c.path(actionsDir, k.String(), "")
+	if r, ok := p.old[k]; ok && !r.stamp.IsZero() {
+		if info, err := os.Stat(path); err == nil && stampOf(info) == r.stamp {
+			if e, err := parseAction(r.text); err == nil {
+				p.use(k, path, r, info.ModTime(), false)
+				return e, nil
+			}
+		}
+	}
+	e, info, err := p.c.getAction(k)
+	if err != nil {
+		return Entry{}, err
+	}
+	text, err := formatAction(e)
+	if err == nil {
+		p.use(k, path, packedRecord{stampOf(info), text}, info.ModTime(), true)
+	}
+	return e, nil
+}
+
+// use notes record k as served, and marks it used as LookupAction does:
+// the new mtime is then the record's stamp.
+func (p *Pack) use(k ActionKey, path string, r packedRecord, mtime time.Time, fresh bool) {
+	if touch(path, mtime) {
+		info, err := os.Stat(path)
+		if err != nil {
+			return
+		}
+		r.stamp, fresh = stampOf(info), true
+	}
+	p.mu.Lock()
+	p.used[k] = r
+	p.changed = p.changed || fresh
+	p.mu.Unlock()
+}
+
+// Put is PutAction through the pack. The stamp it keeps is the record's
+// stat just after the write; should another process replace the record
+// in between, the pack pairs that file's stamp with this entry, which is
+// as true a record of the same action.
+func (p *Pack) Put(k ActionKey, e Entry) error {
+	if err := p.c.PutAction(k, e); err != nil {
+		return err
+	}
+	path := p.c.path(actionsDir, k.String(), "")
+	info, err := os.Stat(path)
+	text, err2 := formatAction(e)
+	if err != nil || err2 != nil {
+		return nil // the record is written; the pack just will not hold it
+	}
+	p.mu.Lock()
+	p.used[k] = packedRecord{stampOf(info), text}
+	p.changed = true
+	p.mu.Unlock()
+	return nil
+}
+
+// Save writes the pack with every record looked up or put through it,
+// unless they are all as the file already holds them. It is not fsynced:
+// a pack lost in a crash costs one slower rerun.
+func (p *Pack) Save() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.changed && len(p.used) == len(p.old) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
+		return fmt.Errorf("cache: saving pack: %w", err)
+	}
+	err := atomicfile.WriteBatched(p.c.TempDir(), p.path, fileMode, atomicfile.Volatile, func(w io.Writer) error {
+		var b bytes.Buffer
+		b.WriteString(packHeader)
+		for _, k := range slices.SortedFunc(maps.Keys(p.used), func(a, b ActionKey) int { return bytes.Compare(a[:], b[:]) }) {
+			r := p.used[k]
+			fmt.Fprintf(&b, "%s %s %d\n%s", k, r.stamp, len(r.text), r.text)
+		}
+		_, err := w.Write(b.Bytes())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cache: saving pack: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package cache
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// packEntry is a one-output entry naming blob s.
+func packEntry(t *testing.T, c *Cache, s string) Entry {
+	t.Helper()
+	d := put(t, c, s)
+	return Entry{Outputs: []Output{{Name: "x", Digest: d, Size: int64(len(s)), Stamp: current(c, d)}}, Time: time.Unix(0, 7)}
+}
+
+// What a pack serves is what the record files say, whatever happened to
+// them since it was saved: unchanged, replaced, removed or never packed.
+func TestPackServesTheRecordFiles(t *testing.T) {
+	c := openCache(t)
+	same, replaced, removed, unpacked := keyOf("same"), keyOf("replaced"), keyOf("removed"), keyOf("unpacked")
+	p := c.OpenPack("sweep")
+	for _, k := range []ActionKey{same, replaced, removed} {
+		if err := p.Put(k, packEntry(t, c, k.String()[:8])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	newer := packEntry(t, c, "newer")
+	for _, err := range []error{c.PutAction(replaced, newer), c.DeleteAction(removed), c.PutAction(unpacked, newer)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	p = c.OpenPack("sweep")
+	for _, k := range []ActionKey{same, replaced, removed, unpacked} {
+		want, wantErr := c.GetAction(k)
+		got, err := p.Lookup(k)
+		if !reflect.DeepEqual(got, want) || errors.Is(err, ErrNotFound) != errors.Is(wantErr, ErrNotFound) {
+			t.Errorf("%s: pack served %+v, %v; the record file says %+v, %v", k.String()[:8], got, err, want, wantErr)
+		}
+	}
+}
+
+// A packed record is served without reading its file while the file's
+// stat equals the stamp packed with it: shown by a pack whose text differs
+// from the file it vouches for. Once the file moves, the file wins.
+func TestPackTrustsItsStamps(t *testing.T) {
+	c := openCache(t)
+	k := keyOf("k")
+	onDisk, packed := packEntry(t, c, "on-disk"), packEntry(t, c, "packed")
+	if err := c.PutAction(k, onDisk); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(c.path(actionsDir, k.String(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := formatAction(packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := packHeader + k.String() + " " + stampOf(info).String() + " " + strconv.Itoa(len(text)) + "\n" + text
+	writeRaw(t, c.OpenPack("sweep").path, pack)
+	if got, err := c.OpenPack("sweep").Lookup(k); err != nil || !reflect.DeepEqual(got, packed) {
+		t.Errorf("stamp equal: served %+v, %v; want the packed %+v", got, err, packed)
+	}
+	if err := c.PutAction(k, onDisk); err != nil { // a new file: a new inode
+		t.Fatal(err)
+	}
+	if got, err := c.OpenPack("sweep").Lookup(k); err != nil || !reflect.DeepEqual(got, onDisk) {
+		t.Errorf("record replaced: served %+v, %v; want the file's %+v", got, err, onDisk)
+	}
+}
+
+// A pack that holds exactly what was looked up is not rewritten; one that
+// is damaged is ignored from the damage on.
+func TestPackSaveAndDamage(t *testing.T) {
+	c := openCache(t)
+	k1, k2 := keyOf("1"), keyOf("2")
+	p := c.OpenPack("sweep")
+	for _, k := range []ActionKey{k1, k2} {
+		if err := p.Put(k, packEntry(t, c, k.String()[:8])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(p.path)
+	p = c.OpenPack("sweep")
+	for _, k := range []ActionKey{k1, k2} {
+		if _, err := p.Lookup(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(p.path); !os.SameFile(before, after) {
+		t.Error("a pack served whole was rewritten")
+	}
+	b, _ := os.ReadFile(p.path)
+	writeRaw(t, p.path, string(b[:len(b)-10]))
+	p = c.OpenPack("sweep")
+	if len(p.old) != 1 {
+		t.Errorf("a pack cut inside its second record kept %d records, want 1", len(p.old))
+	}
+	for _, k := range []ActionKey{k1, k2} {
+		want, _ := c.GetAction(k)
+		if got, err := p.Lookup(k); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("damaged pack: served %+v, %v; want %+v", got, err, want)
+		}
+	}
+}
