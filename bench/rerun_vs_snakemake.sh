@@ -7,6 +7,8 @@
 # `--cores 2 --force-use-threads --scheduler greedy --nolock`, no-op
 # `-j 2 -q --nolock --rerun-triggers mtime`; its steps are `run:` blocks
 # in-process, so neither side pays a Python start per stage.
+# With DROP_CACHES=1 (root) every no-op starts with an empty page cache
+# (sync; echo 3 > /proc/sys/vm/drop_caches), as a rerun the next day does.
 # Usage: bench/rerun_vs_snakemake.sh [N ...]   (default: 1000 10000)
 set -eu
 cd "$(dirname "$0")/.."
@@ -23,6 +25,10 @@ timed() { # label cmd...: prints "label wall_s rss_MB"
 	l=$1; shift
 	/usr/bin/time -f "$l %e %M" -o "$tmp/t" "$@" >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; exit 1; }
 	awk '{printf "%s %.2f %.0f\n", $1, $2, $3/1024}' "$tmp/t"
+}
+dropcaches() {
+	[ "${DROP_CACHES:-0}" = 1 ] || return 0
+	sync && echo 3 >/proc/sys/vm/drop_caches
 }
 echo "cores: $(nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); snakemake $(snakemake --version)"
 echo
@@ -63,7 +69,7 @@ SMK
 	smcold="cd $d/sm && snakemake --cores 2 --force-use-threads --scheduler greedy --nolock -q"
 	smnoop="cd $d/sm && snakemake -j 2 -q --nolock --rerun-triggers mtime"
 	ec=$(timed el sh -c "$el"); sc=$(timed sm sh -c "$smcold")
-	en=$(timed el sh -c "$el"); sn=$(timed sm sh -c "$smnoop")
+	dropcaches; en=$(timed el sh -c "$el"); dropcaches; sn=$(timed sm sh -c "$smnoop")
 	rows=$(sqlite3 "$d/el/.eigenlab/provenance.db" \
 		'select group_concat(c, " + ") from (select count(*) c from executions group by run_id order by run_id)' 2>/dev/null || echo "?")
 	for pair in "cold:$ec:$sc" "no-op:$en:$sn"; do

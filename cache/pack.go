@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,8 +47,9 @@ type Pack struct {
 }
 
 type packedRecord struct {
-	stamp Stamp  // the record file's stat when its text was read or written
-	text  string // the record, as in its file (old) or formatted (used)
+	stamp Stamp  // the record file's stat when it was read or written
+	text  string // the record's text, from the pack file; "" when e holds it
+	e     Entry  // the record, when it was read from its file or put
 }
 
 // packHeader starts a pack file; a pack of another version is ignored.
@@ -55,12 +57,14 @@ const packHeader = "eigenlab-action-pack v1\n"
 
 // OpenPack opens the pack named name (any string: a sweep's name), empty
 // if there is none or it cannot be read: a pack is a hint, never needed.
+// The file is mapped, not read into the heap: at 100,000 stages it holds
+// ~100 MB, which as live heap would double the run's peak memory.
 func (c *Cache) OpenPack(name string) *Pack {
 	sum := sha256.Sum256([]byte(name))
 	p := &Pack{c: c, path: filepath.Join(c.dir, packsDir, hex.EncodeToString(sum[:16])),
 		used: map[ActionKey]packedRecord{}}
-	if b, err := os.ReadFile(p.path); err == nil {
-		p.old = parsePack(string(b))
+	if text := mapPack(p, p.path); text != "" {
+		p.old = parsePack(text)
 	}
 	return p
 }
@@ -87,7 +91,7 @@ func parsePack(text string) map[ActionKey]packedRecord {
 		if err != nil || err2 != nil || err3 != nil || size < 0 || size > len(body) {
 			break
 		}
-		m[k] = packedRecord{st, body[:size]}
+		m[k] = packedRecord{stamp: st, text: body[:size]}
 		rest = body[size:]
 	}
 	return m
@@ -100,6 +104,9 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 		if info, err := os.Stat(path); err == nil && stampOf(info) == r.stamp {
 			if e, err := parseAction(r.text); err == nil {
 				p.use(k, path, r, info.ModTime(), false)
+				for i, o := range e.Outputs { // not the mapped file's bytes: they go when the pack does
+					e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
+				}
 				return e, nil
 			}
 		}
@@ -108,10 +115,7 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	text, err := formatAction(e)
-	if err == nil {
-		p.use(k, path, packedRecord{stampOf(info), text}, info.ModTime(), true)
-	}
+	p.use(k, path, packedRecord{stamp: stampOf(info), e: Entry{Outputs: slices.Clone(e.Outputs), Time: e.Time}}, info.ModTime(), true)
 	return e, nil
 }
 
@@ -139,14 +143,12 @@ func (p *Pack) Put(k ActionKey, e Entry) error {
 	if err := p.c.PutAction(k, e); err != nil {
 		return err
 	}
-	path := p.c.path(actionsDir, k.String(), "")
-	info, err := os.Stat(path)
-	text, err2 := formatAction(e)
-	if err != nil || err2 != nil {
+	info, err := os.Stat(p.c.path(actionsDir, k.String(), ""))
+	if err != nil {
 		return nil // the record is written; the pack just will not hold it
 	}
 	p.mu.Lock()
-	p.used[k] = packedRecord{stampOf(info), text}
+	p.used[k] = packedRecord{stamp: stampOf(info), e: e}
 	p.changed = true
 	p.mu.Unlock()
 	return nil
@@ -165,14 +167,19 @@ func (p *Pack) Save() error {
 		return fmt.Errorf("cache: saving pack: %w", err)
 	}
 	err := atomicfile.WriteBatched(p.c.TempDir(), p.path, fileMode, atomicfile.Volatile, func(w io.Writer) error {
-		var b bytes.Buffer
-		b.WriteString(packHeader)
+		bw := bufio.NewWriter(w)
+		bw.WriteString(packHeader)
 		for _, k := range slices.SortedFunc(maps.Keys(p.used), func(a, b ActionKey) int { return bytes.Compare(a[:], b[:]) }) {
 			r := p.used[k]
-			fmt.Fprintf(&b, "%s %s %d\n%s", k, r.stamp, len(r.text), r.text)
+			if r.text == "" {
+				var err error
+				if r.text, err = formatAction(r.e); err != nil {
+					continue // an entry PutAction accepted formats; never here
+				}
+			}
+			fmt.Fprintf(bw, "%s %s %d\n%s", k, r.stamp, len(r.text), r.text)
 		}
-		_, err := w.Write(b.Bytes())
-		return err
+		return bw.Flush()
 	})
 	if err != nil {
 		return fmt.Errorf("cache: saving pack: %w", err)
