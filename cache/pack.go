@@ -101,9 +101,9 @@ func parsePack(text string) map[ActionKey]packedRecord {
 func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	path := p.c.path(actionsDir, k.String(), "")
 	if r, ok := p.old[k]; ok && !r.stamp.IsZero() {
-		if info, err := os.Stat(path); err == nil && stampOf(info) == r.stamp {
+		if st, err := statStamp(path); err == nil && st == r.stamp {
 			if e, err := parseAction(r.text); err == nil {
-				p.use(k, path, r, info.ModTime(), false)
+				p.use(k, path, r, time.Unix(0, st.MtimeNS), false)
 				for i, o := range e.Outputs { // not the mapped file's bytes: they go when the pack does
 					e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
 				}

@@ -3,7 +3,6 @@ package cache
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -77,15 +76,11 @@ func (c *Cache) BlobStamp(d ndarray.Digest) (Stamp, error) {
 // writes the blob's inode: a use is marked on the action record instead
 // (LookupAction), so a stamp moves only when the file does.
 func (c *Cache) VerifyStamped(d ndarray.Digest, st Stamp, rehash func(io.Reader) (ndarray.Digest, error)) (Stamp, error) {
-	p := c.BlobPath(d)
-	info, err := os.Stat(p)
-	if err == nil && !info.Mode().IsRegular() {
-		err = fs.ErrInvalid
-	}
+	now, err := statStamp(c.BlobPath(d))
 	if err != nil {
 		return Stamp{}, c.blobMiss(d, err)
 	}
-	if !st.IsZero() && stampOf(info) == st {
+	if !st.IsZero() && now == st {
 		return st, nil
 	}
 	return c.verify(d, rehash)
