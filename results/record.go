@@ -305,8 +305,8 @@ func shapeOrEmpty(shape []int) []int {
 	return shape
 }
 
-// insertCited upserts the execution's cited scalars: the id is stable
-// across reruns, so the latest run's value wins.
+// insertCited upserts the execution's cited scalars, in one statement: the
+// id is stable across reruns, so the latest run's value wins.
 func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) error {
 	if len(e.Cite) == 0 {
 		return nil
@@ -318,6 +318,7 @@ func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) err
 		}
 		in.experiments[e.RunID] = experiment
 	}
+	args := make([]any, 0, 5*len(e.Cite))
 	for _, output := range slices.Sorted(maps.Keys(e.Cite)) {
 		g, ok := findEdge(e.Outputs, output)
 		if !ok {
@@ -330,13 +331,14 @@ func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) err
 		if v := e.Cite[output]; !math.IsNaN(v) {
 			value = sql.NullFloat64{Float64: v, Valid: true}
 		}
-		_, err := in.exec(ctx, `INSERT INTO cited (id, execution_id, output, digest, value) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, output = excluded.output,
-			digest = excluded.digest, value = excluded.value`,
-			CitationID(experiment, e.Stage, output, e.Cell), id, output, g.Digest.String(), value)
-		if err != nil {
-			return fmt.Errorf("citing output %s: %w", output, err)
-		}
+		args = append(args, CitationID(experiment, e.Stage, output, e.Cell), id, output, g.Digest.String(), value)
+	}
+	_, err := in.exec(ctx, `INSERT INTO cited (id, execution_id, output, digest, value) VALUES (?, ?, ?, ?, ?)`+
+		strings.Repeat(`, (?, ?, ?, ?, ?)`, len(e.Cite)-1)+`
+		ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, output = excluded.output,
+		digest = excluded.digest, value = excluded.value`, args...)
+	if err != nil {
+		return fmt.Errorf("citing outputs %v: %w", slices.Sorted(maps.Keys(e.Cite)), err)
 	}
 	return nil
 }
