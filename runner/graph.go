@@ -33,7 +33,6 @@ type node struct {
 	// Set once the node is resolved.
 	key     cache.ActionKey
 	keyText string
-	outputs map[string]ndarray.Digest
 	saved   []cache.Output // the outputs as the action record has them, in name order
 	inputs  map[string]ndarray.Digest
 	scalars map[string]float64 // 0-d outputs by name, read when recorded
@@ -87,7 +86,18 @@ func (n *node) inputDigests() (map[string]ndarray.Digest, bool) {
 		if dep.status != StatusOK && dep.status != StatusCached {
 			return nil, false
 		}
-		in[ref.Name] = dep.outputs[ref.Output]
+		in[ref.Name] = dep.output(ref.Output)
 	}
 	return in, true
+}
+
+// output is the digest of n's output name; a map per node for the few
+// outputs a stage has was a seventh of a no-op's live heap.
+func (n *node) output(name string) ndarray.Digest {
+	for _, o := range n.saved {
+		if o.Name == name {
+			return o.Digest
+		}
+	}
+	return ndarray.Digest{}
 }

@@ -74,7 +74,7 @@ func runPair(t *testing.T, budget int64) (int64, map[string]string) {
 	}
 	outs := map[string]string{}
 	for _, n := range s.nodes {
-		outs[n.inst.Name] = n.outputs["out"].String()
+		outs[n.inst.Name] = n.output("out").String()
 	}
 	return gaugePeak.Load(), outs
 }

@@ -81,7 +81,7 @@ func stepsPlan(t *testing.T, steps int) string {
 	return fmt.Sprintf("name: steps\nstages:\n  s:\n    kind: test_steps\n    params: {steps: %d, value: 2.0}\n", steps)
 }
 
-func stepsOut(s *Summary) ndarray.Digest { return s.nodes[0].outputs["out"] }
+func stepsOut(s *Summary) ndarray.Digest { return s.nodes[0].output("out") }
 
 // The runner keeps a Resumable stage's states in the cache: (a) 4 then 10
 // steps gives the digest of a straight 10-step run on a fresh cache and

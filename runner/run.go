@@ -329,16 +329,8 @@ func (s *scheduler) lookup(n *node) bool {
 	if moved {
 		s.pack.Put(n.key, e)
 	}
-	n.setOutputs(e.Outputs)
+	n.saved = e.Outputs
 	return true
-}
-
-func (n *node) setOutputs(outs []cache.Output) {
-	n.saved = outs
-	n.outputs = make(map[string]ndarray.Digest, len(outs))
-	for _, o := range outs {
-		n.outputs[o.Name] = o.Digest
-	}
 }
 
 // compute executes n (or finds it cached after all) under the cache lock
@@ -402,7 +394,7 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	if err := s.pack.Put(n.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
 		return err
 	}
-	n.setOutputs(saved)
+	n.saved = saved
 	n.status = StatusOK
 	return nil
 }

@@ -207,7 +207,7 @@ func TestCorruptBlobIsRecomputed(t *testing.T) {
 	r := newRunner(t)
 	p := plan(t, cutoff)
 	s := run(t, r, p, 1)
-	d := s.nodes[0].outputs["out"]
+	d := s.nodes[0].output("out")
 	if err := os.WriteFile(r.Cache.BlobPath(d), []byte("\x93NUMPY garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,8 @@ func TestOutputsIdenticalAcrossJobs(t *testing.T) {
 		s := run(t, r, plan(t, chain), jobs)
 		m := map[string][]byte{}
 		for _, n := range s.nodes {
-			for name, d := range n.outputs {
+			for _, o := range n.saved {
+				name, d := o.Name, o.Digest
 				b, err := os.ReadFile(r.Cache.BlobPath(d))
 				if err != nil {
 					t.Fatal(err)

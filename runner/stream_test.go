@@ -131,7 +131,8 @@ stages:
 func outputsOf(s *Summary) map[string]ndarray.Digest {
 	out := map[string]ndarray.Digest{}
 	for _, n := range s.nodes {
-		for name, d := range n.outputs {
+		for _, o := range n.saved {
+			name, d := o.Name, o.Digest
 			out[n.inst.Name+"."+name] = d
 		}
 	}
