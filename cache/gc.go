@@ -21,13 +21,14 @@ type GCStats struct {
 	ActionsUnreadable       int // records this user may not read (kept: unreadable is not stale)
 	TmpRemoved              int // temporary files left by killed writers
 	LocksRemoved            int // lock files nobody held
+	PacksRemoved            int // packs of action records (Pack), rebuilt by the next run
 }
 
 // String summarises the collection for the `eigenlab gc` command.
 func (s GCStats) String() string {
-	out := fmt.Sprintf("gc: %d of %d artifacts evicted, %s -> %s; removed %d stale action records, %d orphaned temp files, %d idle lock files",
+	out := fmt.Sprintf("gc: %d of %d artifacts evicted, %s -> %s; removed %d stale action records, %d orphaned temp files, %d idle lock files, %d record packs",
 		s.BlobsBefore-s.BlobsAfter, s.BlobsBefore, HumanBytes(s.BytesBefore), HumanBytes(s.BytesAfter),
-		s.ActionsRemoved, s.TmpRemoved, s.LocksRemoved)
+		s.ActionsRemoved, s.TmpRemoved, s.LocksRemoved, s.PacksRemoved)
 	if s.ActionsUnreadable > 0 {
 		out += fmt.Sprintf("; kept %d action records this user may not read (permission denied)", s.ActionsUnreadable)
 	}
@@ -53,12 +54,13 @@ func HumanBytes(n int64) string {
 // writer still running (every write moves its mtime).
 const tmpGrace = time.Hour
 
-// GC trims the cache in four steps: it removes temporary files older than
+// GC trims the cache in five steps: it removes temporary files older than
 // tmpGrace; evicts unpinned blobs, least recently used first, until the
 // blobs total at most maxSize bytes (a negative maxSize evicts every
 // unpinned blob); removes action records that are malformed or point at a
-// missing blob; and removes lock files nobody holds. A nil pinned pins
-// nothing.
+// missing blob; removes lock files nobody holds; and removes the packs of
+// action records, copies the next run of each sweep writes again. A nil
+// pinned pins nothing.
 //
 // GC may run while other processes use the cache. A blob evicted under a
 // running stage makes it recompute, never misread: a record whose blob is
@@ -78,8 +80,30 @@ func (c *Cache) GC(maxSize int64, pinned func(ndarray.Digest) bool) (GCStats, er
 	if st.ActionsRemoved, st.ActionsUnreadable, err = c.removeStaleActions(); err != nil {
 		return st, err
 	}
-	st.LocksRemoved, err = c.removeIdleLocks()
+	if st.LocksRemoved, err = c.removeIdleLocks(); err != nil {
+		return st, err
+	}
+	st.PacksRemoved, err = c.removePacks()
 	return st, err
+}
+
+// removePacks removes every pack file; a run that has one open keeps its
+// mapping, and writes a new one when it ends.
+func (c *Cache) removePacks() (int, error) {
+	entries, err := os.ReadDir(filepath.Join(c.dir, packsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cache: listing packs: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		if os.Remove(filepath.Join(c.dir, packsDir, e.Name())) == nil {
+			removed++
+		}
+	}
+	return removed, nil
 }
 
 func (c *Cache) removeStaleTemps(cutoff time.Time) (int, error) {

@@ -19,8 +19,8 @@ import (
 	"github.com/eigenlab/eigenlab/internal/atomicfile"
 )
 
-// A Pack serves the action records of one sweep from a single file read
-// when it starts, instead of a file read per record: a rerun of 10,000
+// A Pack serves the action records of one sweep from a single file mapped
+// when it opens, instead of a file read per record: a rerun of 10,000
 // stages otherwise reads 10,000 scattered 4 KiB blocks, which is most of
 // its time when the page cache no longer holds them (a rerun the next
 // day, or after a long job).
@@ -174,7 +174,7 @@ func (p *Pack) Save() error {
 			if r.text == "" {
 				var err error
 				if r.text, err = formatAction(r.e); err != nil {
-					continue // an entry PutAction accepted formats; never here
+					return err
 				}
 			}
 			fmt.Fprintf(bw, "%s %s %d\n%s", k, r.stamp, len(r.text), r.text)

@@ -117,3 +117,22 @@ func TestPackSaveAndDamage(t *testing.T) {
 		}
 	}
 }
+
+// GC removes packs: copies, which the next run of each sweep writes again.
+func TestGCRemovesPacks(t *testing.T) {
+	c := openCache(t)
+	p := c.OpenPack("sweep")
+	if err := p.Put(keyOf("k"), packEntry(t, c, "k")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.GC(1<<30, nil)
+	if err != nil || st.PacksRemoved != 1 {
+		t.Fatalf("GC: %+v, %v; want 1 pack removed", st, err)
+	}
+	if _, err := os.Stat(p.path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pack still there after GC: %v", err)
+	}
+}
