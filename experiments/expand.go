@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -206,12 +209,13 @@ func expand(p *problems, plan *Plan, order []*stageDecl) {
 	for _, s := range order {
 		deps[s.name] = stageAxes(s, axisSet, deps)
 		perCell[s.name] = make([]*Instance, len(plan.Cells))
+		resolved := resolveAll(p, plan, s, deps[s.name], perCell)
 		memo := map[string]*Instance{} // projection -> instance, nil if invalid
-		for ci, cell := range plan.Cells {
+		for ci := range plan.Cells {
 			key := projection(plan.Axes, deps[s.name], ci)
 			inst, done := memo[key]
 			if !done {
-				inst = resolveInstance(p, plan, s, cell, perCell)
+				inst = resolved[key]
 				if prev := byID[idOf(inst)]; prev != nil {
 					inst = prev
 				} else if inst != nil {
@@ -228,6 +232,57 @@ func expand(p *problems, plan *Plan, order []*stageDecl) {
 		}
 	}
 }
+
+// resolveAll resolves stage s once per distinct projection of the cells on
+// its axes, as expand would cell by cell, and returns the instances by
+// projection (nil where invalid). A sweep of many cells is resolved by one
+// worker per CPU, each reporting to problems of its own; should any report
+// one, the stage is resolved again in order, so that what the user reads
+// does not depend on the workers.
+func resolveAll(p *problems, plan *Plan, s *stageDecl, axes []string, perCell map[string][]*Instance) map[string]*Instance {
+	var keys []string
+	first := map[string]int{} // projection -> its first cell
+	for ci := range plan.Cells {
+		key := projection(plan.Axes, axes, ci)
+		if _, ok := first[key]; !ok {
+			first[key] = ci
+			keys = append(keys, key)
+		}
+	}
+	out := make(map[string]*Instance, len(keys))
+	resolve := func(p *problems, key string) *Instance {
+		return resolveInstance(p, plan, s, plan.Cells[first[key]], perCell)
+	}
+	if len(keys) >= parallelAbove {
+		insts := make([]*Instance, len(keys))
+		workers := make([]*problems, runtime.GOMAXPROCS(0))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := range workers {
+			workers[w] = &problems{file: p.file}
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(keys); i = int(next.Add(1) - 1) {
+					insts[i] = resolve(workers[w], keys[i])
+				}
+			})
+		}
+		wg.Wait()
+		if !slices.ContainsFunc(workers, func(w *problems) bool { return w.errs != nil }) {
+			for i, key := range keys {
+				out[key] = insts[i]
+			}
+			return out
+		}
+	}
+	for _, key := range keys {
+		out[key] = resolve(p, key)
+	}
+	return out
+}
+
+// parallelAbove is the number of instances of a stage from which
+// resolveAll uses every CPU: below it, starting workers costs more.
+var parallelAbove = 256 // a variable so tests can raise it
 
 func idOf(inst *Instance) string {
 	if inst == nil {

@@ -2,8 +2,11 @@ package experiments
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -308,5 +311,54 @@ func TestInvalidErrorText(t *testing.T) {
 	want := "one.yaml is invalid (1 problem):\n  one.yaml:2:38: stage \"a\": param \"n\": -1 is below the minimum 0; want an int >= 0"
 	if err == nil || err.Error() != want {
 		t.Errorf("error text = %q\nwant %q", err, want)
+	}
+}
+
+// A wide sweep is resolved by several workers (resolveAll): the plan, and
+// the problems of an invalid one, are those of resolving it in order.
+func TestWideSweepResolvedAsInOrder(t *testing.T) {
+	seeds := make([]string, 600)
+	for i := range seeds {
+		seeds[i] = strconv.Itoa(37 + i) // as n, 40 and up
+	}
+	seeds[0], seeds[1], seeds[2] = "0", "-1", "-2" // n that make the sweep invalid
+	src := func(lo int) []byte {
+		return []byte(`name: wide
+matrix:
+  seed: [` + strings.Join(seeds[lo:], ", ") + `]
+stages:
+  data:
+    kind: load
+    params: {source: planted, n: ${seed}, p: 30, alpha: 1.0, seed: ${seed}}
+  spectrum:
+    kind: spectrum
+    inputs: {x: data}
+    params: {ranks: [2, 20], n_bootstraps: 0}
+`)
+	}
+	parse := func(src []byte, above int) ([]string, error) {
+		old := parallelAbove
+		parallelAbove = above
+		defer func() { parallelAbove = old }()
+		p, err := Parse("wide.yaml", src, nil)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, inst := range p.Instances {
+			ids = append(ids, inst.ID+" "+fmt.Sprint(inst.Cells))
+		}
+		return ids, nil
+	}
+	for _, lo := range []int{3, 0} {
+		inOrder, errInOrder := parse(src(lo), 1<<30)
+		parallel, errParallel := parse(src(lo), 1)
+		if fmt.Sprint(errInOrder) != fmt.Sprint(errParallel) || !slices.Equal(inOrder, parallel) {
+			t.Errorf("sweep from seed %s: in order %d instances, %v; by workers %d instances, %v",
+				seeds[lo], len(inOrder), errInOrder, len(parallel), errParallel)
+		}
+		if (lo == 0) != (errInOrder != nil) || (lo == 3 && len(inOrder) != 2*597) {
+			t.Errorf("sweep from seed %s: %d instances, %v", seeds[lo], len(inOrder), errInOrder)
+		}
 	}
 }
