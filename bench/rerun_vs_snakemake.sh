@@ -9,6 +9,9 @@
 # in-process, so neither side pays a Python start per stage.
 # With DROP_CACHES=1 (root) every no-op starts with an empty page cache
 # (sync; echo 3 > /proc/sys/vm/drop_caches), as a rerun the next day does.
+# With NOOP_ROUNDS=K the two no-ops run K times, alternating, and the row
+# shows the median of each (the first follows the cold runs, whose writes
+# push the other tool's files out of the page cache on this VM).
 # Usage: bench/rerun_vs_snakemake.sh [N ...]   (default: 1000 10000)
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,6 +28,9 @@ timed() { # label cmd...: prints "label wall_s rss_MB"
 	l=$1; shift
 	/usr/bin/time -f "$l %e %M" -o "$tmp/t" "$@" >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; exit 1; }
 	awk '{printf "%s %.2f %.0f\n", $1, $2, $3/1024}' "$tmp/t"
+}
+median() { # file of "label wall rss" lines: the line of the median wall
+	sort -k2 -n "$1" | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}'
 }
 dropcaches() {
 	[ "${DROP_CACHES:-0}" = 1 ] || return 0
@@ -69,7 +75,11 @@ SMK
 	smcold="cd $d/sm && snakemake --cores 2 --force-use-threads --scheduler greedy --nolock -q"
 	smnoop="cd $d/sm && snakemake -j 2 -q --nolock --rerun-triggers mtime"
 	ec=$(timed el sh -c "$el"); sc=$(timed sm sh -c "$smcold")
-	dropcaches; en=$(timed el sh -c "$el"); dropcaches; sn=$(timed sm sh -c "$smnoop")
+	: >"$tmp/en"; : >"$tmp/sn"
+	for _ in $(seq "${NOOP_ROUNDS:-1}"); do
+		dropcaches; timed el sh -c "$el" >>"$tmp/en"; dropcaches; timed sm sh -c "$smnoop" >>"$tmp/sn"
+	done
+	en=$(median "$tmp/en"); sn=$(median "$tmp/sn")
 	rows=$(sqlite3 "$d/el/.eigenlab/provenance.db" \
 		'select group_concat(c, " + ") from (select count(*) c from executions group by run_id order by run_id)' 2>/dev/null || echo "?")
 	for pair in "cold:$ec:$sc" "no-op:$en:$sn"; do
