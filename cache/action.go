@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,19 +108,6 @@ func (c *Cache) GetAction(k ActionKey) (Entry, error) {
 	return e, err
 }
 
-// LookupAction is GetAction for a caller that will serve the record's
-// outputs (a run's cache hit): it also marks the record as used, at most
-// once per mtimeInterval, which tells GC that the blobs it names are still
-// wanted (evictLRU). Other readers (plan, verify, GC itself) leave use
-// times alone.
-func (c *Cache) LookupAction(k ActionKey) (Entry, error) {
-	e, info, err := c.getAction(k)
-	if err == nil {
-		touch(c.path(actionsDir, k.String(), ""), info.ModTime())
-	}
-	return e, err
-}
-
 func (c *Cache) getAction(k ActionKey) (Entry, fs.FileInfo, error) {
 	text, info, err := readRecord(c.path(actionsDir, k.String(), ""))
 	var e Entry
@@ -182,6 +170,9 @@ func parseAction(text string) (Entry, error) {
 		o, err := parseOutput(line, fields)
 		if err != nil {
 			return e, err
+		}
+		if slices.ContainsFunc(e.Outputs, func(p Output) bool { return p.Name == o.Name }) {
+			return e, fmt.Errorf("malformed record: output %q appears twice", o.Name)
 		}
 		e.Outputs = append(e.Outputs, o)
 	}

@@ -38,7 +38,7 @@ func (c *Cache) PutBlob(d ndarray.Digest, write func(io.Writer) error) error {
 func (c *Cache) BlobPath(d ndarray.Digest) string { return c.path(blobsDir, d.String(), "") }
 
 // HasBlob reports whether blob d is present. It is not a use for GC: the
-// action record that names the blob carries that (LookupAction).
+// action record that names the blob carries that (Pack.Lookup).
 func (c *Cache) HasBlob(d ndarray.Digest) bool {
 	_, ok := c.statBlob(d)
 	return ok

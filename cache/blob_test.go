@@ -224,7 +224,7 @@ func TestBlobMissKeepsReason(t *testing.T) {
 // naming it would be rewritten by the next rerun).
 func TestUseMarksRecordNotBlob(t *testing.T) {
 	uses := map[string]func(c *Cache, k ActionKey, d ndarray.Digest) error{
-		"LookupAction": func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.LookupAction(k); return err },
+		"Pack.Lookup": func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.OpenPack("t").Lookup(k); return err },
 		"GetAction":    func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.GetAction(k); return err },
 		"HasBlob": func(c *Cache, _ ActionKey, d ndarray.Digest) error {
 			if !c.HasBlob(d) {
@@ -267,7 +267,7 @@ func TestUseMarksRecordNotBlob(t *testing.T) {
 					t.Fatal(err)
 				}
 				refreshed := !info.ModTime().Before(before.Add(-time.Second))
-				if want := name == "LookupAction" && ago > mtimeInterval; refreshed != want {
+				if want := name == "Pack.Lookup" && ago > mtimeInterval; refreshed != want {
 					t.Errorf("record's mtime %v ago refreshed = %v, want %v", ago, refreshed, want)
 				}
 				if now := current(c, d); now != stamp {

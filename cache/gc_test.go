@@ -62,7 +62,7 @@ func TestGCEvictsLeastRecentlyUsedUnpinned(t *testing.T) {
 }
 
 // A blob written long ago but served recently (its record's mtime, see
-// LookupAction) is used recently: GC evicts by the later of the two.
+// Pack.Lookup) is used recently: GC evicts by the later of the two.
 func TestGCCountsServedRecordsAsUse(t *testing.T) {
 	c := openCache(t)
 	old, served, fresh := put(t, c, "old-456789"), put(t, c, "served-789"), put(t, c, "fresh-6789")

@@ -29,9 +29,12 @@ import (
 // record file it was read from (a Stamp), and is served only while the
 // file's stat still equals it: records are replaced by rename, which
 // always moves the inode, so an equal stamp means the same file, and the
-// pack holds what the file says. Any other lookup reads the file, as
-// LookupAction does. A lookup through a pack is a use of the record, as
-// LookupAction's is.
+// pack holds what the file says. Any other lookup reads the file.
+//
+// A lookup through a pack is how a run serves a cached result, so it
+// marks the record used, at most once per mtimeInterval: that tells GC the
+// blobs it names are still wanted (evictLRU). Other readers of records
+// (GetAction: verify, GC itself) leave use times alone.
 //
 // Save writes the records looked up or put through the pack since it was
 // opened, so the next run of the same sweep reads them from one file.
@@ -97,7 +100,8 @@ func parsePack(text string) map[ActionKey]packedRecord {
 	return m
 }
 
-// Lookup is LookupAction through the pack.
+// Lookup returns the record of action k as GetAction does, from the pack
+// while its copy is current, and marks the record used.
 func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	path := p.c.path(actionsDir, k.String(), "")
 	if r, ok := p.old[k]; ok && !r.stamp.IsZero() {
@@ -119,8 +123,8 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	return e, nil
 }
 
-// use notes record k as served, and marks it used as LookupAction does:
-// the new mtime is then the record's stamp.
+// use notes record k as served and marks it used (touch); a moved mtime
+// is then part of the record's stamp.
 func (p *Pack) use(k ActionKey, path string, r packedRecord, mtime time.Time, fresh bool) {
 	if touch(path, mtime) {
 		info, err := os.Stat(path)

@@ -74,7 +74,7 @@ func (c *Cache) BlobStamp(d ndarray.Digest) (Stamp, error) {
 // evicted if corrupt). It returns the blob's stamp as of now, for the
 // caller to record when it differs from st (a re-hashed blob). It never
 // writes the blob's inode: a use is marked on the action record instead
-// (LookupAction), so a stamp moves only when the file does.
+// (Pack.Lookup), so a stamp moves only when the file does.
 func (c *Cache) VerifyStamped(d ndarray.Digest, st Stamp, rehash func(io.Reader) (ndarray.Digest, error)) (Stamp, error) {
 	now, err := statStamp(c.BlobPath(d))
 	if err != nil {

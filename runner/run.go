@@ -198,7 +198,7 @@ type scheduler struct {
 	runID int64
 	slots *slots
 	force map[string]bool
-	pack  *cache.Pack // the sweep's action records, read in one go
+	pack  *cache.Pack // the sweep's action records, from one file
 
 	rec        *results.Recorder // writes the executions' records
 	mu         sync.Mutex
