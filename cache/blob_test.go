@@ -225,7 +225,7 @@ func TestBlobMissKeepsReason(t *testing.T) {
 func TestUseMarksRecordNotBlob(t *testing.T) {
 	uses := map[string]func(c *Cache, k ActionKey, d ndarray.Digest) error{
 		"Pack.Lookup": func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.OpenPack("t").Lookup(k); return err },
-		"GetAction":    func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.GetAction(k); return err },
+		"GetAction":   func(c *Cache, k ActionKey, _ ndarray.Digest) error { _, err := c.GetAction(k); return err },
 		"HasBlob": func(c *Cache, _ ActionKey, d ndarray.Digest) error {
 			if !c.HasBlob(d) {
 				return errors.New("missing")
