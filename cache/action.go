@@ -80,24 +80,46 @@ func formatAction(e Entry) (string, error) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	if err := checkOutputs(e.Outputs); err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\ntime %d\noutputs %d\n", actionHeader, e.Time.UnixNano(), len(e.Outputs))
-	seen := make(map[string]bool, len(e.Outputs))
 	for _, o := range e.Outputs {
-		switch {
-		case o.Name == "" || strings.IndexFunc(o.Name, unicode.IsSpace) >= 0:
-			return "", fmt.Errorf("output name %q: want a non-empty name without white space", o.Name)
-		case seen[o.Name]:
-			return "", fmt.Errorf("output name %q appears twice", o.Name)
-		case o.Size < 0:
-			return "", fmt.Errorf("output %q: size %d is negative", o.Name, o.Size)
-		case o.Meta == noMeta || strings.IndexFunc(o.Meta, unicode.IsSpace) >= 0:
-			return "", fmt.Errorf("output %q: meta %q: want a token without white space", o.Name, o.Meta)
-		}
-		seen[o.Name] = true
 		fmt.Fprintf(&b, "output %s %s %d %s %s\n", o.Name, o.Digest, o.Size, o.Stamp, cmp.Or(o.Meta, noMeta))
 	}
 	return b.String(), nil
+}
+
+// checkOutputs holds outputs to what a record can say: unique non-empty
+// names and meta tokens without white space, sizes not negative. Both
+// writing and reading a record ask it, so a record read is one that could
+// have been written.
+func checkOutputs(outs []Output) error {
+	var seen map[string]bool // for many outputs; a few are compared in place, without allocating
+	if len(outs) > 16 {
+		seen = make(map[string]bool, len(outs))
+	}
+	for i, o := range outs {
+		twice := seen[o.Name]
+		if seen == nil {
+			twice = slices.ContainsFunc(outs[:i], func(p Output) bool { return p.Name == o.Name })
+		}
+		switch {
+		case o.Name == "" || strings.IndexFunc(o.Name, unicode.IsSpace) >= 0:
+			return fmt.Errorf("output name %q: want a non-empty name without white space", o.Name)
+		case twice:
+			return fmt.Errorf("output name %q appears twice", o.Name)
+		case o.Size < 0:
+			return fmt.Errorf("output %q: size %d is negative", o.Name, o.Size)
+		case o.Meta == noMeta || strings.IndexFunc(o.Meta, unicode.IsSpace) >= 0:
+			return fmt.Errorf("output %q: meta %q: want a token without white space", o.Name, o.Meta)
+		}
+		if seen != nil {
+			seen[o.Name] = true
+		}
+	}
+	return nil
 }
 
 // GetAction returns the record of action k. An absent or malformed record
@@ -171,13 +193,13 @@ func parseAction(text string) (Entry, error) {
 		if err != nil {
 			return e, err
 		}
-		if slices.ContainsFunc(e.Outputs, func(p Output) bool { return p.Name == o.Name }) {
-			return e, fmt.Errorf("malformed record: output %q appears twice", o.Name)
-		}
 		e.Outputs = append(e.Outputs, o)
 	}
 	if n != int64(len(e.Outputs)) {
 		return e, fmt.Errorf("malformed record: %d outputs announced, %d present", n, len(e.Outputs))
+	}
+	if err := checkOutputs(e.Outputs); err != nil {
+		return e, fmt.Errorf("malformed record: %w", err)
 	}
 	return e, nil
 }

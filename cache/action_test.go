@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,33 @@ func TestDeleteAndListActions(t *testing.T) {
 	})
 	if err != nil || len(keys) != 0 {
 		t.Errorf("Actions: %v, %d records not visited", err, len(keys))
+	}
+}
+
+// Both the in-place comparison (few outputs) and the map (many) find a
+// repeated name; a record that holds one is malformed when read.
+func TestCheckOutputsRepeatedNames(t *testing.T) {
+	outputs := func(n int, repeat bool) []Output {
+		outs := make([]Output, n)
+		for i := range outs {
+			outs[i] = Output{Name: "o" + strconv.Itoa(i), Digest: digestOf("x")}
+		}
+		if repeat {
+			outs[n-1].Name = outs[0].Name
+		}
+		return outs
+	}
+	for _, n := range []int{2, 16, 17, 40} {
+		if err := checkOutputs(outputs(n, false)); err != nil {
+			t.Errorf("%d distinct outputs: %v", n, err)
+		}
+		if err := checkOutputs(outputs(n, true)); err == nil {
+			t.Errorf("%d outputs, one name twice: accepted", n)
+		}
+	}
+	text, _ := formatAction(Entry{Time: time.Unix(0, 1), Outputs: outputs(3, false)})
+	text = strings.Replace(text, "output o2 ", "output o0 ", 1)
+	if _, err := parseAction(text); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("a record naming o0 twice: %v, want malformed", err)
 	}
 }
