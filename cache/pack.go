@@ -127,11 +127,11 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 // is then part of the record's stamp.
 func (p *Pack) use(k ActionKey, path string, r packedRecord, mtime time.Time, fresh bool) {
 	if touch(path, mtime) {
-		info, err := os.Stat(path)
+		st, err := statStamp(path)
 		if err != nil {
 			return
 		}
-		r.stamp, fresh = stampOf(info), true
+		r.stamp, fresh = st, true
 	}
 	p.mu.Lock()
 	p.used[k] = r
@@ -147,12 +147,12 @@ func (p *Pack) Put(k ActionKey, e Entry) error {
 	if err := p.c.PutAction(k, e); err != nil {
 		return err
 	}
-	info, err := os.Stat(p.c.path(actionsDir, k.String(), ""))
+	st, err := statStamp(p.c.path(actionsDir, k.String(), ""))
 	if err != nil {
 		return nil // the record is written; the pack just will not hold it
 	}
 	p.mu.Lock()
-	p.used[k] = packedRecord{stamp: stampOf(info), e: e}
+	p.used[k] = packedRecord{stamp: st, e: e}
 	p.changed = true
 	p.mu.Unlock()
 	return nil

@@ -11,7 +11,12 @@ func stampOf(info fs.FileInfo) Stamp {
 	if !ok {
 		return Stamp{}
 	}
-	return Stamp{Size: info.Size(), MtimeNS: st.Mtim.Nano(), Ino: int64(st.Ino), CtimeNS: st.Ctim.Nano()}
+	return stampOfStat(st)
+}
+
+// stampOfStat is the stamp of a stat(2) result.
+func stampOfStat(st *syscall.Stat_t) Stamp {
+	return Stamp{Size: st.Size, MtimeNS: st.Mtim.Nano(), Ino: int64(st.Ino), CtimeNS: st.Ctim.Nano()}
 }
 
 // statStamp is the stamp of the regular file at path, without the
@@ -25,7 +30,7 @@ func statStamp(path string) (Stamp, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return Stamp{}, &fs.PathError{Op: "stat", Path: path, Err: fs.ErrInvalid}
 	}
-	return Stamp{Size: st.Size, MtimeNS: st.Mtim.Nano(), Ino: int64(st.Ino), CtimeNS: st.Ctim.Nano()}, nil
+	return stampOfStat(&st), nil
 }
 
 // ignoringEINTR retries fn while a signal interrupts it, as os does.
