@@ -6,7 +6,9 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -288,5 +290,44 @@ func TestRecorderSyncsBeforeCommit(t *testing.T) {
 	r.Close()
 	if len(failed) != 2 || !strings.Contains(failed[0].Error(), "disk gone") || count() != 1 {
 		t.Errorf("failed barrier: %v, %d rows; want both records failed naming it, no new row", failed, count())
+	}
+}
+
+// Record waits while MaxPending executions are queued, so a run whose
+// stages outrun the database holds a bounded queue, and every execution
+// is still recorded once the database catches up.
+func TestRecorderQueueIsBounded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	run, err := f.db.BeginRun(ctx, Run{Experiment: "exp", Host: "h", PID: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	r := f.db.NewRecorder(func() error { <-release; return nil }) // the first batch waits
+	const total = 3*MaxPending + BatchSize
+	var queued atomic.Int64
+	go func() {
+		for i := range total {
+			r.Record(Execution{RunID: run, Stage: "s", Cell: strconv.Itoa(i), Status: "ok", ActionKey: dg("k").String()},
+				func(err error) { t.Error(err) })
+			queued.Add(1)
+		}
+	}()
+	// The first flush takes at most MaxPending (one batch), then the queue
+	// fills to MaxPending and Record waits.
+	time.Sleep(3 * FlushEvery)
+	if n := queued.Load(); n > 2*MaxPending {
+		t.Errorf("%d executions queued while the database was held; want at most %d", n, 2*MaxPending)
+	}
+	close(release)
+	for queued.Load() < total {
+		time.Sleep(time.Millisecond)
+	}
+	r.Close()
+	var rows int
+	f.db.db.QueryRow(`SELECT COUNT(*) FROM executions`).Scan(&rows)
+	if rows != total {
+		t.Errorf("%d rows recorded; want %d", rows, total)
 	}
 }

@@ -8,9 +8,12 @@ import (
 )
 
 // Batching of a Recorder: a batch is committed once it holds BatchSize
-// executions or its oldest has waited FlushEvery, and at Close.
+// executions or its oldest has waited FlushEvery, and at Close. Record
+// waits while MaxPending executions are queued, so the queue's memory is
+// bounded however far the stages outrun the database.
 const (
 	BatchSize  = 512
+	MaxPending = 4 * BatchSize
 	FlushEvery = 100 * time.Millisecond
 )
 
@@ -30,6 +33,7 @@ type Recorder struct {
 	done    chan struct{} // the loop has flushed everything and returned
 
 	mu      sync.Mutex
+	taken   *sync.Cond // signalled when a flush takes the pending batch
 	pending []pendingRecord
 }
 
@@ -45,15 +49,20 @@ type pendingRecord struct {
 // Close it to flush what is pending.
 func (d *DB) NewRecorder(durable func() error) *Recorder {
 	r := &Recorder{d: d, durable: durable, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	r.taken = sync.NewCond(&r.mu)
 	go r.loop()
 	return r
 }
 
 // Record queues e; if its record cannot be written, fail is called (from
-// the recorder's goroutine) with an error naming it.
+// the recorder's goroutine) with an error naming it. It waits while
+// MaxPending executions are queued.
 func (r *Recorder) Record(e Execution, fail func(error)) {
 	io := ioDigest(&e)
 	r.mu.Lock()
+	for len(r.pending) >= MaxPending {
+		r.taken.Wait()
+	}
 	r.pending = append(r.pending, pendingRecord{e, io, fail})
 	full := len(r.pending) >= BatchSize
 	r.mu.Unlock()
@@ -95,6 +104,7 @@ func (r *Recorder) flush() {
 	r.mu.Lock()
 	batch := r.pending
 	r.pending = make([]pendingRecord, 0, BatchSize)
+	r.taken.Broadcast()
 	r.mu.Unlock()
 	if len(batch) == 0 {
 		return

@@ -43,6 +43,18 @@ type node struct {
 	end     time.Time
 }
 
+// release drops what n no longer needs once it is recorded, so that a
+// sweep's memory grows by its summary, not by its records: the key text
+// always, and the outputs and input digests of a node nobody consumes
+// (a producer keeps them: a consumer that finds a blob corrupt recomputes
+// it from them, see regenerate). The action record keeps them all.
+func (n *node) release() {
+	n.keyText = ""
+	if len(n.users) == 0 {
+		n.saved, n.inputs = nil, nil
+	}
+}
+
 // label names the node for messages: "spectrum@alpha=1,seed=0".
 func (n *node) label() string {
 	if n.cell == "" {

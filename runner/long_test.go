@@ -185,7 +185,7 @@ stages:
 			nd.usage.Wall.Round(time.Second), nd.usage.CPU.Round(time.Second), float64(nd.usage.PeakRSS)/(1<<30))
 	}
 	for _, nd := range s.nodes {
-		for _, o := range nd.saved {
+		for _, o := range saved(r, nd) {
 			if o.Name == "x" {
 				t.Logf("input blob %.2f GB, handed to spectrum as an ArrayFile: %v", float64(o.Size)/1e9, o.Size > DefaultStreamAbove)
 			}

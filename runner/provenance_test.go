@@ -114,7 +114,7 @@ func TestClosedDatabaseFailsTheRunAndKeepsTheBlobs(t *testing.T) {
 		if w := fmt.Sprintf("no record of %s (status ok) in run %d", n.label(), s.RunID); !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)
 		}
-		for _, o := range n.saved {
+		for _, o := range saved(r, n) {
 			name, d := o.Name, o.Digest
 			if !r.Cache.HasBlob(d) {
 				t.Errorf("output %s.%s is not in the cache", n.label(), name)

@@ -290,6 +290,7 @@ func (s *scheduler) resolve(ctx context.Context, n *node) {
 		n.end = time.Now()
 		s.opt.Progress.Done(n.label(), n.status, n.usage.Wall, n.err)
 		s.record(n)
+		n.release()
 	}()
 	in, ok := n.inputDigests()
 	if !ok || ctx.Err() != nil {

@@ -128,10 +128,10 @@ stages:
 `
 
 // outputsOf returns every output digest of a run by "stage.output".
-func outputsOf(s *Summary) map[string]ndarray.Digest {
+func outputsOf(r *Runner, s *Summary) map[string]ndarray.Digest {
 	out := map[string]ndarray.Digest{}
 	for _, n := range s.nodes {
-		for _, o := range n.saved {
+		for _, o := range saved(r, n) {
 			name, d := o.Name, o.Digest
 			out[n.inst.Name+"."+name] = d
 		}
@@ -158,7 +158,7 @@ func TestStreamedInputsMatchInMemory(t *testing.T) {
 	} {
 		r := newRunner(t)
 		r.StreamAbove = tc.streamAbove
-		runs[tc.name] = outputsOf(run(t, r, plan(t, streamed), 2))
+		runs[tc.name] = outputsOf(r, run(t, r, plan(t, streamed), 2))
 		if got := runs[tc.name]["gen.x"]; got != want.Digest() {
 			t.Errorf("%s: chunked output digest %s, want that of the array in memory %s", tc.name, got.Short(), want.Digest().Short())
 		}
@@ -211,7 +211,7 @@ func TestCorruptStreamedInputIsRecomputed(t *testing.T) {
 			r := newRunner(t)
 			r.StreamAbove = tc.streamAbove
 			p := plan(t, streamed)
-			first := outputsOf(run(t, r, p, 1))
+			first := outputsOf(r, run(t, r, p, 1))
 			path := r.Cache.BlobPath(first["gen.x"])
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -229,7 +229,7 @@ func TestCorruptStreamedInputIsRecomputed(t *testing.T) {
 			if runs := *v.(*int); runs != 1 {
 				t.Errorf("producer ran %d times after the corruption, want 1", runs)
 			}
-			if again := outputsOf(s); again["full.eigenvalues"] != first["full.eigenvalues"] {
+			if again := outputsOf(r, s); again["full.eigenvalues"] != first["full.eigenvalues"] {
 				t.Error("spectrum differs after the recomputation")
 			}
 			if err := r.Cache.Verify(first["gen.x"], Rehash); err != nil {
