@@ -362,3 +362,41 @@ stages:
 		}
 	}
 }
+
+// A stage whose params mention no axis shares one params map over a sweep
+// (sharedParams), and its instances are those resolving each cell gives:
+// the same ids, the same params, whether the sweep is resolved by workers
+// or in order.
+func TestConstantParamsShared(t *testing.T) {
+	src := "name: w\nparams: {m: 3}\nmatrix: {k: [%s]}\nstages:\n" +
+		"  a: {kind: fake, params: {n: \"${k}\"}}\n" +
+		"  b: {kind: fake, inputs: {x: a}, params: {n: \"${m}\"}}\n"
+	var ks []string
+	for k := range 600 {
+		ks = append(ks, strconv.Itoa(k))
+	}
+	p, err := Parse("w.yaml", []byte(fmt.Sprintf(src, strings.Join(ks, ", "))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps := map[string]bool{}
+	for _, inst := range p.Instances {
+		if inst.ID != instanceID(inst.Name, inst.Kind, inst.Params, inst.Inputs) {
+			t.Fatalf("%s: id %s is not its params' and inputs'", inst.Name, inst.ID)
+		}
+		if inst.Name == "b" {
+			if got := inst.Params.Int("n"); got != 3 {
+				t.Fatalf("b: n = %d, want 3", got)
+			}
+			maps[fmt.Sprintf("%p", inst.Params)] = true
+		}
+	}
+	if len(maps) != 1 {
+		t.Errorf("b's 600 instances hold %d params maps, want 1", len(maps))
+	}
+	// An invalid constant param is still reported as it was, once.
+	_, err = Parse("w.yaml", []byte(strings.Replace(fmt.Sprintf(src, strings.Join(ks, ", ")), `"${m}"`, `"x"`, 1)), nil)
+	if err == nil || strings.Count(err.Error(), `param "n"`) != 1 {
+		t.Errorf("invalid constant param: err = %v, want one error naming param \"n\"", err)
+	}
+}
