@@ -391,7 +391,7 @@ func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell m
 	if shared == nil {
 		params, ok = resolveParams(p, s, vars)
 	}
-	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Pos: Pos{s.key.Line, s.key.Column}}
+	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Pos: Pos{s.key.Line, s.key.Column}, Temp: s.temp}
 	for _, in := range s.inputs {
 		var from *Instance
 		if insts := perCell[in.from]; insts != nil {

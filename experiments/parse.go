@@ -46,6 +46,7 @@ type stageDecl struct {
 	params []paramDecl
 	inputs []inputDecl
 	pnode  *yaml.Node // the params mapping, for cross-param errors
+	temp   bool       // outputs removed once consumed (Instance.Temp)
 }
 
 type paramDecl struct {
@@ -217,10 +218,14 @@ func parseStage(p *problems, key, n *yaml.Node) *stageDecl {
 		p.at(key, "stage name %q: want letters, digits, _ and - (no dots: STAGE.OUTPUT names an output)", s.name)
 	}
 	what := fmt.Sprintf("stage %q", s.name)
-	mapping(p, n, what, []string{"kind", "params", "inputs"}, func(k, v *yaml.Node) {
+	mapping(p, n, what, []string{"kind", "params", "inputs", "temp"}, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "kind":
 			s.kind, s.kindN = v.Value, v
+		case "temp":
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" || v.Decode(&s.temp) != nil {
+				p.at(v, "%s: temp: want true or false (true: its outputs are removed from the cache once the stages that read them have their results)", what)
+			}
 		case "params":
 			s.pnode = v
 			mapping(p, v, what+" params", nil, func(k, v *yaml.Node) {

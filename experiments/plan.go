@@ -60,6 +60,12 @@ type Instance struct {
 	Axes   []string   // matrix axes it depends on, directly or through inputs
 	Cells  []int      // indices of the cells that use it
 	Pos    Pos        // of the stage's key in the YAML
+	// Temp marks intermediate outputs (the stage's "temp: true"): the
+	// runner removes them from the cache once every stage reading them
+	// has its result, keeping their action record, and recomputes them
+	// only if a stage needs them again. Not part of the ID: it changes
+	// where results are kept, never what they are.
+	Temp bool
 }
 
 // Pos is a line:column position in the experiment file (1-based).

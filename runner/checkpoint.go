@@ -69,7 +69,7 @@ func (cp *checkpoints) Load(step int) (stages.Artifact, error) {
 	if err != nil || len(e.Outputs) != 1 {
 		return nil, nil
 	}
-	if _, _, ok := (store{cp.c}).intact(e); !ok {
+	if _, _, ok := (store{cp.c}).intact(e, false); !ok {
 		return nil, nil
 	}
 	a, err := store{cp.c}.load(e.Outputs[0].Digest)

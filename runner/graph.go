@@ -5,6 +5,7 @@
 package runner
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/eigenlab/eigenlab/cache"
@@ -41,6 +42,10 @@ type node struct {
 	usage   Usage
 	start   time.Time
 	end     time.Time
+
+	// For the outputs of temp stages (tempOutputs).
+	usersLeft   atomic.Int32 // users without a result yet
+	keepOutputs atomic.Bool  // a user failed or was skipped
 }
 
 // release drops what n no longer needs once it is recorded, so that a
@@ -81,6 +86,9 @@ func buildGraph(p *experiments.Plan) []*node {
 		}
 		byInst[inst] = n
 		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		n.usersLeft.Store(int32(len(n.users)))
 	}
 	return nodes
 }

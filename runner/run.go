@@ -33,6 +33,9 @@ type Options struct {
 	// runs (ErrOverBudget). Remote executors ignore it: there the
 	// cluster's scheduler admits each job by its own estimate.
 	MemBudget int64
+	// KeepTemp keeps the outputs of temp stages in the cache instead of
+	// removing them once consumed (experiments.Instance.Temp).
+	KeepTemp bool
 }
 
 // Runner executes plans against one cache and one provenance database.
@@ -55,7 +58,10 @@ type Summary struct {
 	Executed, Cached, Failed, Skip int
 	Failures                       []Failure
 	Wall                           time.Duration
-	nodes                          []*node
+	// TempRemoved and TempBytes count the outputs of temp stages the run
+	// removed from the cache once consumed, and their bytes.
+	TempRemoved, TempBytes int64
+	nodes                  []*node
 }
 
 // Failure names a stage instance that failed and why.
@@ -110,6 +116,7 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	s := &scheduler{r: r, p: p, opt: opt, host: host, runID: runID,
 		slots: newSlots(opt.Jobs, budget), force: map[string]bool{},
 		pack: r.packFor(p)}
+	s.temp.on = !opt.KeepTemp && hasTemp(nodes)
 	for _, f := range opt.Force {
 		s.force[f] = true
 	}
@@ -121,6 +128,7 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	opt.Progress.Finish()
 
 	sum := summarize(runID, nodes, start)
+	sum.TempRemoved, sum.TempBytes = s.temp.removed.Load(), s.temp.bytes.Load()
 	status, runErr := s.outcome(ctx, sum)
 	if err := r.DB.EndRun(context.WithoutCancel(ctx), runID, status); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("%w: the end of run %d (status %s): %w", ErrProvenance, runID, status, err))
@@ -199,6 +207,7 @@ type scheduler struct {
 	slots *slots
 	force map[string]bool
 	pack  *cache.Pack // the sweep's action records, from one file
+	temp  tempOutputs // removes temp stages' outputs once consumed
 
 	rec        *results.Recorder // writes the executions' records
 	mu         sync.Mutex
@@ -238,6 +247,7 @@ func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
 			ready = ready[:len(ready)-1]
 			mu.Unlock()
 			s.resolveSafely(ctx, n)
+			s.temp.consumed(s.r.Cache, n)
 			mu.Lock()
 			left--
 			for _, u := range n.users {
@@ -323,7 +333,7 @@ func (s *scheduler) lookup(n *node) bool {
 	if err != nil {
 		return false
 	}
-	e, moved, ok := store{s.r.Cache}.intact(e)
+	e, moved, ok := store{s.r.Cache}.intact(e, n.inst.Temp)
 	if !ok {
 		return false
 	}
@@ -331,6 +341,7 @@ func (s *scheduler) lookup(n *node) bool {
 		s.pack.Put(n.key, e)
 	}
 	n.saved = e.Outputs
+	s.temp.saved(n, n.saved)
 	return true
 }
 
@@ -396,6 +407,7 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 		return err
 	}
 	n.saved = saved
+	s.temp.saved(n, n.saved)
 	n.status = StatusOK
 	return nil
 }
@@ -416,14 +428,10 @@ func checkOutputs(n *node, outs stages.Outputs) error {
 // producer recomputed once.
 func (s *scheduler) loadInputs(ctx context.Context, n *node) (stages.Inputs, error) {
 	st := store{s.r.Cache}
-	streamAbove := cmp.Or(s.r.StreamAbove, DefaultStreamAbove)
-	if r, ok := s.opt.Executor.(remote); ok && r.remote() {
-		streamAbove = 0 // the job loads them; here only their digests matter
-	}
 	in := stages.Inputs{}
 	for _, ref := range n.inst.Inputs {
 		d := n.inputs[ref.Name]
-		a, err := st.input(d, streamAbove)
+		a, err := st.input(d, s.streamAbove())
 		if errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotFound) {
 			a, err = s.regenerate(ctx, n, ref, d)
 		}
@@ -435,14 +443,35 @@ func (s *scheduler) loadInputs(ctx context.Context, n *node) (stages.Inputs, err
 	return in, nil
 }
 
-// regenerate recomputes the producer of a lost or corrupt blob and checks
-// that it yields the same digest (stages are deterministic).
+// streamAbove is the size above which an input reaches its stage as an
+// ArrayFile (Runner.StreamAbove); 0 for a remote executor, whose job
+// loads its inputs itself: here only their digests matter.
+func (s *scheduler) streamAbove() int64 {
+	if r, ok := s.opt.Executor.(remote); ok && r.remote() {
+		return 0
+	}
+	return cmp.Or(s.r.StreamAbove, DefaultStreamAbove)
+}
+
+// regenerate recomputes the producer of a lost or corrupt blob (or one a
+// temp stage's outputs left, tempOutputs) and checks that it yields the
+// same digest (stages are deterministic). It holds the producer's lock,
+// so the users of one producer that all miss its blob recompute it once:
+// the later ones find it there.
 func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.InputRef, d ndarray.Digest) (stages.Artifact, error) {
 	var prod *node
 	for _, dep := range n.deps {
 		if dep.inst == ref.From {
 			prod = dep
 		}
+	}
+	unlock, err := s.r.Cache.Lock(ctx, prod.key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if a, err := (store{s.r.Cache}).input(d, s.streamAbove()); err == nil {
+		return a, nil
 	}
 	s.r.Cache.DeleteAction(prod.key)
 	in, err := s.loadInputs(ctx, prod)

@@ -155,10 +155,15 @@ func LoadArtifact(c *cache.Cache, d ndarray.Digest) (stages.Artifact, error) {
 // when its stat no longer matches its recorded stamp (cache.VerifyStamped),
 // so a no-op rerun reads no blob. It returns e with the stamps as they are
 // now and the meta of outputs recorded without one, and whether either
-// changed (the record is then worth rewriting).
-func (s store) intact(e cache.Entry) (cache.Entry, bool, bool) {
+// changed (the record is then worth rewriting). With released, outputs
+// that are absent count as intact: a temp stage's, removed once consumed
+// (tempOutputs), are recomputed by whoever reads them again (regenerate).
+func (s store) intact(e cache.Entry, released bool) (cache.Entry, bool, bool) {
 	moved := false
 	for i, o := range e.Outputs {
+		if released && !s.c.HasBlob(o.Digest) {
+			continue
+		}
 		if o.Meta == "" {
 			e.Outputs[i].Meta, _ = s.blobMeta(o)
 			moved = moved || e.Outputs[i].Meta != ""

@@ -8,12 +8,13 @@ import (
 	"os"
 	"strings"
 
+	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
 	"github.com/eigenlab/eigenlab/runner"
 )
 
 func init() {
-	register("run", "EXP [--set k=v]... [-j N] [--mem SIZE] [--dry-run] [--force STAGE] [--executor local|slurm]",
+	register("run", "EXP [--set k=v]... [-j N] [--mem SIZE] [--dry-run] [--force STAGE] [--keep-temp] [--executor local|slurm]",
 		"run an experiment (a .yaml path or a shipped name)", cmdRun)
 	register("plan", "EXP [--set k=v]...",
 		"show which stages are cached and why each stale one is stale", cmdPlan)
@@ -51,6 +52,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	pack := fs.Int("slurm-pack", runner.DefaultPack, "with --executor slurm: the most stages of equal resources one Slurm task runs, one after another (1: a task per stage, for long stages)")
 	var force multiFlag
 	fs.Var(&force, "force", "recompute this stage even if cached (repeatable)")
+	keepTemp := fs.Bool("keep-temp", false, "keep the outputs of stages marked temp: true in the cache (by default they are removed once the stages reading them have their results)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -95,7 +97,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		exec = s
 	}
 	sum, err := r.Run(ctx, plan, runner.Options{
-		Jobs: *jobs, MemBudget: budget, Force: force, Executor: exec, Args: os.Args, Progress: progressFor(os.Stderr),
+		Jobs: *jobs, MemBudget: budget, Force: force, KeepTemp: *keepTemp, Executor: exec, Args: os.Args, Progress: progressFor(os.Stderr),
 	})
 	if sum != nil {
 		printSummary(os.Stdout, plan, sum, ef.stateFlags)
@@ -140,6 +142,9 @@ func progressFor(w *os.File) runner.Progress {
 func printSummary(w io.Writer, p *experiments.Plan, s *runner.Summary, st stateFlags) {
 	fmt.Fprintf(w, "run %d of %s: %d executed, %d cached, %d failed, %d skipped in %s\n",
 		s.RunID, p.Name, s.Executed, s.Cached, s.Failed, s.Skip, s.Wall.Round(1e6))
+	if s.TempRemoved > 0 {
+		fmt.Fprintf(w, "temp stages' outputs removed once consumed: %d (%s); --keep-temp keeps them\n", s.TempRemoved, cache.HumanBytes(s.TempBytes))
+	}
 	fmt.Fprintf(w, "outputs: %s   provenance: %s\n", st.cacheDir, st.dbPath)
 }
 
