@@ -34,6 +34,10 @@ func (c Check) Exact() bool { return c.Want == c.Got }
 // element within relative tolerance rtol.
 func (c Check) Within(rtol float64) bool { return c.Exact() || c.MaxRelDiff <= rtol }
 
+// RecreateHint says why a recorded output may be gone from the cache and
+// how to bring it back, for messages about a missing blob.
+const RecreateHint = "evicted by gc, or the output of a stage marked temp: true; `eigenlab run EXP --force STAGE --keep-temp` recomputes it and keeps it"
+
 // Recompute re-executes a recorded stage execution from its recorded
 // inputs and parameters (the inputs must still be in the cache) and
 // compares every output with the recorded one, in output name order.
@@ -53,7 +57,7 @@ func (r *Runner) Recompute(ctx context.Context, e *results.Execution) ([]Check, 
 	for _, edge := range e.Inputs {
 		a, err := sto.input(edge.Digest, cmp.Or(r.StreamAbove, DefaultStreamAbove))
 		if err != nil {
-			return nil, fmt.Errorf("input %q (%s) is no longer in the cache; rerun the experiment first: %w", edge.Name, edge.Digest.Short(), err)
+			return nil, fmt.Errorf("input %q (%s) is no longer in the cache (%s): %w", edge.Name, edge.Digest.Short(), RecreateHint, err)
 		}
 		in[edge.Name] = a
 	}

@@ -164,6 +164,9 @@ func cmdExport(ctx context.Context, args []string) error {
 	arts := map[string]stages.Artifact{}
 	for _, e := range edges {
 		a, err := runner.LoadArtifact(r.Cache, e.Digest)
+		if errors.Is(err, cache.ErrNotFound) {
+			return fmt.Errorf("%s: %w (%s)", e.Name, err, runner.RecreateHint)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", e.Name, err)
 		}
