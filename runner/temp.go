@@ -45,15 +45,15 @@ func (t *tempOutputs) consumed(c *cache.Cache, n *node) {
 			d.keepOutputs.Store(true)
 		}
 		if d.usersLeft.Add(-1) == 0 {
-			t.release(c, d)
+			t.remove(c, d)
 		}
 	}
 }
 
-// release removes d's outputs if d is a temp stage that succeeded and
+// remove removes d's outputs if d is a temp stage that succeeded and
 // every user of it did. A blob that cannot be removed stays: keeping one
 // is never wrong.
-func (t *tempOutputs) release(c *cache.Cache, d *node) {
+func (t *tempOutputs) remove(c *cache.Cache, d *node) {
 	if !d.inst.Temp || d.keepOutputs.Load() || (d.status != StatusOK && d.status != StatusCached) {
 		return
 	}
