@@ -26,7 +26,14 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 	if d == nil {
 		return nil, p.err()
 	}
-	params, axes := resolveTop(p, d, sets)
+	params, axes := resolveTop(p, d)
+	declared := make(map[string][]any, len(axes))
+	for _, a := range axes {
+		declared[a.Name] = a.Values
+	}
+	for _, s := range sets {
+		applySet(p, s, params, axes)
+	}
 	order := topoOrder(p, d.stages)
 	checkRefs(p, d)
 	if n := cellCount(axes); n > maxCells {
@@ -34,7 +41,7 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 		return nil, p.err()
 	}
 	plan := &Plan{Name: d.name, Description: d.description, File: filename, Source: src,
-		Params: params, Axes: axes, Cells: cells(axes), Report: d.report}
+		Params: params, Axes: axes, Cells: cells(axes), Report: d.report, declared: declared}
 	expand(p, plan, order)
 	checkReport(p, d.report, plan, declaredStages(d.stages))
 	if err := p.err(); err != nil {
@@ -60,8 +67,8 @@ func cellCount(axes []Axis) int {
 	return n
 }
 
-// resolveTop decodes params and axes and applies --set overrides.
-func resolveTop(p *problems, d *doc, sets []string) (map[string]any, []Axis) {
+// resolveTop decodes params and axes as the YAML declares them.
+func resolveTop(p *problems, d *doc) (map[string]any, []Axis) {
 	params := map[string]any{}
 	for name, n := range d.params {
 		v, err := plain(n)
@@ -80,9 +87,6 @@ func resolveTop(p *problems, d *doc, sets []string) (map[string]any, []Axis) {
 			}
 			axes[i].Values = append(axes[i].Values, v)
 		}
-	}
-	for _, s := range sets {
-		applySet(p, s, params, axes)
 	}
 	return params, axes
 }

@@ -24,6 +24,10 @@ type Plan struct {
 	Report    *yaml.Node // the raw report section, if any
 
 	perCell map[string][]*Instance // stage -> its instance in each cell
+	// declared are the matrix axes' values as the YAML declares them,
+	// before --set: a report selector naming a value --set left out is
+	// not an error (ReportEntry.LeftOut).
+	declared map[string][]any
 }
 
 // Axis is one matrix axis.

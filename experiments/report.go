@@ -28,6 +28,10 @@ type ReportEntry struct {
 	Table   *Table
 	Finding *Finding
 	Text    string // a paragraph of plain text
+	// LeftOut lists the selectors ("axis=value") of the entry's output
+	// references whose value the YAML's matrix has but --set left out of
+	// this plan's: the entry is valid, but this plan cannot draw it.
+	LeftOut []string
 }
 
 // The kinds of figure.
@@ -159,6 +163,8 @@ type reportCheck struct {
 	stageAxes  map[string][]string // stage -> axes any of its instances depends on
 	axes       []string            // matrix axes in YAML order
 	axisValues map[string][]any    // matrix axis -> its values
+	declared   map[string][]any    // matrix axis -> its values before --set
+	leftOut    []string            // of the entry being read (ReportEntry.LeftOut)
 }
 
 // checkReport validates and decodes a report section: unknown keys,
@@ -170,7 +176,7 @@ func checkReport(p *problems, n *yaml.Node, plan *Plan, stageNames []string) *Re
 	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" || hasDuplicateKeys(n) {
 		return r
 	}
-	c := &reportCheck{p: p, stages: stageNames, outputs: map[string][]string{}, stageAxes: map[string][]string{}, axisValues: map[string][]any{}}
+	c := &reportCheck{p: p, stages: stageNames, outputs: map[string][]string{}, stageAxes: map[string][]string{}, axisValues: map[string][]any{}, declared: plan.declared}
 	for _, a := range plan.Axes {
 		c.axes = append(c.axes, a.Name)
 		c.axisValues[a.Name] = a.Values
@@ -228,6 +234,7 @@ func (c *reportCheck) entry(i int, n *yaml.Node) (ReportEntry, bool) {
 		return e, false
 	}
 	ok := true
+	c.leftOut = nil
 	mapping(c.p, n, what, entryKinds, func(k, v *yaml.Node) {
 		what += " (" + k.Value + ")"
 		switch k.Value {
@@ -245,6 +252,7 @@ func (c *reportCheck) entry(i int, n *yaml.Node) (ReportEntry, bool) {
 			e.Text = v.Value
 		}
 	})
+	e.LeftOut = c.leftOut
 	return e, ok && (e.Figure != nil || e.Table != nil || e.Finding != nil || e.Text != "")
 }
 
@@ -508,6 +516,10 @@ func (c *reportCheck) selector(what string, n *yaml.Node, text string) []AxisVal
 			c.p.at(n, "%s: %q: %q is not a matrix axis; want one of %s", what, n.Value, name, strings.Join(c.axes, ", "))
 		default:
 			v, found := matchAxisValue(ax, value)
+			if _, declared := matchAxisValue(c.declared[name], value); !found && declared {
+				c.leftOut = append(c.leftOut, part) // --set narrowed the axis
+				continue
+			}
 			if !found {
 				c.p.at(n, "%s: %q: axis %s has no value %s; want one of %s", what, n.Value, name, value, axisValueList(ax))
 				continue

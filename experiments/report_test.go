@@ -181,3 +181,27 @@ func TestNoReportIsEmpty(t *testing.T) {
 func show(e ReportEntry) string {
 	return fmt.Sprintf("%+v %+v %+v %+v %q", e.Pos, e.Figure, e.Table, e.Finding, e.Text)
 }
+
+// A selector naming a value that --set left out of its axis makes the
+// entry LeftOut, not the experiment invalid: a sweep narrowed to try it
+// still runs. A value the YAML never declared is still an error.
+func TestReportSelectorLeftOutBySet(t *testing.T) {
+	src := reportBase + "  - finding: {left: a.out@seed=0, right: a.out@seed=1.0, over: [alpha]}\n  - figure: {x: alpha, y: a.out, series: [seed]}\n"
+	p, err := Parse("t.yaml", []byte(src), []string{"seed=0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.ReportSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Entries[0].LeftOut, []string{"seed=1.0"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("finding LeftOut = %q, want %q", got, want)
+	}
+	if got := r.Entries[1].LeftOut; got != nil {
+		t.Errorf("figure LeftOut = %q, want none", got)
+	}
+	checkProblems(t, reportBase+"  - finding: {left: a.out@seed=2, right: a.out@seed=0, over: [alpha]}\n", []string{"seed=[0, 1]"}, []string{
+		`t.yaml:7:21: report entry 1 (finding): left: "a.out@seed=2": axis seed has no value 2; want one of 0, 1`,
+	})
+}

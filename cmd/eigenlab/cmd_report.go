@@ -71,7 +71,8 @@ Any STAGE.OUTPUT may end in @AXIS=VALUE,... to read it in the cell with those
 values (e.g. left: spec.alpha@view=channel, right: spec.alpha@view=full). Every
 other axis the referenced stages depend on must be placed (x, series or band;
 rows or cols; over). Unknown keys, stages, outputs and axes are errors with
-file:line:col before anything runs.
+file:line:col before anything runs; a VALUE that a --set left out of its axis
+is not: the entry is drawn as a note naming the cells it needs.
 
 flags:
 `
@@ -117,6 +118,11 @@ func cmdReport(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("wrote %s: %d entries (%d figures), %d cited numbers; %d of %d cells without a result\n",
 		filepath.Join(*out, "index.html"), len(page.Blocks), figures, len(page.Cited), len(page.Missing), page.Cells)
+	for _, b := range page.Blocks {
+		if b.LeftOut != "" {
+			fmt.Printf("left out: %s\n", b.LeftOut)
+		}
+	}
 	if len(page.Stale) > 0 {
 		fmt.Printf("left out %d stale results (run the experiment to update them):\n", len(page.Stale))
 	}

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/eigenlab/eigenlab/action"
 	"github.com/eigenlab/eigenlab/experiments"
@@ -64,6 +65,7 @@ type Block struct {
 	Table   *Table
 	Finding *Finding
 	Text    string
+	LeftOut string // why the entry is not drawn (experiments.ReportEntry.LeftOut)
 }
 
 // Cited is a cited number with its provenance.
@@ -248,6 +250,9 @@ func (l *lookup) collect(page *Page) {
 
 func (l *lookup) block(i int, e experiments.ReportEntry) (Block, error) {
 	switch {
+	case len(e.LeftOut) > 0:
+		return Block{LeftOut: fmt.Sprintf("Report entry %d (line %d) is not drawn: it reads the cells of %s, which --set left out of this run's matrix (%s).",
+			i, e.Pos.Line, strings.Join(e.LeftOut, " and "), l.axesText())}, nil
 	case e.Figure != nil:
 		f, err := l.figure(i, e.Figure)
 		return Block{Figure: f}, err
@@ -259,6 +264,19 @@ func (l *lookup) block(i int, e experiments.ReportEntry) (Block, error) {
 		return Block{Finding: f}, err
 	}
 	return Block{Text: e.Text}, nil
+}
+
+// axesText renders the plan's matrix as "weight_alpha: 1; seed: 0, 1".
+func (l *lookup) axesText() string {
+	parts := make([]string, len(l.plan.Axes))
+	for i, a := range l.plan.Axes {
+		vals := make([]string, len(a.Values))
+		for j, v := range a.Values {
+			vals[j] = experiments.FormatAxisValue(v)
+		}
+		parts[i] = a.Name + ": " + strings.Join(vals, ", ")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // output is the edge of ref's output in the latest execution of its stage

@@ -287,3 +287,39 @@ func TestMeanCI(t *testing.T) {
 		}
 	}
 }
+
+// An entry whose selector names a value --set left out of the matrix is
+// not drawn; the page says so in its place, naming the selector and the
+// matrix of this run.
+func TestEntryLeftOutBySet(t *testing.T) {
+	src, err := os.ReadFile("testdata/sweep.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = append(src, "  - finding: {left: full.alpha@alpha=1.2, right: full.alpha@alpha=0.8, over: [seed]}\n"...)
+	p, err := experiments.Parse("testdata/sweep.yaml", src, []string{"alpha=0.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newState(t)
+	s.run(t, p)
+	page := s.build(t, p)
+	want := "Report entry 9 (line 36) is not drawn: it reads the cells of alpha=1.2, which --set left out of this run's matrix (alpha: 0.8; seed: 0, 1)."
+	if b := page.Blocks[8]; b.LeftOut != want || b.Finding != nil {
+		t.Fatalf("block 9 = %+v, want only the note %q", b, want)
+	}
+	if page.Blocks[7].Finding == nil {
+		t.Errorf("entry 8 (no selector) was not drawn")
+	}
+	dir := t.TempDir()
+	if err := Write(dir, page); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), "Report entry 9 (line 36) is not drawn") {
+		t.Errorf("index.html does not say that entry 9 is left out")
+	}
+}
