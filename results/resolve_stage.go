@@ -12,8 +12,10 @@ import (
 )
 
 // resolveStage resolves EXP:STAGE[.OUTPUT][@cell] to the ok or cached
-// executions of the stage in the latest run of EXP that has any. Each way
-// it can fail names what the REF could have said instead.
+// executions of the stage in the latest run of EXP that has any, the
+// latest of each cell (a run that served a stage from its record and then
+// recomputed it for a reader that found its outputs gone has two). Each
+// way it can fail names what the REF could have said instead.
 func (d *DB) resolveStage(ctx context.Context, r ref) ([]*Execution, error) {
 	var runID int64
 	err := d.db.QueryRowContext(ctx, `SELECT r.id FROM runs r WHERE r.experiment = ? AND EXISTS
@@ -33,10 +35,17 @@ func (d *DB) resolveStage(ctx context.Context, r ref) ([]*Execution, error) {
 		return nil, err
 	}
 	var out []*Execution
+	at := map[string]int{} // cell -> its index in out
 	for _, e := range all {
-		if cellMatches(e.Cell, r.filter) {
-			out = append(out, e)
+		if !cellMatches(e.Cell, r.filter) {
+			continue
 		}
+		if i, seen := at[e.Cell]; seen {
+			out[i] = e
+			continue
+		}
+		at[e.Cell] = len(out)
+		out = append(out, e)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no cell of stage %q in run %d matches; its cells are %s",

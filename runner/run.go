@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,7 +62,11 @@ type Summary struct {
 	// TempRemoved and TempBytes count the outputs of temp stages the run
 	// removed from the cache once consumed, and their bytes.
 	TempRemoved, TempBytes int64
-	nodes                  []*node
+	// Recomputed counts the stage instances run again for a reader that
+	// found their outputs missing (removed as temp, evicted, corrupt); each
+	// is recorded as another execution of the run.
+	Recomputed int64
+	nodes      []*node
 }
 
 // Failure names a stage instance that failed and why.
@@ -129,6 +134,7 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 
 	sum := summarize(runID, nodes, start)
 	sum.TempRemoved, sum.TempBytes = s.temp.removed.Load(), s.temp.bytes.Load()
+	sum.Recomputed = s.recomputed.Load()
 	status, runErr := s.outcome(ctx, sum)
 	if err := r.DB.EndRun(context.WithoutCancel(ctx), runID, status); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("%w: the end of run %d (status %s): %w", ErrProvenance, runID, status, err))
@@ -208,6 +214,8 @@ type scheduler struct {
 	force map[string]bool
 	pack  *cache.Pack // the sweep's action records, from one file
 	temp  tempOutputs // removes temp stages' outputs once consumed
+
+	recomputed atomic.Int64 // executions of regenerate
 
 	rec        *results.Recorder // writes the executions' records
 	mu         sync.Mutex
@@ -457,7 +465,8 @@ func (s *scheduler) streamAbove() int64 {
 // temp stage's outputs left, tempOutputs) and checks that it yields the
 // same digest (stages are deterministic). It holds the producer's lock,
 // so the users of one producer that all miss its blob recompute it once:
-// the later ones find it there.
+// the later ones find it there. The recomputation is recorded as an
+// execution of the producer in this run, beside the producer's own.
 func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.InputRef, d ndarray.Digest) (stages.Artifact, error) {
 	var prod *node
 	for _, dep := range n.deps {
@@ -473,29 +482,45 @@ func (s *scheduler) regenerate(ctx context.Context, n *node, ref experiments.Inp
 	if a, err := (store{s.r.Cache}).input(d, s.streamAbove()); err == nil {
 		return a, nil
 	}
-	s.r.Cache.DeleteAction(prod.key)
-	in, err := s.loadInputs(ctx, prod)
+	again := &node{inst: prod.inst, cell: prod.cell, deps: prod.deps, key: prod.key, inputs: prod.inputs, start: time.Now()}
+	_, again.keyText, _ = actionKey(again, again.inputs) // prod's was released once recorded
+	outs, err := s.recompute(ctx, again)
+	again.end = time.Now()
+	again.status = StatusOK
 	if err != nil {
-		return nil, err
+		again.status, again.err = StatusFailed, err
 	}
-	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
-	defer scratch.RemoveAll()
-	outs, _, err := s.opt.Executor.Execute(ctx, Job{Stage: prod.inst.Stage, Inputs: in, Params: prod.inst.Params, Scratch: scratch, Label: prod.label()})
+	s.record(again)
+	s.recomputed.Add(1)
 	if err != nil {
-		return nil, fmt.Errorf("recomputing %s after a corrupt blob: %w", prod.label(), err)
-	}
-	saved, err := store{s.r.Cache}.put(outs, scratch)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.r.Cache.PutAction(prod.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("recomputing %s, whose output %s is missing or corrupt: %w", prod.label(), ref.Output, err)
 	}
 	a := outs[ref.Output]
 	if a.Digest() != d {
 		return nil, fmt.Errorf("recomputed %s.%s has digest %s, not %s: the stage is not deterministic", prod.label(), ref.Output, a.Digest().Short(), d.Short())
 	}
 	return a, nil
+}
+
+// recompute executes n again (regenerate) and stores its outputs and
+// action record, setting n's usage and saved outputs.
+func (s *scheduler) recompute(ctx context.Context, n *node) (stages.Outputs, error) {
+	s.r.Cache.DeleteAction(n.key)
+	in, err := s.loadInputs(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	scratch := ndarray.NewScratch(s.r.Cache.TempDir())
+	defer scratch.RemoveAll()
+	outs, usage, err := s.opt.Executor.Execute(ctx, Job{Stage: n.inst.Stage, Inputs: in, Params: n.inst.Params, Scratch: scratch, Label: n.label()})
+	n.usage = usage
+	if err != nil {
+		return nil, err
+	}
+	if n.saved, err = (store{s.r.Cache}).put(outs, scratch); err != nil {
+		return nil, err
+	}
+	return outs, s.pack.Put(n.key, cache.Entry{Outputs: n.saved, Time: time.Now()})
 }
 
 func processAlive(pid int) bool {

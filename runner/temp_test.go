@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -61,6 +62,24 @@ func TestTempOutputsRemovedOnceConsumed(t *testing.T) {
 	if s.Executed != 6 || executions("leaf") != 12 || executions("src") != 2 || executions("mid") != 4 {
 		t.Errorf("after a change to leaf: %d executed; executions src %d, mid %d, leaf %d; want 6, 2, 4, 12",
 			s.Executed, executions("src"), executions("mid"), executions("leaf"))
+	}
+	// Each recomputation is an execution of the run: src and mid served
+	// from their records (cached), then run again for leaf (ok).
+	if s.Recomputed != 3 {
+		t.Errorf("%d recomputed, want 3 (src once, mid's 2 instances)", s.Recomputed)
+	}
+	rows, err := r.DB.Executions(context.Background(), s.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStatus := map[string]int{}
+	for _, e := range rows {
+		if e.Stage != "leaf" {
+			byStatus[e.Stage+" "+e.Status]++
+		}
+	}
+	if want := map[string]int{"src cached": 1, "src ok": 1, "mid cached": 2, "mid ok": 2}; !maps.Equal(byStatus, want) {
+		t.Errorf("executions of src and mid in the run: %v, want %v", byStatus, want)
 	}
 	for _, stage := range []string{"src", "mid"} {
 		if have, _ := present(r, s, stage); have != 0 {

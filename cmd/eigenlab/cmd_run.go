@@ -142,6 +142,9 @@ func progressFor(w *os.File) runner.Progress {
 func printSummary(w io.Writer, p *experiments.Plan, s *runner.Summary, st stateFlags) {
 	fmt.Fprintf(w, "run %d of %s: %d executed, %d cached, %d failed, %d skipped in %s\n",
 		s.RunID, p.Name, s.Executed, s.Cached, s.Failed, s.Skip, s.Wall.Round(1e6))
+	if s.Recomputed > 0 {
+		fmt.Fprintf(w, "recomputed because a reader found their outputs missing (temp, evicted or corrupt): %d, recorded as executions of this run\n", s.Recomputed)
+	}
 	if s.TempRemoved > 0 {
 		fmt.Fprintf(w, "temp stages' outputs removed once consumed: %d (%s); --keep-temp keeps them\n", s.TempRemoved, cache.HumanBytes(s.TempBytes))
 	}
