@@ -2,9 +2,11 @@ package runner
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/eigenlab/eigenlab/action"
+	"github.com/eigenlab/eigenlab/cache"
 	"github.com/eigenlab/eigenlab/experiments"
 	"github.com/eigenlab/eigenlab/results"
 )
@@ -15,7 +17,11 @@ type PlanEntry struct {
 	Stage, Cell string
 	Kind        string
 	Cached      bool
-	Reasons     []string
+	// Regenerate marks a cached temp stage whose outputs were removed once
+	// consumed (tempOutputs) and that a stale reader needs: the run
+	// recomputes it for that reader, once.
+	Regenerate bool
+	Reasons    []string
 }
 
 // Explain computes, without running anything, which instances of the plan
@@ -38,6 +44,7 @@ func (r *Runner) Explain(ctx context.Context, p *experiments.Plan) ([]PlanEntry,
 		}
 		entries = append(entries, e)
 	}
+	markRegenerate(r, nodes, entries)
 	last, err := r.lastKeyTexts(ctx, p.Name, nodes, keyed)
 	if err != nil {
 		return nil, err
@@ -48,6 +55,22 @@ func (r *Runner) Explain(ctx context.Context, p *experiments.Plan) ([]PlanEntry,
 		entries[i].Reasons = staleReasons(text, ok, n.keyText)
 	}
 	return entries, nil
+}
+
+// markRegenerate sets Regenerate on the entries (in the order of nodes)
+// of cached temp stages with an output missing from the cache and a stale
+// user.
+func markRegenerate(r *Runner, nodes []*node, entries []PlanEntry) {
+	stale := make(map[*node]bool, len(nodes))
+	for i, n := range nodes {
+		stale[n] = !entries[i].Cached
+	}
+	for i, n := range nodes {
+		if !n.inst.Temp || stale[n] || !slices.ContainsFunc(n.users, func(u *node) bool { return stale[u] }) {
+			continue
+		}
+		entries[i].Regenerate = slices.ContainsFunc(n.saved, func(o cache.Output) bool { return !r.Cache.HasBlob(o.Digest) })
+	}
 }
 
 // bulkLast is the number of stale instances above which Explain reads the

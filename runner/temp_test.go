@@ -56,6 +56,27 @@ func TestTempOutputsRemovedOnceConsumed(t *testing.T) {
 		t.Errorf("no-op: %d executed, %d cached, %d executions in all; want 0, 9, 9", s.Executed, s.Cached, totalExecutions())
 	}
 
+	// plan says so before: src and mid are cached, to be recomputed for
+	// the stale leaves; without a change nothing is.
+	for _, tc := range []struct {
+		leaf string
+		want int
+	}{{"", 0}, {", scale: 3.0", 3}} {
+		entries, err := r.Explain(context.Background(), plan(t, tempChain(tc.leaf)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for _, e := range entries {
+			if e.Regenerate && e.Cached && (e.Stage == "src" || e.Stage == "mid") {
+				got++
+			}
+		}
+		if got != tc.want {
+			t.Errorf("plan with leaf params %q: %d temp instances to recompute, want %d", tc.leaf, got, tc.want)
+		}
+	}
+
 	// leaf reads mid and src again: both are recomputed for it (once
 	// each per instance), the results are the same bytes, and they leave.
 	s = run(t, r, plan(t, tempChain(", scale: 3.0")), 2)

@@ -177,20 +177,29 @@ func printPlan(ctx context.Context, w io.Writer, r *runner.Runner, p *experiment
 		return err
 	}
 	fmt.Fprintf(w, "%s: %d cells, %d stage instances\n", p.Name, max(len(p.Cells), 1), len(entries))
-	cached := 0
+	cached, regenerate := 0, 0
 	for _, e := range entries {
 		at := e.Stage
 		if e.Cell != "" {
 			at += "@" + e.Cell
 		}
-		if e.Cached {
+		switch {
+		case e.Regenerate:
+			cached++
+			regenerate++
+			fmt.Fprintf(w, "  cached  %s: its outputs were removed once read (temp: true); a stale reader recomputes them\n", at)
+		case e.Cached:
 			cached++
 			fmt.Fprintf(w, "  cached  %s\n", at)
-			continue
+		default:
+			fmt.Fprintf(w, "  stale   %s: %s\n", at, strings.Join(e.Reasons, "; "))
 		}
-		fmt.Fprintf(w, "  stale   %s: %s\n", at, strings.Join(e.Reasons, "; "))
 	}
-	fmt.Fprintf(w, "%d cached, %d to run\n", cached, len(entries)-cached)
+	fmt.Fprintf(w, "%d cached, %d to run", cached, len(entries)-cached)
+	if regenerate > 0 {
+		fmt.Fprintf(w, ", and %d cached temp stages to recompute for their readers", regenerate)
+	}
+	fmt.Fprintln(w)
 	return nil
 }
 
