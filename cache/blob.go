@@ -100,6 +100,26 @@ func (c *Cache) EvictBlob(d ndarray.Digest) error {
 	return nil
 }
 
+// ReleaseBlob removes blob d as an intermediate its readers are done with
+// (a temp stage's output, see runner) and marks it released: GC keeps the
+// action records that name a released blob, so the action stays known
+// and a no-op rerun serves it; a reader that needs the bytes again
+// recomputes them. The mark is not fsynced: if a crash loses it, GC
+// treats the record as dangling, which costs a recomputation, no more.
+func (c *Cache) ReleaseBlob(d ndarray.Digest) error {
+	mark := c.path(releasedDir, d.String(), "")
+	if err := c.writeAtomic(mark, atomicfile.Volatile, func(io.Writer) error { return nil }); err != nil {
+		return fmt.Errorf("cache: marking blob %s released: %w", d.Short(), err)
+	}
+	return c.EvictBlob(d)
+}
+
+// released reports whether blob d carries a ReleaseBlob mark.
+func (c *Cache) released(d ndarray.Digest) bool {
+	_, err := os.Stat(c.path(releasedDir, d.String(), ""))
+	return err == nil
+}
+
 // Blobs calls fn for every blob in the cache, in digest order, with its
 // size in bytes. Files whose names are not digests are skipped.
 func (c *Cache) Blobs(fn func(d ndarray.Digest, size int64) error) error {

@@ -83,6 +83,9 @@ const (
 	locksDir   = "locks"
 	tmpDir     = "tmp"
 	packsDir   = "packs"
+	// releasedDir marks blobs removed on purpose (ReleaseBlob), one
+	// empty file per digest, split as blobs are.
+	releasedDir = "released"
 )
 
 // Open opens the cache rooted at dir, creating its top-level directories

@@ -200,22 +200,47 @@ func (c *Cache) servedTimes() (map[ndarray.Digest]time.Time, error) {
 // this user may not read (another user's cache files) is not stale and is
 // never removed: it is counted as unreadable.
 func (c *Cache) removeStaleActions() (removed, unreadable int, err error) {
+	named := map[ndarray.Digest]bool{} // released blobs the kept records name
 	err = c.eachAction(func(k ActionKey, e Entry, err error) error {
 		if errors.Is(err, fs.ErrPermission) {
 			unreadable++
 			return nil
 		}
 		stale := err != nil
+		var released []ndarray.Digest
 		for _, o := range e.Outputs {
-			if !c.blobPresent(o.Digest) {
+			switch {
+			case c.blobPresent(o.Digest):
+			case c.released(o.Digest):
+				released = append(released, o.Digest)
+			default:
 				stale = true
 			}
 		}
 		if !stale {
+			for _, d := range released {
+				named[d] = true
+			}
 			return nil
 		}
 		removed++
 		return c.DeleteAction(k)
 	})
-	return removed, unreadable, err
+	if err != nil {
+		return removed, unreadable, err
+	}
+	return removed, unreadable, c.removeReleaseMarks(named)
+}
+
+// removeReleaseMarks removes the marks of released blobs that no kept
+// action record names or that are present again (recomputed).
+func (c *Cache) removeReleaseMarks(named map[ndarray.Digest]bool) error {
+	return c.walk(releasedDir, "", func(name string, _ fs.FileInfo) error {
+		d, err := ndarray.ParseDigest(name)
+		if err != nil || named[d] && !c.blobPresent(d) {
+			return nil // not a mark, or still needed
+		}
+		os.Remove(c.path(releasedDir, name, "")) // a mark left behind is harmless
+		return nil
+	})
 }

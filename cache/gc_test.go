@@ -129,6 +129,49 @@ func TestGCRemovesStaleActions(t *testing.T) {
 	}
 }
 
+// A record whose blob was released on purpose (a temp stage's output) is
+// not dangling: GC keeps it and the blob's mark; the mark goes once no
+// record names the blob, or once the blob is back.
+func TestGCKeepsRecordsOfReleasedBlobs(t *testing.T) {
+	c := openCache(t)
+	temp, back, evicted := put(t, c, "temp"), put(t, c, "back"), put(t, c, "evicted")
+	for name, d := range map[string]ndarray.Digest{"temp": temp, "back": back, "evicted": evicted} {
+		if err := c.PutAction(keyOf(name), Entry{Outputs: []Output{{"o", d, 4, Stamp{}, ""}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []ndarray.Digest{temp, back} {
+		if err := c.ReleaseBlob(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.HasBlob(temp) || !c.released(temp) {
+		t.Fatalf("after ReleaseBlob: blob present %v, marked %v; want gone and marked", c.HasBlob(temp), c.released(temp))
+	}
+	if err := c.EvictBlob(evicted); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "back") // recomputed
+	st, err := c.GC(1<<30, nil)
+	if err != nil || st.ActionsRemoved != 1 {
+		t.Fatalf("stats %+v, %v; want only the evicted blob's record removed", st, err)
+	}
+	for _, name := range []string{"temp", "back"} {
+		if _, err := c.GetAction(keyOf(name)); err != nil {
+			t.Errorf("record %q: %v; want kept", name, err)
+		}
+	}
+	if !c.released(temp) || c.released(back) {
+		t.Errorf("marks: temp %v, back %v; want temp's kept, back's removed (its blob is present)", c.released(temp), c.released(back))
+	}
+	if err := c.DeleteAction(keyOf("temp")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GC(1<<30, nil); err != nil || c.released(temp) {
+		t.Errorf("mark of a blob no record names: kept %v (%v); want removed", c.released(temp), err)
+	}
+}
+
 // Per-key lock files (those of earlier versions, and of Lock where it has
 // no byte-range locks) are removed once idle; a held one stays held.
 func TestGCRemovesIdleLocks(t *testing.T) {

@@ -61,7 +61,7 @@ func (t *tempOutputs) remove(c *cache.Cache, d *node) {
 		if _, keep := t.keep.Load(o.Digest); keep || !c.HasBlob(o.Digest) {
 			continue
 		}
-		if c.EvictBlob(o.Digest) == nil {
+		if c.ReleaseBlob(o.Digest) == nil {
 			t.removed.Add(1)
 			t.bytes.Add(o.Size)
 		}

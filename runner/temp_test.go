@@ -55,6 +55,14 @@ func TestTempOutputsRemovedOnceConsumed(t *testing.T) {
 	if s.Executed != 0 || s.Cached != 9 || totalExecutions() != 9 {
 		t.Errorf("no-op: %d executed, %d cached, %d executions in all; want 0, 9, 9", s.Executed, s.Cached, totalExecutions())
 	}
+	// gc keeps the records of the removed outputs: still a no-op.
+	if _, err := r.Cache.GC(1<<40, nil); err != nil {
+		t.Fatal(err)
+	}
+	s = run(t, r, plan(t, tempChain("")), 2)
+	if s.Executed != 0 || totalExecutions() != 9 {
+		t.Errorf("no-op after gc: %d executed, %d executions in all; want 0, 9", s.Executed, totalExecutions())
+	}
 
 	// plan says so before: src and mid are cached, to be recomputed for
 	// the stale leaves; without a change nothing is.
