@@ -102,6 +102,15 @@ func FormatAxisValue(v any) string {
 	return strings.Trim(s, `"`)
 }
 
+// FormatAxisValues lists an axis's values for messages: "0, 0.5, 1".
+func FormatAxisValues(values []any) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = FormatAxisValue(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // CellLabel is the cell an instance's executions are recorded under: the
 // values of the axes it depends on, in axis order ("" for none).
 func (p *Plan) CellLabel(inst *Instance) string {

@@ -521,7 +521,7 @@ func (c *reportCheck) selector(what string, n *yaml.Node, text string) []AxisVal
 				continue
 			}
 			if !found {
-				c.p.at(n, "%s: %q: axis %s has no value %s; want one of %s", what, n.Value, name, value, axisValueList(ax))
+				c.p.at(n, "%s: %q: axis %s has no value %s; want one of %s", what, n.Value, name, value, FormatAxisValues(ax))
 				continue
 			}
 			out = append(out, AxisValue{name, v})
@@ -551,14 +551,6 @@ func matchAxisValue(values []any, text string) (any, bool) {
 		}
 	}
 	return nil, false
-}
-
-func axisValueList(values []any) string {
-	parts := make([]string, len(values))
-	for i, v := range values {
-		parts[i] = FormatAxisValue(v)
-	}
-	return strings.Join(parts, ", ")
 }
 
 func (c *reportCheck) axis(what string, n *yaml.Node) string {

@@ -270,11 +270,7 @@ func (l *lookup) block(i int, e experiments.ReportEntry) (Block, error) {
 func (l *lookup) axesText() string {
 	parts := make([]string, len(l.plan.Axes))
 	for i, a := range l.plan.Axes {
-		vals := make([]string, len(a.Values))
-		for j, v := range a.Values {
-			vals[j] = experiments.FormatAxisValue(v)
-		}
-		parts[i] = a.Name + ": " + strings.Join(vals, ", ")
+		parts[i] = a.Name + ": " + experiments.FormatAxisValues(a.Values)
 	}
 	return strings.Join(parts, "; ")
 }
