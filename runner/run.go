@@ -402,19 +402,9 @@ func (s *scheduler) compute(ctx context.Context, n *node) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutputs(n, outs); err != nil {
+	if err := s.save(n, outs, scratch); err != nil {
 		return err
 	}
-	saved, err := store{s.r.Cache}.put(outs, scratch)
-	if err != nil {
-		return err
-	}
-	// The record is written only after every blob is durable, so a record
-	// never points at bytes that are not there.
-	if err := s.pack.Put(n.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
-		return err
-	}
-	n.saved = saved
 	s.temp.saved(n, n.saved)
 	n.status = StatusOK
 	return nil
@@ -517,10 +507,26 @@ func (s *scheduler) recompute(ctx context.Context, n *node) (stages.Outputs, err
 	if err != nil {
 		return nil, err
 	}
-	if n.saved, err = (store{s.r.Cache}).put(outs, scratch); err != nil {
-		return nil, err
+	return outs, s.save(n, outs, scratch)
+}
+
+// save holds n's outputs to what its stage declares, stores them and then
+// n's action record, and sets n.saved. The record is written only after
+// every blob is durable, so a record never points at bytes that are not
+// there.
+func (s *scheduler) save(n *node, outs stages.Outputs, scratch *ndarray.Scratch) error {
+	if err := checkOutputs(n, outs); err != nil {
+		return err
 	}
-	return outs, s.pack.Put(n.key, cache.Entry{Outputs: n.saved, Time: time.Now()})
+	saved, err := store{s.r.Cache}.put(outs, scratch)
+	if err != nil {
+		return err
+	}
+	if err := s.pack.Put(n.key, cache.Entry{Outputs: saved, Time: time.Now()}); err != nil {
+		return err
+	}
+	n.saved = saved
+	return nil
 }
 
 func processAlive(pid int) bool {
