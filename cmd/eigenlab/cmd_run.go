@@ -101,7 +101,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	})
 	if sum != nil {
 		printSummary(os.Stdout, plan, sum, ef.stateFlags)
-		printScalars(os.Stdout, sum.Scalars())
+		printScalars(os.Stdout, sum.Scalars(), pos[0])
 	}
 	return err
 }

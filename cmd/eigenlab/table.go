@@ -11,9 +11,15 @@ import (
 	"github.com/eigenlab/eigenlab/runner"
 )
 
-// printScalars prints one table per stage: a row per cell, a column per
-// scalar output.
-func printScalars(out io.Writer, rows []runner.ScalarRow) {
+// tableRows is the most cells printScalars shows per stage: a sweep of
+// 50,000 cells would print 50,000 lines. Every value stays in the
+// provenance database, and `eigenlab export --cited` writes them all.
+const tableRows = 200
+
+// printScalars prints one table per stage: a row per cell (the first
+// tableRows, then how many more and how to get them all), a column per
+// scalar output. exp names the experiment as the user did.
+func printScalars(out io.Writer, rows []runner.ScalarRow, exp string) {
 	w := bufio.NewWriter(out) // tabwriter writes a cell at a time
 	defer w.Flush()
 	byStage := map[string][]runner.ScalarRow{}
@@ -38,7 +44,8 @@ func printScalars(out io.Writer, rows []runner.ScalarRow) {
 		sort.Strings(names)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "%s\t%s\t\n", stage, strings.Join(names, "\t"))
-		for _, r := range byStage[stage] {
+		shown := byStage[stage][:min(len(byStage[stage]), tableRows)]
+		for _, r := range shown {
 			vals := make([]string, len(names))
 			for i, k := range names {
 				vals[i] = "-" // this instance's params leave the output out
@@ -49,5 +56,8 @@ func printScalars(out io.Writer, rows []runner.ScalarRow) {
 			fmt.Fprintf(tw, "%s\t%s\t\n", r.Cell, strings.Join(vals, "\t"))
 		}
 		tw.Flush()
+		if more := len(byStage[stage]) - len(shown); more > 0 {
+			fmt.Fprintf(w, "  ... and %d more cells of %s (every value: eigenlab export --cited %s -o values.csv)\n", more, stage, exp)
+		}
 	}
 }

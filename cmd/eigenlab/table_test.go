@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/eigenlab/eigenlab/runner"
@@ -13,11 +15,34 @@ func TestPrintScalarsMarksAbsentOutputs(t *testing.T) {
 	printScalars(&b, []runner.ScalarRow{
 		{Stage: "spec", Cell: "view=spatial", Values: map[string]float64{"alpha": 1.5, "alpha_center": 1.25}},
 		{Stage: "spec", Cell: "view=full", Values: map[string]float64{"alpha": 0.75}},
-	})
+	}, "exp.yaml")
 	want := "          spec  alpha  alpha_center\n" +
 		"  view=spatial    1.5          1.25\n" +
 		"     view=full   0.75             -\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// A wide sweep's table stops after tableRows cells of a stage and says how
+// many it left out and where every value is.
+func TestPrintScalarsBoundsRows(t *testing.T) {
+	var rows []runner.ScalarRow
+	for i := range tableRows + 3 {
+		rows = append(rows, runner.ScalarRow{Stage: "spec", Cell: fmt.Sprintf("seed=%d", i), Values: map[string]float64{"alpha": 1}})
+	}
+	rows = append(rows, runner.ScalarRow{Stage: "fit", Cell: "", Values: map[string]float64{"r2": 0.5}})
+	var b bytes.Buffer
+	printScalars(&b, rows, "sweep.yaml")
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if want := 1 + tableRows + 1 + 2; len(lines) != want {
+		t.Fatalf("%d lines, want %d (header, %d cells, the note, the second stage's table)", len(lines), want, tableRows)
+	}
+	note := "  ... and 3 more cells of spec (every value: eigenlab export --cited sweep.yaml -o values.csv)"
+	if lines[tableRows+1] != note {
+		t.Errorf("line %d: %q, want %q", tableRows+1, lines[tableRows+1], note)
+	}
+	if last := fmt.Sprintf("seed=%d", tableRows-1); !strings.Contains(lines[tableRows], last) {
+		t.Errorf("last cell shown: %q, want %s", lines[tableRows], last)
 	}
 }
