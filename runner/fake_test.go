@@ -60,6 +60,7 @@ func (counter) Params() []stages.ParamSpec {
 		{Name: "threads", Type: stages.Int, Default: 1},
 		{Name: "fail", Type: stages.Bool, Default: false},
 		{Name: "floor", Type: stages.Bool, Default: false, Doc: "round output down (for early-cutoff tests)"},
+		{Name: "first_only", Type: stages.Bool, Default: false, Doc: "leave out output scalar from the label's second execution on (a stage that breaks its declared outputs)"},
 	}
 }
 
@@ -86,6 +87,9 @@ func (counter) Run(ctx context.Context, _ *ndarray.Scratch, in stages.Inputs, p 
 	out := ndarray.NewF64(3)
 	for i := range out.F64 {
 		out.F64[i] = x + float64(i)
+	}
+	if p.Bool("first_only") && v.(*atomic.Int64).Load() > 1 {
+		return stages.Outputs{"out": out}, nil
 	}
 	return stages.Outputs{"out": out, "scalar": ndarray.Scalar(x)}, nil
 }

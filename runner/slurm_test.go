@@ -572,7 +572,7 @@ func fakeExecutor(t *testing.T, batch, pack int, window time.Duration) (*Slurm, 
 func counterJob(t *testing.T, value float64, threads int, fail bool, sleepMS int) Job {
 	st, p, err := rebuild("test_counter", map[string]string{"label": `""`, "value": strconv.FormatFloat(value, 'g', -1, 64),
 		"scale": "1", "sleep": strconv.Itoa(sleepMS), "threads": strconv.Itoa(threads),
-		"fail": strconv.FormatBool(fail), "floor": "false"})
+		"fail": strconv.FormatBool(fail), "floor": "false", "first_only": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"strings"
 	"testing"
@@ -138,5 +139,45 @@ func TestTempOutputsKept(t *testing.T) {
 	}
 	if have, all := present(r, s, "mid"); have != all || all == 0 || s.TempRemoved != 0 {
 		t.Errorf("--keep-temp: mid has %d of %d outputs, %d removed; want all kept", have, all, s.TempRemoved)
+	}
+}
+
+// A temp stage recomputed for a reader is held to its declared outputs as
+// its first execution was: one that leaves one out fails the reader with
+// the stage's fault, and the failed recomputation is recorded.
+func TestRecomputeHoldsStageToItsOutputs(t *testing.T) {
+	resetCounts()
+	const yaml = `
+name: regen
+params: {s: 1.0}
+stages:
+  src:
+    kind: test_counter
+    temp: true
+    params: {label: src, first_only: true}
+  leaf:
+    kind: test_counter
+    inputs: {a: src}
+    params: {label: leaf, scale: ${s}}
+`
+	r := newRunner(t)
+	if s := run(t, r, plan(t, yaml), 2); s.TempRemoved != 2 {
+		t.Fatalf("%d temp outputs removed, want src's 2", s.TempRemoved)
+	}
+	s, err := r.Run(context.Background(), plan(t, yaml, "s=2.0"), Options{Jobs: 2})
+	want := `recomputing src, whose output out is missing or corrupt: stage kind "test_counter" did not produce its declared output "scalar"`
+	if !errors.Is(err, ErrStageFailed) || s.Failed != 1 || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, %d failed; want leaf failed with %q", err, s.Failed, want)
+	}
+	rows, err := r.DB.Executions(context.Background(), s.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, e := range rows {
+		got[e.Stage+" "+e.Status]++
+	}
+	if want := map[string]int{"src cached": 1, "src failed": 1, "leaf failed": 1}; !maps.Equal(got, want) {
+		t.Errorf("executions of the run: %v, want %v", got, want)
 	}
 }
