@@ -12,6 +12,13 @@
 # With NOOP_ROUNDS=K the two no-ops run K times, alternating, and the row
 # shows the median of each (the first follows the cold runs, whose writes
 # push the other tool's files out of the page cache on this VM).
+# Cold runs create thousands of files, and on ext4 the first creations after
+# many files were deleted are slow (the inode allocator steps over the inodes
+# freed in the last minutes: perf shows recently_deleted, find_get_block_common),
+# so what ran before decides a cold run's time. SETTLE=S waits S seconds
+# before the first cold run (330 leaves no recent deletion behind); CHURN=N
+# creates and deletes N empty files right before each tool's cold run, as a
+# test suite or the `rm -rf` of an old sweep would.
 # Usage: bench/rerun_vs_snakemake.sh [N ...]   (default: 1000 10000)
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,11 +39,16 @@ timed() { # label cmd...: prints "label wall_s rss_MB"
 median() { # file of "label wall rss" lines: the line of the median wall
 	sort -k2 -n "$1" | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}'
 }
+churn() {
+	[ "${CHURN:-0}" -gt 0 ] || return 0
+	mkdir "$tmp/churn" && (cd "$tmp/churn" && seq "$CHURN" | xargs touch) && rm -rf "$tmp/churn"
+}
 dropcaches() {
 	[ "${DROP_CACHES:-0}" = 1 ] || return 0
 	sync && echo 3 >/proc/sys/vm/drop_caches
 }
-echo "cores: $(nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); snakemake $(snakemake --version)"
+echo "cores: $(nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); snakemake $(snakemake --version); CHURN=${CHURN:-0} SETTLE=${SETTLE:-0}"
+sleep "${SETTLE:-0}"
 echo
 echo "| stages | work | eigenlab | Snakemake | ratio | eigenlab peak RSS | Snakemake peak RSS | rows recorded |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -74,7 +86,7 @@ SMK
 	el="cd $d/el && $bin run -j 2 sweep.yaml"
 	smcold="cd $d/sm && snakemake --cores 2 --force-use-threads --scheduler greedy --nolock -q"
 	smnoop="cd $d/sm && snakemake -j 2 -q --nolock --rerun-triggers mtime"
-	ec=$(timed el sh -c "$el"); sc=$(timed sm sh -c "$smcold")
+	churn; ec=$(timed el sh -c "$el"); churn; sc=$(timed sm sh -c "$smcold")
 	: >"$tmp/en"; : >"$tmp/sn"
 	for _ in $(seq "${NOOP_ROUNDS:-1}"); do
 		dropcaches; timed el sh -c "$el" >>"$tmp/en"; dropcaches; timed sm sh -c "$smnoop" >>"$tmp/sn"

@@ -21,7 +21,7 @@ type spectrum struct{}
 func init() { Register(spectrum{}) }
 
 func (spectrum) Kind() string    { return "spectrum" }
-func (spectrum) Version() string { return "6" }
+func (spectrum) Version() string { return "7" }
 
 // defaultBootstraps is the default n_bootstraps. Measured in-process on
 // 2 shared cores: channel view, N = 2000 float32 images of 192×28×28,

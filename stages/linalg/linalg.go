@@ -39,6 +39,37 @@ func SymEigInPlace(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Den
 	return symEigen(a, vectors, true)
 }
 
+// PSDEigenvalues returns the eigenvalues of the symmetric positive
+// semidefinite matrix a (a covariance, a second moment, a centered Gram)
+// in descending order, destroying a. Up to smallPSD rows they are its
+// singular values, from LAPACK's dgesdd, whose level-2 BLAS calls run on
+// the calling thread at that size: dsyevd's tridiagonalisation wakes
+// OpenBLAS's thread pool for each of its 2n level-2 calls and leaves it
+// spinning, which was most of the CPU of a sweep of small spectra
+// (BENCHMARKS.md). For a PSD matrix they are the same numbers to
+// rounding; one at rounding level (at or below ~1e-16 of the largest, as
+// a numerically singular covariance has) comes out as its magnitude.
+func PSDEigenvalues(a *mat.SymDense) ([]float64, error) {
+	n := a.SymmetricDim()
+	if n == 0 || n > smallPSD {
+		vals, _, err := symEigen(a, false, true)
+		return vals, err
+	}
+	d := mat.NewDense(n, n, nil)
+	d.Copy(a)
+	_, s, _, err := svd(d, nil, false, true)
+	if err != nil {
+		return nil, fmt.Errorf("eigenvalues of the %d×%d positive semidefinite matrix (as its singular values): %w", n, n, err)
+	}
+	return s, nil
+}
+
+// smallPSD is the largest matrix PSDEigenvalues takes through dgesdd:
+// OpenBLAS 0.3.21 runs dgemv on one thread below m·n = 9,216 and dger at
+// or below 8,192, and dgesdd bidiagonalises a matrix this small unblocked
+// with those two, so it never wakes the pool.
+const smallPSD = 64
+
 func symEigen(a *mat.SymDense, vectors, inPlace bool) (vals []float64, vecs *mat.Dense, err error) {
 	if a.SymmetricDim() == 0 {
 		return nil, nil, errors.New("symmetric eigendecomposition: the matrix is empty, want n×n with n ≥ 1")

@@ -352,3 +352,39 @@ func TestSVDInPlace(t *testing.T) {
 		}
 	}
 }
+
+// PSDEigenvalues gives a positive semidefinite matrix's eigenvalues, full
+// rank or not: up to 64 rows (smallPSD) those of SymEig to rounding, and
+// at rounding level as magnitudes, never negative; above, SymEig's own.
+func TestPSDEigenvalues(t *testing.T) {
+	for _, tc := range []struct{ rows, n int }{
+		{3, 1}, {40, 8}, {200, 64}, {200, 65}, {300, 100}, // full rank
+		{10, 48}, {20, 64}, {20, 80}, // rank 10 and 20: a tail of rounding-level values
+	} {
+		x := randDense(tc.rows, tc.n)
+		var g mat.SymDense
+		g.SymOuterK(1, x.T())
+		want, _, err := linalg.SymEig(&g, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := linalg.PSDEigenvalues(mat.NewSymDense(tc.n, slices.Clone(g.RawSymmetric().Data)))
+		if err != nil {
+			t.Fatalf("%d×%d of rank %d: %v", tc.n, tc.n, min(tc.rows, tc.n), err)
+		}
+		if len(got) != tc.n {
+			t.Fatalf("%d×%d: %d values", tc.n, tc.n, len(got))
+		}
+		if tc.n > 64 {
+			if !slices.Equal(got, want) {
+				t.Errorf("%d×%d: %v, want SymEig's %v", tc.n, tc.n, got, want)
+			}
+			continue
+		}
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-12*want[0] || got[i] < 0 || (i > 0 && got[i] > got[i-1]) {
+				t.Errorf("%d×%d of rank %d: value %d is %g, want %g (SymEig) to 1e-12 of the largest, ≥ 0, descending", tc.n, tc.n, min(tc.rows, tc.n), i, got[i], want[i])
+			}
+		}
+	}
+}

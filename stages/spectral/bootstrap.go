@@ -120,7 +120,7 @@ func gramDraws(g *mat.SymDense, b *Bootstrap, k int) ([][]float64, error) {
 				h.SetSym(a, c, math.Sqrt(wd[i]*wd[j])*(g.At(i, j)-r[a]-r[c]+t)/(m-1))
 			}
 		}
-		vals, _, err := linalg.SymEigInPlace(h, false)
+		vals, err := linalg.PSDEigenvalues(h)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +183,7 @@ func weightedCovDraws(t Tensor, mean []float64, b *Bootstrap, k int) ([][]float6
 		m := float64(len(b.Idx[d]))
 		cov.SymRankOne(cov, -1/m, mat.NewVecDense(f, v))
 		cov.ScaleSym(1/(m-1), cov)
-		vals, _, err := linalg.SymEigInPlace(cov, false)
+		vals, err := linalg.PSDEigenvalues(cov)
 		if err != nil {
 			return nil, err
 		}
@@ -233,7 +233,7 @@ func channelDraws(t Tensor, mean []float64, k int, b *Bootstrap) ([][]float64, e
 				div--
 			}
 			s.ScaleSym(1/div, s)
-			vals, _, err := linalg.SymEigInPlace(s, false)
+			vals, err := linalg.PSDEigenvalues(s)
 			if err != nil {
 				return nil, err
 			}

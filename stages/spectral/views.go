@@ -46,7 +46,7 @@ func FullSpectra(t Tensor, b *Bootstrap) (lam []float64, draws [][]float64, err 
 			return nil, nil, err
 		}
 	}
-	vals, _, err := linalg.SymEigInPlace(s, false)
+	vals, err := linalg.PSDEigenvalues(s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,7 +168,7 @@ func ChannelSpectra(t Tensor, center bool, b *Bootstrap) (lam []float64, draws [
 		m--
 	}
 	k := min(c, m)
-	vals, _, err := linalg.SymEigInPlace(channelCov(t, mean, float64(m)), false)
+	vals, err := linalg.PSDEigenvalues(channelCov(t, mean, float64(m)))
 	if err != nil {
 		return nil, nil, err
 	}
