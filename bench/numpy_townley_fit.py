@@ -54,7 +54,7 @@ def basis(r, piv, rank, p):
     return coef
 
 
-def fit(xc, yc, gx, gy, labels, t):
+def fit(xc, gx, gy, labels, t):
     for f in range(FOLDS):
         tr, te = np.flatnonzero(labels != f), np.flatnonzero(labels == f)
         t0 = time.perf_counter()
@@ -96,7 +96,7 @@ for rep in range(int(sys.argv[1]) if len(sys.argv) > 1 else 1):
     gy = dsyrk(1.0, yc)
     gx, gy = np.triu(gx) + np.triu(gx, 1).T, np.triu(gy) + np.triu(gy, 1).T
     t["grams"] = time.perf_counter() - t0
-    fit(xc, yc, gx, gy, labels, t)
+    fit(xc, gx, gy, labels, t)
     print(f"rep {rep}: " + " ".join(f"{k} {v:.2f}" for k, v in t.items()) + f" | total {sum(t.values()):.2f} s", flush=True)
 if "sklearn" in sys.argv[2:]:
     print(f"sklearn PLSSVD, one fold (1750 x 4000 vs 1750 x 12288, 1749 components): {sklearn_fold(x, y, labels):.2f} s")
