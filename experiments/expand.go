@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"os"
@@ -21,6 +22,20 @@ import (
 // `--set k=v` overrides of params or matrix axes. Every problem is
 // reported at once in an *InvalidError.
 func Parse(filename string, src []byte, sets []string) (*Plan, error) {
+	return parse(filename, src, sets, false)
+}
+
+// Stream is Parse for a plan that is run (Plan.Windows) and not inspected
+// otherwise: a sweep of more than StreamAbove cells is validated in full,
+// cell by cell, as Parse does, but not kept; its instances are expanded
+// again a window of cells at a time as they run, so that a sweep's memory
+// is bounded by its window, not by its cells. Its Instances, Cells and
+// Lookup are then empty; a smaller sweep is expanded whole, as by Parse.
+func Stream(filename string, src []byte, sets []string) (*Plan, error) {
+	return parse(filename, src, sets, true)
+}
+
+func parse(filename string, src []byte, sets []string, stream bool) (*Plan, error) {
 	p := &problems{file: filename}
 	d := parseDoc(p, src)
 	if d == nil {
@@ -36,14 +51,29 @@ func Parse(filename string, src []byte, sets []string) (*Plan, error) {
 	}
 	order := topoOrder(p, d.stages)
 	checkRefs(p, d)
-	if n := cellCount(axes); n > maxCells {
+	n := cellCount(axes)
+	if n > maxCells {
 		p.at(d.matrix, "matrix: %d cells; want at most %d in one experiment (split the sweep, or pin axes with --set)", n, maxCells)
 		return nil, p.err()
 	}
 	plan := &Plan{Name: d.name, Description: d.description, File: filename, Source: src,
-		Params: params, Axes: axes, Cells: cells(axes), Report: d.report, declared: declared}
-	expand(p, plan, order)
-	checkReport(p, d.report, plan, declaredStages(d.stages))
+		Params: params, Axes: axes, Report: d.report, declared: declared,
+		stages: declaredStages(d.stages), temp: slices.ContainsFunc(d.stages, func(s *stageDecl) bool { return s.temp })}
+	var shapes stageShapes
+	if stream && n > StreamAbove {
+		plan.order = order
+		for w := range plan.windows(p) {
+			shapes.add(w)
+			plan.count += len(w)
+		}
+	} else {
+		plan.Cells = cellRange(axes, 0, n)
+		w := &window{cells: plan.Cells, perCell: map[string][]*Instance{}}
+		plan.Instances = expand(p, plan, order, w, nil)
+		plan.perCell = w.perCell
+		shapes.add(plan.Instances)
+	}
+	checkReport(p, d.report, plan, &shapes, plan.stages)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -198,65 +228,88 @@ func inputNames(st stages.Stage) string {
 	return strings.Join(names, ", ")
 }
 
-// expand resolves every stage in every cell and merges identical
-// instances. A stage is resolved once per combination of the axes it
-// depends on; the cells that share the combination share the result.
-func expand(p *problems, plan *Plan, order []*stageDecl) {
+// expand resolves every stage in the cells of w and merges identical
+// instances, returning the new ones in a topological order. A stage is
+// resolved once per combination of the axes it depends on; the cells that
+// share the combination share the result. c, if not nil, carries the
+// instances of stages that depend on fewer than every axis from window to
+// window (a streamed plan): those found there are not new.
+func expand(p *problems, plan *Plan, order []*stageDecl, w *window, c *carry) []*Instance {
 	axisSet := map[string]bool{}
 	for _, a := range plan.Axes {
 		axisSet[a.Name] = true
 	}
 	deps := map[string][]string{} // stage -> axes it depends on
-	perCell := map[string][]*Instance{}
-	plan.perCell = perCell
 	byID := map[string]*Instance{}
+	var out []*Instance
 	for _, s := range order {
-		deps[s.name] = stageAxes(s, axisSet, deps)
-		perCell[s.name] = make([]*Instance, len(plan.Cells))
-		resolved := resolveAll(p, plan, s, deps[s.name], perCell)
-		memo := map[string]*Instance{} // projection -> instance, nil if invalid
-		for ci := range plan.Cells {
-			key := projection(plan.Axes, deps[s.name], ci)
-			inst, done := memo[key]
+		axes := stageAxes(s, axisSet, deps)
+		deps[s.name] = axes
+		carried := c != nil && len(axes) < len(plan.Axes) // Plan.Carried
+		w.perCell[s.name] = make([]*Instance, len(w.cells))
+		old := map[string]*Instance{} // projection -> instance of an earlier window
+		if carried {
+			old = c.instances(s.name)
+		}
+		resolved := resolveAll(p, plan, s, axes, w, old)
+		type pick struct {
+			inst    *Instance // nil if invalid
+			earlier bool      // from an earlier window
+		}
+		memo := map[string]pick{} // projection -> its instance
+		for i, cell := range w.cells {
+			key := projection(plan.Axes, axes, cell.Index)
+			m, done := memo[key]
 			if !done {
-				inst = resolved[key]
-				if prev := byID[idOf(inst)]; prev != nil {
-					inst = prev
-				} else if inst != nil {
-					inst.Axes = deps[s.name]
-					byID[inst.ID] = inst
-					plan.Instances = append(plan.Instances, inst)
+				m = pick{old[key], old[key] != nil}
+				if !m.earlier {
+					m.inst = resolved[key]
+					if prev := cmp.Or(byID[idOf(m.inst)], c.byID(idOf(m.inst))); prev != nil {
+						m.inst = prev
+					} else if m.inst != nil {
+						m.inst.Axes = axes
+						byID[m.inst.ID] = m.inst
+						out = append(out, m.inst)
+					}
 				}
-				memo[key] = inst
+				memo[key] = m
 			}
-			if inst != nil {
-				inst.Cells = append(inst.Cells, ci)
-				perCell[s.name][ci] = inst
+			if m.inst != nil {
+				if !m.earlier {
+					m.inst.Cells = append(m.inst.Cells, cell.Index)
+				}
+				w.perCell[s.name][i] = m.inst
+			}
+		}
+		for key, m := range memo {
+			if carried && !m.earlier && m.inst != nil {
+				c.keep(s.name, key, m.inst)
 			}
 		}
 	}
+	return out
 }
 
-// resolveAll resolves stage s once per distinct projection of the cells on
-// its axes, as expand would cell by cell, and returns the instances by
-// projection (nil where invalid). A sweep of many cells is resolved by one
-// worker per CPU, each reporting to problems of its own; should any report
-// one, the stage is resolved again in order, so that what the user reads
-// does not depend on the workers.
-func resolveAll(p *problems, plan *Plan, s *stageDecl, axes []string, perCell map[string][]*Instance) map[string]*Instance {
+// resolveAll resolves stage s once per distinct projection of the cells of
+// w on its axes that old does not hold, as expand would cell by cell, and
+// returns the instances by projection (nil where invalid). A sweep of many
+// cells is resolved by one worker per CPU, each reporting to problems of
+// its own; should any report one, the stage is resolved again in order, so
+// that what the user reads does not depend on the workers.
+func resolveAll(p *problems, plan *Plan, s *stageDecl, axes []string, w *window, old map[string]*Instance) map[string]*Instance {
 	var keys []string
-	first := map[string]int{} // projection -> its first cell
-	for ci := range plan.Cells {
-		key := projection(plan.Axes, axes, ci)
-		if _, ok := first[key]; !ok {
-			first[key] = ci
+	first := map[string]int{} // projection -> its first cell in w
+	for i, cell := range w.cells {
+		key := projection(plan.Axes, axes, cell.Index)
+		if _, ok := first[key]; !ok && old[key] == nil {
+			first[key] = i
 			keys = append(keys, key)
 		}
 	}
 	out := make(map[string]*Instance, len(keys))
-	shared := sharedParams(p, plan, s, len(keys))
+	shared := sharedParams(p, plan, s, w.cells[0], len(keys))
 	resolve := func(p *problems, key string) *Instance {
-		return resolveInstance(p, plan, s, plan.Cells[first[key]], perCell, shared)
+		return resolveInstance(p, plan, s, w, w.cells[first[key]], shared)
 	}
 	if len(keys) >= parallelAbove {
 		insts := make([]*Instance, len(keys))
@@ -356,13 +409,13 @@ func outputName(output string, vars map[string]any) (string, error) {
 // and one map for all of them keeps a wide sweep's plan small (a stage
 // over 50,000 cells: 25 MB less). Nil if each instance resolves its own
 // (valid or not: its errors are then reported as before).
-func sharedParams(p *problems, plan *Plan, s *stageDecl, n int) stages.Params {
+func sharedParams(p *problems, plan *Plan, s *stageDecl, cell Cell, n int) stages.Params {
 	if n < 2 || slices.ContainsFunc(s.params, func(pd paramDecl) bool {
 		return slices.ContainsFunc(references(pd.value), func(r string) bool { return plan.axis(r) })
 	}) {
 		return nil
 	}
-	params, ok := resolveParams(&problems{file: p.file}, s, cellVars(plan, plan.Cells[0]))
+	params, ok := resolveParams(&problems{file: p.file}, s, cellVars(plan, cell))
 	if !ok {
 		return nil
 	}
@@ -388,8 +441,8 @@ func cellVars(plan *Plan, cell Cell) map[string]any {
 }
 
 // resolveInstance computes a stage's params (shared, if not nil: see
-// sharedParams) and inputs in one cell.
-func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell map[string][]*Instance, shared stages.Params) *Instance {
+// sharedParams) and inputs in one cell of w.
+func resolveInstance(p *problems, plan *Plan, s *stageDecl, w *window, cell Cell, shared stages.Params) *Instance {
 	vars := cellVars(plan, cell)
 	params, ok := shared, true
 	if shared == nil {
@@ -397,10 +450,7 @@ func resolveInstance(p *problems, plan *Plan, s *stageDecl, cell Cell, perCell m
 	}
 	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Pos: Pos{s.key.Line, s.key.Column}, Temp: s.temp}
 	for _, in := range s.inputs {
-		var from *Instance
-		if insts := perCell[in.from]; insts != nil {
-			from = insts[cell.Index]
-		}
+		from := w.at(in.from, cell.Index)
 		if from == nil {
 			return nil // its own errors are reported already
 		}

@@ -17,9 +17,10 @@ type Plan struct {
 	Source                  []byte         // the exact YAML that was read
 	Params                  map[string]any // top-level params after --set
 	Axes                    []Axis         // matrix axes in YAML order
-	Cells                   []Cell         // cartesian product, first axis slowest
+	Cells                   []Cell         // cartesian product, first axis slowest; nil if streamed
 	// Instances are the unique stage instances in a topological order that
-	// is the same on every parse of the same experiment.
+	// is the same on every parse of the same experiment; nil if streamed
+	// (Stream, Windows).
 	Instances []*Instance
 	Report    *yaml.Node // the raw report section, if any
 
@@ -28,6 +29,15 @@ type Plan struct {
 	// before --set: a report selector naming a value --set left out is
 	// not an error (ReportEntry.LeftOut).
 	declared map[string][]any
+	// order are the stages in a topological order, to expand a streamed
+	// plan's windows from (nil when expanded whole), and count its
+	// instances.
+	order []*stageDecl
+	count int
+	// stages are the declared stages' names in YAML order; temp reports
+	// whether any is a temp stage.
+	stages []string
+	temp   bool
 }
 
 // Axis is one matrix axis.
@@ -82,7 +92,15 @@ type InputRef struct {
 	Output string
 }
 
-// Lookup returns the instance of a stage in a cell, or nil.
+// StageNames are the names of the plan's stages, in YAML order.
+func (p *Plan) StageNames() []string { return p.stages }
+
+// HasTemp reports whether any stage of the plan is a temp stage
+// (Instance.Temp).
+func (p *Plan) HasTemp() bool { return p.temp }
+
+// Lookup returns the instance of a stage in a cell, or nil (always, for a
+// streamed plan).
 func (p *Plan) Lookup(stage string, cell int) *Instance {
 	insts := p.perCell[stage]
 	if cell < 0 || cell >= len(insts) {
@@ -117,29 +135,38 @@ func (p *Plan) CellLabel(inst *Instance) string {
 	if len(inst.Axes) == 0 || len(inst.Cells) == 0 {
 		return ""
 	}
-	cell := p.Cells[inst.Cells[0]]
+	idx := axisIndices(p.Axes, inst.Cells[0])
 	var parts []string
-	for _, ax := range p.Axes {
+	for i, ax := range p.Axes {
 		if slices.Contains(inst.Axes, ax.Name) {
-			parts = append(parts, ax.Name+"="+FormatAxisValue(cell.Values[ax.Name]))
+			parts = append(parts, ax.Name+"="+FormatAxisValue(ax.Values[idx[i]]))
 		}
 	}
 	return strings.Join(parts, ",")
 }
 
-// cells builds the cartesian product of the axes, the first axis varying
-// slowest.
-func cells(axes []Axis) []Cell {
-	n := 1
+// axisIndices are the indices of cell ci's value on each axis: its digits
+// in the mixed radix of the axes' sizes, the last axis fastest.
+func axisIndices(axes []Axis, ci int) []int {
+	idx := make([]int, len(axes))
+	for i := len(axes) - 1; i >= 0; i-- {
+		n := len(axes[i].Values)
+		idx[i], ci = ci%n, ci/n
+	}
+	return idx
+}
+
+// cellRange builds the cells lo to hi (exclusive) of the cartesian product
+// of the axes, the first axis varying slowest.
+func cellRange(axes []Axis, lo, hi int) []Cell {
 	labels := make([][]string, len(axes)) // "name=value" per axis value
 	for i, ax := range axes {
-		n *= len(ax.Values)
 		for _, v := range ax.Values {
 			labels[i] = append(labels[i], ax.Name+"="+FormatAxisValue(v))
 		}
 	}
-	out := make([]Cell, n)
-	idx := make([]int, len(axes)) // mixed-radix counter, last axis fastest
+	out := make([]Cell, hi-lo)
+	idx := axisIndices(axes, lo) // mixed-radix counter, last axis fastest
 	var b strings.Builder
 	for c := range out {
 		vals := make(map[string]any, len(axes))
@@ -151,7 +178,7 @@ func cells(axes []Axis) []Cell {
 			}
 			b.WriteString(labels[i][idx[i]])
 		}
-		out[c] = Cell{Index: c, Values: vals, label: b.String()}
+		out[c] = Cell{Index: lo + c, Values: vals, label: b.String()}
 		for i := len(idx) - 1; i >= 0; i-- {
 			if idx[i]++; idx[i] < len(axes[i].Values) {
 				break

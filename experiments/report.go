@@ -146,11 +146,40 @@ func (p *Plan) ReportSpec() (*Report, error) {
 			names = append(names, inst.Name)
 		}
 	}
-	r := checkReport(probs, p.Report, p, names)
+	var shapes stageShapes
+	shapes.add(p.Instances)
+	r := checkReport(probs, p.Report, p, &shapes, names)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// stageShapes are, per stage, the outputs and the axes of any of its
+// instances: what a report may select. A streamed plan gathers them window
+// by window.
+type stageShapes struct {
+	outputs map[string][]string // stage -> outputs of any of its instances
+	axes    map[string][]string // stage -> axes any of its instances depends on
+}
+
+// add notes the outputs and axes of insts.
+func (s *stageShapes) add(insts []*Instance) {
+	if s.outputs == nil {
+		s.outputs, s.axes = map[string][]string{}, map[string][]string{}
+	}
+	for _, inst := range insts {
+		for _, o := range inst.Stage.Outputs(inst.Params) {
+			if !contains(s.outputs[inst.Name], o) {
+				s.outputs[inst.Name] = append(s.outputs[inst.Name], o)
+			}
+		}
+		for _, a := range inst.Axes {
+			if !contains(s.axes[inst.Name], a) {
+				s.axes[inst.Name] = append(s.axes[inst.Name], a)
+			}
+		}
+	}
 }
 
 var outputRefRe = regexp.MustCompile(`^([^.\[\]@]+)\.([^\[\]@]+)(?:\[(\d+)\])?(?:@(.+))?$`)
@@ -171,27 +200,15 @@ type reportCheck struct {
 // stages, outputs and axes are problems with their positions. A section
 // with duplicate keys was reported by checkDuplicates and is not read
 // further.
-func checkReport(p *problems, n *yaml.Node, plan *Plan, stageNames []string) *Report {
+func checkReport(p *problems, n *yaml.Node, plan *Plan, shapes *stageShapes, stageNames []string) *Report {
 	r := &Report{}
 	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" || hasDuplicateKeys(n) {
 		return r
 	}
-	c := &reportCheck{p: p, stages: stageNames, outputs: map[string][]string{}, stageAxes: map[string][]string{}, axisValues: map[string][]any{}, declared: plan.declared}
+	c := &reportCheck{p: p, stages: stageNames, outputs: shapes.outputs, stageAxes: shapes.axes, axisValues: map[string][]any{}, declared: plan.declared}
 	for _, a := range plan.Axes {
 		c.axes = append(c.axes, a.Name)
 		c.axisValues[a.Name] = a.Values
-	}
-	for _, inst := range plan.Instances {
-		for _, o := range inst.Stage.Outputs(inst.Params) {
-			if !contains(c.outputs[inst.Name], o) {
-				c.outputs[inst.Name] = append(c.outputs[inst.Name], o)
-			}
-		}
-		for _, a := range inst.Axes {
-			if !contains(c.stageAxes[inst.Name], a) {
-				c.stageAxes[inst.Name] = append(c.stageAxes[inst.Name], a)
-			}
-		}
 	}
 	if n.Kind != yaml.SequenceNode {
 		p.at(n, "report: want a list of entries (- figure: ..., - table: ..., - finding: ..., - text: ...)")

@@ -27,9 +27,10 @@ type PlanEntry struct {
 // Explain computes, without running anything, which instances of the plan
 // are cached and why each stale one is stale: the key lines (param, input
 // digest, file content, stage version) that differ from the last recorded
-// execution of the same stage and cell.
+// execution of the same stage and cell. p is a plan expanded whole
+// (experiments.Parse): what Explain returns is as long as the plan.
 func (r *Runner) Explain(ctx context.Context, p *experiments.Plan) ([]PlanEntry, error) {
-	nodes := buildGraph(p)
+	nodes := newGraph(p).add(p.Instances)
 	entries := make([]PlanEntry, 0, len(nodes))
 	var keyed []int // entries of stale nodes whose key is known, to compare with their last execution
 	s := &scheduler{r: r, pack: r.packFor(p)}

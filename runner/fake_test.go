@@ -61,6 +61,7 @@ func (counter) Params() []stages.ParamSpec {
 		{Name: "fail", Type: stages.Bool, Default: false},
 		{Name: "floor", Type: stages.Bool, Default: false, Doc: "round output down (for early-cutoff tests)"},
 		{Name: "first_only", Type: stages.Bool, Default: false, Doc: "leave out output scalar from the label's second execution on (a stage that breaks its declared outputs)"},
+		{Name: "path", Type: stages.String, Optional: true, File: true, Doc: "a file that must exist (not read)"},
 	}
 }
 

@@ -5,6 +5,7 @@
 package runner
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -68,29 +69,58 @@ func (n *node) label() string {
 	return n.inst.Name + "@" + n.cell
 }
 
-// buildGraph makes one node per unique instance, in the plan's topological
-// order.
-func buildGraph(p *experiments.Plan) []*node {
-	byInst := map[*experiments.Instance]*node{}
-	nodes := make([]*node, 0, len(p.Instances))
-	for _, inst := range p.Instances {
-		n := &node{inst: inst, cell: p.CellLabel(inst)}
-		seen := map[*node]bool{}
+// graph builds the action graph of a plan window by window
+// (experiments.Plan.Windows): the nodes of each window, whose inputs are
+// nodes of the same window or carried from earlier ones. Once a window is
+// done its nodes are dropped (retire), but for those the plan carries to
+// later windows.
+type graph struct {
+	p     *experiments.Plan
+	nodes map[*experiments.Instance]*node // of the window, and those carried
+	held  []*node                         // carried nodes, held (hold) until the run ends
+}
+
+func newGraph(p *experiments.Plan) *graph {
+	return &graph{p: p, nodes: map[*experiments.Instance]*node{}}
+}
+
+// add makes one node per instance of a window, in its order. A node's
+// users are those of its own window (a node of an earlier window is
+// resolved before the window starts); usersLeft counts them all, and a
+// carried node is held by one more until the run ends, so that a temp
+// stage's outputs stay while later windows may read them.
+func (g *graph) add(insts []*experiments.Instance) []*node {
+	window := make([]*node, 0, len(insts))
+	for _, inst := range insts {
+		n := &node{inst: inst, cell: g.p.CellLabel(inst)}
 		for _, in := range inst.Inputs {
-			dep := byInst[in.From]
-			if !seen[dep] {
-				seen[dep] = true
-				n.deps = append(n.deps, dep)
+			dep := g.nodes[in.From]
+			if slices.Contains(n.deps, dep) {
+				continue
+			}
+			n.deps = append(n.deps, dep)
+			dep.usersLeft.Add(1)
+			if dep.status == "" {
 				dep.users = append(dep.users, n)
 			}
 		}
-		byInst[inst] = n
-		nodes = append(nodes, n)
+		if g.p.Carried(inst) {
+			n.usersLeft.Add(1)
+			g.held = append(g.held, n)
+		}
+		g.nodes[inst] = n
+		window = append(window, n)
 	}
-	for _, n := range nodes {
-		n.usersLeft.Store(int32(len(n.users)))
+	return window
+}
+
+// retire drops a finished window's nodes but the carried ones.
+func (g *graph) retire(window []*node) {
+	for _, n := range window {
+		if !g.p.Carried(n.inst) {
+			delete(g.nodes, n.inst)
+		}
 	}
-	return nodes
 }
 
 // inputDigests maps n's input names to the digests its producers made. It

@@ -71,17 +71,22 @@ func checkBudget(p *experiments.Plan, budget int64, given bool) error {
 		from = "--mem"
 	}
 	var errs []error
-	for _, inst := range p.Instances {
-		est := inst.Stage.Resources(inst.Params).MemBytes
-		if est <= budget {
-			continue
+	for insts, err := range p.Windows() {
+		if err != nil {
+			return err
 		}
-		at := inst.Name
-		if cell := p.CellLabel(inst); cell != "" {
-			at += "@" + cell
+		for _, inst := range insts {
+			est := inst.Stage.Resources(inst.Params).MemBytes
+			if est <= budget {
+				continue
+			}
+			at := inst.Name
+			if cell := p.CellLabel(inst); cell != "" {
+				at += "@" + cell
+			}
+			errs = append(errs, fmt.Errorf("stage %s needs an estimated %s of memory, over the budget of %s (%s): %s, or raise the budget (run --mem)",
+				at, cache.HumanBytes(est), cache.HumanBytes(budget), from, lowerAdvice(inst.Stage, inst.Params)))
 		}
-		errs = append(errs, fmt.Errorf("stage %s needs an estimated %s of memory, over the budget of %s (%s): %s, or raise the budget (run --mem)",
-			at, cache.HumanBytes(est), cache.HumanBytes(budget), from, lowerAdvice(inst.Stage, inst.Params)))
 	}
 	if len(errs) == 0 {
 		return nil

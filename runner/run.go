@@ -37,6 +37,10 @@ type Options struct {
 	// KeepTemp keeps the outputs of temp stages in the cache instead of
 	// removing them once consumed (experiments.Instance.Temp).
 	KeepTemp bool
+	// KeepScalars is the most rows of 0-d outputs per stage the summary
+	// keeps (Summary.Scalars); 0 keeps every row. A sweep's summary then
+	// stays the same size however many cells it has.
+	KeepScalars int
 }
 
 // Runner executes plans against one cache and one provenance database.
@@ -66,7 +70,11 @@ type Summary struct {
 	// found their outputs missing (removed as temp, evicted, corrupt); each
 	// is recorded as another execution of the run.
 	Recomputed int64
-	nodes      []*node
+
+	keep          int            // Options.KeepScalars
+	scalars       []ScalarRow    // kept (Scalars)
+	kept, leftOut map[string]int // per stage, with keep
+	nodes         []*node        // of a plan expanded whole, for tests
 }
 
 // Failure names a stage instance that failed and why.
@@ -117,22 +125,33 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 	if err != nil {
 		return nil, err
 	}
-	nodes := buildGraph(p)
 	s := &scheduler{r: r, p: p, opt: opt, host: host, runID: runID,
 		slots: newSlots(opt.Jobs, budget), force: map[string]bool{},
 		pack: r.packFor(p)}
-	s.temp.on = !opt.KeepTemp && hasTemp(nodes)
+	s.temp.on = !opt.KeepTemp && p.HasTemp()
 	for _, f := range opt.Force {
 		s.force[f] = true
 	}
-	opt.Progress.Start(len(nodes))
+	opt.Progress.Start(p.NumInstances())
 	s.rec = r.DB.NewRecorder(r.Cache.Sync)
-	s.runAll(ctx, nodes)
+	sum := &Summary{RunID: runID, keep: opt.KeepScalars}
+	g := newGraph(p)
+	for insts, err := range p.Windows() {
+		if err != nil {
+			s.expandErr = fmt.Errorf("after %d of its %d stage instances, the plan no longer expands as it was validated: %w", sum.total(), p.NumInstances(), err)
+			break
+		}
+		nodes := g.add(insts)
+		s.runAll(ctx, nodes)
+		sum.add(nodes, !p.Streamed())
+		g.retire(nodes)
+	}
+	s.temp.release(r.Cache, g.held)
 	s.pack.Save() // best effort: without it the next run reads each record's file
 	s.rec.Close() // every record written, or noted as missing
 	opt.Progress.Finish()
 
-	sum := summarize(runID, nodes, start)
+	sum.Wall = time.Since(start)
 	sum.TempRemoved, sum.TempBytes = s.temp.removed.Load(), s.temp.bytes.Load()
 	sum.Recomputed = s.recomputed.Load()
 	status, runErr := s.outcome(ctx, sum)
@@ -148,24 +167,33 @@ func (r *Runner) packFor(p *experiments.Plan) *cache.Pack {
 	return r.Cache.OpenPack(p.Name + "\x00" + p.File)
 }
 
-// summarize counts the nodes of a finished run by status.
-func summarize(runID int64, nodes []*node, start time.Time) *Summary {
-	sum := &Summary{RunID: runID, Wall: time.Since(start), nodes: nodes}
+// add counts a finished window's nodes by status and keeps their 0-d
+// outputs (at most s.keep rows per stage, if not 0), and the nodes
+// themselves if whole (a plan expanded whole: one window).
+func (s *Summary) add(nodes []*node, whole bool) {
+	if whole {
+		s.nodes = append(s.nodes, nodes...)
+	}
 	for _, n := range nodes {
 		switch n.status {
 		case StatusOK:
-			sum.Executed++
+			s.Executed++
 		case StatusCached:
-			sum.Cached++
+			s.Cached++
 		case StatusFailed:
-			sum.Failed++
-			sum.Failures = append(sum.Failures, Failure{n.inst.Name, n.cell, n.err})
+			s.Failed++
+			s.Failures = append(s.Failures, Failure{n.inst.Name, n.cell, n.err})
 		default:
-			sum.Skip++
+			s.Skip++
+		}
+		if len(n.scalars) > 0 {
+			s.keepScalars(ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: n.scalars})
 		}
 	}
-	return sum
 }
+
+// total is the number of stage instances counted so far.
+func (s *Summary) total() int { return s.Executed + s.Cached + s.Failed + s.Skip }
 
 // outcome is a finished run's status and error: cancelled (the context's
 // error), failed (ErrStageFailed listing every failure, or ErrProvenance
@@ -185,7 +213,10 @@ func (s *scheduler) outcome(ctx context.Context, sum *Summary) (string, error) {
 	if len(s.panics) > 0 {
 		status, err = "failed", errors.Join(append([]error{err}, s.panics...)...)
 	}
-	if perr := s.provenanceError(len(sum.nodes)); perr != nil {
+	if s.expandErr != nil {
+		status, err = "failed", errors.Join(err, s.expandErr)
+	}
+	if perr := s.provenanceError(sum.total()); perr != nil {
 		if status == "ok" {
 			status = "failed"
 		}
@@ -221,11 +252,13 @@ type scheduler struct {
 	mu         sync.Mutex
 	unrecorded []error // records that could not be written (record)
 	panics     []error // internal errors (resolveSafely)
+	expandErr  error   // the plan's windows stopped (experiments.Plan.Windows)
 }
 
-// runAll resolves every node once its dependencies are resolved, with a
-// fixed pool of resolvers (resolvers), so that goroutines, open files and
-// memory are bounded by -j, not by the size of the graph: a node waiting
+// runAll resolves every node of a window once its dependencies are
+// resolved (those of earlier windows are), with a fixed pool of resolvers
+// (resolvers), so that goroutines, open files and memory are bounded by
+// -j, not by the size of the window: a node waiting
 // for its turn is an entry in a list, nothing more. Ready nodes are taken
 // last in, first out, so a chain (load → spectrum) finishes before the
 // next starts and its inputs are read while still in the page cache.
@@ -235,8 +268,12 @@ func (s *scheduler) runAll(ctx context.Context, nodes []*node) {
 	pending := make(map[*node]int, len(nodes))
 	var ready []*node
 	for _, n := range nodes {
-		pending[n] = len(n.deps)
-		if len(n.deps) == 0 {
+		for _, d := range n.deps {
+			if d.status == "" { // not of an earlier window
+				pending[n]++
+			}
+		}
+		if pending[n] == 0 {
 			ready = append(ready, n)
 		}
 	}
@@ -543,15 +580,28 @@ type ScalarRow struct {
 	Values      map[string]float64
 }
 
-// Scalars returns the 0-d array outputs (α, ED, r², ...) of every
-// instance that produced any, in plan order: the numbers a summary table
-// shows. They were read once, when each execution was recorded.
-func (s *Summary) Scalars() []ScalarRow {
-	var rows []ScalarRow
-	for _, n := range s.nodes {
-		if len(n.scalars) > 0 {
-			rows = append(rows, ScalarRow{Stage: n.inst.Name, Cell: n.cell, Values: n.scalars})
+// keepScalars keeps row, unless s keeps s.keep rows of its stage already:
+// then it only counts it (ScalarsLeftOut).
+func (s *Summary) keepScalars(row ScalarRow) {
+	if s.keep > 0 {
+		if s.leftOut == nil {
+			s.kept, s.leftOut = map[string]int{}, map[string]int{}
 		}
+		if s.kept[row.Stage] >= s.keep {
+			s.leftOut[row.Stage]++
+			return
+		}
+		s.kept[row.Stage]++
 	}
-	return rows
+	s.scalars = append(s.scalars, row)
 }
+
+// Scalars returns the 0-d array outputs (α, ED, r², ...) of the instances
+// that produced any, in plan order: the numbers a summary table shows.
+// They were read once, when each execution was recorded. With
+// Options.KeepScalars, a stage's rows after the first that many are left
+// out and counted (ScalarsLeftOut); the provenance database has them all.
+func (s *Summary) Scalars() []ScalarRow { return s.scalars }
+
+// ScalarsLeftOut is the number of stage's rows Scalars leaves out.
+func (s *Summary) ScalarsLeftOut(stage string) int { return s.leftOut[stage] }

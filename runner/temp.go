@@ -68,12 +68,15 @@ func (t *tempOutputs) remove(c *cache.Cache, d *node) {
 	}
 }
 
-// hasTemp reports whether any instance of the plan is a temp stage.
-func hasTemp(nodes []*node) bool {
-	for _, n := range nodes {
-		if n.inst.Temp {
-			return true
+// release lets go of the hold on carried nodes (graph.add) at the end of
+// the run: a temp one whose every user has its result loses its outputs.
+func (t *tempOutputs) release(c *cache.Cache, held []*node) {
+	if !t.on {
+		return
+	}
+	for _, n := range held {
+		if n.usersLeft.Add(-1) == 0 {
+			t.remove(c, n)
 		}
 	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/eigenlab/eigenlab/cache"
@@ -31,12 +32,18 @@ func (e *expFlags) add(fs *flag.FlagSet) {
 	fs.Var(&e.sets, "set", "override a param or matrix axis: k=v (repeatable)")
 }
 
-// load parses the one positional EXP argument into a plan.
+// load parses the one positional EXP argument into a plan expanded whole.
 func (e *expFlags) load(pos []string) (*experiments.Plan, error) {
+	return e.loadWith(pos, experiments.Parse)
+}
+
+// loadWith parses the one positional EXP argument with parse (Parse, or
+// Stream for a plan that is only run).
+func (e *expFlags) loadWith(pos []string, parse experiments.ParseFunc) (*experiments.Plan, error) {
 	if len(pos) != 1 {
 		return nil, usagef("want exactly one experiment (a .yaml path or one of: %s)", strings.Join(experiments.Shipped(), ", "))
 	}
-	return experiments.Load(pos[0], e.sets)
+	return experiments.LoadWith(pos[0], e.sets, parse)
 }
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -73,7 +80,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := ef.load(pos)
+	parse := experiments.Stream // a sweep's memory bounded by its window
+	if *dry {
+		parse = experiments.Parse // printPlan lists every instance
+	}
+	plan, err := ef.loadWith(pos, parse)
 	if err != nil {
 		return err
 	}
@@ -98,10 +109,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	sum, err := r.Run(ctx, plan, runner.Options{
 		Jobs: *jobs, MemBudget: budget, Force: force, KeepTemp: *keepTemp, Executor: exec, Args: os.Args, Progress: progressFor(os.Stderr),
+		KeepScalars: tableRows,
 	})
 	if sum != nil {
 		printSummary(os.Stdout, plan, sum, ef.stateFlags)
-		printScalars(os.Stdout, sum.Scalars(), pos[0])
+		printScalars(os.Stdout, sum.Scalars(), sum.ScalarsLeftOut, pos[0])
 	}
 	return err
 }
@@ -120,11 +132,7 @@ func parseBudget(s string) (int64, error) {
 
 func checkForce(p *experiments.Plan, force []string) error {
 	for _, f := range force {
-		found := false
-		for _, inst := range p.Instances {
-			found = found || inst.Name == f
-		}
-		if !found {
+		if !slices.Contains(p.StageNames(), f) {
 			return usagef("--force %q: no such stage in %s", f, p.Name)
 		}
 	}

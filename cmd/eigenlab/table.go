@@ -11,15 +11,17 @@ import (
 	"github.com/eigenlab/eigenlab/runner"
 )
 
-// tableRows is the most cells printScalars shows per stage: a sweep of
-// 50,000 cells would print 50,000 lines. Every value stays in the
-// provenance database, and `eigenlab export --cited` writes them all.
+// tableRows is the most cells printScalars shows per stage
+// (runner.Options.KeepScalars): a sweep of 50,000 cells would print
+// 50,000 lines. Every value stays in the provenance database, and
+// `eigenlab export --cited` writes them all.
 const tableRows = 200
 
-// printScalars prints one table per stage: a row per cell (the first
-// tableRows, then how many more and how to get them all), a column per
-// scalar output. exp names the experiment as the user did.
-func printScalars(out io.Writer, rows []runner.ScalarRow, exp string) {
+// printScalars prints one table per stage: a row per cell in rows, a
+// column per scalar output, and how many more cells leftOut says the run
+// left out, with how to get them all. exp names the experiment as the
+// user did.
+func printScalars(out io.Writer, rows []runner.ScalarRow, leftOut func(stage string) int, exp string) {
 	w := bufio.NewWriter(out) // tabwriter writes a cell at a time
 	defer w.Flush()
 	byStage := map[string][]runner.ScalarRow{}
@@ -44,8 +46,7 @@ func printScalars(out io.Writer, rows []runner.ScalarRow, exp string) {
 		sort.Strings(names)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "%s\t%s\t\n", stage, strings.Join(names, "\t"))
-		shown := byStage[stage][:min(len(byStage[stage]), tableRows)]
-		for _, r := range shown {
+		for _, r := range byStage[stage] {
 			vals := make([]string, len(names))
 			for i, k := range names {
 				vals[i] = "-" // this instance's params leave the output out
@@ -56,7 +57,7 @@ func printScalars(out io.Writer, rows []runner.ScalarRow, exp string) {
 			fmt.Fprintf(tw, "%s\t%s\t\n", r.Cell, strings.Join(vals, "\t"))
 		}
 		tw.Flush()
-		if more := len(byStage[stage]) - len(shown); more > 0 {
+		if more := leftOut(stage); more > 0 {
 			fmt.Fprintf(w, "  ... and %d more cells of %s (every value: eigenlab export --cited %s -o values.csv)\n", more, stage, exp)
 		}
 	}

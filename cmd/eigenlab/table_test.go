@@ -15,7 +15,7 @@ func TestPrintScalarsMarksAbsentOutputs(t *testing.T) {
 	printScalars(&b, []runner.ScalarRow{
 		{Stage: "spec", Cell: "view=spatial", Values: map[string]float64{"alpha": 1.5, "alpha_center": 1.25}},
 		{Stage: "spec", Cell: "view=full", Values: map[string]float64{"alpha": 0.75}},
-	}, "exp.yaml")
+	}, func(string) int { return 0 }, "exp.yaml")
 	want := "          spec  alpha  alpha_center\n" +
 		"  view=spatial    1.5          1.25\n" +
 		"     view=full   0.75             -\n"
@@ -24,16 +24,17 @@ func TestPrintScalarsMarksAbsentOutputs(t *testing.T) {
 	}
 }
 
-// A wide sweep's table stops after tableRows cells of a stage and says how
-// many it left out and where every value is.
-func TestPrintScalarsBoundsRows(t *testing.T) {
+// A wide sweep's table says how many cells of a stage the run left out of
+// its summary (runner.Options.KeepScalars) and where every value is.
+func TestPrintScalarsNotesLeftOutRows(t *testing.T) {
 	var rows []runner.ScalarRow
-	for i := range tableRows + 3 {
+	for i := range tableRows {
 		rows = append(rows, runner.ScalarRow{Stage: "spec", Cell: fmt.Sprintf("seed=%d", i), Values: map[string]float64{"alpha": 1}})
 	}
 	rows = append(rows, runner.ScalarRow{Stage: "fit", Cell: "", Values: map[string]float64{"r2": 0.5}})
+	leftOut := map[string]int{"spec": 3}
 	var b bytes.Buffer
-	printScalars(&b, rows, "sweep.yaml")
+	printScalars(&b, rows, func(stage string) int { return leftOut[stage] }, "sweep.yaml")
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	if want := 1 + tableRows + 1 + 2; len(lines) != want {
 		t.Fatalf("%d lines, want %d (header, %d cells, the note, the second stage's table)", len(lines), want, tableRows)
@@ -42,7 +43,7 @@ func TestPrintScalarsBoundsRows(t *testing.T) {
 	if lines[tableRows+1] != note {
 		t.Errorf("line %d: %q, want %q", tableRows+1, lines[tableRows+1], note)
 	}
-	if last := fmt.Sprintf("seed=%d", tableRows-1); !strings.Contains(lines[tableRows], last) {
-		t.Errorf("last cell shown: %q, want %s", lines[tableRows], last)
+	if strings.Contains(b.String(), "more cells of fit") {
+		t.Errorf("a note for a stage with nothing left out:\n%s", b.String())
 	}
 }
