@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,11 +20,11 @@ import (
 	"github.com/eigenlab/eigenlab/internal/atomicfile"
 )
 
-// A Pack serves the action records of one sweep from a single file mapped
-// when it opens, instead of a file read per record: a rerun of 10,000
-// stages otherwise reads 10,000 scattered 4 KiB blocks, which is most of
-// its time when the page cache no longer holds them (a rerun the next
-// day, or after a long job).
+// A Pack serves the action records of one sweep from a single file
+// instead of a file read per record: a rerun of 10,000 stages otherwise
+// reads 10,000 scattered 4 KiB blocks, which is most of its time when the
+// page cache no longer holds them (a rerun the next day, or after a long
+// job).
 //
 // The pack is only a copy. Each of its records keeps the stat of the
 // record file it was read from (a Stamp), and is served only while the
@@ -38,21 +39,32 @@ import (
 //
 // Save writes the records looked up or put through the pack since it was
 // opened, so the next run of the same sweep reads them from one file.
+//
+// Memory is ~150 bytes per record, whatever the records' size: the pack
+// keeps where each record's text is, in its file or, for a record new to
+// it, in an unnamed scratch file, and reads the text when it is needed.
 // It is safe for concurrent use.
 type Pack struct {
 	c    *Cache
 	path string
-	old  map[ActionKey]packedRecord // read from the file: text still unparsed
+	old  []packedRecord // in the pack file, sorted by key
+	file *os.File       // the pack file, nil if none
 
 	mu      sync.Mutex
 	used    map[ActionKey]packedRecord // looked up or put through this pack
 	changed bool                       // used differs from what the file holds
+	scratch *os.File                   // the texts of records new to the pack
+	end     int64                      // of scratch
+	broken  bool                       // scratch could not be made or written
 }
 
+// packedRecord is where a record's text is, with the stamp of its file.
 type packedRecord struct {
-	stamp Stamp  // the record file's stat when it was read or written
-	text  string // the record's text, from the pack file; "" when e holds it
-	e     Entry  // the record, when it was read from its file or put
+	key       ActionKey
+	stamp     Stamp // the record file's stat when it was read or written
+	inScratch bool  // the text is in scratch, not in the pack file
+	off       int64
+	size      int
 }
 
 // packHeader starts a pack file; a pack of another version is ignored.
@@ -60,58 +72,93 @@ const packHeader = "eigenlab-action-pack v1\n"
 
 // OpenPack opens the pack named name (any string: a sweep's name), empty
 // if there is none or it cannot be read: a pack is a hint, never needed.
-// The file is mapped, not read into the heap: at 100,000 stages it holds
-// ~100 MB, which as live heap would double the run's peak memory.
+// Only the records' keys, stamps and places are read now.
 func (c *Cache) OpenPack(name string) *Pack {
 	sum := sha256.Sum256([]byte(name))
 	p := &Pack{c: c, path: filepath.Join(c.dir, packsDir, hex.EncodeToString(sum[:16])),
 		used: map[ActionKey]packedRecord{}}
-	if text := mapPack(p, p.path); text != "" {
-		p.old = parsePack(text)
+	f, err := os.Open(p.path)
+	if err != nil {
+		return p
 	}
+	p.old = indexPack(bufio.NewReaderSize(f, 64<<10))
+	slices.SortFunc(p.old, func(a, b packedRecord) int { return bytes.Compare(a.key[:], b.key[:]) })
+	p.file = f
+	runtime.AddCleanup(p, func(f *os.File) { f.Close() }, f)
 	return p
 }
 
-// parsePack reads a pack file: after the header, per record a line
+// indexPack reads a pack file: after the header, per record a line
 // "<key hex> <stamp> <length>" and the record's text of that length. It
 // stops at the first thing it cannot read, keeping what came before.
-func parsePack(text string) map[ActionKey]packedRecord {
-	rest, ok := strings.CutPrefix(text, packHeader)
-	if !ok {
+func indexPack(r *bufio.Reader) []packedRecord {
+	header := make([]byte, len(packHeader))
+	if _, err := io.ReadFull(r, header); err != nil || string(header) != packHeader {
 		return nil
 	}
-	m := map[ActionKey]packedRecord{}
-	for rest != "" {
-		line, body, ok := strings.Cut(rest, "\n")
-		if !ok {
+	var recs []packedRecord
+	off := int64(len(packHeader))
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
 			break
 		}
-		keyText, line, _ := strings.Cut(line, " ")
-		stampText, sizeText, _ := strings.Cut(line, " ")
+		keyText, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		stampText, sizeText, _ := strings.Cut(rest, " ")
 		k, err := ParseActionKey(keyText)
 		st, err2 := parseStamp(stampText)
 		size, err3 := strconv.Atoi(sizeText)
-		if err != nil || err2 != nil || err3 != nil || size < 0 || size > len(body) {
+		if err != nil || err2 != nil || err3 != nil || size < 0 {
 			break
 		}
-		m[k] = packedRecord{stamp: st, text: body[:size]}
-		rest = body[size:]
+		off += int64(len(line))
+		if n, err := r.Discard(size); err != nil || n != size {
+			break
+		}
+		recs = append(recs, packedRecord{key: k, stamp: st, off: off, size: size})
+		off += int64(size)
 	}
-	return m
+	return recs
+}
+
+// find is the pack file's record of k.
+func (p *Pack) find(k ActionKey) (packedRecord, bool) {
+	i, ok := slices.BinarySearchFunc(p.old, k, func(r packedRecord, k ActionKey) int { return bytes.Compare(r.key[:], k[:]) })
+	if !ok {
+		return packedRecord{}, false
+	}
+	return p.old[i], true
+}
+
+// text reads r's text from the pack file or scratch.
+func (p *Pack) text(r packedRecord) (string, error) {
+	f := p.file
+	if r.inScratch {
+		f = p.scratch
+	}
+	b := make([]byte, r.size)
+	if _, err := f.ReadAt(b, r.off); err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // Lookup returns the record of action k as GetAction does, from the pack
 // while its copy is current, and marks the record used.
 func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	path := p.c.path(actionsDir, k.String(), "")
-	if r, ok := p.old[k]; ok && !r.stamp.IsZero() {
+	if r, ok := p.find(k); ok && !r.stamp.IsZero() {
 		if st, err := statStamp(path); err == nil && st == r.stamp {
-			if e, err := parseAction(r.text); err == nil {
-				p.use(k, path, r, time.Unix(0, st.MtimeNS), false)
-				for i, o := range e.Outputs { // not the mapped file's bytes: they go when the pack does
-					e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
+			text, err := p.text(r)
+			if err == nil {
+				e, err := parseAction(text)
+				if err == nil {
+					p.use(path, r, "", time.Unix(0, st.MtimeNS))
+					for i, o := range e.Outputs { // not the text's bytes: a record's output names outlive it
+						e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
+					}
+					return e, nil
 				}
-				return e, nil
 			}
 		}
 	}
@@ -119,24 +166,70 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	p.use(k, path, packedRecord{stamp: stampOf(info), e: Entry{Outputs: slices.Clone(e.Outputs), Time: e.Time}}, info.ModTime(), true)
+	text, err := formatAction(e)
+	if err == nil {
+		p.use(path, packedRecord{key: k, stamp: stampOf(info)}, text, info.ModTime())
+	}
 	return e, nil
 }
 
-// use notes record k as served and marks it used (touch); a moved mtime
-// is then part of the record's stamp.
-func (p *Pack) use(k ActionKey, path string, r packedRecord, mtime time.Time, fresh bool) {
+// use notes record r as served and marks it used (touch); a moved mtime
+// is then part of the record's stamp. text is the record's text if it is
+// new to the pack ("" if r is the pack file's).
+func (p *Pack) use(path string, r packedRecord, text string, mtime time.Time) {
+	changed := text != ""
 	if touch(path, mtime) {
 		st, err := statStamp(path)
 		if err != nil {
 			return
 		}
-		r.stamp, fresh = st, true
+		r.stamp, changed = st, true
 	}
 	p.mu.Lock()
-	p.used[k] = r
-	p.changed = p.changed || fresh
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if text != "" && !p.keep(&r, text) {
+		return
+	}
+	p.used[r.key] = r
+	p.changed = p.changed || changed
+}
+
+// keep writes text to scratch and places r there. If it cannot, r is
+// left out of the pack: the record is there, in its file.
+func (p *Pack) keep(r *packedRecord, text string) bool {
+	if p.scratch == nil && !p.broken {
+		f, err := unnamedFile(p.c.TempDir())
+		if err != nil {
+			p.broken = true
+			return false
+		}
+		p.scratch = f
+		runtime.AddCleanup(p, func(f *os.File) { f.Close() }, f)
+	}
+	if p.broken {
+		return false
+	}
+	if _, err := p.scratch.WriteAt([]byte(text), p.end); err != nil {
+		p.broken = true
+		return false
+	}
+	r.inScratch, r.off, r.size = true, p.end, len(text)
+	p.end += int64(len(text))
+	return true
+}
+
+// unnamedFile creates a file in dir that has no name: it goes when it is
+// closed, whatever happens to the process.
+func unnamedFile(dir string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, "pack-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // Put is PutAction through the pack. The stamp it keeps is the record's
@@ -151,37 +244,44 @@ func (p *Pack) Put(k ActionKey, e Entry) error {
 	if err != nil {
 		return nil // the record is written; the pack just will not hold it
 	}
+	text, err := formatAction(e)
+	if err != nil {
+		return nil // PutAction formatted it: cannot happen
+	}
+	r := packedRecord{key: k, stamp: st}
 	p.mu.Lock()
-	p.used[k] = packedRecord{stamp: st, e: e}
-	p.changed = true
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if p.keep(&r, text) {
+		p.used[k] = r
+		p.changed = true
+	}
 	return nil
 }
 
 // Save writes the pack with every record looked up or put through it,
 // unless they are all as the file already holds them. It is not fsynced:
-// a pack lost in a crash costs one slower rerun.
+// a pack lost in a crash costs one slower rerun. It ends the pack's use:
+// a lookup after it reads the record file.
 func (p *Pack) Save() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer p.close()
 	if !p.changed && len(p.used) == len(p.old) {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return fmt.Errorf("cache: saving pack: %w", err)
 	}
+	recs := slices.SortedFunc(maps.Values(p.used), func(a, b packedRecord) int { return bytes.Compare(a.key[:], b.key[:]) })
 	err := atomicfile.WriteBatched(p.c.TempDir(), p.path, fileMode, atomicfile.Volatile, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		bw.WriteString(packHeader)
-		for _, k := range slices.SortedFunc(maps.Keys(p.used), func(a, b ActionKey) int { return bytes.Compare(a[:], b[:]) }) {
-			r := p.used[k]
-			if r.text == "" {
-				var err error
-				if r.text, err = formatAction(r.e); err != nil {
-					return err
-				}
+		for _, r := range recs {
+			text, err := p.text(r)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(bw, "%s %s %d\n%s", k, r.stamp, len(r.text), r.text)
+			fmt.Fprintf(bw, "%s %s %d\n%s", r.key, r.stamp, len(text), text)
 		}
 		return bw.Flush()
 	})
@@ -189,4 +289,15 @@ func (p *Pack) Save() error {
 		return fmt.Errorf("cache: saving pack: %w", err)
 	}
 	return nil
+}
+
+// close lets go of the pack's files and records.
+func (p *Pack) close() {
+	for _, f := range []*os.File{p.file, p.scratch} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	p.file, p.scratch, p.old, p.used = nil, nil, nil, map[ActionKey]packedRecord{}
+	p.broken = true
 }

@@ -65,6 +65,9 @@ func parse(filename string, src []byte, sets []string, stream bool) (*Plan, erro
 		for w := range plan.windows(p) {
 			shapes.add(w)
 			plan.count += len(w)
+			for _, inst := range w {
+				plan.maxMem = max(plan.maxMem, inst.Stage.Resources(inst.Params).MemBytes)
+			}
 		}
 	} else {
 		plan.Cells = cellRange(axes, 0, n)

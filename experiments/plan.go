@@ -32,8 +32,9 @@ type Plan struct {
 	// order are the stages in a topological order, to expand a streamed
 	// plan's windows from (nil when expanded whole), and count its
 	// instances.
-	order []*stageDecl
-	count int
+	order  []*stageDecl
+	count  int
+	maxMem int64 // the largest memory estimate of its instances
 	// stages are the declared stages' names in YAML order; temp reports
 	// whether any is a temp stage.
 	stages []string

@@ -88,6 +88,12 @@ func (p *Plan) NumInstances() int {
 	return len(p.Instances)
 }
 
+// MaxMemBytes is the largest memory estimate (stages.Resources) of a
+// streamed plan's instances, found when it was validated: a budget it
+// fits needs no pass over the windows. 0 for a plan expanded whole, whose
+// Instances are at hand.
+func (p *Plan) MaxMemBytes() int64 { return p.maxMem }
+
 // Windows yields the plan's instances window by window, each window's in a
 // topological order, an instance in the first window whose cells use it
 // and never again: for a plan expanded whole, its Instances at once; for a

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"github.com/eigenlab/eigenlab/experiments"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -100,35 +101,37 @@ func TestMemoryBudgetSerializesStages(t *testing.T) {
 
 // A stage whose estimate alone exceeds the budget is refused before
 // anything runs: no stage executes (not even the cells that fit) and no
-// run is recorded.
+// run is recorded; a streamed plan as one expanded whole.
 func TestOverBudgetStageIsRefusedBeforeAnythingRuns(t *testing.T) {
-	resetGauge()
-	r := newRunner(t)
-	p := plan(t, `
+	const sweep = `
 name: big
 matrix:
   mem: [10, 5000]
 stages:
   small: {kind: test_gauge}
   big: {kind: test_gauge, params: {mem: ${mem}, value: 3}}
-`)
-	_, err := r.Run(context.Background(), p, Options{Jobs: 2, MemBudget: 1000})
-	if !errors.Is(err, ErrOverBudget) {
-		t.Fatalf("run: %v, want ErrOverBudget", err)
-	}
-	for _, want := range []string{"stage big@mem=5000 ", "4.9 KiB", "1000 B", "lower param mem"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not contain %q", err, want)
+`
+	for name, p := range map[string]*experiments.Plan{"whole": plan(t, sweep), "streamed": streamedPlan(t, sweep, 1)} {
+		resetGauge()
+		r := newRunner(t)
+		_, err := r.Run(context.Background(), p, Options{Jobs: 2, MemBudget: 1000})
+		if !errors.Is(err, ErrOverBudget) {
+			t.Fatalf("%s: run: %v, want ErrOverBudget", name, err)
 		}
-	}
-	if strings.Contains(err.Error(), "mem=10") {
-		t.Errorf("error %q names a cell that fits", err)
-	}
-	if n := gaugeRuns.Load(); n != 0 {
-		t.Errorf("%d stages executed, want none", n)
-	}
-	if runs, err := r.DB.Runs(context.Background(), ""); err != nil || len(runs) != 0 {
-		t.Errorf("runs recorded: %v (%v), want none", runs, err)
+		for _, want := range []string{"stage big@mem=5000 ", "4.9 KiB", "1000 B", "lower param mem"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q does not contain %q", name, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "mem=10") {
+			t.Errorf("%s: error %q names a cell that fits", name, err)
+		}
+		if n := gaugeRuns.Load(); n != 0 {
+			t.Errorf("%s: %d stages executed, want none", name, n)
+		}
+		if runs, err := r.DB.Runs(context.Background(), ""); err != nil || len(runs) != 0 {
+			t.Errorf("%s: runs recorded: %v (%v), want none", name, runs, err)
+		}
 	}
 }
 
