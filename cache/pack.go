@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,11 +50,11 @@ type Pack struct {
 	file *os.File       // the pack file, nil if none
 
 	mu      sync.Mutex
-	used    map[ActionKey]packedRecord // looked up or put through this pack
-	changed bool                       // used differs from what the file holds
-	scratch *os.File                   // the texts of records new to the pack
-	end     int64                      // of scratch
-	broken  bool                       // scratch could not be made or written
+	used    []packedRecord // looked up or put through this pack, a key's latest last
+	changed bool           // used differs from what the file holds
+	scratch *os.File       // the texts of records new to the pack
+	end     int64          // of scratch
+	broken  bool           // scratch could not be made or written
 }
 
 // packedRecord is where a record's text is, with the stamp of its file.
@@ -75,8 +74,7 @@ const packHeader = "eigenlab-action-pack v1\n"
 // Only the records' keys, stamps and places are read now.
 func (c *Cache) OpenPack(name string) *Pack {
 	sum := sha256.Sum256([]byte(name))
-	p := &Pack{c: c, path: filepath.Join(c.dir, packsDir, hex.EncodeToString(sum[:16])),
-		used: map[ActionKey]packedRecord{}}
+	p := &Pack{c: c, path: filepath.Join(c.dir, packsDir, hex.EncodeToString(sum[:16]))}
 	f, err := os.Open(p.path)
 	if err != nil {
 		return p
@@ -190,7 +188,7 @@ func (p *Pack) use(path string, r packedRecord, text string, mtime time.Time) {
 	if text != "" && !p.keep(&r, text) {
 		return
 	}
-	p.used[r.key] = r
+	p.used = append(p.used, r)
 	p.changed = p.changed || changed
 }
 
@@ -252,7 +250,7 @@ func (p *Pack) Put(k ActionKey, e Entry) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.keep(&r, text) {
-		p.used[k] = r
+		p.used = append(p.used, r)
 		p.changed = true
 	}
 	return nil
@@ -266,13 +264,13 @@ func (p *Pack) Save() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.close()
-	if !p.changed && len(p.used) == len(p.old) {
+	recs := latest(p.used)
+	if !p.changed && len(recs) == len(p.old) {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return fmt.Errorf("cache: saving pack: %w", err)
 	}
-	recs := slices.SortedFunc(maps.Values(p.used), func(a, b packedRecord) int { return bytes.Compare(a.key[:], b.key[:]) })
 	err := atomicfile.WriteBatched(p.c.TempDir(), p.path, fileMode, atomicfile.Volatile, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		bw.WriteString(packHeader)
@@ -291,6 +289,19 @@ func (p *Pack) Save() error {
 	return nil
 }
 
+// latest sorts recs by key and keeps each key's last.
+func latest(recs []packedRecord) []packedRecord {
+	slices.SortStableFunc(recs, func(a, b packedRecord) int { return bytes.Compare(a.key[:], b.key[:]) })
+	out := recs[:0]
+	for i, r := range recs {
+		if i+1 < len(recs) && recs[i+1].key == r.key {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // close lets go of the pack's files and records.
 func (p *Pack) close() {
 	for _, f := range []*os.File{p.file, p.scratch} {
@@ -298,6 +309,6 @@ func (p *Pack) close() {
 			f.Close()
 		}
 	}
-	p.file, p.scratch, p.old, p.used = nil, nil, nil, map[ActionKey]packedRecord{}
+	p.file, p.scratch, p.old, p.used = nil, nil, nil, nil
 	p.broken = true
 }

@@ -136,3 +136,30 @@ func TestGCRemovesPacks(t *testing.T) {
 		t.Errorf("pack still there after GC: %v", err)
 	}
 }
+
+// A record put twice through one pack is saved once, as last put.
+func TestPackKeepsTheLatestOfARecord(t *testing.T) {
+	c := openCache(t)
+	k := keyOf("k")
+	p := c.OpenPack("sweep")
+	for _, s := range []string{"first", "second"} {
+		if err := p.Put(k, packEntry(t, c, s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p = c.OpenPack("sweep")
+	st, err := statStamp(c.path(actionsDir, k.String(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.old) != 1 || p.old[0].stamp != st {
+		t.Fatalf("pack holds %+v; want one record stamped as the file (%v)", p.old, st)
+	}
+	want, _ := c.GetAction(k)
+	if got, err := p.Lookup(k); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("served %+v, %v; want %+v", got, err, want)
+	}
+}
