@@ -1,12 +1,12 @@
 package experiments
 
-import (
-	"iter"
-)
+import "iter"
 
 // StreamAbove is the number of cells above which Stream leaves a plan
-// unexpanded: a sweep of this size expanded whole takes ~5 KB of memory per
-// stage instance while it runs (~80 MB here), more than its window.
+// unexpanded: expanded whole, a sweep takes ~5 KB of memory per stage
+// instance while it runs (~160 MB for two stages over this many cells),
+// and below this size the second expansion would cost more time than the
+// memory is worth.
 var StreamAbove = 16_384 // a variable so tests can lower it
 
 // WindowCells is how many cells a streamed plan expands at a time
@@ -101,9 +101,12 @@ func (p *Plan) MaxMemBytes() int64 { return p.maxMem }
 // that a caller that drops a window's instances once it is done with them
 // holds one window at a time (and the instances carried, see carry). An
 // instance of a streamed plan lists in Cells its cells in the window it is
-// yielded in. The error is that of a plan that no longer expands as it
-// was validated (a file param whose file has gone since); the windows
-// then stop.
+// yielded in. Two cells whose instances of a stage of every axis resolve
+// alike (axis values 1 and 1.0 of an int param) share one instance within
+// a window, not across windows: the run then finds the second one cached
+// and records it as such. The error is that of a plan that no longer
+// expands as it was validated (a file param whose file has gone since);
+// the windows then stop.
 func (p *Plan) Windows() iter.Seq2[[]*Instance, error] {
 	return func(yield func([]*Instance, error) bool) {
 		if !p.Streamed() {

@@ -101,7 +101,10 @@ var ErrStageFailed = errors.New("stage failed")
 // record, the run's end, the marking of dead runs before it) could not
 // be written: such a run fails, even if every stage succeeded. A plan
 // with a stage whose memory estimate exceeds the budget (opt.MemBudget)
-// is refused with ErrOverBudget before anything runs or is recorded.
+// is refused with ErrOverBudget before anything runs or is recorded. A
+// streamed plan (experiments.Stream) runs a window of cells at a time,
+// each finished before the next is expanded, so that the run holds one
+// window's nodes (and those the plan carries), whatever the sweep's size.
 func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Summary, error) {
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.NumCPU()
