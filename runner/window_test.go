@@ -143,3 +143,36 @@ func TestStreamedRunFailsWhenAWindowNoLongerExpands(t *testing.T) {
 		t.Errorf("runs %+v (%v), want one, failed", runs, err)
 	}
 }
+
+// A streamed run holds one window's nodes at a time, and those carried:
+// after each window only the carried nodes are left, and the summary
+// keeps no node.
+func TestStreamedGraphHoldsOneWindow(t *testing.T) {
+	p := streamedPlan(t, chain, 2)
+	g := newGraph(p)
+	carried, windows := 0, 0
+	for insts, err := range p.Windows() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		windows++
+		nodes := g.add(insts)
+		for _, n := range nodes {
+			n.status = StatusCached // as if resolved
+			if p.Carried(n.inst) {
+				carried++
+			}
+		}
+		g.retire(nodes)
+		if len(g.nodes) != carried {
+			t.Errorf("window %d: %d nodes held, want the %d carried", windows, len(g.nodes), carried)
+		}
+	}
+	if windows != 3 || carried != 3 { // 6 cells by 2; src, and mid per scale
+		t.Errorf("%d windows, %d carried; want 3 and 3", windows, carried)
+	}
+	resetCounts()
+	if s := run(t, newRunner(t), streamedPlan(t, chain, 2), 2); s.nodes != nil {
+		t.Errorf("the summary of a streamed run keeps %d nodes", len(s.nodes))
+	}
+}
