@@ -145,30 +145,43 @@ func (p *Pack) text(r packedRecord) (string, error) {
 // while its copy is current, and marks the record used.
 func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 	path := p.c.path(actionsDir, k.String(), "")
-	if r, ok := p.find(k); ok && !r.stamp.IsZero() {
-		if st, err := statStamp(path); err == nil && st == r.stamp {
-			text, err := p.text(r)
-			if err == nil {
-				e, err := parseAction(text)
-				if err == nil {
-					p.use(path, r, "", time.Unix(0, st.MtimeNS))
-					for i, o := range e.Outputs { // not the text's bytes: a record's output names outlive it
-						e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
-					}
-					return e, nil
-				}
-			}
-		}
+	if e, ok := p.packed(k, path); ok {
+		return e, nil
 	}
 	e, info, err := p.c.getAction(k)
 	if err != nil {
 		return Entry{}, err
 	}
-	text, err := formatAction(e)
-	if err == nil {
+	if text, err := formatAction(e); err == nil {
 		p.use(path, packedRecord{key: k, stamp: stampOf(info)}, text, info.ModTime())
 	}
 	return e, nil
+}
+
+// packed is k's record from the pack file, if it has one and the record
+// file at path still has the stat stamped on it.
+func (p *Pack) packed(k ActionKey, path string) (Entry, bool) {
+	r, ok := p.find(k)
+	if !ok || r.stamp.IsZero() {
+		return Entry{}, false
+	}
+	st, err := statStamp(path)
+	if err != nil || st != r.stamp {
+		return Entry{}, false
+	}
+	text, err := p.text(r)
+	if err != nil {
+		return Entry{}, false
+	}
+	e, err := parseAction(text)
+	if err != nil {
+		return Entry{}, false
+	}
+	p.use(path, r, "", time.Unix(0, st.MtimeNS))
+	for i, o := range e.Outputs { // not the text's bytes: a node keeps its outputs' names for the run
+		e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
+	}
+	return e, true
 }
 
 // use notes record r as served and marks it used (touch); a moved mtime
