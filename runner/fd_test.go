@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eigenlab/eigenlab/experiments"
 )
 
 // sweepOf is a plan of n independent tiny stages.
@@ -42,21 +44,23 @@ func limitOpenFiles(t *testing.T, n uint64) {
 
 // Open files are bounded by -j, not by the graph: thousands of ready
 // stages (each once opened its lock file before waiting for a slot) run,
-// then rerun, within a limit of 64 open files.
+// then rerun, within a limit of 64 open files, expanded whole or streamed
+// in windows of 100 cells.
 func TestManyStagesFewFiles(t *testing.T) {
 	n := 2000 // 1,000 exhausted the limit before lock files waited on slots
 	if testing.Short() {
 		n = 500
 	}
-	r := newRunner(t)
-	p := plan(t, sweepOf(n))
-	limitOpenFiles(t, 64)
-	for _, want := range []struct{ executed, cached int }{{n, 0}, {0, n}} {
-		start := time.Now()
-		s := run(t, r, p, 2)
-		if s.Executed != want.executed || s.Cached != want.cached || s.Failed != 0 {
-			t.Fatalf("executed %d, cached %d, failed %d (%v); want %d, %d, 0", s.Executed, s.Cached, s.Failed, s.Failures[:min(1, len(s.Failures))], want.executed, want.cached)
+	for name, p := range map[string]*experiments.Plan{"whole": plan(t, sweepOf(n)), "streamed": streamedPlan(t, sweepOf(n), 100)} {
+		r := newRunner(t)
+		limitOpenFiles(t, 64)
+		for _, want := range []struct{ executed, cached int }{{n, 0}, {0, n}} {
+			start := time.Now()
+			s := run(t, r, p, 2)
+			if s.Executed != want.executed || s.Cached != want.cached || s.Failed != 0 {
+				t.Fatalf("%s: executed %d, cached %d, failed %d (%v); want %d, %d, 0", name, s.Executed, s.Cached, s.Failed, s.Failures[:min(1, len(s.Failures))], want.executed, want.cached)
+			}
+			t.Logf("%s: %d stages, %d executed: %v", name, n, s.Executed, time.Since(start))
 		}
-		t.Logf("%d stages, %d executed: %v", n, s.Executed, time.Since(start))
 	}
 }

@@ -77,7 +77,7 @@ func (n *node) label() string {
 type graph struct {
 	p     *experiments.Plan
 	nodes map[*experiments.Instance]*node // of the window, and those carried
-	held  []*node                         // carried nodes, held (hold) until the run ends
+	held  []*node                         // carried nodes, each counting one user more until the run ends
 }
 
 func newGraph(p *experiments.Plan) *graph {
