@@ -30,6 +30,9 @@ type PlanEntry struct {
 // execution of the same stage and cell. p is a plan expanded whole
 // (experiments.Parse): what Explain returns is as long as the plan.
 func (r *Runner) Explain(ctx context.Context, p *experiments.Plan) ([]PlanEntry, error) {
+	if p.Streamed() {
+		panic("runner: Explain of a streamed plan; parse it with experiments.Parse")
+	}
 	nodes := newGraph(p).add(p.Instances)
 	entries := make([]PlanEntry, 0, len(nodes))
 	var keyed []int // entries of stale nodes whose key is known, to compare with their last execution
