@@ -30,11 +30,12 @@ type Plan struct {
 	// not an error (ReportEntry.LeftOut).
 	declared map[string][]any
 	// order are the stages in a topological order, to expand a streamed
-	// plan's windows from (nil when expanded whole), and count its
-	// instances.
+	// plan's windows from (nil when expanded whole); count and maxMem are
+	// its number of instances and their largest memory estimate, found
+	// when it was validated.
 	order  []*stageDecl
 	count  int
-	maxMem int64 // the largest memory estimate of its instances
+	maxMem int64
 	// stages are the declared stages' names in YAML order; temp reports
 	// whether any is a temp stage.
 	stages []string
