@@ -248,7 +248,7 @@ func expand(p *problems, plan *Plan, order []*stageDecl, w *window, c *carry) []
 	for _, s := range order {
 		axes := stageAxes(s, axisSet, deps)
 		deps[s.name] = axes
-		carried := c != nil && len(axes) < len(plan.Axes) // Plan.Carried
+		carried := c != nil && plan.partial(axes) // Plan.Carried
 		w.perCell[s.name] = make([]*Instance, len(w.cells))
 		old := map[string]*Instance{} // projection -> instance of an earlier window
 		if carried {

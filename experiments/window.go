@@ -77,8 +77,13 @@ func (p *Plan) Streamed() bool { return p.order != nil }
 // several windows (it depends on fewer than every axis): Windows yields it
 // once, and its users in later windows read it (carry).
 func (p *Plan) Carried(inst *Instance) bool {
-	return p.Streamed() && len(inst.Axes) < len(p.Axes)
+	return p.Streamed() && p.partial(inst.Axes)
 }
+
+// partial reports whether a stage that depends on axes depends on fewer
+// than every axis of the plan: its instances are shared by cells that
+// differ on the others.
+func (p *Plan) partial(axes []string) bool { return len(axes) < len(p.Axes) }
 
 // NumInstances is the number of unique stage instances of the plan.
 func (p *Plan) NumInstances() int {

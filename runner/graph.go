@@ -5,6 +5,8 @@
 package runner
 
 import (
+	"iter"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -77,7 +79,6 @@ func (n *node) label() string {
 type graph struct {
 	p     *experiments.Plan
 	nodes map[*experiments.Instance]*node // of the window, and those carried
-	held  []*node                         // carried nodes, each counting one user more until the run ends
 }
 
 func newGraph(p *experiments.Plan) *graph {
@@ -106,13 +107,16 @@ func (g *graph) add(insts []*experiments.Instance) []*node {
 		}
 		if g.p.Carried(inst) {
 			n.usersLeft.Add(1)
-			g.held = append(g.held, n)
 		}
 		g.nodes[inst] = n
 		window = append(window, n)
 	}
 	return window
 }
+
+// carried are the nodes the plan carries across windows: once the last
+// window is retired, all the graph holds.
+func (g *graph) carried() iter.Seq[*node] { return maps.Values(g.nodes) }
 
 // retire drops a finished window's nodes but the carried ones.
 func (g *graph) retire(window []*node) {

@@ -149,7 +149,7 @@ func (r *Runner) Run(ctx context.Context, p *experiments.Plan, opt Options) (*Su
 		sum.add(nodes, !p.Streamed())
 		g.retire(nodes)
 	}
-	s.temp.release(r.Cache, g.held)
+	s.temp.release(r.Cache, g.carried())
 	s.pack.Save() // best effort: without it the next run reads each record's file
 	s.rec.Close() // every record written, or noted as missing
 	opt.Progress.Finish()

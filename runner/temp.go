@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"iter"
 	"sync"
 	"sync/atomic"
 
@@ -70,11 +71,11 @@ func (t *tempOutputs) remove(c *cache.Cache, d *node) {
 
 // release lets go of the hold on carried nodes (graph.add) at the end of
 // the run: a temp one whose every user has its result loses its outputs.
-func (t *tempOutputs) release(c *cache.Cache, held []*node) {
+func (t *tempOutputs) release(c *cache.Cache, carried iter.Seq[*node]) {
 	if !t.on {
 		return
 	}
-	for _, n := range held {
+	for n := range carried {
 		if n.usersLeft.Add(-1) == 0 {
 			t.remove(c, n)
 		}
