@@ -34,7 +34,7 @@ demo: build
 
 # Every parser of untrusted bytes, as PACKAGE:TARGET:INPUTS.
 FUZZ := experiments:FuzzParse:10000x ndarray:FuzzNPY:400000x stages:FuzzNPZ:100000x \
-	stages/images:FuzzDecode:200x stages/images:FuzzIDX:150000x \
+	stages/images:FuzzDecode:20000x stages/images:FuzzIDX:150000x \
 	stages/nn/tfjs:FuzzLoad:15000x results:FuzzResolve:80000x \
 	cache:FuzzParseAction:400000x cache:FuzzParsePack:400000x
 
