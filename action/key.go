@@ -43,10 +43,16 @@ import (
 // unchanged (early cutoff). Key fails only when a file param cannot be
 // read.
 func Key(st stages.Stage, p stages.Params, inputs map[string]ndarray.Digest) (cache.ActionKey, string, error) {
+	return KeyLines(st, p, p.Canonical(), inputs)
+}
+
+// KeyLines is Key for a caller that holds p's canonical lines already
+// (experiments.Instance.ParamLines): paramLines must be p.Canonical().
+func KeyLines(st stages.Stage, p stages.Params, paramLines []string, inputs map[string]ndarray.Digest) (cache.ActionKey, string, error) {
 	var b cache.KeyBuilder
 	b.Add("kind", st.Kind())
 	b.Add("version", stages.VersionOf(st, p))
-	for _, line := range p.Canonical() {
+	for _, line := range paramLines {
 		b.Add("param", line)
 	}
 	for _, name := range fileParams(st) {

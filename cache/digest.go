@@ -48,6 +48,9 @@ type KeyBuilder struct{ text []byte }
 
 // Add adds the line "name value" to the description.
 func (b *KeyBuilder) Add(name, value string) {
+	if b.text == nil {
+		b.text = make([]byte, 0, 1024) // most descriptions fit: one allocation
+	}
 	b.text = append(append(append(append(b.text, name...), ' '), value...), '\n')
 }
 

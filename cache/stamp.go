@@ -42,17 +42,15 @@ func parseStamp(text string) (Stamp, error) {
 	if text == "-" {
 		return Stamp{}, nil
 	}
-	f := strings.Split(text, ":")
-	if len(f) != 4 {
-		return Stamp{}, fmt.Errorf("stamp %q: want size:mtime:inode:ctime or -", text)
-	}
 	var v [4]int64
-	for i, s := range f {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
+	rest := text
+	for i := range v {
+		field, tail, more := strings.Cut(rest, ":")
+		n, err := strconv.ParseInt(field, 10, 64)
+		if err != nil || more == (i == len(v)-1) { // a field short or one over
 			return Stamp{}, fmt.Errorf("stamp %q: want size:mtime:inode:ctime or -", text)
 		}
-		v[i] = n
+		v[i], rest = n, tail
 	}
 	return Stamp{v[0], v[1], v[2], v[3]}, nil
 }

@@ -105,7 +105,7 @@ func TestStampRoundTrip(t *testing.T) {
 			t.Errorf("parseStamp(%q) = %v, %v; want %v", s, got, err, s)
 		}
 	}
-	for _, bad := range []string{"", "1:2:3", "a:b:c:d", "1:2:3:4:5"} {
+	for _, bad := range []string{"", "1:2:3", "a:b:c:d", "1:2:3:4:5", "1:2:3:4:", ":1:2:3"} {
 		if _, err := parseStamp(bad); err == nil {
 			t.Errorf("parseStamp(%q) accepted", bad)
 		}

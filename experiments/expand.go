@@ -311,8 +311,12 @@ func resolveAll(p *problems, plan *Plan, s *stageDecl, axes []string, w *window,
 	}
 	out := make(map[string]*Instance, len(keys))
 	shared := sharedParams(p, plan, s, w.cells[0], len(keys))
+	var sharedLines []string
+	if shared != nil {
+		sharedLines = shared.Canonical()
+	}
 	resolve := func(p *problems, key string) *Instance {
-		return resolveInstance(p, plan, s, w, w.cells[first[key]], shared)
+		return resolveInstance(p, plan, s, w, w.cells[first[key]], shared, sharedLines)
 	}
 	if len(keys) >= parallelAbove {
 		insts := make([]*Instance, len(keys))
@@ -443,15 +447,17 @@ func cellVars(plan *Plan, cell Cell) map[string]any {
 	return vars
 }
 
-// resolveInstance computes a stage's params (shared, if not nil: see
-// sharedParams) and inputs in one cell of w.
-func resolveInstance(p *problems, plan *Plan, s *stageDecl, w *window, cell Cell, shared stages.Params) *Instance {
+// resolveInstance computes a stage's params (shared, with their canonical
+// lines, if not nil: see sharedParams) and inputs in one cell of w.
+func resolveInstance(p *problems, plan *Plan, s *stageDecl, w *window, cell Cell, shared stages.Params, sharedLines []string) *Instance {
 	vars := cellVars(plan, cell)
-	params, ok := shared, true
+	params, lines, ok := shared, sharedLines, true
 	if shared == nil {
-		params, ok = resolveParams(p, s, vars)
+		if params, ok = resolveParams(p, s, vars); ok {
+			lines = params.Canonical()
+		}
 	}
-	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Pos: Pos{s.key.Line, s.key.Column}, Temp: s.temp}
+	inst := &Instance{Name: s.name, Kind: s.kind, Stage: s.stage, Params: params, Pos: Pos{s.key.Line, s.key.Column}, Temp: s.temp, lines: lines}
 	for _, in := range s.inputs {
 		from := w.at(in.from, cell.Index)
 		if from == nil {
@@ -476,7 +482,7 @@ func resolveInstance(p *problems, plan *Plan, s *stageDecl, w *window, cell Cell
 		return nil
 	}
 	sort.Slice(inst.Inputs, func(i, j int) bool { return inst.Inputs[i].Name < inst.Inputs[j].Name })
-	inst.ID = instanceID(s.name, s.kind, params, inst.Inputs)
+	inst.ID = instanceID(s.name, s.kind, lines, inst.Inputs)
 	return inst
 }
 

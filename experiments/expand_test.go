@@ -381,8 +381,11 @@ func TestConstantParamsShared(t *testing.T) {
 	}
 	maps := map[string]bool{}
 	for _, inst := range p.Instances {
-		if inst.ID != instanceID(inst.Name, inst.Kind, inst.Params, inst.Inputs) {
+		if inst.ID != instanceID(inst.Name, inst.Kind, inst.Params.Canonical(), inst.Inputs) {
 			t.Fatalf("%s: id %s is not its params' and inputs'", inst.Name, inst.ID)
+		}
+		if inst.lines == nil || !slices.Equal(inst.ParamLines(), inst.Params.Canonical()) {
+			t.Fatalf("%s: param lines %q made once, want %q", inst.Name, inst.lines, inst.Params.Canonical())
 		}
 		if inst.Name == "b" {
 			if got := inst.Params.Int("n"); got != 3 {

@@ -82,6 +82,19 @@ type Instance struct {
 	// only if a stage needs them again. Not part of the ID: it changes
 	// where results are kept, never what they are.
 	Temp bool
+	// lines are Params.Canonical(), made once when the instance is
+	// resolved (see ParamLines).
+	lines []string
+}
+
+// ParamLines returns Params.Canonical(): the instance's ID, its action
+// key and its record each read them, and a sweep's stages share one copy
+// when their params mention no axis.
+func (i *Instance) ParamLines() []string {
+	if i.lines != nil {
+		return i.lines
+	}
+	return i.Params.Canonical()
 }
 
 // Pos is a line:column position in the experiment file (1-based).
@@ -192,10 +205,10 @@ func cellRange(axes []Axis, lo, hi int) []Cell {
 }
 
 // instanceID identifies an instance by everything that defines it.
-func instanceID(name, kind string, p stages.Params, inputs []InputRef) string {
+func instanceID(name, kind string, paramLines []string, inputs []InputRef) string {
 	b := make([]byte, 0, 512)
 	b = append(append(append(append(append(b, "stage "...), name...), "\nkind "...), kind...), '\n')
-	for _, line := range p.Canonical() {
+	for _, line := range paramLines {
 		b = append(append(append(b, "param "...), line...), '\n')
 	}
 	for _, in := range inputs {

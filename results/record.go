@@ -206,14 +206,23 @@ func ioDigest(e *Execution) sql.NullString {
 	if e.Status != "ok" && e.Status != "cached" {
 		return sql.NullString{}
 	}
-	b := make([]byte, 0, 512)
+	var d [2 * len(ndarray.Digest{})]byte
+	size := 0 // of the text, so that it is allocated once
+	for name, v := range e.Params {
+		size += len("param ") + len(name) + len(v) + 2
+	}
+	for _, edges := range [...][]Edge{e.Inputs, e.Outputs} {
+		for _, g := range edges {
+			size += len("out ") + len(g.Name) + len(d) + 2
+		}
+	}
+	b := make([]byte, 0, size)
 	line := func(kind, name string, value []byte) {
 		b = append(append(append(append(append(append(b, kind...), ' '), name...), '='), value...), '\n')
 	}
 	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
 		line("param", name, []byte(e.Params[name]))
 	}
-	var d [2 * len(ndarray.Digest{})]byte
 	for _, g := range e.Inputs {
 		hex.Encode(d[:], g.Digest[:])
 		line("in", g.Name, d[:])

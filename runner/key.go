@@ -11,7 +11,7 @@ import (
 // The runner and `eigenlab plan` ask action.Key, as the report and
 // `eigenlab verify` do: one rule decides what is current.
 func actionKey(n *node, inputs map[string]ndarray.Digest) (cache.ActionKey, string, error) {
-	return action.Key(n.inst.Stage, n.inst.Params, inputs)
+	return action.KeyLines(n.inst.Stage, n.inst.Params, n.inst.ParamLines(), inputs)
 }
 
 // seedOf returns the "seed" parameter if the stage has one.

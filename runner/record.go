@@ -24,12 +24,13 @@ func (s *scheduler) record(n *node) {
 		ActionKey: n.key.String(), KeyText: n.keyText, Status: string(n.status),
 		Started: n.start, Ended: n.end, Wall: n.usage.Wall.Seconds(), CPU: n.usage.CPU.Seconds(),
 		PeakRSS: n.usage.PeakRSS, Host: cmp.Or(n.usage.Host, s.host), Executor: s.opt.Executor.Name(),
-		Seed: seedOf(n.inst.Params), Params: map[string]string{},
+		Seed: seedOf(n.inst.Params), Params: make(map[string]string, len(n.inst.Params)),
+		Inputs: make([]results.Edge, 0, len(n.inputs)), Outputs: make([]results.Edge, 0, len(n.saved)),
 	}
 	if n.err != nil {
 		e.Error = n.err.Error()
 	}
-	for _, line := range n.inst.Params.Canonical() {
+	for _, line := range n.inst.ParamLines() {
 		name, value, _ := strings.Cut(line, "=")
 		e.Params[name] = value
 	}

@@ -45,7 +45,7 @@ func printHelp(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nState lives in ./.eigenlab/ (cache/, provenance.db) unless --cache/--db or EIGENLAB_CACHE/EIGENLAB_DB say otherwise.")
 	fmt.Fprintln(w, "A write waits up to EIGENLAB_DB_TIMEOUT (default 1m) for a provenance database another process holds, then fails.")
-	fmt.Fprintln(w, "EIGENLAB_CPUPROFILE=FILE writes a CPU profile of the command (go tool pprof FILE).")
+	fmt.Fprintln(w, "EIGENLAB_CPUPROFILE=FILE and EIGENLAB_MEMPROFILE=FILE write a CPU and an allocation profile of the command (go tool pprof FILE).")
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failed (a stage, I/O, provenance), 2 invalid input, 3 internal error (a bug in eigenlab).")
 }
 

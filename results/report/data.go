@@ -183,7 +183,7 @@ func (l *lookup) staleness(inst *experiments.Instance, e *results.Execution) []s
 		}
 		in[ref.Name] = out.Digest
 	}
-	key, text, err := action.Key(inst.Stage, inst.Params, in)
+	key, text, err := action.KeyLines(inst.Stage, inst.Params, inst.ParamLines(), in)
 	if err != nil {
 		return []string{err.Error()}
 	}
