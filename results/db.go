@@ -189,6 +189,17 @@ func OpenMemory() (*DB, error) {
 	return d, nil
 }
 
+// walCheckpointPages is the size of the write-ahead log (in 4 KiB pages:
+// 64 MiB) at which a commit copies it into the database, with two fsyncs.
+// At SQLite's default, 1,000 pages, a no-op rerun of 10,000 stages
+// checkpointed twelve times, a fifth of its recorder's wall time in
+// fsyncs; the log is folded in at the latest when the run closes the
+// database. Commits stay atomic and a killed process loses no committed
+// row (the log is replayed when the database is next opened); a power cut
+// may lose the commits since the last checkpoint (synchronous=NORMAL), now
+// up to this many pages of them.
+const walCheckpointPages = 16384
+
 func open(dsn string, maxConns int, path string, timeout time.Duration, readOnly bool) (*DB, error) {
 	sqlDB, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -200,6 +211,9 @@ func open(dsn string, maxConns int, path string, timeout time.Duration, readOnly
 		err = d.checkVersion(context.Background())
 	} else {
 		err = d.migrate(context.Background())
+		if err == nil {
+			_, err = sqlDB.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walCheckpointPages))
+		}
 	}
 	if err != nil {
 		sqlDB.Close()

@@ -286,3 +286,17 @@ func TestReadOnlyOpenMissingOrOld(t *testing.T) {
 		t.Errorf("schema version %d after a read-only open, want %d (migrated)", v, len(migrations))
 	}
 }
+
+// TestWALCheckpointSize: a writer folds the log into the database every
+// walCheckpointPages pages, not at SQLite's default of 1,000.
+func TestWALCheckpointSize(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pages int
+	if err := db.db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != walCheckpointPages {
+		t.Errorf("wal_autocheckpoint = %d, %v; want %d", pages, err, walCheckpointPages)
+	}
+}

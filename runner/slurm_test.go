@@ -497,8 +497,11 @@ func fakeSlurm(t *testing.T) string {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
 	}
 	scripts := map[string]string{
+		// A state file is replaced whole (written aside, then renamed): a
+		// squeue that read it half-written would see the task gone.
 		"sbatch": `echo "$*" >>D/sbatch.log
 id=$$
+setstate() { echo "$1" >D/tmp.${1%%|*} && mv D/tmp.${1%%|*} D/state/${1%%|*}; }
 cat >D/script.$id
 for a in "$@"; do
   case $a in --array=0-*) last=${a#--array=0-} ;; --output=*) out=${a#--output=} ;; esac
@@ -506,14 +509,14 @@ done
 i=0
 while [ "$i" -le "$last" ]; do
   log=$(echo "$out" | sed "s/%A/$id/; s/%a/$i/")
-  echo "${id}_$i|PENDING|fake|Resources" >D/state/${id}_$i
+  setstate "${id}_$i|PENDING|fake|Resources"
   (
     while [ -e D/hold ]; do sleep 0.02; done
-    echo "${id}_$i|RUNNING|fake|None" >D/state/${id}_$i
+    setstate "${id}_$i|RUNNING|fake|None"
     SLURM_ARRAY_JOB_ID=$id SLURM_ARRAY_TASK_ID=$i sh D/script.$id >"$log" 2>&1 &
     echo $! >D/pid/${id}_$i
     if wait $!; then st=COMPLETED; else st=FAILED; fi
-    echo "${id}_$i|$st|fake|None" >D/state/${id}_$i
+    setstate "${id}_$i|$st|fake|None"
   ) </dev/null >/dev/null 2>&1 &
   i=$((i + 1))
 done
