@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -39,10 +40,12 @@ import (
 // Save writes the records looked up or put through the pack since it was
 // opened, so the next run of the same sweep reads them from one file.
 //
-// Memory is ~150 bytes per record, whatever the records' size: the pack
-// keeps where each record's text is, in its file or, for a record new to
-// it, in an unnamed scratch file, and reads the text when it is needed.
-// It is safe for concurrent use.
+// Memory is ~90 bytes per record of the pack file, whatever the records'
+// size, one bit more for each it serves as it is, and ~90 bytes more for
+// each record new to it or changed: the pack keeps where each record's
+// text is, in its file or, for a record new to it, in an unnamed scratch
+// file, and reads the text when it is needed. It is safe for concurrent
+// use.
 type Pack struct {
 	c    *Cache
 	path string
@@ -50,8 +53,8 @@ type Pack struct {
 	file *os.File       // the pack file, nil if none
 
 	mu      sync.Mutex
-	used    []packedRecord // looked up or put through this pack, a key's latest last
-	changed bool           // used differs from what the file holds
+	served  []uint64       // bit i: old[i] was served as the file holds it
+	used    []packedRecord // other records looked up or put through this pack, a key's latest last
 	scratch *os.File       // the texts of records new to the pack
 	end     int64          // of scratch
 	broken  bool           // scratch could not be made or written
@@ -119,13 +122,13 @@ func indexPack(r *bufio.Reader) []packedRecord {
 	return recs
 }
 
-// find is the pack file's record of k.
-func (p *Pack) find(k ActionKey) (packedRecord, bool) {
+// find is the index in old of the pack file's record of k, or -1.
+func (p *Pack) find(k ActionKey) int {
 	i, ok := slices.BinarySearchFunc(p.old, k, func(r packedRecord, k ActionKey) int { return bytes.Compare(r.key[:], k[:]) })
 	if !ok {
-		return packedRecord{}, false
+		return -1
 	}
-	return p.old[i], true
+	return i
 }
 
 // text reads r's text from the pack file or scratch.
@@ -153,7 +156,7 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 		return Entry{}, err
 	}
 	if text, err := formatAction(e); err == nil {
-		p.use(path, packedRecord{key: k, stamp: stampOf(info)}, text, info.ModTime())
+		p.use(path, -1, packedRecord{key: k, stamp: stampOf(info)}, text, info.ModTime())
 	}
 	return e, nil
 }
@@ -161,10 +164,11 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 // packed is k's record from the pack file, if it has one and the record
 // file at path still has the stat stamped on it.
 func (p *Pack) packed(k ActionKey, path string) (Entry, bool) {
-	r, ok := p.find(k)
-	if !ok || r.stamp.IsZero() {
+	i := p.find(k)
+	if i < 0 || p.old[i].stamp.IsZero() {
 		return Entry{}, false
 	}
+	r := p.old[i]
 	st, err := statStamp(path)
 	if err != nil || st != r.stamp {
 		return Entry{}, false
@@ -177,7 +181,7 @@ func (p *Pack) packed(k ActionKey, path string) (Entry, bool) {
 	if err != nil {
 		return Entry{}, false
 	}
-	p.use(path, r, "", time.Unix(0, st.MtimeNS))
+	p.use(path, i, r, "", time.Unix(0, st.MtimeNS))
 	for i, o := range e.Outputs { // not the text's bytes: a node keeps its outputs' names for the run
 		e.Outputs[i].Name, e.Outputs[i].Meta = strings.Clone(o.Name), strings.Clone(o.Meta)
 	}
@@ -185,10 +189,10 @@ func (p *Pack) packed(k ActionKey, path string) (Entry, bool) {
 }
 
 // use notes record r as served and marks it used (touch); a moved mtime
-// is then part of the record's stamp. text is the record's text if it is
-// new to the pack ("" if r is the pack file's).
-func (p *Pack) use(path string, r packedRecord, text string, mtime time.Time) {
-	changed := text != ""
+// is then part of the record's stamp. r is old[i], or (i < 0) a record
+// new to the pack whose text is text.
+func (p *Pack) use(path string, i int, r packedRecord, text string, mtime time.Time) {
+	changed := i < 0
 	if touch(path, mtime) {
 		st, err := statStamp(path)
 		if err != nil {
@@ -198,11 +202,17 @@ func (p *Pack) use(path string, r packedRecord, text string, mtime time.Time) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !changed {
+		if p.served == nil {
+			p.served = make([]uint64, (len(p.old)+63)/64)
+		}
+		p.served[i/64] |= 1 << (i % 64)
+		return
+	}
 	if text != "" && !p.keep(&r, text) {
 		return
 	}
 	p.used = append(p.used, r)
-	p.changed = p.changed || changed
 }
 
 // keep writes text to scratch and places r there. If it cannot, r is
@@ -264,7 +274,6 @@ func (p *Pack) Put(k ActionKey, e Entry) error {
 	defer p.mu.Unlock()
 	if p.keep(&r, text) {
 		p.used = append(p.used, r)
-		p.changed = true
 	}
 	return nil
 }
@@ -277,9 +286,9 @@ func (p *Pack) Save() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.close()
-	recs := latest(p.used)
-	if !p.changed && len(recs) == len(p.old) {
-		return nil
+	used := latest(p.used)
+	if len(used) == 0 && p.servedCount() == len(p.old) {
+		return nil // the file holds every record served, as it is
 	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return fmt.Errorf("cache: saving pack: %w", err)
@@ -287,12 +296,16 @@ func (p *Pack) Save() error {
 	err := atomicfile.WriteBatched(p.c.TempDir(), p.path, fileMode, atomicfile.Volatile, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		bw.WriteString(packHeader)
-		for _, r := range recs {
+		err := p.eachSaved(used, func(r packedRecord) error {
 			text, err := p.text(r)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(bw, "%s %s %d\n%s", r.key, r.stamp, len(text), text)
+			_, err = fmt.Fprintf(bw, "%s %s %d\n%s", r.key, r.stamp, len(text), text)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		return bw.Flush()
 	})
@@ -300,6 +313,43 @@ func (p *Pack) Save() error {
 		return fmt.Errorf("cache: saving pack: %w", err)
 	}
 	return nil
+}
+
+// eachSaved calls fn, in key order, for what Save writes: the records of
+// the file served as it holds them, and used (sorted, one per key), which
+// replaces the file's record of the same key.
+func (p *Pack) eachSaved(used []packedRecord, fn func(packedRecord) error) error {
+	j := 0
+	for i, r := range p.old {
+		for ; j < len(used) && bytes.Compare(used[j].key[:], r.key[:]) < 0; j++ {
+			if err := fn(used[j]); err != nil {
+				return err
+			}
+		}
+		if j < len(used) && used[j].key == r.key || !p.isServed(i) {
+			continue
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	for ; j < len(used); j++ {
+		if err := fn(used[j]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pack) isServed(i int) bool { return p.served != nil && p.served[i/64]&(1<<(i%64)) != 0 }
+
+// servedCount is the number of the file's records served as it holds them.
+func (p *Pack) servedCount() int {
+	n := 0
+	for _, w := range p.served {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // latest sorts recs by key and keeps each key's last.
@@ -322,6 +372,6 @@ func (p *Pack) close() {
 			f.Close()
 		}
 	}
-	p.file, p.scratch, p.old, p.used = nil, nil, nil, nil
+	p.file, p.scratch, p.old, p.served, p.used = nil, nil, nil, nil, nil
 	p.broken = true
 }

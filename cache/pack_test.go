@@ -163,3 +163,70 @@ func TestPackKeepsTheLatestOfARecord(t *testing.T) {
 		t.Errorf("served %+v, %v; want %+v", got, err, want)
 	}
 }
+
+// A rerun that finds every record as its pack holds it keeps a bit per
+// record, not a copy of its place, and leaves the file alone; records new
+// to the pack, or put again, are saved with the served ones in key order,
+// the later text of a key winning.
+func TestPackServedRecordsCostABit(t *testing.T) {
+	c := openCache(t)
+	keys := make([]ActionKey, 100)
+	p := c.OpenPack("sweep")
+	for i := range keys {
+		keys[i] = keyOf(strconv.Itoa(i))
+		if err := p.Put(keys[i], packEntry(t, c, strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(p.path)
+	p = c.OpenPack("sweep")
+	for _, k := range keys {
+		if _, err := p.Lookup(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(p.used) != 0 || p.servedCount() != len(keys) {
+		t.Fatalf("after a no-op: %d records listed, %d served; want 0 and %d", len(p.used), p.servedCount(), len(keys))
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(p.path); !os.SameFile(before, after) {
+		t.Error("a no-op rewrote the pack")
+	}
+
+	p = c.OpenPack("sweep")
+	for _, k := range keys[:50] { // half served, one of them put again, one new
+		if _, err := p.Lookup(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, fresh := packEntry(t, c, "again"), keyOf("fresh")
+	if err := p.Put(keys[7], again); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Put(fresh, packEntry(t, c, "fresh")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p = c.OpenPack("sweep")
+	if len(p.old) != 51 {
+		t.Fatalf("saved %d records; want the 50 used and the new one", len(p.old))
+	}
+	for i := 1; i < len(p.old); i++ {
+		if string(p.old[i-1].key[:]) >= string(p.old[i].key[:]) {
+			t.Fatalf("records %d and %d out of key order", i-1, i)
+		}
+	}
+	for k, want := range map[ActionKey]Entry{keys[7]: again, keys[8]: packEntry(t, c, "8")} {
+		got, err := p.Lookup(k)
+		if err != nil || !reflect.DeepEqual(got.Outputs, want.Outputs) {
+			t.Errorf("%s: served %+v, %v; want %+v", k.String()[:8], got, err, want)
+		}
+	}
+}
