@@ -64,10 +64,7 @@ func parse(filename string, src []byte, sets []string, stream bool) (*Plan, erro
 		plan.order = order
 		for w := range plan.windows(p) {
 			shapes.add(w)
-			plan.count += len(w)
-			for _, inst := range w {
-				plan.maxMem = max(plan.maxMem, inst.Stage.Resources(inst.Params).MemBytes)
-			}
+			plan.tally(w)
 		}
 	} else {
 		plan.Cells = cellRange(axes, 0, n)
@@ -75,6 +72,7 @@ func parse(filename string, src []byte, sets []string, stream bool) (*Plan, erro
 		plan.Instances = expand(p, plan, order, w, nil)
 		plan.perCell = w.perCell
 		shapes.add(plan.Instances)
+		plan.tally(plan.Instances)
 	}
 	checkReport(p, d.report, plan, &shapes, plan.stages)
 	if err := p.err(); err != nil {

@@ -36,8 +36,10 @@ func (fake) Params() []stages.ParamSpec {
 func (fake) Inputs() []stages.InputSpec {
 	return []stages.InputSpec{{Name: "x", Doc: "data", Optional: true}}
 }
-func (fake) Outputs(p stages.Params) []string         { return p.Strings("names") }
-func (fake) Resources(stages.Params) stages.Resources { return stages.Resources{Threads: 1} }
+func (fake) Outputs(p stages.Params) []string { return p.Strings("names") }
+func (fake) Resources(p stages.Params) stages.Resources {
+	return stages.Resources{Threads: 1, MemBytes: int64(p.Int("n")) << 20} // n MiB: estimates that differ
+}
 func (fake) Run(context.Context, *ndarray.Scratch, stages.Inputs, stages.Params) (stages.Outputs, error) {
 	return nil, fmt.Errorf("fake stages do not run")
 }

@@ -31,8 +31,8 @@ type Plan struct {
 	declared map[string][]any
 	// order are the stages in a topological order, to expand a streamed
 	// plan's windows from (nil when expanded whole); count and maxMem are
-	// its number of instances and their largest memory estimate, found
-	// when it was validated.
+	// the plan's number of instances and their largest memory estimate,
+	// found when it was validated (tally).
 	order  []*stageDecl
 	count  int
 	maxMem int64

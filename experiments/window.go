@@ -86,18 +86,21 @@ func (p *Plan) Carried(inst *Instance) bool {
 func (p *Plan) partial(axes []string) bool { return len(axes) < len(p.Axes) }
 
 // NumInstances is the number of unique stage instances of the plan.
-func (p *Plan) NumInstances() int {
-	if p.Streamed() {
-		return p.count
-	}
-	return len(p.Instances)
-}
+func (p *Plan) NumInstances() int { return p.count }
 
-// MaxMemBytes is the largest memory estimate (stages.Resources) of a
-// streamed plan's instances, found when it was validated: a budget it
-// fits needs no pass over the windows. 0 for a plan expanded whole, whose
-// Instances are at hand.
+// MaxMemBytes is the largest memory estimate (stages.Resources) of the
+// plan's instances, found when it was validated: a budget it fits needs
+// no pass over them (nor over a streamed plan's windows).
 func (p *Plan) MaxMemBytes() int64 { return p.maxMem }
+
+// tally counts insts, instances of the plan, into NumInstances and
+// MaxMemBytes.
+func (p *Plan) tally(insts []*Instance) {
+	p.count += len(insts)
+	for _, inst := range insts {
+		p.maxMem = max(p.maxMem, inst.Stage.Resources(inst.Params).MemBytes)
+	}
+}
 
 // Windows yields the plan's instances window by window, each window's in a
 // topological order, an instance in the first window whose cells use it

@@ -39,8 +39,10 @@ func TestStreamedWindowsAreTheWholePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{} // id -> stage@cell
+	var maxMem int64
 	for _, inst := range whole.Instances {
 		want[inst.ID] = inst.Name + "@" + whole.CellLabel(inst)
+		maxMem = max(maxMem, inst.Stage.Resources(inst.Params).MemBytes)
 	}
 	for _, size := range []int{1, 4, 7, 30, 100} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
@@ -52,8 +54,11 @@ func TestStreamedWindowsAreTheWholePlan(t *testing.T) {
 			if !p.Streamed() || p.Instances != nil || p.Cells != nil {
 				t.Fatal("Stream expanded a sweep above StreamAbove whole")
 			}
-			if p.NumInstances() != len(whole.Instances) {
-				t.Errorf("NumInstances = %d, want %d", p.NumInstances(), len(whole.Instances))
+			if p.NumInstances() != len(whole.Instances) || whole.NumInstances() != len(whole.Instances) {
+				t.Errorf("NumInstances = %d streamed, %d whole; want %d", p.NumInstances(), whole.NumInstances(), len(whole.Instances))
+			}
+			if p.MaxMemBytes() != maxMem || whole.MaxMemBytes() != maxMem {
+				t.Errorf("MaxMemBytes = %d streamed, %d whole; want %d", p.MaxMemBytes(), whole.MaxMemBytes(), maxMem)
 			}
 			got := map[string]string{}
 			done := map[*Instance]bool{}
