@@ -138,17 +138,9 @@ func (r OutputRef) Cell(p *Plan, ci int) int {
 // Parse, so an error here means the plan was built by hand.
 func (p *Plan) ReportSpec() (*Report, error) {
 	probs := &problems{file: p.File}
-	var names []string
-	seen := map[string]bool{}
-	for _, inst := range p.Instances {
-		if !seen[inst.Name] {
-			seen[inst.Name] = true
-			names = append(names, inst.Name)
-		}
-	}
 	var shapes stageShapes
 	shapes.add(p.Instances)
-	r := checkReport(probs, p.Report, p, &shapes, names)
+	r := checkReport(probs, p.Report, p, &shapes, p.StageNames())
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
