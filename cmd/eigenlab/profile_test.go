@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,4 +29,29 @@ func TestProfiles(t *testing.T) {
 		}
 	}
 	_ = garbage
+}
+
+// TestProfileUnwritable: a profile that cannot be written is said on
+// stderr, naming the variable and the path; the command is not failed
+// for it, and nothing is left behind.
+func TestProfileUnwritable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-dir", "mem.prof")
+	t.Setenv("EIGENLAB_CPUPROFILE", "")
+	t.Setenv("EIGENLAB_MEMPROFILE", path)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	startProfile()()
+	os.Stderr = stderr
+	w.Close()
+	msg, _ := io.ReadAll(r)
+	if !strings.Contains(string(msg), "EIGENLAB_MEMPROFILE") || !strings.Contains(string(msg), path) {
+		t.Errorf("stderr %q; want it to name EIGENLAB_MEMPROFILE and %s", msg, path)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("%s: %v; want nothing made", filepath.Dir(path), err)
+	}
 }
