@@ -138,10 +138,12 @@ func (d *DB) fill(ctx context.Context, e *Execution) error {
 
 // LastExecution returns the most recent successful (ok or cached)
 // execution of a stage in a cell, or nil if there is none: its key text,
-// diffed with the current one, says why the stage is stale.
+// diffed with the current one, says why the stage is stale. It probes
+// the experiment's runs newest first (runs_experiment, then
+// executions_run), so it reads as many runs as it goes back.
 func (d *DB) LastExecution(ctx context.Context, experiment, stage, cell string) (*Execution, error) {
-	e, err := d.queryOne(ctx, `WHERE e.stage = ? AND e.cell = ? AND r.experiment = ? AND e.status IN ('ok', 'cached')
-		ORDER BY e.id DESC`, stage, cell, experiment)
+	e, err := d.queryOne(ctx, `WHERE r.experiment = ? AND e.stage = ? AND e.cell = ? AND e.status IN ('ok', 'cached')
+		ORDER BY r.id DESC, e.id DESC`, experiment, stage, cell)
 	if err != nil {
 		return nil, fmt.Errorf("last execution of %s:%s@%s: %w", experiment, stage, cell, err)
 	}

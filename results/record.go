@@ -314,8 +314,11 @@ func shapeOrEmpty(shape []int) []int {
 	return shape
 }
 
-// insertCited upserts the execution's cited scalars, in one statement: the
-// id is stable across reruns, so the latest run's value wins.
+// insertCited records the execution's cited scalars (schemaV5): it
+// becomes the latest execution of their source, and each value whose
+// digest or source differs from what is stored replaces it. The ids are
+// stable across reruns, so the latest run's value wins; a rerun served
+// from the cache writes only the source's row.
 func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) error {
 	if len(e.Cite) == 0 {
 		return nil
@@ -327,8 +330,10 @@ func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) err
 		}
 		in.experiments[e.RunID] = experiment
 	}
-	args := make([]any, 0, 5*len(e.Cite))
-	for _, output := range slices.Sorted(maps.Keys(e.Cite)) {
+	outputs := slices.Sorted(maps.Keys(e.Cite))
+	source := citationSource(experiment, e.Stage, e.Cell, outputs)
+	args := make([]any, 0, 4*len(outputs))
+	for _, output := range outputs {
 		g, ok := findEdge(e.Outputs, output)
 		if !ok {
 			return fmt.Errorf("cited output %q is not among the outputs", output)
@@ -340,16 +345,35 @@ func (in *inserter) insertCited(ctx context.Context, id int64, e *Execution) err
 		if v := e.Cite[output]; !math.IsNaN(v) {
 			value = sql.NullFloat64{Float64: v, Valid: true}
 		}
-		args = append(args, CitationID(experiment, e.Stage, output, e.Cell), id, output, g.Digest.String(), value)
+		args = append(args, CitationID(experiment, e.Stage, output, e.Cell), output, g.Digest.String(), value)
 	}
-	_, err := in.exec(ctx, `INSERT INTO cited (id, execution_id, output, digest, value) VALUES (?, ?, ?, ?, ?)`+
-		strings.Repeat(`, (?, ?, ?, ?, ?)`, len(e.Cite)-1)+`
-		ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, output = excluded.output,
-		digest = excluded.digest, value = excluded.value`, args...)
+	if _, err := in.exec(ctx, `INSERT INTO cited_sources (source, execution_id) VALUES (?, ?)
+		ON CONFLICT (source) DO UPDATE SET execution_id = excluded.execution_id`, source, id); err != nil {
+		return fmt.Errorf("citing outputs %v: %w", outputs, err)
+	}
+	// The source is bound once, as ?1; each value's four columns follow.
+	values := strings.Repeat(`, (?1, ?, ?, ?, ?)`, len(outputs))[2:]
+	_, err := in.exec(ctx, `INSERT INTO cited_values (source, id, output, digest, value) VALUES `+values+`
+		ON CONFLICT (id) DO UPDATE SET source = excluded.source, output = excluded.output, digest = excluded.digest, value = excluded.value
+		WHERE source IS NOT excluded.source OR digest IS NOT excluded.digest OR value IS NOT excluded.value`,
+		append([]any{source}, args...)...)
 	if err != nil {
-		return fmt.Errorf("citing outputs %v: %w", slices.Sorted(maps.Keys(e.Cite)), err)
+		return fmt.Errorf("citing outputs %v: %w", outputs, err)
 	}
 	return nil
+}
+
+// citationSource names the cited outputs of a stage in a cell,
+// "<experiment>:<stage>[@<cell>] <output>,<output>..." with the outputs
+// sorted: the key of cited_sources. Each set of outputs is its own source,
+// so a value keeps the execution that produced it when a later one of the
+// same stage cites other outputs.
+func citationSource(experiment, stage, cell string, outputs []string) string {
+	s := experiment + ":" + stage
+	if cell != "" {
+		s += "@" + cell
+	}
+	return s + " " + strings.Join(outputs, ",")
 }
 
 func findEdge(edges []Edge, name string) (Edge, bool) {
