@@ -33,7 +33,7 @@ type Execution struct {
 	Inputs, Outputs         []Edge
 	ioID                    int64 // the execution whose params and edges rows are this one's; read by queries
 	// Cite holds the values of 0-d outputs, by output name, that reports
-	// may cite; RecordExecution stores them in the cited table under
+	// may cite; RecordExecution stores them in cited (a view, schemaV5) under
 	// CitationID, replacing the value of an earlier run. Not read back.
 	Cite map[string]float64
 }
