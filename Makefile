@@ -10,7 +10,12 @@ GOBUILD := $(GO) build -buildvcs=auto
 # duration: a duration-bounded -fuzztime can fail at its deadline with a bare
 # "context deadline exceeded" and no input (golang/go#75804, unfixed in
 # go1.26). FUZZTIME=2m (test-long) runs every target for that long instead.
+# Minimizing each new interesting input is bounded by a count too: by
+# default it may take 60 s (a mutated 3 KB experiment YAML took 15-60 s
+# each, FuzzParse 112 s in all; 1000x still took ~20 s each), and its
+# deadline is the same race. A crasher is still written, less minimized.
 FUZZTIME ?=
+FUZZMINIMIZE := 50x
 
 .PHONY: setup build demo test fuzz test-long bench lint data clean models
 
@@ -47,7 +52,7 @@ fuzz:
 		pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; n=$${rest#*:}; \
 		budget=$(FUZZTIME); budget=$${budget:-$$n}; \
 		echo "fuzz $$name ($$budget)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget ./$$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget -fuzzminimizetime $(FUZZMINIMIZE) ./$$pkg; \
 	done
 
 test-long: setup

@@ -128,10 +128,10 @@ CREATE INDEX executions_key ON executions(action_key, io_digest) WHERE io_id = i
 // executions_run for the experiment's runs, newest first.
 //
 // It splits the cited table in two, so that a rerun writes one row per
-// execution instead of one per cited value.
-// cited_sources holds the latest execution that produced each stage's set
-// of cited outputs; cited_values holds the values, each naming its
-// source, and is written only when one changes. The view cited joins
+// execution instead of one per cited value: cited_sources holds the latest
+// execution that produced each stage's set of cited outputs; cited_values
+// holds the values, each naming its source, and is written only when one
+// changes. The view cited joins
 // them into the table of schemaV2, which readers keep querying. A version
 // 4 database keeps every value's execution: the values cited from one
 // execution become one source.
