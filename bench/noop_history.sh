@@ -1,5 +1,5 @@
 #!/bin/sh
-# No-op reruns of one planted sweep (the sweep of bench/scale_curve.sh: N
+# No-op reruns of one planted sweep (bench/planted_sweep.sh: N
 # cells = 2N stages) as its provenance history grows: a cold run, then
 # RUNS no-op reruns one after another, printing the wall time, CPU and peak
 # RSS of the reruns that complete 1, 10, 25, 50, 100 ... runs of history
@@ -15,19 +15,7 @@ runs=${2:-100}
 # The project directory, not /tmp (see bench/scale_curve.sh); BENCH_DIR overrides.
 tmp=$(mktemp -d -p "${BENCH_DIR:-$PWD}" .bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$n" >"$tmp/sweep.yaml" <<'PY'
-import sys
-n = int(sys.argv[1])
-print("name: scale\nmatrix:\n  seed: [%s]" % ", ".join(map(str, range(n))))
-print("""stages:
-  data:
-    kind: load
-    params: {source: planted, n: 64, p: 32, alpha: 1.0, seed: ${seed}}
-  spectrum:
-    kind: spectrum
-    inputs: {x: data}
-    params: {view: full, estimator: stringer, ranks: [2, 30], n_bootstraps: 0}""")
-PY
+bench/planted_sweep.sh scale "$n" >"$tmp/sweep.yaml"
 cd "$tmp"
 echo "cores: $(nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $((2 * n)) stages"
 echo

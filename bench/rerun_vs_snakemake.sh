@@ -54,20 +54,7 @@ echo "| stages | work | eigenlab | Snakemake | ratio | eigenlab peak RSS | Snake
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in "$@"; do
 	d="$tmp/$n"; mkdir -p "$d/el" "$d/sm"
-	seeds=$(seq -s, 0 $((n - 1)))
-	cat >"$d/el/sweep.yaml" <<YAML
-name: rerun-bench
-matrix:
-  seed: [$seeds]
-stages:
-  data:
-    kind: load
-    params: {source: planted, n: 64, p: 32, alpha: 1.0, seed: \${seed}}
-  spectrum:
-    kind: spectrum
-    inputs: {x: data}
-    params: {view: full, estimator: stringer, ranks: [2, 30], n_bootstraps: 0}
-YAML
+	bench/planted_sweep.sh rerun-bench "$n" >"$d/el/sweep.yaml"
 	cat >"$d/sm/Snakefile" <<SMK
 import sys
 sys.path.insert(0, "$repo/bench")

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The scale curve of issue "rerun at scale": a planted sweep (load planted →
-# spectrum, no bootstrap: the sweep of bench/rerun_vs_snakemake.sh) of N
+# spectrum, no bootstrap: bench/planted_sweep.sh) of N
 # cells = 2N stages through the binary on disk, cold and
 # no-op, for growing N: wall, CPU (user+sys), peak RSS, and the provenance
 # rows the run recorded (executions of that run in the database), so a
@@ -21,19 +21,7 @@ echo "| stages | run | wall | CPU | peak RSS | rows recorded | µs per stage (wa
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for n in "$@"; do
 	d="$tmp/$n"; mkdir -p "$d"
-	python3 - "$n" >"$d/sweep.yaml" <<'PY'
-import sys
-n = int(sys.argv[1])
-print("name: scale\nmatrix:\n  seed: [%s]" % ", ".join(map(str, range(n))))
-print("""stages:
-  data:
-    kind: load
-    params: {source: planted, n: 64, p: 32, alpha: 1.0, seed: ${seed}}
-  spectrum:
-    kind: spectrum
-    inputs: {x: data}
-    params: {view: full, estimator: stringer, ranks: [2, 30], n_bootstraps: 0}""")
-PY
+	bench/planted_sweep.sh scale "$n" >"$d/sweep.yaml"
 	for run in cold no-op; do
 		(cd "$d" && /usr/bin/time -f '%e %U %S %M' -o "$d/t" "$bin" run -j 2 sweep.yaml >/dev/null 2>"$d/err") ||
 			{ cat "$d/err" >&2; exit 1; }
