@@ -41,7 +41,7 @@ demo: build
 FUZZ := experiments:FuzzParse:10000x ndarray:FuzzNPY:400000x stages:FuzzNPZ:100000x \
 	stages/images:FuzzDecode:20000x stages/images:FuzzIDX:150000x \
 	stages/nn/tfjs:FuzzLoad:15000x results:FuzzResolve:80000x \
-	cache:FuzzParseAction:400000x cache:FuzzParsePack:400000x
+	cache:FuzzParseAction:400000x cache:FuzzLoadPackIndex:400000x
 
 test: setup lint
 	$(GO) test -count=1 -timeout 20m ./...

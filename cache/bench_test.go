@@ -125,3 +125,42 @@ func BenchmarkArrayHasher(b *testing.B) {
 		h.Sum()
 	}
 }
+
+// BenchmarkPackLookup serves a record of a saved pack of 10,000 (a
+// no-op rerun's lookup: a block of the index read, the record's stat
+// and its text); BenchmarkOpenPack reads that pack's index.
+func BenchmarkPackLookup(b *testing.B) {
+	c, keys := savedPack(b, 10_000)
+	p := c.OpenPack("sweep")
+	for i := 0; b.Loop(); i++ {
+		if _, err := p.Lookup(keys[i%len(keys)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpenPack(b *testing.B) {
+	c, _ := savedPack(b, 10_000)
+	for b.Loop() {
+		c.OpenPack("sweep").close()
+	}
+}
+
+// savedPack is a cache with n records of one blob, saved in a pack.
+func savedPack(b *testing.B, n int) (*Cache, []ActionKey) {
+	c := openCache(b)
+	d := put(b, c, "x")
+	e := Entry{Outputs: []Output{{Name: "x", Digest: d, Size: 1, Stamp: current(c, d)}}}
+	p := c.OpenPack("sweep")
+	keys := make([]ActionKey, n)
+	for i := range keys {
+		keys[i] = keyOf(fmt.Sprint(i))
+		if err := p.Put(keys[i], e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		b.Fatal(err)
+	}
+	return c, keys
+}

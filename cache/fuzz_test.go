@@ -1,9 +1,7 @@
 package cache
 
 import (
-	"bufio"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,24 +39,37 @@ func FuzzParseAction(f *testing.F) {
 	})
 }
 
-// FuzzParsePack: no pack file makes the pack indexer panic, and every
-// record it keeps lies within the file, after its own line.
-func FuzzParsePack(f *testing.F) {
+// FuzzLoadPackIndex: no file makes the pack indexer panic; every record
+// it keeps has its text within the file's text section, the keys
+// increase, and find finds each.
+func FuzzLoadPackIndex(f *testing.F) {
 	text, err := formatAction(Entry{Time: time.Unix(1, 2), Outputs: []Output{{"a", digestOf("a"), 3, Stamp{3, 4, 5, 6}, ""}}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	k := keyOf("k")
-	f.Add(packHeader + k.String() + " 1:2:3:4 " + strconv.Itoa(len(text)) + "\n" + text)
-	f.Add(packHeader + k.String() + " - 5\nabc")
+	whole := rawPack(rawRecord{keyOf("a"), Stamp{1, 2, 3, 4}, text}, rawRecord{keyOf("b"), Stamp{}, "abc"})
+	f.Add(whole)
+	f.Add(whole[:len(whole)-2])
+	f.Add(packHeader)
 	f.Fuzz(func(t *testing.T, pack string) {
-		for _, r := range indexPack(bufio.NewReader(strings.NewReader(pack))) {
-			if r.off < int64(len(packHeader)) || r.size < 0 || r.off+int64(r.size) > int64(len(pack)) {
-				t.Fatalf("record of %d bytes at %d is not in the pack of %d", r.size, r.off, len(pack))
+		x := loadIndex(strings.NewReader(pack), int64(len(pack)))
+		e := newEntries(strings.NewReader(pack), indexStart, x.n)
+		var prev ActionKey
+		for i := 0; i < x.n; i++ {
+			r, ok := e.next()
+			if !ok {
+				t.Fatalf("kept %d records; entry %d cannot be read: %v", x.n, i, e.err)
 			}
-			if pack[r.off-1] != '\n' {
-				t.Fatalf("record at %d does not follow its line: %q", r.off, pack[:r.off])
+			if r.off < x.texts || r.off+int64(r.size) > int64(len(pack)) {
+				t.Fatalf("record of %d bytes at %d is not in the text section [%d, %d)", r.size, r.off, x.texts, len(pack))
 			}
+			if i > 0 && compareKeys(prev, r.key) >= 0 {
+				t.Fatalf("record %d is out of key order", i)
+			}
+			if j, got := x.find(r.key); j != i || got != r {
+				t.Fatalf("find(record %d) = %d, %+v; want %+v", i, j, got, r)
+			}
+			prev = r.key
 		}
 	})
 }

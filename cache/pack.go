@@ -2,8 +2,8 @@ package cache
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,22 +39,25 @@ import (
 // Save writes the records looked up or put through the pack since it was
 // opened, so the next run of the same sweep reads them from one file.
 //
-// Memory is ~90 bytes per record of the pack file, whatever the records'
-// size, one bit more for each it serves as it is, and ~90 bytes more for
-// each record new to it or changed: the pack keeps where each record's
-// text is, in its file or, for a record new to it, in an unnamed scratch
-// file, and reads the text when it is needed. It is safe for concurrent
-// use.
+// Memory is about a byte per record of the pack file, whatever the
+// records' size (1 MB for a sweep of a million stages), plus at most
+// chunkRecords places: the pack file's index is read where it lies, with
+// one key in sampleEvery kept, and a bit per record notes those served as
+// the file holds them. Records new to the pack, or changed, are written
+// to an unnamed scratch file as they come, and their places too, sorted,
+// once there are chunkRecords of them: Save merges the file with those
+// runs. It is safe for concurrent use.
 type Pack struct {
 	c    *Cache
 	path string
-	old  []packedRecord // in the pack file, sorted by key
-	file *os.File       // the pack file, nil if none
+	file *os.File // the pack file, nil if none
+	idx  packIndex
 
 	mu      sync.Mutex
-	served  []uint64       // bit i: old[i] was served as the file holds it
-	used    []packedRecord // other records looked up or put through this pack, a key's latest last
-	scratch *os.File       // the texts of records new to the pack
+	served  []uint64       // bit i: the file's record i was served as it holds it
+	fresh   []packedRecord // other records looked up or put, since the last run: a key's latest last
+	runs    []run          // earlier fresh records, sorted, in scratch: oldest first
+	scratch *os.File       // texts of records new to the pack, and runs
 	end     int64          // of scratch
 	broken  bool           // scratch could not be made or written
 }
@@ -69,12 +71,19 @@ type packedRecord struct {
 	size      int
 }
 
-// packHeader starts a pack file; a pack of another version is ignored.
-const packHeader = "eigenlab-action-pack v1\n"
+// A run is n entries in scratch from off, sorted by key, one per key.
+type run struct {
+	off int64
+	n   int
+}
+
+// chunkRecords is how many fresh records a Pack keeps in memory before it
+// writes them to scratch as a run (~90 bytes each).
+var chunkRecords = 16_384 // a variable so tests can lower it
 
 // OpenPack opens the pack named name (any string: a sweep's name), empty
 // if there is none or it cannot be read: a pack is a hint, never needed.
-// Only the records' keys, stamps and places are read now.
+// Only its index is read now, once, in order.
 func (c *Cache) OpenPack(name string) *Pack {
 	sum := sha256.Sum256([]byte(name))
 	p := &Pack{c: c, path: filepath.Join(c.dir, packsDir, hex.EncodeToString(sum[:16]))}
@@ -82,53 +91,14 @@ func (c *Cache) OpenPack(name string) *Pack {
 	if err != nil {
 		return p
 	}
-	p.old = indexPack(bufio.NewReaderSize(f, 64<<10))
-	slices.SortFunc(p.old, func(a, b packedRecord) int { return bytes.Compare(a.key[:], b.key[:]) })
-	p.file = f
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return p
+	}
+	p.file, p.idx = f, loadIndex(f, info.Size())
 	runtime.AddCleanup(p, func(f *os.File) { f.Close() }, f)
 	return p
-}
-
-// indexPack reads a pack file: after the header, per record a line
-// "<key hex> <stamp> <length>" and the record's text of that length. It
-// stops at the first thing it cannot read, keeping what came before.
-func indexPack(r *bufio.Reader) []packedRecord {
-	header := make([]byte, len(packHeader))
-	if _, err := io.ReadFull(r, header); err != nil || string(header) != packHeader {
-		return nil
-	}
-	var recs []packedRecord
-	off := int64(len(packHeader))
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			break
-		}
-		keyText, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
-		stampText, sizeText, _ := strings.Cut(rest, " ")
-		k, err := ParseActionKey(keyText)
-		st, err2 := parseStamp(stampText)
-		size, err3 := strconv.Atoi(sizeText)
-		if err != nil || err2 != nil || err3 != nil || size < 0 {
-			break
-		}
-		off += int64(len(line))
-		if n, err := r.Discard(size); err != nil || n != size {
-			break
-		}
-		recs = append(recs, packedRecord{key: k, stamp: st, off: off, size: size})
-		off += int64(size)
-	}
-	return recs
-}
-
-// find is the index in old of the pack file's record of k, or -1.
-func (p *Pack) find(k ActionKey) int {
-	i, ok := slices.BinarySearchFunc(p.old, k, func(r packedRecord, k ActionKey) int { return bytes.Compare(r.key[:], k[:]) })
-	if !ok {
-		return -1
-	}
-	return i
 }
 
 // text reads r's text from the pack file or scratch.
@@ -164,11 +134,10 @@ func (p *Pack) Lookup(k ActionKey) (Entry, error) {
 // packed is k's record from the pack file, if it has one and the record
 // file at path still has the stat stamped on it.
 func (p *Pack) packed(k ActionKey, path string) (Entry, bool) {
-	i := p.find(k)
-	if i < 0 || p.old[i].stamp.IsZero() {
+	i, r := p.idx.find(k)
+	if i < 0 || r.stamp.IsZero() {
 		return Entry{}, false
 	}
-	r := p.old[i]
 	st, err := statStamp(path)
 	if err != nil || st != r.stamp {
 		return Entry{}, false
@@ -189,8 +158,8 @@ func (p *Pack) packed(k ActionKey, path string) (Entry, bool) {
 }
 
 // use notes record r as served and marks it used (touch); a moved mtime
-// is then part of the record's stamp. r is old[i], or (i < 0) a record
-// new to the pack whose text is text.
+// is then part of the record's stamp. r is the file's record i, or (i <
+// 0) a record new to the pack whose text is text.
 func (p *Pack) use(path string, i int, r packedRecord, text string, mtime time.Time) {
 	changed := i < 0
 	if touch(path, mtime) {
@@ -204,7 +173,7 @@ func (p *Pack) use(path string, i int, r packedRecord, text string, mtime time.T
 	defer p.mu.Unlock()
 	if !changed {
 		if p.served == nil {
-			p.served = make([]uint64, (len(p.old)+63)/64)
+			p.served = make([]uint64, (p.idx.n+63)/64)
 		}
 		p.served[i/64] |= 1 << (i % 64)
 		return
@@ -212,12 +181,42 @@ func (p *Pack) use(path string, i int, r packedRecord, text string, mtime time.T
 	if text != "" && !p.keep(&r, text) {
 		return
 	}
-	p.used = append(p.used, r)
+	p.add(r)
 }
 
-// keep writes text to scratch and places r there. If it cannot, r is
-// left out of the pack: the record is there, in its file.
-func (p *Pack) keep(r *packedRecord, text string) bool {
+// add lists r as fresh, writing the fresh records to scratch as a run
+// once there are chunkRecords of them.
+func (p *Pack) add(r packedRecord) {
+	p.fresh = append(p.fresh, r)
+	if len(p.fresh) >= chunkRecords {
+		p.spill()
+	}
+}
+
+// spill writes the fresh records to scratch as a run. If it cannot, they
+// are left out of the pack: the records are there, in their files.
+func (p *Pack) spill() {
+	recs := latest(p.fresh)
+	p.fresh = p.fresh[:0]
+	if len(recs) == 0 || !p.openScratch() {
+		return
+	}
+	w := bufio.NewWriter(io.NewOffsetWriter(p.scratch, p.end))
+	var b [entrySize]byte
+	for _, r := range recs {
+		encodeEntry(b[:], r)
+		w.Write(b[:])
+	}
+	if w.Flush() != nil {
+		p.broken = true
+		return
+	}
+	p.runs = append(p.runs, run{p.end, len(recs)})
+	p.end += int64(len(recs)) * entrySize
+}
+
+// openScratch makes scratch if there is none, reporting whether there is.
+func (p *Pack) openScratch() bool {
 	if p.scratch == nil && !p.broken {
 		f, err := unnamedFile(p.c.TempDir())
 		if err != nil {
@@ -227,7 +226,13 @@ func (p *Pack) keep(r *packedRecord, text string) bool {
 		p.scratch = f
 		runtime.AddCleanup(p, func(f *os.File) { f.Close() }, f)
 	}
-	if p.broken {
+	return !p.broken
+}
+
+// keep writes text to scratch and places r there. If it cannot, r is
+// left out of the pack: the record is there, in its file.
+func (p *Pack) keep(r *packedRecord, text string) bool {
+	if !p.openScratch() {
 		return false
 	}
 	if _, err := p.scratch.WriteAt([]byte(text), p.end); err != nil {
@@ -273,7 +278,7 @@ func (p *Pack) Put(k ActionKey, e Entry) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.keep(&r, text) {
-		p.used = append(p.used, r)
+		p.add(r)
 	}
 	return nil
 }
@@ -286,25 +291,16 @@ func (p *Pack) Save() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.close()
-	used := latest(p.used)
-	if len(used) == 0 && p.servedCount() == len(p.old) {
+	p.spill()
+	if len(p.runs) == 0 && p.servedCount() == p.idx.n {
 		return nil // the file holds every record served, as it is
 	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return fmt.Errorf("cache: saving pack: %w", err)
 	}
 	err := atomicfile.WriteBatched(p.c.TempDir(), p.path, fileMode, atomicfile.Volatile, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.WriteString(packHeader)
-		err := p.eachSaved(used, func(r packedRecord) error {
-			text, err := p.text(r)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(bw, "%s %s %d\n%s", r.key, r.stamp, len(text), text)
-			return err
-		})
-		if err != nil {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := p.writeSaved(bw); err != nil {
 			return err
 		}
 		return bw.Flush()
@@ -315,30 +311,50 @@ func (p *Pack) Save() error {
 	return nil
 }
 
-// eachSaved calls fn, in key order, for what Save writes: the records of
-// the file served as it holds them, and used (sorted, one per key), which
-// replaces the file's record of the same key.
-func (p *Pack) eachSaved(used []packedRecord, fn func(packedRecord) error) error {
-	j := 0
-	for i, r := range p.old {
-		for ; j < len(used) && bytes.Compare(used[j].key[:], r.key[:]) < 0; j++ {
-			if err := fn(used[j]); err != nil {
-				return err
-			}
-		}
-		if j < len(used) && used[j].key == r.key || !p.isServed(i) {
-			continue
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
+// writeSaved writes the pack file Save saves: the file's records served
+// as it holds them, merged with the runs, whose record of a key replaces
+// the file's. It reads them three times: to count them, to write the
+// index, and to write the texts.
+func (p *Pack) writeSaved(w io.Writer) error {
+	n := 0
+	if err := mergeLatest(p.saved(), func(packedRecord) error { n++; return nil }); err != nil {
+		return err
 	}
-	for ; j < len(used); j++ {
-		if err := fn(used[j]); err != nil {
-			return err
-		}
+	head := make([]byte, indexStart)
+	copy(head, packHeader)
+	binary.LittleEndian.PutUint64(head[len(packHeader):], uint64(n))
+	if _, err := w.Write(head); err != nil {
+		return err
 	}
-	return nil
+	off := indexStart + int64(n)*entrySize
+	var b [entrySize]byte
+	err := mergeLatest(p.saved(), func(r packedRecord) error {
+		r.off, r.inScratch = off, false
+		off += int64(r.size)
+		encodeEntry(b[:], r)
+		_, err := w.Write(b[:])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return mergeLatest(p.saved(), func(r packedRecord) error {
+		text, err := p.text(r)
+		if err == nil {
+			_, err = io.WriteString(w, text)
+		}
+		return err
+	})
+}
+
+// saved are the sources Save merges, the runs after the file's records.
+func (p *Pack) saved() []*entries {
+	srcs := []*entries{newEntries(p.file, indexStart, p.idx.n)}
+	srcs[0].keep = p.isServed
+	for _, r := range p.runs {
+		srcs = append(srcs, newEntries(p.scratch, r.off, r.n))
+	}
+	return srcs
 }
 
 func (p *Pack) isServed(i int) bool { return p.served != nil && p.served[i/64]&(1<<(i%64)) != 0 }
@@ -354,7 +370,7 @@ func (p *Pack) servedCount() int {
 
 // latest sorts recs by key and keeps each key's last.
 func latest(recs []packedRecord) []packedRecord {
-	slices.SortStableFunc(recs, func(a, b packedRecord) int { return bytes.Compare(a.key[:], b.key[:]) })
+	slices.SortStableFunc(recs, func(a, b packedRecord) int { return compareKeys(a.key, b.key) })
 	out := recs[:0]
 	for i, r := range recs {
 		if i+1 < len(recs) && recs[i+1].key == r.key {
@@ -372,6 +388,6 @@ func (p *Pack) close() {
 			f.Close()
 		}
 	}
-	p.file, p.scratch, p.old, p.served, p.used = nil, nil, nil, nil, nil
+	p.file, p.scratch, p.idx, p.served, p.fresh, p.runs = nil, nil, packIndex{}, nil, nil, nil
 	p.broken = true
 }

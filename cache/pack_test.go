@@ -1,10 +1,13 @@
 package cache
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,8 +67,7 @@ func TestPackTrustsItsStamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pack := packHeader + k.String() + " " + stampOf(info).String() + " " + strconv.Itoa(len(text)) + "\n" + text
-	writeRaw(t, c.OpenPack("sweep").path, pack)
+	writeRaw(t, c.OpenPack("sweep").path, rawPack(rawRecord{k, stampOf(info), text}))
 	if got, err := c.OpenPack("sweep").Lookup(k); err != nil || !reflect.DeepEqual(got, packed) {
 		t.Errorf("stamp equal: served %+v, %v; want the packed %+v", got, err, packed)
 	}
@@ -107,8 +109,8 @@ func TestPackSaveAndDamage(t *testing.T) {
 	b, _ := os.ReadFile(p.path)
 	writeRaw(t, p.path, string(b[:len(b)-10]))
 	p = c.OpenPack("sweep")
-	if len(p.old) != 1 {
-		t.Errorf("a pack cut inside its second record kept %d records, want 1", len(p.old))
+	if p.idx.n != 1 {
+		t.Errorf("a pack cut inside its second record kept %d records, want 1", p.idx.n)
 	}
 	for _, k := range []ActionKey{k1, k2} {
 		want, _ := c.GetAction(k)
@@ -155,8 +157,8 @@ func TestPackKeepsTheLatestOfARecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.old) != 1 || p.old[0].stamp != st {
-		t.Fatalf("pack holds %+v; want one record stamped as the file (%v)", p.old, st)
+	if recs := packRecords(t, p); len(recs) != 1 || recs[0].stamp != st {
+		t.Fatalf("pack holds %+v; want one record stamped as the file (%v)", recs, st)
 	}
 	want, _ := c.GetAction(k)
 	if got, err := p.Lookup(k); err != nil || !reflect.DeepEqual(got, want) {
@@ -188,8 +190,8 @@ func TestPackServedRecordsCostABit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(p.used) != 0 || p.servedCount() != len(keys) {
-		t.Fatalf("after a no-op: %d records listed, %d served; want 0 and %d", len(p.used), p.servedCount(), len(keys))
+	if len(p.fresh)+len(p.runs) != 0 || p.servedCount() != len(keys) {
+		t.Fatalf("after a no-op: %d records listed, %d runs, %d served; want 0, 0 and %d", len(p.fresh), len(p.runs), p.servedCount(), len(keys))
 	}
 	if err := p.Save(); err != nil {
 		t.Fatal(err)
@@ -215,18 +217,149 @@ func TestPackServedRecordsCostABit(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = c.OpenPack("sweep")
-	if len(p.old) != 51 {
-		t.Fatalf("saved %d records; want the 50 used and the new one", len(p.old))
-	}
-	for i := 1; i < len(p.old); i++ {
-		if string(p.old[i-1].key[:]) >= string(p.old[i].key[:]) {
-			t.Fatalf("records %d and %d out of key order", i-1, i)
-		}
+	if p.idx.n != 51 {
+		t.Fatalf("saved %d records; want the 50 used and the new one", p.idx.n)
 	}
 	for k, want := range map[ActionKey]Entry{keys[7]: again, keys[8]: packEntry(t, c, "8")} {
 		got, err := p.Lookup(k)
 		if err != nil || !reflect.DeepEqual(got.Outputs, want.Outputs) {
 			t.Errorf("%s: served %+v, %v; want %+v", k.String()[:8], got, err, want)
+		}
+	}
+}
+
+// rawRecord is a record of a pack file written by hand.
+type rawRecord struct {
+	key   ActionKey
+	stamp Stamp
+	text  string
+}
+
+// rawPack is a pack file of recs, in the order given.
+func rawPack(recs ...rawRecord) string {
+	var b strings.Builder
+	head := make([]byte, indexStart)
+	copy(head, packHeader)
+	binary.LittleEndian.PutUint64(head[len(packHeader):], uint64(len(recs)))
+	b.Write(head)
+	off := indexStart + int64(len(recs))*entrySize
+	e := make([]byte, entrySize)
+	for _, r := range recs {
+		encodeEntry(e, packedRecord{key: r.key, stamp: r.stamp, off: off, size: len(r.text)})
+		b.Write(e)
+		off += int64(len(r.text))
+	}
+	for _, r := range recs {
+		b.WriteString(r.text)
+	}
+	return b.String()
+}
+
+// packRecords are the records of p's file, in order.
+func packRecords(t *testing.T, p *Pack) []packedRecord {
+	t.Helper()
+	var recs []packedRecord
+	e := newEntries(p.file, indexStart, p.idx.n)
+	for r, ok := e.next(); ok; r, ok = e.next() {
+		recs = append(recs, r)
+	}
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	return recs
+}
+
+// An open pack keeps one key in sampleEvery, and finds every record of
+// its file by reading one block of the index: the first and last of a
+// block, one inside it, and none of the keys the file lacks.
+func TestPackIndexFind(t *testing.T) {
+	const n = 3*sampleEvery + 5
+	keys := make([]ActionKey, n+4)
+	for i := range keys {
+		keys[i] = keyOf(strconv.Itoa(i))
+	}
+	slices.SortFunc(keys, compareKeys)
+	absent := []ActionKey{keys[0], keys[40], keys[41], keys[len(keys)-1]} // below, inside, above
+	var recs []rawRecord
+	for _, k := range keys {
+		if !slices.Contains(absent, k) {
+			recs = append(recs, rawRecord{k, Stamp{1, 2, 3, int64(len(recs))}, strconv.Itoa(len(recs))})
+		}
+	}
+	pack := rawPack(recs...)
+	x := loadIndex(strings.NewReader(pack), int64(len(pack)))
+	if x.n != n || len(x.sample) != 4 {
+		t.Fatalf("indexed %d records with %d keys sampled; want %d and 4", x.n, len(x.sample), n)
+	}
+	for _, i := range []int{0, 1, sampleEvery - 1, sampleEvery, sampleEvery + 7, n - 1} {
+		j, r := x.find(recs[i].key)
+		if got := pack[r.off : r.off+int64(r.size)]; j != i || r.stamp != recs[i].stamp || got != recs[i].text {
+			t.Errorf("record %d: found %d stamped %v holding %q; want %v, %q", i, j, r.stamp, got, recs[i].stamp, recs[i].text)
+		}
+	}
+	for _, k := range absent {
+		if j, _ := x.find(k); j >= 0 {
+			t.Errorf("found %s at %d; the pack lacks it", k.String()[:8], j)
+		}
+	}
+}
+
+// Records new to a pack go to scratch in sorted runs of chunkRecords at
+// most; Save merges the runs with the file's served records, the latest
+// run's record of a key winning over earlier runs and over the file.
+func TestPackSpillsRuns(t *testing.T) {
+	defer func(n int) { chunkRecords = n }(chunkRecords)
+	chunkRecords = 3
+	c := openCache(t)
+	keys := make([]ActionKey, 10)
+	p := c.OpenPack("sweep")
+	for i := range keys {
+		keys[i] = keyOf(strconv.Itoa(i))
+		if err := p.Put(keys[i], packEntry(t, c, strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p = c.OpenPack("sweep")
+	want := map[ActionKey]Entry{}
+	for i, k := range keys[:8] { // 0-7 served, 8-9 neither served nor saved
+		if _, err := p.Lookup(k); err != nil {
+			t.Fatal(err)
+		}
+		want[k], _ = c.GetAction(keys[i])
+	}
+	for i, s := range []string{"a", "b", "c", "d", "e", "f", "g"} { // 3 and 4 put three and two times, in different runs
+		k := keys[3+i%2]
+		if i == 6 {
+			k = keyOf("new")
+		}
+		e := packEntry(t, c, s)
+		if err := p.Put(k, e); err != nil {
+			t.Fatal(err)
+		}
+		want[k] = e
+		if len(p.fresh) >= chunkRecords {
+			t.Fatalf("%d fresh records in memory; want fewer than %d", len(p.fresh), chunkRecords)
+		}
+	}
+	if len(p.runs) != 2 {
+		t.Fatalf("%d runs in scratch; want 2", len(p.runs))
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p = c.OpenPack("sweep")
+	if p.idx.n != len(want) {
+		t.Errorf("saved %d records; want %d", p.idx.n, len(want))
+	}
+	for k, e := range want {
+		i, r := p.idx.find(k)
+		text, _ := p.text(r)
+		got, err := parseAction(text)
+		if i < 0 || err != nil || !reflect.DeepEqual(got.Outputs, e.Outputs) {
+			t.Errorf("%s: pack holds %+v, %v; want %+v", k.String()[:8], got, err, e)
 		}
 	}
 }
