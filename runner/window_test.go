@@ -195,8 +195,8 @@ func (p *peakLive) Done(string, Status, time.Duration, error) {
 
 // A streamed sweep's live heap does not grow with its cells: six times
 // the cells, in windows of 1,000, add less than streamedBytesPerStage per
-// stage at the peak (the pack's index of records); expanded whole, the
-// plan and summary alone took ~2 KB per stage.
+// stage at the peak; expanded whole, the plan and summary alone took ~2 KB
+// per stage.
 func TestStreamedSweepMemoryIsFlat(t *testing.T) {
 	if os.Getenv("EIGENLAB_LONG") != "1" {
 		t.Skip("long: set EIGENLAB_LONG=1")
@@ -217,6 +217,8 @@ func TestStreamedSweepMemoryIsFlat(t *testing.T) {
 }
 
 // streamedBytesPerStage bounds what a streamed run's peak live heap grows
-// by per stage: the pack's ~180 bytes of record index, with the
-// recorder's bounded queue (up to ~6 MB) as noise.
+// by per stage (~105 measured): the parsed matrix list, which grows with
+// the experiment file (~64 bytes a stage here), and the pack's places of
+// new records, ~90 bytes a record up to its bound (cache.Pack), with the
+// recorder's queue and the blob writers in flight (up to ~6 MB) as noise.
 const streamedBytesPerStage = 800
