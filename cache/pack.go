@@ -3,7 +3,6 @@ package cache
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -320,10 +319,7 @@ func (p *Pack) writeSaved(w io.Writer) error {
 	if err := mergeLatest(p.saved(), func(packedRecord) error { n++; return nil }); err != nil {
 		return err
 	}
-	head := make([]byte, indexStart)
-	copy(head, packHeader)
-	binary.LittleEndian.PutUint64(head[len(packHeader):], uint64(n))
-	if _, err := w.Write(head); err != nil {
+	if _, err := w.Write(packHead(n)); err != nil {
 		return err
 	}
 	off := indexStart + int64(n)*entrySize

@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"reflect"
@@ -172,19 +171,9 @@ func TestPackKeepsTheLatestOfARecord(t *testing.T) {
 // the later text of a key winning.
 func TestPackServedRecordsCostABit(t *testing.T) {
 	c := openCache(t)
-	keys := make([]ActionKey, 100)
+	keys := savePacked(t, c, 100)
 	p := c.OpenPack("sweep")
-	for i := range keys {
-		keys[i] = keyOf(strconv.Itoa(i))
-		if err := p.Put(keys[i], packEntry(t, c, strconv.Itoa(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Save(); err != nil {
-		t.Fatal(err)
-	}
 	before, _ := os.Stat(p.path)
-	p = c.OpenPack("sweep")
 	for _, k := range keys {
 		if _, err := p.Lookup(k); err != nil {
 			t.Fatal(err)
@@ -228,6 +217,24 @@ func TestPackServedRecordsCostABit(t *testing.T) {
 	}
 }
 
+// savePacked puts n records, each naming a blob of its own, through the
+// pack "sweep" and saves it.
+func savePacked(t *testing.T, c *Cache, n int) []ActionKey {
+	t.Helper()
+	keys := make([]ActionKey, n)
+	p := c.OpenPack("sweep")
+	for i := range keys {
+		keys[i] = keyOf(strconv.Itoa(i))
+		if err := p.Put(keys[i], packEntry(t, c, strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
 // rawRecord is a record of a pack file written by hand.
 type rawRecord struct {
 	key   ActionKey
@@ -238,10 +245,7 @@ type rawRecord struct {
 // rawPack is a pack file of recs, in the order given.
 func rawPack(recs ...rawRecord) string {
 	var b strings.Builder
-	head := make([]byte, indexStart)
-	copy(head, packHeader)
-	binary.LittleEndian.PutUint64(head[len(packHeader):], uint64(len(recs)))
-	b.Write(head)
+	b.Write(packHead(len(recs)))
 	off := indexStart + int64(len(recs))*entrySize
 	e := make([]byte, entrySize)
 	for _, r := range recs {
@@ -311,18 +315,8 @@ func TestPackSpillsRuns(t *testing.T) {
 	defer func(n int) { chunkRecords = n }(chunkRecords)
 	chunkRecords = 3
 	c := openCache(t)
-	keys := make([]ActionKey, 10)
+	keys := savePacked(t, c, 10)
 	p := c.OpenPack("sweep")
-	for i := range keys {
-		keys[i] = keyOf(strconv.Itoa(i))
-		if err := p.Put(keys[i], packEntry(t, c, strconv.Itoa(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Save(); err != nil {
-		t.Fatal(err)
-	}
-	p = c.OpenPack("sweep")
 	want := map[ActionKey]Entry{}
 	for i, k := range keys[:8] { // 0-7 served, 8-9 neither served nor saved
 		if _, err := p.Lookup(k); err != nil {

@@ -10,11 +10,12 @@ import (
 	"sync"
 )
 
-// A pack file is its header, the number of records (8 bytes), an index of
-// fixed-width entries sorted by key, and the records' texts in the same
-// order. The index is read where it lies, by binary search, so a pack
-// open for a sweep of any size holds only every sampleEvery-th key in
-// memory (one byte per record); a lookup reads one block of entries.
+// A pack file is its header, the number of records (8 bytes; integers
+// are little-endian), an index of fixed-width entries sorted by key, and
+// the records' texts in the same order. The index is read where it lies,
+// by binary search, so a pack open for a sweep of any size holds only
+// every sampleEvery-th key in memory (one byte per record); a lookup
+// reads one block of entries.
 const packHeader = "eigenlab-action-pack v2\n"
 
 const (
@@ -28,8 +29,16 @@ const (
 	indexStart = int64(len(packHeader)) + 8
 )
 
+// packHead is the start of a pack file of n records: the header and n.
+func packHead(n int) []byte {
+	head := make([]byte, indexStart)
+	copy(head, packHeader)
+	binary.LittleEndian.PutUint64(head[len(packHeader):], uint64(n))
+	return head
+}
+
 // inScratchFlag marks an entry whose text is in the pack's scratch file:
-// only entries of a Pack's own scratch runs (records new to it) have it.
+// a pack file's own entries never have it, a scratch run's may.
 const inScratchFlag = 1
 
 // encodeEntry writes r's entry to b[:entrySize].
