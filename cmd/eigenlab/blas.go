@@ -11,12 +11,13 @@ import (
 )
 
 // reexecForBLAS restarts the process once with the OpenBLAS settings that
-// linalg recommends for this CPU (a core type and a fixed thread count).
-// OpenBLAS reads them when the library loads, before main runs, so they
-// cannot be set from inside. EIGENLAB_NO_REEXEC=1 turns this off.
-func reexecForBLAS() {
+// linalg recommends for this CPU (a core type and a fixed thread count),
+// unless args name a query command. OpenBLAS reads them when the library
+// loads, before main runs, so they cannot be set from inside.
+// EIGENLAB_NO_REEXEC=1 turns this off.
+func reexecForBLAS(args []string) {
 	env := linalg.PreferredEnv()
-	if len(env) == 0 || os.Getenv("EIGENLAB_NO_REEXEC") != "" {
+	if len(env) == 0 || os.Getenv("EIGENLAB_NO_REEXEC") != "" || len(args) > 0 && queries[args[0]] {
 		return
 	}
 	exe, err := os.Executable()
@@ -26,6 +27,12 @@ func reexecForBLAS() {
 	// On failure keep running with the library defaults: slower, still correct.
 	syscall.Exec(exe, os.Args, append(os.Environ(), append(env, "EIGENLAB_NO_REEXEC=1")...))
 }
+
+// queries are the commands that never call OpenBLAS: they read the cache,
+// the database or the experiment file. The restart costs them ~15 ms, as
+// long as a `why` takes without it. Every other command (run, verify,
+// report) computes, and restarts.
+var queries = map[string]bool{"diff": true, "export": true, "gc": true, "ls": true, "plan": true, "stages": true, "why": true}
 
 // minAddressSpace is the smallest address-space limit (ulimit -v) the
 // process is let run under on cpus CPUs. OpenBLAS, glibc's per-thread

@@ -37,7 +37,7 @@ func main() {
 	if err := checkAddressSpace(); err != nil {
 		os.Exit(exitCode(err))
 	}
-	reexecForBLAS()
+	reexecForBLAS(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first Ctrl-C cancels cleanly; restoring the default handler then

@@ -31,3 +31,18 @@ func TestAddressSpaceCapIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestQueriesSkipTheRestart: each command that skips the OpenBLAS restart
+// exists, and none of those that compute (stages, figures) skips it.
+func TestQueriesSkipTheRestart(t *testing.T) {
+	for name := range queries {
+		if _, ok := commands[name]; !ok {
+			t.Errorf("query %q is not a command", name)
+		}
+	}
+	for _, name := range []string{"run", "verify", "report", "exec-stage"} {
+		if queries[name] {
+			t.Errorf("%q computes but skips the OpenBLAS restart", name)
+		}
+	}
+}
