@@ -54,7 +54,7 @@ type Pack struct {
 
 	mu      sync.Mutex
 	served  []uint64       // bit i: the file's record i was served as it holds it
-	fresh   []packedRecord // other records looked up or put, since the last run: a key's latest last
+	fresh   []packedRecord // records new to the pack or changed, not yet in a run: a key's latest last
 	runs    []run          // earlier fresh records, sorted, in scratch: oldest first
 	scratch *os.File       // texts of records new to the pack, and runs
 	end     int64          // of scratch
