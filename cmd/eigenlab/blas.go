@@ -11,8 +11,8 @@ import (
 )
 
 // reexecForBLAS restarts the process once with the OpenBLAS settings that
-// linalg recommends for this CPU (a core type and a fixed thread count),
-// unless args name a query command. OpenBLAS reads them when the library
+// linalg recommends for this CPU (a fixed thread count, a short idle spin,
+// a core type), unless args name a query command. OpenBLAS reads them when the library
 // loads, before main runs, so they cannot be set from inside.
 // EIGENLAB_NO_REEXEC=1 turns this off.
 func reexecForBLAS(args []string) {
@@ -29,9 +29,9 @@ func reexecForBLAS(args []string) {
 }
 
 // queries are the commands that never call OpenBLAS: they read the cache,
-// the database or the experiment file. The restart costs them ~15 ms, as
-// long as a `why` takes without it. Every other command (run, verify,
-// report) computes, and restarts.
+// the database or the experiment file. The restart cost `why` 6-12 ms of
+// its ~60. Every other command (run, verify, report, exec-stage) computes,
+// and restarts.
 var queries = map[string]bool{"diff": true, "export": true, "gc": true, "ls": true, "plan": true, "stages": true, "why": true}
 
 // minAddressSpace is the smallest address-space limit (ulimit -v) the
