@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -41,8 +42,12 @@ func startCPUProfile(path string) (stop func()) {
 }
 
 // writeMemProfile writes the allocation profile (pprof's "allocs": every
-// sampled allocation since the start, and what is still live).
+// sampled allocation since the start, and what is still live). The
+// runtime publishes allocations to it at a garbage collection, so one is
+// run first: a stage's big arrays, made after the last collection, would
+// otherwise be missing.
 func writeMemProfile(path string) {
+	runtime.GC()
 	f, err := os.Create(path)
 	if err == nil {
 		err = pprof.Lookup("allocs").WriteTo(f, 0)

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -53,5 +56,32 @@ func TestProfileUnwritable(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
 		t.Errorf("%s: %v; want nothing made", filepath.Dir(path), err)
+	}
+}
+
+// lateSink keeps lateArray's allocation live, as a stage's output is.
+var lateSink []float64
+
+// lateArray makes an array as a stage does, after the last collection.
+//
+//go:noinline
+func lateArray() { lateSink = make([]float64, 1<<20) }
+
+// TestMemProfileHasTheLastAllocations: an array made after the last
+// garbage collection, as a stage's output often is, is in the profile.
+func TestMemProfileHasTheLastAllocations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mem.prof")
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the profile's own
+	lateArray()
+	writeMemProfile(path)
+	// The profile lists every place that allocated, with zero counts where
+	// none were published yet: read the counts, as a user does.
+	out, err := exec.Command("go", "tool", "pprof", "-sample_index=alloc_space", "-top", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool pprof: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte(".lateArray")) {
+		t.Errorf("the profile lacks the 8 MB made by lateArray after the last collection:\n%s", out)
 	}
 }
