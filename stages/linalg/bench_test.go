@@ -89,3 +89,17 @@ func BenchmarkSymEig1600(b *testing.B) {
 		}
 	}
 }
+
+// The eigenvalues of a 32×32 covariance, as each bootstrap draw of a
+// small spectrum takes them (dgesdd, no vectors): the call's overhead, its
+// scratch included, is most of its time.
+func BenchmarkPSDEigenvalues32(b *testing.B) {
+	x := randDense(64, 32)
+	var c mat.SymDense
+	c.SymOuterK(1, x.T())
+	for b.Loop() {
+		if _, err := linalg.PSDEigenvalues(&c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package linalg
 /*
 #cgo LDFLAGS: -lopenblas
 #include <stddef.h>
+#include <stdlib.h>
 extern void openblas_set_num_threads(int);
 // LAPACK's Fortran entry points (LP64), with gfortran's hidden string lengths.
 extern void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
@@ -227,17 +228,33 @@ func gesdd(m, n int, a, s, u, vt []float64) error {
 // scratch allocates n values of T outside the Go heap, for LAPACK's work
 // arrays and intermediate factors: they are large (dsyevd needs 2n²+6n
 // doubles) and short-lived, so they should neither inflate the garbage
-// collector's heap goal nor outlive their call in the peak RSS. They are
-// mapped anonymous memory, unmapped by free. C's malloc kept them: glibc
-// gives each OS thread an arena of its own, cgo calls run on several
-// threads, and once a large block is freed glibc raises its threshold for
-// mapping blocks to 32 MB, so each arena kept the last workspace below it
-// (four arenas of ~60 MB in a 5-fold crossdecomp of 5000×4000).
+// collector's heap goal nor outlive their call in the peak RSS. From
+// scratchMapped bytes up they are mapped anonymous memory, unmapped by
+// free. C's malloc kept them: glibc gives each OS thread an arena of its
+// own, cgo calls run on several threads, and once a large block is freed
+// glibc raises its threshold for mapping blocks to 32 MB, so each arena
+// kept the last workspace below it (four arenas of ~60 MB in a 5-fold
+// crossdecomp of 5000×4000). Smaller ones come from malloc, which is
+// faster for them than two system calls and fresh pages.
 func scratch[T any](n int) (buf []T, free func()) {
 	n = max(n, 1)
-	b, err := syscall.Mmap(-1, 0, n*int(unsafe.Sizeof(*new(T))), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	size := n * int(unsafe.Sizeof(*new(T)))
+	if size < scratchMapped {
+		p := C.malloc(C.size_t(size))
+		if p == nil {
+			panic(fmt.Sprintf("linalg: cannot allocate %d scratch values", n))
+		}
+		return unsafe.Slice((*T)(p), n), func() { C.free(p) }
+	}
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
 		panic(fmt.Sprintf("linalg: cannot map %d scratch values: %v", n, err))
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n), func() { syscall.Munmap(b) }
 }
+
+// scratchMapped is the size from which scratch maps its memory. Mapping
+// every block cost a 32×32 eigendecomposition 37% more time (+20 µs, its
+// system calls and page faults); what malloc keeps below this is at most
+// a few MB per thread.
+const scratchMapped = 1 << 20
