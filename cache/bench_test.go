@@ -151,16 +151,5 @@ func savedPack(b *testing.B, n int) (*Cache, []ActionKey) {
 	c := openCache(b)
 	d := put(b, c, "x")
 	e := Entry{Outputs: []Output{{Name: "x", Digest: d, Size: 1, Stamp: current(c, d)}}}
-	p := c.OpenPack("sweep")
-	keys := make([]ActionKey, n)
-	for i := range keys {
-		keys[i] = keyOf(fmt.Sprint(i))
-		if err := p.Put(keys[i], e); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := p.Save(); err != nil {
-		b.Fatal(err)
-	}
-	return c, keys
+	return c, savePacked(b, c, n, func(int) Entry { return e })
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // packEntry is a one-output entry naming blob s.
-func packEntry(t *testing.T, c *Cache, s string) Entry {
+func packEntry(t testing.TB, c *Cache, s string) Entry {
 	t.Helper()
 	d := put(t, c, s)
 	return Entry{Outputs: []Output{{Name: "x", Digest: d, Size: int64(len(s)), Stamp: current(c, d)}}, Time: time.Unix(0, 7)}
@@ -171,7 +171,7 @@ func TestPackKeepsTheLatestOfARecord(t *testing.T) {
 // the later text of a key winning.
 func TestPackServedRecordsCostABit(t *testing.T) {
 	c := openCache(t)
-	keys := savePacked(t, c, 100)
+	keys := savePacked(t, c, 100, ownBlobs(t, c))
 	p := c.OpenPack("sweep")
 	before, _ := os.Stat(p.path)
 	for _, k := range keys {
@@ -217,22 +217,27 @@ func TestPackServedRecordsCostABit(t *testing.T) {
 	}
 }
 
-// savePacked puts n records, each naming a blob of its own, through the
-// pack "sweep" and saves it.
-func savePacked(t *testing.T, c *Cache, n int) []ActionKey {
-	t.Helper()
+// savePacked puts n records, the i-th entry(i), through the pack "sweep"
+// and saves it.
+func savePacked(tb testing.TB, c *Cache, n int, entry func(i int) Entry) []ActionKey {
+	tb.Helper()
 	keys := make([]ActionKey, n)
 	p := c.OpenPack("sweep")
 	for i := range keys {
 		keys[i] = keyOf(strconv.Itoa(i))
-		if err := p.Put(keys[i], packEntry(t, c, strconv.Itoa(i))); err != nil {
-			t.Fatal(err)
+		if err := p.Put(keys[i], entry(i)); err != nil {
+			tb.Fatal(err)
 		}
 	}
 	if err := p.Save(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return keys
+}
+
+// ownBlobs is savePacked's entry naming a blob of its own for each record.
+func ownBlobs(tb testing.TB, c *Cache) func(i int) Entry {
+	return func(i int) Entry { return packEntry(tb, c, strconv.Itoa(i)) }
 }
 
 // rawRecord is a record of a pack file written by hand.
@@ -315,7 +320,7 @@ func TestPackSpillsRuns(t *testing.T) {
 	defer func(n int) { chunkRecords = n }(chunkRecords)
 	chunkRecords = 3
 	c := openCache(t)
-	keys := savePacked(t, c, 10)
+	keys := savePacked(t, c, 10, ownBlobs(t, c))
 	p := c.OpenPack("sweep")
 	want := map[ActionKey]Entry{}
 	for i, k := range keys[:8] { // 0-7 served, 8-9 neither served nor saved
